@@ -1,0 +1,40 @@
+# Set-up, tests and the demo. `make demo` and `make test` each set up what they need first.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed-stamp
+
+.PHONY: setup test lint unit demo bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install-system-packages.sh
+	bash scripts/install-system-packages.sh
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	if [ -f /usr/include/PCSC/winscard.h ]; then \
+	  $(BIN)/pip install -q -e '.[dev,pcsc]'; \
+	else \
+	  echo "libpcsclite-dev missing: pyscard not installed (chip tests through PC/SC will skip)"; \
+	  $(BIN)/pip install -q -e '.[dev]'; \
+	fi
+	touch $@
+
+lint: setup
+	$(BIN)/ruff check mrtd tests benchmarks scripts
+	$(BIN)/mypy --strict mrtd
+	$(BIN)/lint-imports
+
+unit: setup
+	$(BIN)/pytest
+
+test: lint unit
+
+demo: setup
+	bash scripts/demo.sh
+
+bench: setup
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,22 @@
+"""The `mrtd` command line: each command parses its input, calls one use case and renders the result.
+
+Exit codes: 0 success, 1 findings or a failed operation, 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import click
+
+from mrtd import __version__
+from mrtd.cli.application import application
+from mrtd.cli.mrz import mrz
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mrtd")
+def main() -> None:
+    """Issue, personalise and verify ICAO Doc 9303 travel documents."""
+
+
+main.add_command(application)
+main.add_command(mrz)

@@ -1,0 +1,76 @@
+"""The `Signer` protocol: everything that signs (certificates, CRLs, EF.SOD, master lists, seals) signs
+through one of these, never through a raw private key.
+
+Implementations: `mrtd.pki.keys.FileSigner` (encrypted PKCS#8 file) and `mrtd.pki.pkcs11.Pkcs11Signer`
+(a key inside an HSM). Signatures come back in the encoding X.509 and CMS use (DER `ECDSA-Sig-Value`
+for ECDSA, the plain octet string for RSA); `raw_ecdsa` converts to the r||s form seals use.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Protocol, runtime_checkable
+
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+from mrtd.errors import EncodingError
+
+PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+
+
+class HashName(str, Enum):
+    SHA224 = "sha224"
+    SHA256 = "sha256"
+    SHA384 = "sha384"
+    SHA512 = "sha512"
+
+
+@runtime_checkable
+class Signer(Protocol):
+    """A private key that signs without ever showing itself.
+
+    `sign` hashes `data` with `hash_name` and signs: ECDSA (DER signature) for EC keys, RSASSA-PSS
+    (MGF1 with the same hash, salt length = hash length) for RSA keys.
+    """
+
+    @property
+    def key_id(self) -> str:
+        """A stable, non-secret name for the key (file name or PKCS#11 label), for logs."""
+        ...
+
+    def public_key(self) -> PublicKey: ...
+
+    def sign(self, data: bytes, hash_name: HashName) -> bytes: ...
+
+
+def raw_ecdsa(der_signature: bytes, curve: ec.EllipticCurve) -> bytes:
+    """DER ECDSA-Sig-Value -> r||s, each left-padded to the byte length of the curve order."""
+    try:
+        r, s = decode_dss_signature(der_signature)
+    except ValueError as exc:
+        raise EncodingError(f"ECDSA signature is not DER: {exc}") from None
+    n = (curve.key_size + 7) // 8
+    return r.to_bytes(n, "big") + s.to_bytes(n, "big")
+
+
+def der_ecdsa(raw_signature: bytes) -> bytes:
+    """r||s (equal halves) -> DER ECDSA-Sig-Value."""
+    if not raw_signature or len(raw_signature) % 2:
+        raise EncodingError(f"raw ECDSA signature has odd length {len(raw_signature)}")
+    half = len(raw_signature) // 2
+    return encode_dss_signature(
+        int.from_bytes(raw_signature[:half], "big"), int.from_bytes(raw_signature[half:], "big")
+    )
+
+
+def hash_for_curve(curve: ec.EllipticCurve) -> HashName:
+    """The hash Doc 9303 pairs with a curve size (<=224 SHA-224, <=256 SHA-256, <=384 SHA-384, else SHA-512)."""
+    size = curve.key_size
+    if size <= 224:
+        return HashName.SHA224
+    if size <= 256:
+        return HashName.SHA256
+    if size <= 384:
+        return HashName.SHA384
+    return HashName.SHA512

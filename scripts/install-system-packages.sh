@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Debian packages the tests and the demo use: the PC/SC stack with vpcd (chip tests), SoftHSM2
+# (PKCS#11 tests), tesseract (print check), libfribidi (Pillow's raqm text shaping) and the headers
+# pyscard builds against. Runs only as root; otherwise it says what is missing and leaves it.
+set -euo pipefail
+PKGS=(pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd softhsm2 tesseract-ocr tesseract-ocr-eng
+      libfribidi0 libharfbuzz0b libraqm0 openssl swig)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "system packages missing (install them as root): ${missing[*]}" >&2
+  exit 0
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# pcscd's post-install tries to start a service; without systemd that fails harmlessly.
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || \
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "system packages: installed"
