@@ -8,10 +8,11 @@ for ECDSA, the plain octet string for RSA); `raw_ecdsa` converts to the r||s for
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from mrtd.errors import EncodingError
@@ -19,7 +20,7 @@ from mrtd.errors import EncodingError
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
 
-class HashName(str, Enum):
+class HashName(StrEnum):
     SHA224 = "sha224"
     SHA256 = "sha256"
     SHA384 = "sha384"
@@ -74,3 +75,40 @@ def hash_for_curve(curve: ec.EllipticCurve) -> HashName:
     if size <= 384:
         return HashName.SHA384
     return HashName.SHA512
+
+
+class MemorySigner:
+    """A `Signer` around a private key held in memory: per-document keys (Active and Chip
+    Authentication) that live only until they are written to the chip, and test keys.
+    """
+
+    def __init__(self, private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, key_id: str = "memory") -> None:
+        self._key = private_key
+        self._key_id = key_id
+
+    @property
+    def key_id(self) -> str:
+        return self._key_id
+
+    def public_key(self) -> PublicKey:
+        return self._key.public_key()
+
+    def sign(self, data: bytes, hash_name: HashName) -> bytes:
+        algorithm = hash_algorithm(hash_name)
+        if isinstance(self._key, ec.EllipticCurvePrivateKey):
+            return self._key.sign(data, ec.ECDSA(algorithm))
+        return self._key.sign(
+            data, padding.PSS(mgf=padding.MGF1(algorithm), salt_length=algorithm.digest_size), algorithm
+        )
+
+
+def hash_algorithm(hash_name: HashName) -> hashes.HashAlgorithm:
+    """The cryptography hash object for a `HashName`."""
+    name = HashName(hash_name)
+    if name is HashName.SHA224:
+        return hashes.SHA224()
+    if name is HashName.SHA256:
+        return hashes.SHA256()
+    if name is HashName.SHA384:
+        return hashes.SHA384()
+    return hashes.SHA512()
