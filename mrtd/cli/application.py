@@ -1,0 +1,83 @@
+"""`mrtd application ...`: check applications before anything is issued from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, json_option
+from mrtd.errors import Finding, ValidationError
+from mrtd.issuance.batch import BatchItem, read_batch
+
+
+@click.group()
+def application() -> None:
+    """Applications: the JSON (or CSV / JSON Lines batch) that a document is issued from."""
+
+
+@application.command("validate")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="FILE..."
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Refuse documents that expire on or before this date (YYYY-MM-DD; default: today's date).",
+)
+@json_option
+def validate(files: tuple[Path, ...], today: dt.datetime | None, as_json: bool) -> None:
+    """Check applications: JSON files, folders of them, CSV or JSON Lines batches.
+
+    Every problem is listed with its field path and rule (and its row, in a batch).
+    Exit status: 0 when every application is valid, 1 when any has findings.
+    """
+    reference = today.date() if today is not None else dt.date.today()
+    results: list[dict[str, Any]] = []
+    for source in files:
+        results.extend(_validate_source(source, reference))
+    ok = all(r["ok"] for r in results)
+    if as_json:
+        emit_json({"ok": ok, "results": results})
+    else:
+        for r in results:
+            _print_result(r)
+        valid = sum(1 for r in results if r["ok"])
+        click.echo(f"{len(results)} checked, {valid} valid, {len(results) - valid} with errors")
+    sys.exit(EXIT_OK if ok else EXIT_FINDINGS)
+
+
+def _validate_source(source: Path, today: dt.date) -> list[dict[str, Any]]:
+    try:
+        items = list(read_batch(source, today=today))
+    except ValidationError as exc:
+        return [_result(str(source), None, False, exc.findings)]
+    if not items:
+        return [_result(str(source), None, False, [Finding("batch", "empty", "holds no applications")])]
+    return [_from_item(source, item) for item in items]
+
+
+def _from_item(source: Path, item: BatchItem) -> dict[str, Any]:
+    findings = list(item.error.findings if item.error else ()) + list(item.warnings)
+    path = source / item.row if source.is_dir() else source
+    row = None if source.is_dir() or item.row == source.name else item.row
+    return _result(str(path), row, item.ok, findings)
+
+
+def _result(source: str, row: str | None, ok: bool, findings: Any) -> dict[str, Any]:
+    return {"source": source, "row": row, "ok": ok, "findings": [f.as_dict() for f in findings]}
+
+
+def _print_result(r: dict[str, Any]) -> None:
+    where = r["source"] + (f", {r['row']}" if r["row"] else "")
+    errors = [f for f in r["findings"] if f["severity"] == "error"]
+    status = "ok" if r["ok"] else f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+    click.echo(f"{where}: {status}")
+    for f in r["findings"]:
+        tag = "" if f["severity"] == "error" else f"{f['severity']}: "
+        clause = f" [{f['clause']}]" if f["clause"] else ""
+        click.echo(f"  {tag}{f['field']}: {f['message']} ({f['rule']}){clause}")

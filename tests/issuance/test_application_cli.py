@@ -1,0 +1,79 @@
+"""`mrtd application validate`: exit 0 all valid, 1 findings, 2 usage; --json output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import EXAMPLES
+
+from mrtd.cli.application import application
+
+TODAY = ["--today", "2026-11-23"]
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(application, ["validate", *args])
+    return result.exit_code, result.output
+
+
+def test_all_examples_valid() -> None:
+    files = sorted(str(p) for p in EXAMPLES.glob("*.json"))
+    code, out = run(*TODAY, *files)
+    assert code == 0, out
+    assert out.strip().splitlines()[-1] == f"{len(files)} checked, {len(files)} valid, 0 with errors"
+
+
+def test_folders_and_batches() -> None:
+    code, out = run(*TODAY, str(EXAMPLES), str(EXAMPLES / "batches" / "consulate-day.csv"))
+    assert code == 0, out
+    assert f"{EXAMPLES / 'batches' / 'consulate-day.csv'}, line 2: ok" in out
+
+
+def test_findings_exit_1_and_are_listed(tmp_path: Path) -> None:
+    data = json.loads((EXAMPLES / "anna-eriksson-td3.json").read_text("utf-8"))
+    data["holder"]["date_of_birth"] = "1974-13-01"
+    data["holder"]["sex"] = "Q"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data), "utf-8")
+    (tmp_path / "portraits").symlink_to(EXAMPLES / "portraits")
+    (tmp_path / "signatures").symlink_to(EXAMPLES / "signatures")
+    code, out = run(*TODAY, str(EXAMPLES / "anna-eriksson-td1.json"), str(bad))
+    assert code == 1
+    assert f"{bad}: 2 errors" in out
+    assert '  holder.date_of_birth: "1974-13-01" is not a date (not-a-date)' in out
+
+    code, out = run(*TODAY, "--json", str(bad))
+    assert code == 1
+    payload = json.loads(out)
+    assert payload["ok"] is False
+    (result,) = payload["results"]
+    assert result["source"] == str(bad)
+    assert [(f["field"], f["rule"]) for f in result["findings"]] == [
+        ("holder.date_of_birth", "not-a-date"),
+        ("holder.sex", "enum"),
+    ]
+
+
+def test_expiry_against_today() -> None:
+    code, out = run("--today", "2031-06-01", "--json", str(EXAMPLES / "leyla-mirza-stateless.json"))
+    assert code == 1
+    assert json.loads(out)["results"][0]["findings"][0]["rule"] == "expired"
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run()[0] == 2
+    assert run(str(tmp_path / "missing.json"))[0] == 2
+    assert run("--today", "yesterday", str(EXAMPLES / "anna-eriksson-td3.json"))[0] == 2
+
+
+def test_unusable_sources_are_findings(tmp_path: Path) -> None:
+    odd = tmp_path / "day.txt"
+    odd.write_text("hello", "utf-8")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out = run("--json", str(odd), str(empty))
+    assert code == 1
+    rules = [r["findings"][0]["rule"] for r in json.loads(out)["results"]]
+    assert rules == ["unknown-batch-format", "empty"]
