@@ -10,6 +10,7 @@ import click
 from mrtd import __version__
 from mrtd.cli.application import application
 from mrtd.cli.mrz import mrz
+from mrtd.cli.seal import seal
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,3 +21,4 @@ def main() -> None:
 
 main.add_command(application)
 main.add_command(mrz)
+main.add_command(seal)
