@@ -1,0 +1,337 @@
+"""PACE v2, Doc 9303-11 §4.4: ECDH with Generic Mapping, Integrated Mapping and Chip Authentication
+Mapping, MRZ or CAN passwords, AES (and 3DES for GM/IM).
+
+`PaceTerminal` produces the command APDUs and consumes the answers; `PaceChip` is the card side used
+by the simulator. Private keys come from the `random` callable passed in (tests pass fixed keys).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from ecdsa.ellipticcurve import Point
+
+from mrtd.chip.lds.tlv import TlvError, parse_all, tlv
+from mrtd.chip.protocol import ciphers
+from mrtd.chip.protocol.apdu import Command
+from mrtd.chip.protocol.curves import Domain, domain
+from mrtd.chip.protocol.kdf import ENC, MAC, Cipher, kdf
+from mrtd.chip.protocol.sm import SecureChannel
+from mrtd.errors import ChipError, EncodingError, ProfileError
+
+PACE_ARC = bytes.fromhex("04007F00070202 04".replace(" ", ""))
+PW_MRZ = 1
+PW_CAN = 2
+
+
+class Mapping(Enum):
+    GM = 2
+    IM = 4
+    CAM = 6
+
+
+_CIPHERS = {1: Cipher.DES3, 2: Cipher.AES128, 3: Cipher.AES192, 4: Cipher.AES256}
+_IM_C0 = bytes.fromhex("a668892a7c41e3ca739f40b057d85904")
+_IM_C1 = bytes.fromhex("a4e136ac725f738b01c1f60217c188ad")
+
+
+@dataclass(frozen=True, slots=True)
+class PaceParams:
+    """One PACE protocol (mapping + cipher) on one standardised curve."""
+
+    mapping: Mapping
+    cipher: Cipher
+    param_id: int
+
+    def __post_init__(self) -> None:
+        domain(self.param_id)
+        if self.mapping is Mapping.CAM and not self.cipher.is_aes:
+            raise ProfileError("PACE-CAM: AES only [Doc 9303-11 §4.4.3.5]")
+        if self.mapping is Mapping.IM and self.cipher is not Cipher.AES128:
+            raise ProfileError("PACE-IM: only AES-128 is implemented (the l=256 constants are not to hand)")
+        if self.mapping is Mapping.IM and self.param_id == 10:
+            raise ProfileError("PACE-IM: NIST P-224 is excluded [Doc 9303-11 §9.5.1]")
+
+    @property
+    def oid(self) -> bytes:
+        """The protocol OID content bytes (no 06 tag), e.g. 04007F00070202040202 for ECDH-GM-AES-128."""
+        suffix = next(k for k, v in _CIPHERS.items() if v is self.cipher)
+        return PACE_ARC + bytes((self.mapping.value, suffix))
+
+    @classmethod
+    def from_oid(cls, oid: bytes, param_id: int) -> PaceParams:
+        if len(oid) != len(PACE_ARC) + 2 or not oid.startswith(PACE_ARC):
+            raise ProfileError(f"PACE protocol OID {oid.hex()}: not an ECDH PACE protocol [Doc 9303-11 §9.2.1]")
+        try:
+            mapping = Mapping(oid[-2])
+            cipher = _CIPHERS[oid[-1]]
+        except (ValueError, KeyError):
+            raise ProfileError(f"PACE protocol OID {oid.hex()}: unsupported mapping or cipher") from None
+        return cls(mapping, cipher, param_id)
+
+    @property
+    def domain(self) -> Domain:
+        return domain(self.param_id)
+
+    def pace_info(self) -> bytes:
+        """PACEInfo ::= SEQUENCE { protocol, version 2, parameterId } [Doc 9303-11 §9.2.1]."""
+        return tlv(0x30, tlv(0x06, self.oid) + tlv(0x02, b"\x02") + tlv(0x02, bytes((self.param_id,))))
+
+
+def card_access(params: PaceParams) -> bytes:
+    """EF.CardAccess holding one PACEInfo."""
+    return tlv(0x31, params.pace_info())
+
+
+def parse_card_access(data: bytes) -> list[PaceParams]:
+    """The PACE protocols a chip offers in EF.CardAccess; unknown SecurityInfos are skipped."""
+    out: list[PaceParams] = []
+    try:
+        (root,) = parse_all(data, what="EF.CardAccess")
+        for info in root.children():
+            kids = info.children()
+            if len(kids) < 2 or kids[0].tag != 0x06 or not kids[0].value.startswith(PACE_ARC):
+                continue
+            if len(kids) < 3 or kids[2].tag != 0x02:
+                continue
+            try:
+                out.append(PaceParams.from_oid(kids[0].value, int.from_bytes(kids[2].value, "big")))
+            except ProfileError:
+                continue
+    except (TlvError, ValueError) as exc:
+        raise EncodingError(f"EF.CardAccess: not a SecurityInfos SET ({exc}) [Doc 9303-11 §9.2]") from exc
+    return out
+
+
+def block_encrypt(cipher: Cipher, key: bytes, data: bytes) -> bytes:
+    if cipher.is_aes:
+        return ciphers.aes_cbc_encrypt(key, data)
+    return ciphers.des3_cbc_encrypt(key, data)
+
+
+def block_decrypt(cipher: Cipher, key: bytes, data: bytes) -> bytes:
+    if cipher.is_aes:
+        return ciphers.aes_cbc_decrypt(key, data)
+    return ciphers.des3_cbc_decrypt(key, data)
+
+
+def token_mac(cipher: Cipher, key: bytes, data: bytes) -> bytes:
+    if cipher.is_aes:
+        return ciphers.aes_cmac8(key, data)
+    return ciphers.retail_mac(key, data)
+
+
+def public_key_do(oid: bytes, point: bytes) -> bytes:
+    """7F49 { 06 protocol OID, 86 point } as the authentication token covers it [§4.4.3.4, §9.4]."""
+    return tlv(0x7F49, tlv(0x06, oid) + tlv(0x86, point))
+
+
+def im_prf(s: bytes, t: bytes, p: int) -> int:
+    """R_p(s, t) of Integrated Mapping with AES-128 (l = 128) [Doc 9303-11 §4.4.3.3.2]."""
+    n = -(-(p.bit_length() + 64) // 128)
+    k = ciphers.aes_ecb_encrypt(t, s)
+    out = b""
+    for _ in range(n):
+        out += ciphers.aes_ecb_encrypt(k, _IM_C1)
+        k = ciphers.aes_ecb_encrypt(k, _IM_C0)
+    return int.from_bytes(out, "big") % p
+
+
+def generic_mapping(d: Domain, s: bytes, shared: Point) -> Point:
+    """G' = s*G + H [§4.4.3.3.1]."""
+    return d.add(d.mul(int.from_bytes(s, "big"), d.generator), shared)
+
+
+def session_keys(cipher: Cipher, k: bytes) -> tuple[bytes, bytes]:
+    return kdf(k, ENC, cipher), kdf(k, MAC, cipher)
+
+
+def cam_iv(cipher: Cipher, ks_enc: bytes) -> bytes:
+    return ciphers.aes_ecb_encrypt(ks_enc, b"\xff" * 16)
+
+
+def _dyn(data: bytes, tag: int, step: str) -> bytes:
+    try:
+        (outer,) = parse_all(data, what="dynamic authentication data")
+        if outer.tag != 0x7C:
+            raise TlvError("not 7C")
+        for kid in outer.children():
+            if kid.tag == tag:
+                return kid.value
+    except (TlvError, ValueError) as exc:
+        raise ChipError(step, f"malformed dynamic authentication data ({exc}) [§4.4.4]") from exc
+    raise ChipError(step, f"dynamic authentication data lacks tag {tag:02X} [§4.4.4]")
+
+
+def _ga(data: bytes, last: bool) -> Command:
+    return Command(0x00 if last else 0x10, 0x86, 0x00, 0x00, tlv(0x7C, data), 256)
+
+
+class PaceTerminal:
+    """Terminal side. Call the methods in order, passing each answer's data to the next."""
+
+    def __init__(
+        self, params: PaceParams, password: bytes, pw_ref: int, random: Callable[[int], bytes]
+    ) -> None:
+        self.params = params
+        self.d = params.domain
+        self.k_pi = kdf(password, 3, params.cipher)
+        self.pw_ref = pw_ref
+        self.random = random
+        self.s = b""
+        self.sk_map = 0
+        self.t = b""
+        self.g_mapped: Point | None = None
+        self.sk_eph = 0
+        self.pk_eph = b""
+        self.pk_ic = b""
+        self.pk_map_ic: Point | None = None
+        self.ks_enc = b""
+        self.ks_mac = b""
+        self.ca_ic: int | None = None
+
+    def mse_set_at(self) -> Command:
+        data = tlv(0x80, self.params.oid) + tlv(0x83, bytes((self.pw_ref,)))
+        return Command(0x00, 0x22, 0xC1, 0xA4, data)
+
+    def get_nonce(self) -> Command:
+        return _ga(b"", last=False)
+
+    def map_command(self, nonce_answer: bytes) -> Command:
+        z = _dyn(nonce_answer, 0x80, "PACE encrypted nonce")
+        self.s = block_decrypt(self.params.cipher, self.k_pi, z)
+        if self.params.mapping is Mapping.IM:
+            self.t = self.random(16)
+            return _ga(tlv(0x81, self.t), last=False)
+        self.sk_map = self.d.scalar(self.random(self.d.scalar_bytes()))
+        return _ga(tlv(0x81, self.d.encode(self.d.mul(self.sk_map, self.d.generator))), last=False)
+
+    def key_agreement_command(self, map_answer: bytes) -> Command:
+        step = "PACE mapping"
+        try:
+            if self.params.mapping is Mapping.IM:
+                self.g_mapped = self.d.integrated_mapping(im_prf(self.s, self.t, self.d.p))
+            else:
+                self.pk_map_ic = self.d.decode(_dyn(map_answer, 0x82, step))
+                self.g_mapped = generic_mapping(self.d, self.s, self.d.mul(self.sk_map, self.pk_map_ic))
+        except EncodingError as exc:
+            raise ChipError(step, str(exc)) from exc
+        self.sk_eph = self.d.scalar(self.random(self.d.scalar_bytes()))
+        self.pk_eph = self.d.encode(self.d.mul(self.sk_eph, self.g_mapped))
+        return _ga(tlv(0x83, self.pk_eph), last=False)
+
+    def token_command(self, ka_answer: bytes) -> Command:
+        step = "PACE key agreement"
+        self.pk_ic = _dyn(ka_answer, 0x84, step)
+        if self.pk_ic == self.pk_eph:
+            raise ChipError(step, "the chip returned the terminal's own public key [§4.4.3.4]")
+        try:
+            shared = self.d.mul(self.sk_eph, self.d.decode(self.pk_ic))
+        except EncodingError as exc:
+            raise ChipError(step, str(exc)) from exc
+        self.ks_enc, self.ks_mac = session_keys(self.params.cipher, self.d.x_bytes(shared))
+        t_ifd = token_mac(self.params.cipher, self.ks_mac, public_key_do(self.params.oid, self.pk_ic))
+        return _ga(tlv(0x85, t_ifd), last=True)
+
+    def finish(self, token_answer: bytes) -> SecureChannel:
+        step = "PACE mutual authentication"
+        t_ic = _dyn(token_answer, 0x86, step)
+        expected = token_mac(self.params.cipher, self.ks_mac, public_key_do(self.params.oid, self.pk_eph))
+        if t_ic != expected:
+            raise ChipError(step, "the chip's authentication token does not verify [§4.4.3.5]")
+        if self.params.mapping is Mapping.CAM:
+            enc = _dyn(token_answer, 0x8A, "PACE-CAM")
+            plain = ciphers.unpad(
+                ciphers.aes_cbc_decrypt(self.ks_enc, enc, cam_iv(self.params.cipher, self.ks_enc))
+            )
+            self.ca_ic = int.from_bytes(plain, "big")
+        return SecureChannel(self.ks_enc, self.ks_mac, 0, self.params.cipher)
+
+    def verify_cam(self, pk_ic_static: bytes) -> bool:
+        """PK_map,IC == CA_IC * PK_IC, with PK_IC the static key from EF.CardSecurity [§4.4.3.5.1]."""
+        if self.ca_ic is None or self.pk_map_ic is None:
+            return False
+        try:
+            return bool(self.d.mul(self.ca_ic, self.d.decode(pk_ic_static)) == self.pk_map_ic)
+        except EncodingError:
+            return False
+
+
+class PaceChip:
+    """Card side of PACE, driven by the simulator one GENERAL AUTHENTICATE at a time.
+
+    `step(data)` returns the answer data (without SW) or None when authentication fails.
+    """
+
+    def __init__(
+        self,
+        params: PaceParams,
+        password: bytes,
+        random: Callable[[int], bytes],
+        ca_private: int | None = None,
+    ) -> None:
+        self.params = params
+        self.d = params.domain
+        self.k_pi = kdf(password, 3, params.cipher)
+        self.random = random
+        self.ca_private = ca_private
+        self.stage = 0
+        self.s = random(16 if params.cipher.is_aes else 8)
+        self.sk_map = 0
+        self.g_mapped: Point | None = None
+        self.sk_eph = 0
+        self.pk_eph = b""
+        self.pk_ifd = b""
+        self.ks_enc = b""
+        self.ks_mac = b""
+        self.channel: SecureChannel | None = None
+
+    def step(self, dyn: bytes) -> bytes | None:
+        try:
+            return self._step(dyn)
+        except (ChipError, EncodingError):
+            return None
+
+    def _step(self, dyn: bytes) -> bytes | None:
+        stage = self.stage
+        self.stage += 1
+        c = self.params.cipher
+        if stage == 0:
+            return tlv(0x7C, tlv(0x80, block_encrypt(c, self.k_pi, self.s)))
+        if stage == 1:
+            mapping_data = _dyn(dyn, 0x81, "PACE mapping")
+            if self.params.mapping is Mapping.IM:
+                if len(mapping_data) != 16:
+                    return None
+                self.g_mapped = self.d.integrated_mapping(im_prf(self.s, mapping_data, self.d.p))
+                return tlv(0x7C, b"")
+            pk_map_ifd = self.d.decode(mapping_data)
+            self.sk_map = self.d.scalar(self.random(self.d.scalar_bytes()))
+            self.g_mapped = generic_mapping(self.d, self.s, self.d.mul(self.sk_map, pk_map_ifd))
+            return tlv(0x7C, tlv(0x82, self.d.encode(self.d.mul(self.sk_map, self.d.generator))))
+        if stage == 2:
+            assert self.g_mapped is not None
+            self.pk_ifd = _dyn(dyn, 0x83, "PACE key agreement")
+            self.sk_eph = self.d.scalar(self.random(self.d.scalar_bytes()))
+            self.pk_eph = self.d.encode(self.d.mul(self.sk_eph, self.g_mapped))
+            if self.pk_ifd == self.pk_eph:
+                return None
+            shared = self.d.mul(self.sk_eph, self.d.decode(self.pk_ifd))
+            self.ks_enc, self.ks_mac = session_keys(c, self.d.x_bytes(shared))
+            return tlv(0x7C, tlv(0x84, self.pk_eph))
+        if stage == 3:
+            t_ifd = _dyn(dyn, 0x85, "PACE mutual authentication")
+            if t_ifd != token_mac(c, self.ks_mac, public_key_do(self.params.oid, self.pk_eph)):
+                return None
+            body = tlv(0x86, token_mac(c, self.ks_mac, public_key_do(self.params.oid, self.pk_ifd)))
+            if self.params.mapping is Mapping.CAM:
+                if self.ca_private is None:
+                    return None
+                ca_ic = pow(self.ca_private, -1, self.d.order) * self.sk_map % self.d.order
+                plain = ciphers.pad(ca_ic.to_bytes(self.d.size, "big"), 16)
+                body += tlv(0x8A, ciphers.aes_cbc_encrypt(self.ks_enc, plain, cam_iv(c, self.ks_enc)))
+            self.channel = SecureChannel(self.ks_enc, self.ks_mac, 0, c)
+            return tlv(0x7C, body)
+        return None

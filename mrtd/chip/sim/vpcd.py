@@ -1,0 +1,129 @@
+"""The virtual card as a vpcd client (vsmartcard's virtual reader driver for pcscd).
+
+Protocol (../shared/reference/pcsc-and-cards.md): every message is a 2-byte big-endian length and a
+payload; a 1-byte payload is a control code (00 off, 01 on, 02 reset, 04 send the ATR); anything
+longer is a command APDU. vpcd sends length and payload in two writes, so the card sets TCP_NODELAY
+and re-arms TCP_QUICKACK after every recv (else Nagle + delayed ACK cost about 45 ms per APDU).
+
+Run as `python -m mrtd.chip.sim.vpcd --port 35963 [--profile mrtd-sim] [--state FILE] [--die-after N]`
+(`--die-after` ends the process abruptly after N command APDUs: fault tests use it; `--null` is a card
+that answers every APDU with 90 00, the transport floor the benchmark compares with).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Protocol
+
+from mrtd.chip.sim.card import ATR, VirtualCard
+
+SLOT_PORTS = {0: 35963, 1: 35964}
+
+_QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+
+
+def _quickack(sock: socket.socket) -> None:
+    if _QUICKACK is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        _quickack(sock)
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+def connect(host: str, port: int, timeout: float = 10.0) -> socket.socket:
+    """Connect to vpcd, retrying while pcscd starts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            sock = socket.create_connection((host, port), timeout=2.0)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    sock.settimeout(None)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    _quickack(sock)
+    return sock
+
+
+class Card(Protocol):
+    def power_on(self) -> None: ...
+
+    def process(self, raw: bytes) -> bytes: ...
+
+
+class NullCard:
+    """Answers every command with 90 00: the cost of the transport alone."""
+
+    def power_on(self) -> None:
+        pass
+
+    def process(self, raw: bytes) -> bytes:
+        return b"\x90\x00"
+
+
+def serve(card: Card, sock: socket.socket, die_after: int | None = None) -> None:
+    """Answer vpcd until it closes the connection."""
+    commands = 0
+    while True:
+        head = _recv_exact(sock, 2)
+        if head is None:
+            return
+        payload = _recv_exact(sock, int.from_bytes(head, "big"))
+        if payload is None:
+            return
+        if len(payload) == 1:
+            code = payload[0]
+            if code in (0x00, 0x01, 0x02):
+                card.power_on()
+            elif code == 0x04:
+                sock.sendall(len(ATR).to_bytes(2, "big") + ATR)
+            continue
+        commands += 1
+        if die_after is not None and commands > die_after:
+            os._exit(3)  # the card is gone mid-APDU, as when it is pulled from the field
+        rsp = card.process(payload)
+        sock.sendall(len(rsp).to_bytes(2, "big") + rsp)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m mrtd.chip.sim.vpcd")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=SLOT_PORTS[0])
+    ap.add_argument("--profile", default="mrtd-sim")
+    ap.add_argument("--state", type=Path)
+    ap.add_argument("--die-after", type=int)
+    ap.add_argument("--null", action="store_true")
+    args = ap.parse_args(argv)
+    card: Card
+    if args.null:
+        card = NullCard()
+    elif args.state:
+        card = VirtualCard.load(args.state, args.profile)
+    else:
+        card = VirtualCard(args.profile)
+    sock = connect(args.host, args.port)
+    print("ready", flush=True)
+    try:
+        serve(card, sock, args.die_after)
+    finally:
+        sock.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""`mrtd chip write`, `mrtd chip read`, `mrtd chip simulate`: the chip through a PC/SC reader, and the
+virtual card on a vpcd slot. (Module-level click commands; `mrtd.cli.chip` adds them to the group.)
+
+The per-document keys in DIR/keys/ are decrypted with $MRTD_CHIP_KEYS_PASSPHRASE or
+`--keys-passphrase-file`, never a command-line value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mrtd.chip.document import read_folder
+from mrtd.chip.perso import personalise
+from mrtd.chip.profiles import PROFILE_NAMES
+from mrtd.chip.protocol.bac import MrzInfo
+from mrtd.chip.reader import SHORT_READ, read_chip
+from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, emit_json, guarded, json_option
+from mrtd.errors import InputError
+
+KEYS_PASSPHRASE_ENV = "MRTD_CHIP_KEYS_PASSPHRASE"
+
+
+def _keys_passphrase(file: Path | None) -> bytes | None:
+    if file is not None:
+        secret = file.read_bytes().rstrip(b"\r\n")
+        if not secret:
+            raise InputError(f"--keys-passphrase-file {file}: empty")
+        return secret
+    value = os.environ.get(KEYS_PASSPHRASE_ENV)
+    return value.encode("utf-8") if value else None
+
+
+def _trust(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from mrtd.pki.trust import TrustStore
+
+    return TrustStore.load(path)
+
+
+def _print_checks(checks: list[dict[str, str]]) -> None:
+    for c in checks:
+        click.echo(f"  {c['status']:8} {c['name']}: {c['detail']}")
+
+
+@click.command("write")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--reader", "reader_name", required=True, help="PC/SC reader name.")
+@click.option("--profile", type=click.Choice(PROFILE_NAMES), default="mrtd-sim", show_default=True)
+@click.option("--trust", type=click.Path(exists=True, path_type=Path), default=None, help="CSCA trust store for passive authentication.")
+@click.option("--keys-passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+@click.option("--no-lock", is_flag=True, help="Leave the chip unlocked (test cards).")
+@click.option("--wait", type=float, default=10.0, show_default=True, help="Seconds to wait for a card.")
+@json_option
+@guarded
+def write(
+    folder: Path, reader_name: str, profile: str, trust: Path | None, keys_passphrase_file: Path | None,
+    no_lock: bool, wait: float, as_json: bool,
+) -> None:  # fmt: skip
+    """Personalise the chip in READER with the document in FOLDER, check it, lock it."""
+    from mrtd.chip.pcsc import PcscTransport
+
+    image = read_folder(folder, passphrase=_keys_passphrase(keys_passphrase_file))
+    transport = PcscTransport(reader_name, wait=wait)
+    try:
+        report = personalise(image, transport, profile, trust=_trust(trust), at=dt.datetime.now(dt.UTC), lock=not no_lock)
+    finally:
+        transport.close()
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        click.echo(f"{report.status}: {report.apdus} APDUs, {report.bytes_sent} bytes ({report.profile})")
+        _print_checks([c.as_dict() for c in report.checks])
+    sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)
+
+
+@click.command("read")
+@click.option("--reader", "reader_name", required=True, help="PC/SC reader name.")
+@click.option("--mrz-info", default=None, help="DOCNO,YYMMDD,YYMMDD (birth, expiry).")
+@click.option("--can", default=None, help="Card access number (PACE).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--trust", type=click.Path(exists=True, path_type=Path), default=None)
+@click.option("--max-read", type=int, default=SHORT_READ, show_default=True, help="Bytes per READ BINARY (extended length above 256).")
+@click.option("--wait", type=float, default=10.0, show_default=True)
+@json_option
+@guarded
+def read(
+    reader_name: str, mrz_info: str | None, can: str | None, out_dir: Path, trust: Path | None,
+    max_read: int, wait: float, as_json: bool,
+) -> None:  # fmt: skip
+    """Read a chip: PACE or BAC, every file (saved raw in OUT), AA, CA, passive authentication."""
+    from mrtd.chip.pcsc import PcscTransport
+
+    if (mrz_info is None) == (can is None):
+        click.echo("error: give exactly one of --mrz-info and --can", err=True)
+        sys.exit(EXIT_USAGE)
+    secret: MrzInfo | str = MrzInfo.parse(mrz_info) if mrz_info else str(can)
+    transport = PcscTransport(reader_name, wait=wait)
+    try:
+        report = read_chip(transport, secret, _trust(trust), dt.datetime.now(dt.UTC), max_read=max_read)
+    finally:
+        transport.close()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, data in report.files.items():
+        (out_dir / (f"{name}.bin" if name.startswith("DG") else name)).write_bytes(data)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        click.echo(f"{'ok' if report.ok else 'FAILED'}: {report.access} ({report.protocol}), {len(report.files)} files -> {out_dir}")
+        _print_checks([c.as_dict() for c in report.checks])
+    sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)
+
+
+@click.command("simulate")
+@click.option("--slot", type=click.Choice(["0", "1"]), default="0", show_default=True, help="vpcd slot.")
+@click.option("--profile", type=click.Choice(PROFILE_NAMES), default="mrtd-sim", show_default=True)
+@click.option("--state", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Keep the card's contents in this file.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@guarded
+def simulate(slot: str, profile: str, state: Path | None, host: str) -> None:
+    """Run a virtual eMRTD on a vpcd slot until stopped (Ctrl-C)."""
+    from mrtd.chip.sim.card import VirtualCard
+    from mrtd.chip.sim.vpcd import SLOT_PORTS, connect, serve
+
+    card = VirtualCard.load(state, profile) if state else VirtualCard(profile)
+    port = SLOT_PORTS[int(slot)]
+    sock = connect(host, port)
+    click.echo(f"virtual card ({card.profile.name}) on vpcd slot {slot} (port {port}); Ctrl-C to stop")
+    try:
+        serve(card, sock)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
