@@ -9,6 +9,10 @@ import click
 
 from mrtd import __version__
 from mrtd.cli.application import application
+from mrtd.cli.chip import chip
+from mrtd.cli.chip_card import read as chip_read
+from mrtd.cli.chip_card import simulate as chip_simulate
+from mrtd.cli.chip_card import write as chip_write
 from mrtd.cli.mrz import mrz
 from mrtd.cli.seal import seal
 
@@ -21,4 +25,7 @@ def main() -> None:
 
 main.add_command(application)
 main.add_command(mrz)
+main.add_command(chip)
+for _command in (chip_write, chip_read, chip_simulate):
+    chip.add_command(_command)
 main.add_command(seal)

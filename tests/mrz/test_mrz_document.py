@@ -77,7 +77,7 @@ def test_unknown_birth_date_parts() -> None:
 
 
 def test_every_problem_with_its_field_path() -> None:
-    doc = _doc(primary_identifier="Игорь", secondary_identifier="Anna 2", nationality="ZZZ")
+    doc = _doc(primary_identifier="Ћирић", secondary_identifier="Anna 2", nationality="ZZZ")
     doc = dataclasses.replace(doc, issuing_state="QQQ", number="D23145890734", optional_data_2="X")
     with pytest.raises(ValidationError) as exc:
         record_from_document(doc)

@@ -1,0 +1,32 @@
+"""DG14 (tag 6E): SecurityInfos for Chip Authentication, PACE and ECDSA Active Authentication
+(Doc 9303-10 §4.7.14, Doc 9303-11 §9.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from mrtd.chip.lds.securityinfos import SecurityInfo, SecurityInfos
+from mrtd.chip.lds.tlv import only, tlv
+
+TAG = 0x6E
+CLAUSE = "Doc 9303-10 §4.7.14"
+
+
+@dataclass(frozen=True, slots=True)
+class Dg14:
+    security_infos: SecurityInfos
+    raw: bytes = field(repr=False)
+
+    def encode(self) -> bytes:
+        return self.raw
+
+    @classmethod
+    def create(cls, infos: Sequence[SecurityInfo]) -> Dg14:
+        si = SecurityInfos.create(infos)
+        return cls(si, tlv(TAG, si.raw))
+
+    @classmethod
+    def decode(cls, data: bytes) -> Dg14:
+        top = only(data, TAG, "DG14", CLAUSE)
+        return cls(SecurityInfos.decode(top.value, "DG14.SecurityInfos"), bytes(data))

@@ -1,0 +1,183 @@
+"""Portrait preparation: an application photo -> the DG2 face image (ISO/IEC 19794-5 token frontal).
+
+Token frontal geometry (ISO/IEC 19794-5:2005 §8.4, Doc 9303-10 §4.7.2): width W, height W/0.75,
+eye centres on a horizontal line 0.6 W from the top, their midpoint at 0.5 W, and 0.25 W apart.
+
+There is no face detector here. The face box (crown to chin, and its horizontal centre) is either given
+by the caller or assumed from the ICAO photo rules for a 35 x 45 mm passport photo (Doc 9303-3 and the
+ICAO portrait quality guidelines: head 32-36 mm of 45 mm, centred, crown about 10 % below the top). From
+the head box the eyes are placed the way anthropometry puts them: 47 % of the head height below the crown,
+pupils 27 % of the head height apart.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from dataclasses import dataclass
+from typing import Literal
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from mrtd.errors import InputError
+
+CLAUSE = "ISO/IEC 19794-5:2005 §8.4"
+TOKEN_ASPECT = 0.75  # width / height
+EYE_LINE = 0.6  # eye line, from the top, in units of W
+EYE_DISTANCE = 0.25  # in units of W
+MIN_TOKEN_WIDTH = 240  # eyes 60 px apart: the token minimum
+TARGET_TOKEN_WIDTH = 360  # eyes 90 px apart: ICAO's recommended resolution
+MIN_SOURCE_EYE_DISTANCE = 45  # below this the portrait would be upscaled by more than a third
+MIN_ASPECT, MAX_ASPECT = 0.6, 1.0  # a passport-style photo is taller than wide (35 x 45 mm = 0.78)
+MAX_PIXELS = 40_000_000
+PAD_COLOUR = (224, 224, 224)  # neutral light grey where the crop runs past the photo's edge
+
+Format = Literal["jpeg", "jp2"]
+
+
+@dataclass(frozen=True, slots=True)
+class FaceBox:
+    """The head in source pixels: crown (top), chin (bottom), and the vertical axis through the face."""
+
+    top: float
+    bottom: float
+    centre_x: float
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+def assumed_face_box(width: int, height: int) -> FaceBox:
+    """Where an ICAO-conformant passport photo has the head: 75 % of the height, crown 10 % from the top."""
+    return FaceBox(top=0.10 * height, bottom=0.85 * height, centre_x=width / 2)
+
+
+def _decode(image_bytes: bytes) -> Image.Image:
+    if not image_bytes:
+        raise InputError("portrait: the image is empty")
+    try:
+        img = Image.open(io.BytesIO(image_bytes))
+        if img.width * img.height > MAX_PIXELS:
+            raise InputError(f"portrait: {img.width}x{img.height} is larger than any photo we take ({MAX_PIXELS} pixels)")
+        img.load()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error,
+            Image.DecompressionBombError) as exc:  # fmt: skip
+        raise InputError(f"portrait: the image cannot be decoded ({exc.__class__.__name__})") from None
+    transposed = ImageOps.exif_transpose(img)
+    return transposed if transposed is not None else img
+
+
+def token_crop(img: Image.Image, face: FaceBox) -> tuple[Image.Image, float]:
+    """The token frontal crop (padded where needed) and the source eye distance in pixels."""
+    eye_distance = 0.27 * face.height
+    eye_y = face.top + 0.47 * face.height
+    crop_w = eye_distance / EYE_DISTANCE
+    crop_h = crop_w / TOKEN_ASPECT
+    left = face.centre_x - crop_w / 2
+    top = eye_y - EYE_LINE * crop_w
+    box = (round(left), round(top), round(left + crop_w), round(top + crop_h))
+    mode = "L" if img.mode in ("L", "LA", "I;16") else "RGB"
+    src = img.convert(mode)
+    fill = PAD_COLOUR[0] if mode == "L" else PAD_COLOUR
+    canvas = Image.new(mode, (box[2] - box[0], box[3] - box[1]), fill)
+    canvas.paste(src, (-box[0], -box[1]))
+    return canvas, eye_distance
+
+
+def _encode(img: Image.Image, fmt: Format, quality: float) -> bytes:
+    out = io.BytesIO()
+    if fmt == "jpeg":
+        img.save(out, "JPEG", quality=int(quality), optimize=True)
+    else:
+        # quality is a compression ratio here (OpenJPEG 'rates' layer)
+        img.save(out, "JPEG2000", quality_mode="rates", quality_layers=[quality], irreversible=True)
+    return out.getvalue()
+
+
+def _fit(img: Image.Image, fmt: Format, budget: int) -> bytes | None:
+    """The best-quality encoding of `img` within `budget` bytes, or None."""
+    if fmt == "jpeg":
+        lo, hi = 30, 95
+        best = None
+        while lo <= hi:
+            q = (lo + hi) // 2
+            data = _encode(img, fmt, q)
+            if len(data) <= budget:
+                best, lo = data, q + 1
+            else:
+                hi = q - 1
+        return best
+    raw = img.width * img.height * len(img.getbands())
+    ratio = max(raw / budget, 1.0) * 1.02
+    for _ in range(8):
+        data = _encode(img, fmt, ratio)
+        if len(data) <= budget:
+            return data
+        ratio *= 1.15
+    return None
+
+
+def prepare_portrait(
+    image_bytes: bytes,
+    *,
+    budget: int = 20_000,
+    fmt: Format = "jpeg",
+    face_box: FaceBox | None = None,
+    width: int = TARGET_TOKEN_WIDTH,
+) -> bytes:
+    """Crop and scale to the token frontal geometry, then encode as JPEG or JPEG 2000 within `budget` bytes.
+
+    Raises InputError when the image cannot be decoded, is too small, or is not shaped like a portrait."""
+    if fmt not in ("jpeg", "jp2"):
+        raise InputError(f"portrait format: {fmt!r} is not 'jpeg' or 'jp2' [Doc 9303-10 §4.7.2]")
+    if budget < 2_000:
+        raise InputError(f"portrait budget: {budget} bytes is too small for a face image")
+    img = _decode(image_bytes)
+    w, h = img.size
+    aspect = w / h if h else 0.0
+    if face_box is None:
+        if not MIN_ASPECT <= aspect <= MAX_ASPECT:
+            raise InputError(
+                f"portrait: {w}x{h} (aspect {aspect:.2f}) is not a face-sized photo; expected a portrait-format "
+                f"photo with width/height between {MIN_ASPECT} and {MAX_ASPECT} (35 x 45 mm is 0.78) [Doc 9303-3]"
+            )
+        face_box = assumed_face_box(w, h)
+    elif not (0 <= face_box.top < face_box.bottom <= h and 0 <= face_box.centre_x <= w):
+        raise InputError(f"portrait: the face box is outside the {w}x{h} image")
+    crop, eye_distance = token_crop(img, face_box)
+    if eye_distance < MIN_SOURCE_EYE_DISTANCE:
+        raise InputError(
+            f"portrait: {w}x{h} is too small; the eyes would be {eye_distance:.0f} px apart, at least "
+            f"{MIN_SOURCE_EYE_DISTANCE} are needed for a token image with {MIN_TOKEN_WIDTH * EYE_DISTANCE:.0f} [{CLAUSE}]"
+        )
+    out_w = max(MIN_TOKEN_WIDTH, min(width, crop.width))
+    while out_w >= MIN_TOKEN_WIDTH:
+        out_h = round(out_w / TOKEN_ASPECT)
+        scaled = crop.resize((out_w, out_h), Image.Resampling.LANCZOS)
+        data = _fit(scaled, fmt, budget)
+        if data is not None:
+            return data
+        out_w = int(out_w * 0.85)
+    raise InputError(f"portrait: cannot be encoded within {budget} bytes at the token minimum of {MIN_TOKEN_WIDTH} px [{CLAUSE}]")
+
+
+def prepare_signature(image_bytes: bytes, *, budget: int = 10_000) -> bytes:
+    """A displayed signature for DG7: kept as it is when JPEG or JPEG 2000 within `budget`, else re-encoded
+    as a greyscale JPEG (scaled down until it fits)."""
+    if len(image_bytes) <= budget and (image_bytes[:3] == b"\xff\xd8\xff" or image_bytes[:4] in (b"\x00\x00\x00\x0c", b"\xff\x4f\xff\x51")):
+        _decode(image_bytes)
+        return image_bytes
+    src = _decode(image_bytes)
+    if src.mode in ("RGBA", "LA", "PA") or (src.mode == "P" and "transparency" in src.info):
+        rgba = src.convert("RGBA")
+        flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        flat.alpha_composite(rgba)
+        src = flat
+    img = src.convert("L")
+    while img.width >= 100:
+        data = _fit(img, "jpeg", budget)
+        if data is not None:
+            return data
+        img = img.resize((int(img.width * 0.8), max(1, int(img.height * 0.8))), Image.Resampling.LANCZOS)
+    raise InputError(f"signature image: cannot be encoded within {budget} bytes [Doc 9303-10 §4.7.7]")

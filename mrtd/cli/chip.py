@@ -1,0 +1,143 @@
+"""`mrtd chip build` and `mrtd chip verify`: encode and sign a document's LDS, and passive authentication.
+
+`build` writes a document folder (`EF.COM`, `DG1.bin` ... `DG16.bin`, `EF.SOD`, `EF.CardAccess`, and
+`keys/chip-keys.json` for the chip writer, mode 0600). The Document Signer key passphrase comes from
+`--passphrase-file` or $MRTD_KEY_PASSPHRASE or a prompt (an HSM site's PIN from `--pin-file` or
+$MRTD_PKCS11_PIN), never the command line; the site's `mrtd.toml`, when present, gives the name
+transliteration options and the key store; the per-document keys
+are encrypted when $MRTD_CHIP_KEYS_PASSPHRASE or `--keys-passphrase-file` gives a passphrase.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mrtd.chip.document import AA_ALGORITHMS, CA_ALGORITHMS, build_document_image, read_files, write_folder
+from mrtd.chip.passive import passive_authentication
+from mrtd.chip.portrait import Format, prepare_portrait, prepare_signature
+from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option
+from mrtd.errors import InputError
+from mrtd.issuance.application import read_application
+from mrtd.issuance.site import load_site
+from mrtd.mrz import mrz_lines
+from mrtd.pki.keys import passphrase_from, pin_from
+from mrtd.pki.site import PkiSite
+from mrtd.pki.trust import TrustStore
+
+KEYS_PASSPHRASE_ENV = "MRTD_CHIP_KEYS_PASSPHRASE"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _prompt(what: str) -> str:
+    return str(click.prompt(what, hide_input=True))
+
+
+def _keys_passphrase(file: Path | None) -> bytes | None:
+    if file is not None:
+        secret = file.read_bytes().rstrip(b"\r\n")
+        if not secret:
+            raise InputError(f"--keys-passphrase-file {file}: empty")
+        return secret
+    value = os.environ.get(KEYS_PASSPHRASE_ENV)
+    return value.encode("utf-8") if value else None
+
+
+@click.group()
+def chip() -> None:
+    """The chip's data: LDS files, EF.SOD, passive authentication (Doc 9303 Parts 10-11)."""
+
+
+@chip.command()
+@click.argument("application", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--site", "site", required=True, type=click.Path(file_okay=False, path_type=Path), help="Site folder (holds pki/).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="New or empty folder to write.")
+@click.option("--aa", "aa", type=click.Choice([*AA_ALGORITHMS, "none"]), default="ecdsa-p256", show_default=True, help="Active Authentication key.")
+@click.option("--ca", "ca", type=click.Choice([*CA_ALGORITHMS, "none"]), default="ecdh-p256", show_default=True, help="Chip Authentication key.")
+@click.option("--pace/--no-pace", default=True, show_default=True, help="Write PACEInfo (EF.CardAccess, DG14).")
+@click.option("--card-security/--no-card-security", default=False, show_default=True, help="Also write EF.CardSecurity.")
+@click.option("--portrait-format", type=click.Choice(["jpeg", "jp2"]), default="jpeg", show_default=True)
+@click.option("--portrait-budget", type=click.IntRange(2_000, 200_000), default=20_000, show_default=True, help="Bytes.")
+@click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="DS key passphrase file.")
+@click.option("--pin-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="PKCS#11 PIN file (HSM sites).")
+@click.option("--keys-passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Passphrase to encrypt keys/chip-keys.json.")
+@json_option
+@guarded
+def build(
+    application: Path, site: Path, out: Path, aa: str, ca: str, pace: bool, card_security: bool,
+    portrait_format: str, portrait_budget: int, passphrase_file: Path | None, pin_file: Path | None,
+    keys_passphrase_file: Path | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Encode and sign the chip files of APPLICATION into --out."""
+    app = read_application(application)
+    document = app.document
+    if not document.number:
+        raise InputError(f"{application}: document.number: no number allocated yet; the chip needs one")
+    if app.portrait is None:
+        raise InputError(f"{application}: portrait: the chip's DG2 needs a portrait image")
+    fmt: Format = "jp2" if portrait_format == "jp2" else "jpeg"
+    portrait = prepare_portrait(app.portrait.read_bytes(), budget=portrait_budget, fmt=fmt)
+    signature = prepare_signature(app.signature.read_bytes()) if app.signature is not None else None
+    # the site's mrtd.toml, when there is one: name transliteration choices and where the DS key lives
+    config = load_site(site) if (site / "mrtd.toml").is_file() else None
+    lines = mrz_lines(document, config.names) if config is not None else mrz_lines(document)
+    keys_secret = _keys_passphrase(keys_passphrase_file)
+    prompt = _prompt if sys.stdin.isatty() else None
+    if config is not None and config.pki_store == "pkcs11":
+        passphrase = pin_from(os.environ, pin_file, prompt)
+    else:
+        passphrase = passphrase_from(os.environ, passphrase_file, prompt)
+    signer, certificate = PkiSite(site, clock=_now, actor="mrtd chip build").signer_for("ds", passphrase)
+    image = build_document_image(
+        document, lines, portrait, signature, signer, certificate,
+        clock=_now, aa=None if aa == "none" else aa,
+        ca=None if ca == "none" else ca, pace=pace, card_security=card_security,
+    )  # fmt: skip
+    written = write_folder(image, out, passphrase=keys_secret)
+    if as_json:
+        emit_json({"ok": True, "out": str(out), "files": {n: len(b) for n, b in image.files.items()},
+                   "written": [str(p) for p in written], "keys_encrypted": keys_secret is not None})  # fmt: skip
+        return
+    for name, data in image.files.items():
+        click.echo(f"{name:16} {len(data):6d} bytes")
+    click.echo(f"written to {out} (keys: {'encrypted' if keys_secret else 'NOT encrypted'}, mode 0600)")
+
+
+def _at(value: str | None) -> dt.datetime:
+    if value is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not YYYY-MM-DD or an ISO date-time", param_hint="--at") from None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+@chip.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--trust", "trust", required=True, type=click.Path(exists=True, path_type=Path), help="CSCA certificate, folder or master list.")
+@click.option("--at", "at", default=None, help="Verification time (YYYY-MM-DD or ISO date-time; default now).")
+@json_option
+@guarded
+def verify(folder: Path, trust: Path, at: str | None, as_json: bool) -> None:
+    """Passive authentication of the document folder FOLDER; exit 0 only if every check passes."""
+    when = _at(at)
+    files = read_files(folder)
+    report = passive_authentication(files, TrustStore.load(trust), when)
+    if as_json:
+        payload: dict[str, Any] = report.as_dict()
+        emit_json(payload)
+    else:
+        for c in report.checks:
+            mark = {"passed": "ok  ", "failed": "FAIL", "not-applicable": "n/a "}[c.status.value]
+            click.echo(f"{mark} {c.name}: {c.why}")
+        click.echo("passive authentication " + ("PASSED" if report.ok else "FAILED: " + ", ".join(c.name for c in report.failed())))
+    sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)
