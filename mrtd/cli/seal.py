@@ -1,0 +1,201 @@
+"""`mrtd seal ...`: make a visible digital seal image for an application, and verify seals.
+
+`make` reads the application, builds its MRZ and signs with the site's current seal signer (VDS, IDB)
+or VDS-NC signer; the key passphrase comes from $MRTD_KEY_PASSPHRASE, --passphrase-file or a prompt,
+never from the command line. `verify` exits 0 only for a valid seal whose signer chains to a trusted
+CSCA or is itself in the trust path.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from cryptography.hazmat.primitives import serialization
+
+from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option
+from mrtd.errors import ConfigurationError, InputError
+from mrtd.issuance.application import read_application
+from mrtd.model import DocumentFormat
+from mrtd.mrz import mrz_lines
+from mrtd.pki.keys import passphrase_from, pin_from
+from mrtd.pki.site import PkiSite
+from mrtd.seals import barcode
+from mrtd.seals.issue import (
+    DocumentKind,
+    SealFormat,
+    SealRequest,
+    make_idb,
+    make_vds,
+    make_vdsnc,
+    parse_duration,
+)
+from mrtd.seals.profiles import Duration
+from mrtd.seals.verify import SealReport, Trust, check_seal
+
+_EXTRA = {"passport_number": "seal.passport_number", "duration": "seal.duration_of_stay",
+          "entries": "seal.number_of_entries"}
+
+
+@click.group()
+def seal() -> None:
+    """Visible digital seals: ICAO VDS (Doc 9303-13), IDB and VDS-NC as QR or DataMatrix."""
+
+
+def _prompt(what: str) -> str:
+    value: str = click.prompt(what, hide_input=True, err=True)
+    return value
+
+
+@seal.command("make")
+@click.argument("application", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice([f.value for f in SealFormat]), required=True,
+              help="vds: Doc 9303-13 binary seal; idb: ICAO Datastructure for Barcode; vdsnc: VDS-NC JSON.")
+@click.option("--type", "kind", type=click.Choice([k.value for k in DocumentKind]), required=True,
+              help="visa (MRV-A/MRV-B application) or etd (emergency travel document, TD2).")
+@click.option("--site", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Site folder with the PKI (default $MRTD_SITE or the current folder).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PNG file to write.")
+@click.option("--symbology", type=click.Choice([s.value for s in barcode.Symbology]), default="qr",
+              show_default=True)
+@click.option("--passport-number", default=None,
+              help="Visa: number of the passport the visa goes in (else the application's extra 'seal.passport_number').")
+@click.option("--duration-of-stay", default=None,
+              help="Visa: DAYS or DAYS/MONTHS/YEARS (else extra 'seal.duration_of_stay').")
+@click.option("--entries", type=click.IntRange(0, 255), default=None,
+              help="Visa: number of entries, 0 = unlimited (else extra 'seal.number_of_entries'; optional).")
+@click.option("--embed-certificate", is_flag=True, help="IDB: embed the signer certificate (tag 0x7E).")
+@click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File holding the key passphrase (else $MRTD_KEY_PASSPHRASE or a prompt).")
+@click.option("--pin-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File holding the PKCS#11 PIN for a token site (else $MRTD_PKCS11_PIN or a prompt).")
+@json_option
+@guarded
+def make(application: Path, fmt: str, kind: str, site: Path | None, out: Path, symbology: str,
+         passport_number: str | None, duration_of_stay: str | None, entries: int | None, embed_certificate: bool,
+         passphrase_file: Path | None, pin_file: Path | None, as_json: bool) -> None:
+    """Make a seal for APPLICATION and write it as a 300-dpi PNG."""
+    if out.exists():
+        raise InputError(f"--out: {out} exists; refusing to overwrite it")
+    now = datetime.now(UTC)
+    app = read_application(application)
+    doc = app.document
+    seal_kind = DocumentKind(kind)
+    if seal_kind is DocumentKind.VISA and not doc.format.is_visa:
+        raise InputError(f"document.format: {doc.format.value} is not a visa (MRV-A or MRV-B)")
+    if seal_kind is DocumentKind.ETD and doc.format is not DocumentFormat.TD2:
+        raise InputError(f"document.format: the emergency travel document seal carries a TD2 MRZ (2 x 36); "
+                         f"the application is {doc.format.value} [ICAO TR VDS for Non-Electronic Documents: ETD]")
+    if doc.number is None:
+        raise InputError("document.number: allocate the document number before making its seal")
+    extra = app.extra
+    request = SealRequest(
+        kind=seal_kind, issuing_state=doc.issuing_state, mrz=tuple(mrz_lines(doc)),
+        issue_date=doc.date_of_issue or now.date(),
+        passport_number=(passport_number or extra.get(_EXTRA["passport_number"], "")),
+        duration_of_stay=_duration(duration_of_stay or extra.get(_EXTRA["duration"])),
+        number_of_entries=entries if entries is not None else _entries(extra.get(_EXTRA["entries"])),
+    )
+    pki_site = PkiSite(site or Path(os.environ.get("MRTD_SITE") or os.getcwd()), clock=lambda: now,
+                       actor=getpass.getuser())
+    seal_format = SealFormat(fmt)
+    role = "vdsnc-signer" if seal_format is SealFormat.VDSNC else "seal-signer"
+    signer, certificate = pki_site.signer_for(role, _secret(pki_site, passphrase_file, pin_file))
+    cert_der = certificate.public_bytes(serialization.Encoding.DER)
+    payload: bytes
+    if seal_format is SealFormat.VDS:
+        payload = make_vds(request, signer, certificate, now.date()).raw
+    elif seal_format is SealFormat.IDB:
+        payload = make_idb(request, signer, cert_der, now.date(), embed_certificate).text.encode("ascii")
+    else:
+        payload = make_vdsnc(request, signer, cert_der).text.encode("utf-8")
+    image = barcode.render(payload, barcode.Symbology(symbology))
+    _write_new(out, barcode.to_png(image))
+    result = {"ok": True, "out": str(out), "format": fmt, "type": kind, "symbology": symbology,
+              "bytes": len(payload), "pixels": list(image.size), "signer_serial": f"{certificate.serial_number:X}"}
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(f"{out}: {fmt} {kind} seal, {len(payload)} bytes, {symbology} {image.size[0]}x{image.size[1]} px "
+                   f"at 300 dpi, signer {certificate.subject.rfc4514_string()} serial {certificate.serial_number:X}")
+
+
+def _duration(text: str | None) -> Duration | None:
+    return parse_duration(text) if text else None
+
+
+def _entries(text: str | None) -> int | None:
+    if text is None or text == "":
+        return None
+    if not text.isdigit() or int(text) > 255:
+        raise InputError(f"extra.{_EXTRA['entries']}: {text!r} is not 0..255")
+    return int(text)
+
+
+def _secret(site: PkiSite, passphrase_file: Path | None, pin_file: Path | None) -> bytes:
+    if not site.exists():
+        raise ConfigurationError(f"{site.root}: no PKI here; run `mrtd pki init` first")
+    if site._load().get("pkcs11"):
+        return pin_from(os.environ, pin_file, _prompt)
+    return passphrase_from(os.environ, passphrase_file, _prompt)
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write a new file completely or not at all (temp file, then an exclusive link)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise InputError(f"--out: {path} exists; refusing to overwrite it") from None
+    except OSError as exc:
+        raise InputError(f"--out: cannot write {path}: {exc.strerror}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@seal.command("verify")
+@click.argument("input_file", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--trust", "trust_path", type=click.Path(exists=True, path_type=Path), required=True,
+              help="CSCA certificate, master list, folder of them, or the signer certificate(s) themselves.")
+@click.option("--certs", "lookup_path", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Signer certificates to look a VDS/IDB signer up in (trusted only through a CSCA).")
+@click.option("--strict", is_flag=True, help="Refuse the known field quirks instead of accepting and reporting them.")
+@json_option
+@guarded
+def verify(input_file: Path, trust_path: Path, lookup_path: Path | None, strict: bool, as_json: bool) -> None:
+    """Verify the seal in INPUT: an image (PNG/JPEG), a .bin or .hex file, an IDB string or VDS-NC JSON.
+
+    Exit status: 0 for a valid seal whose signer chains to a trusted CSCA or is itself trusted; 1 otherwise.
+    """
+    data = input_file.read_bytes()
+    trust = Trust.load(trust_path, lookup_path)
+    report = check_seal(data, trust, datetime.now(UTC), strict)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        _print_report(report)
+    sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)
+
+
+def _print_report(report: SealReport) -> None:
+    data = report.as_dict()
+    click.echo(f"verdict: {report.verdict.value}  ({report.format}, {report.document_type})")
+    for key, value in data["header"].items():
+        click.echo(f"  header.{key}: {value}")
+    for key, value in data["content"].items():
+        text = str(value).replace("\n", " / ")
+        click.echo(f"  {key}: {text if len(text) <= 100 else text[:97] + '...'}")
+    for check in report.checks:
+        mark = "pass" if check.passed else "FAIL" if check.required else "info"
+        click.echo(f"  [{mark}] {check.name}: {check.reason}")
+    for finding in report.findings:
+        click.echo(f"  [{finding.severity.value}] {finding}")
