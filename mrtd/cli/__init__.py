@@ -14,6 +14,7 @@ from mrtd.cli.chip_card import read as chip_read
 from mrtd.cli.chip_card import simulate as chip_simulate
 from mrtd.cli.chip_card import write as chip_write
 from mrtd.cli.mrz import mrz
+from mrtd.cli.pki import pki
 from mrtd.cli.seal import seal
 
 
@@ -29,3 +30,4 @@ main.add_command(chip)
 for _command in (chip_write, chip_read, chip_simulate):
     chip.add_command(_command)
 main.add_command(seal)
+main.add_command(pki)

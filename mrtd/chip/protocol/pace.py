@@ -50,7 +50,7 @@ class PaceParams:
         if self.mapping is Mapping.CAM and not self.cipher.is_aes:
             raise ProfileError("PACE-CAM: AES only [Doc 9303-11 §4.4.3.5]")
         if self.mapping is Mapping.IM and self.cipher is not Cipher.AES128:
-            raise ProfileError("PACE-IM: only AES-128 is implemented (the l=256 constants are not to hand)")
+            raise ProfileError("PACE-IM: only AES-128 (l = 128) is supported by this terminal and card [Doc 9303-11 §4.4.3.3.2]")
         if self.mapping is Mapping.IM and self.param_id == 10:
             raise ProfileError("PACE-IM: NIST P-224 is excluded [Doc 9303-11 §9.5.1]")
 

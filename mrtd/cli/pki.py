@@ -1,0 +1,275 @@
+"""`mrtd pki ...`: the country's PKI in a site folder (CSCA, signers, CRLs, master lists, lint).
+
+Secrets never come from argv: the key passphrase from $MRTD_KEY_PASSPHRASE, --passphrase-file or a
+prompt; the PKCS#11 PIN from $MRTD_PKCS11_PIN, --pin-file or a prompt.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from cryptography.hazmat.primitives import serialization
+
+from mrtd.cli._common import emit_json, guarded, json_option, print_findings
+from mrtd.errors import Finding, InputError
+from mrtd.pki import lint as lintmod
+from mrtd.pki import masterlist as mlmod
+from mrtd.pki.keys import ALGORITHMS, passphrase_from, pin_from
+from mrtd.pki.site import Pkcs11Config, PkiSite
+
+site_option = click.option("--site", "site", type=click.Path(file_okay=False, path_type=Path), default=None,
+                           help="Site folder (default $MRTD_SITE or the current folder).")
+passphrase_file_option = click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
+                                      default=None, help="File holding the key passphrase (else $MRTD_KEY_PASSPHRASE or a prompt).")
+pin_file_option = click.option("--pin-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                               help="File holding the PKCS#11 PIN (else $MRTD_PKCS11_PIN or a prompt).")
+
+
+def _prompt(what: str) -> str:
+    value: str = click.prompt(what, hide_input=True, err=True)
+    return value
+
+
+def _site(site: Path | None) -> PkiSite:
+    path = site or Path(os.environ.get("MRTD_SITE") or os.getcwd())
+    return PkiSite(path, clock=lambda: datetime.now(UTC), actor=getpass.getuser())
+
+
+def _secret(s: PkiSite, passphrase_file: Path | None, pin_file: Path | None) -> bytes:
+    """The PIN for a token site, else the key passphrase."""
+    prompt: Callable[[str], str] | None = _prompt
+    if s.exists() and s._load().get("pkcs11"):
+        return pin_from(os.environ, pin_file, prompt)
+    return passphrase_from(os.environ, passphrase_file, prompt)
+
+
+def _out(as_json: bool, payload: dict[str, Any], text: str) -> None:
+    if as_json:
+        emit_json({"ok": True, **payload})
+    else:
+        click.echo(text)
+
+
+@click.group()
+def pki() -> None:
+    """Country PKI: CSCA, Document Signers, seal signers, CRLs, master lists."""
+
+
+@pki.command()
+@click.option("--country", required=True, help="ISO 3166-1 alpha-2 country code (certificate C).")
+@click.option("--mrz-code", default=None, help="ICAO issuing-state code if not derivable (e.g. D for DE).")
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default="ecdsa-brainpoolp384r1", show_default=True)
+@click.option("--pkcs11-module", type=click.Path(dir_okay=False), default=None)
+@click.option("--token", default=None, help="PKCS#11 token label.")
+@click.option("--common-name", default=None)
+@click.option("--organization", default=None)
+@site_option
+@passphrase_file_option
+@pin_file_option
+@json_option
+@guarded
+def init(country: str, mrz_code: str | None, algorithm: str, pkcs11_module: str | None, token: str | None,
+         common_name: str | None, organization: str | None, site: Path | None, passphrase_file: Path | None,
+         pin_file: Path | None, as_json: bool) -> None:
+    """Create the PKI and its first CSCA."""
+    s = _site(site)
+    p11 = None
+    passphrase = b""
+    if pkcs11_module or token:
+        if not (pkcs11_module and token):
+            raise click.UsageError("--pkcs11-module and --token go together")
+        p11 = Pkcs11Config(pkcs11_module, token, pin_from(os.environ, pin_file, _prompt))
+    else:
+        passphrase = passphrase_from(os.environ, passphrase_file, _prompt)
+    rec = s.init(country, algorithm, passphrase, pkcs11=p11, mrz_code=mrz_code, common_name=common_name,
+                 organization=organization)
+    _out(as_json, {"certificate": rec.as_dict()}, f"CSCA {rec.serial} created: {rec.file}")
+
+
+@pki.command()
+@click.argument("role", type=click.Choice(["ds", "seal-signer", "vdsnc-signer", "masterlist-signer",
+                                           "deviationlist-signer"]))
+@click.option("--common-name", default=None, help="Subject CN (2 characters for seal/VDS-NC signers).")
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default=None)
+@click.option("--document-type", "document_types", multiple=True, default=("P",), show_default=True)
+@click.option("--usage-months", type=int, default=None, help="DS private key usage period (default 3).")
+@click.option("--document-validity-years", type=int, default=None)
+@site_option
+@passphrase_file_option
+@pin_file_option
+@json_option
+@guarded
+def issue(role: str, common_name: str | None, algorithm: str | None, document_types: tuple[str, ...],
+          usage_months: int | None, document_validity_years: int | None, site: Path | None,
+          passphrase_file: Path | None, pin_file: Path | None, as_json: bool) -> None:
+    """Issue a Document Signer, seal signer, VDS-NC signer or master/deviation list signer."""
+    s = _site(site)
+    rec = s.issue(role, _secret(s, passphrase_file, pin_file), common_name=common_name, algorithm=algorithm,
+                  document_types=document_types, usage_months=usage_months,
+                  document_validity_years=document_validity_years)
+    _out(as_json, {"certificate": rec.as_dict()}, f"{role} {rec.serial} issued: {rec.file}")
+
+
+@pki.command()
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default=None)
+@site_option
+@passphrase_file_option
+@pin_file_option
+@json_option
+@guarded
+def rollover(algorithm: str | None, site: Path | None, passphrase_file: Path | None, pin_file: Path | None,
+             as_json: bool) -> None:
+    """New CSCA key and certificate, plus a link certificate signed by the old key."""
+    s = _site(site)
+    new, link = s.rollover(_secret(s, passphrase_file, pin_file), algorithm=algorithm)
+    _out(as_json, {"csca": new.as_dict(), "link": link.as_dict()},
+         f"new CSCA {new.serial} ({new.file}); link {link.serial} ({link.file}); usable from {new.usage_start}")
+
+
+@pki.command()
+@click.argument("serial")
+@click.option("--reason", required=True, help="Kept in the site records and log (not in the CRL: Part 12).")
+@site_option
+@json_option
+@guarded
+def revoke(serial: str, reason: str, site: Path | None, as_json: bool) -> None:
+    """Revoke a certificate; publish with `mrtd pki crl` within 48 hours."""
+    rec = _site(site).revoke(serial, reason)
+    _out(as_json, {"certificate": rec.as_dict()}, f"{rec.role} {rec.serial} revoked ({reason}); publish a CRL")
+
+
+@pki.command()
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--next-update-days", type=int, default=90, show_default=True)
+@site_option
+@passphrase_file_option
+@pin_file_option
+@json_option
+@guarded
+def crl(out: Path, next_update_days: int, site: Path | None, passphrase_file: Path | None, pin_file: Path | None,
+        as_json: bool) -> None:
+    """Issue a new full CRL and write it (DER, or PEM when FILE ends in .pem)."""
+    s = _site(site)
+    c = s.crl(_secret(s, passphrase_file, pin_file), next_update_days=next_update_days)
+    enc = serialization.Encoding.PEM if out.suffix == ".pem" else serialization.Encoding.DER
+    out.write_bytes(c.public_bytes(enc))
+    number = c.extensions.get_extension_for_class(__import__("cryptography").x509.CRLNumber).value.crl_number
+    _out(as_json, {"crl_number": number, "file": str(out)}, f"CRL {number} written to {out}")
+
+
+@pki.group()
+def masterlist() -> None:
+    """Build, verify and import CSCA master lists."""
+
+
+@masterlist.command("build")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@site_option
+@passphrase_file_option
+@pin_file_option
+@json_option
+@guarded
+def ml_build(out: Path, site: Path | None, passphrase_file: Path | None, pin_file: Path | None, as_json: bool) -> None:
+    s = _site(site)
+    der = s.masterlist(_secret(s, passphrase_file, pin_file))
+    out.write_bytes(der)
+    _out(as_json, {"file": str(out), "bytes": len(der)}, f"master list written to {out} ({len(der)} bytes)")
+
+
+@masterlist.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--trust", "trust", type=click.Path(exists=True, path_type=Path), default=None,
+              help="CSCA certificate(s) to trust (default: the site's trust store).")
+@site_option
+@json_option
+@guarded
+def ml_verify(file: Path, trust: Path | None, site: Path | None, as_json: bool) -> None:
+    from mrtd.pki.trust import TrustStore
+
+    store = TrustStore.load(trust) if trust else _site(site).trust_store()
+    ml = mlmod.parse(file.read_bytes())
+    signer = mlmod.verify(ml, store, datetime.now(UTC))
+    _out(as_json, {"signer": signer.subject.rfc4514_string(), "entries": len(ml.csca_der),
+                   "signing_time": ml.signing_time},
+         f"master list OK: {len(ml.csca_der)} entries, signed by {signer.subject.rfc4514_string()}")
+
+
+@masterlist.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--trust", "trust", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Verify against these CSCA certificate(s) first.")
+@site_option
+@json_option
+@guarded
+def ml_import(file: Path, trust: Path | None, site: Path | None, as_json: bool) -> None:
+    from mrtd.pki.trust import TrustStore
+
+    s = _site(site)
+    n = s.import_masterlist(file.read_bytes(), verify_with=TrustStore.load(trust) if trust else None)
+    _out(as_json, {"entries": n}, f"imported {n} CSCA certificates (bytes kept as received)")
+
+
+@pki.command("lint")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--role", default=None, help="Certificate profile to check against (default: guessed).")
+@json_option
+@guarded
+def lint_cmd(files: tuple[Path, ...], role: str | None, as_json: bool) -> None:
+    """Lint certificates, CRLs and master lists against Doc 9303 Part 12 and the ICAO PKD checks."""
+    results: dict[str, list[Finding]] = {}
+    for f in files:
+        results[str(f)] = _lint_file(f.read_bytes(), role)
+    bad = any(results.values())
+    if as_json:
+        emit_json({"ok": not bad, "files": {k: [x.as_dict() for x in v] for k, v in results.items()}})
+    else:
+        for name, findings in results.items():
+            click.echo(f"{name}: {'OK' if not findings else f'{len(findings)} finding(s)'}")
+            print_findings(findings)
+    if bad:
+        raise SystemExit(1)
+
+
+def _lint_file(data: bytes, role: str | None) -> list[Finding]:
+    from cryptography import x509
+
+    if data.lstrip().startswith(b"-----BEGIN"):
+        if b"X509 CRL" in data:
+            return lintmod.lint_crl(x509.load_pem_x509_crl(data).public_bytes(serialization.Encoding.DER))
+        try:
+            der = x509.load_pem_x509_certificate(data).public_bytes(serialization.Encoding.DER)
+        except ValueError as exc:
+            raise InputError(f"not a PEM certificate or CRL: {exc}") from None
+        return lintmod.lint_certificate(der, role)
+    try:
+        x509.load_der_x509_certificate(data)
+        return lintmod.lint_certificate(data, role)
+    except ValueError:
+        pass
+    try:
+        x509.load_der_x509_crl(data)
+        return lintmod.lint_crl(data)
+    except ValueError:
+        return lintmod.lint_masterlist(data)
+
+
+@pki.command("list")
+@site_option
+@json_option
+@guarded
+def list_cmd(site: Path | None, as_json: bool) -> None:
+    """Every certificate: role, serial, validity, usage period, status, file."""
+    s = _site(site)
+    recs = s.list()
+    if as_json:
+        emit_json({"ok": True, "certificates": [{**r.as_dict(), "file": str(s.root / r.file)} for r in recs]})
+        return
+    for r in recs:
+        click.echo(f"{r.role:21} {r.serial:40} {r.not_before[:10]}..{r.not_after[:10]} "
+                   f"usage {(r.usage_start or '-')[:10]}..{(r.usage_end or '-')[:10]} {r.status:10} {s.root / r.file}")
