@@ -11,12 +11,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
-from importlib import resources
 from typing import Any, Protocol
 
 from cryptography import x509
@@ -30,6 +27,7 @@ from mrtd.chip.lds.files import by_name, dg_name
 from mrtd.chip.lds.sod import Sod
 from mrtd.chip.lds.tlv import Tlv
 from mrtd.errors import InputError, MrtdError
+from mrtd.mrz.codes import alpha2_of
 
 OID_DOCUMENT_TYPE_LIST = x509.ObjectIdentifier("2.23.136.1.1.6.2")
 
@@ -241,12 +239,6 @@ def _document_type(ds: x509.Certificate, dg1: Dg1 | None) -> Check:
     return _fail(name, f"DG1 document code {code} is not among the DS document types {', '.join(types)} [Doc 9303-12 §7.1.1.3]")
 
 
-@lru_cache(maxsize=1)
-def _countries() -> tuple[dict[str, str], dict[str, str]]:
-    data = json.loads(resources.files("mrtd.chip.lds").joinpath("countries.json").read_text("utf-8"))
-    return data["alpha2_to_alpha3"], data["icao_extra"]
-
-
 def _ds_country_codes(ds: x509.Certificate) -> set[str]:
     """The MRZ codes the DS certificate names: SAN/IAN localityName, and its countryName as alpha-3."""
     codes: set[str] = set()
@@ -268,8 +260,7 @@ def _issuer_country(ds: x509.Certificate, dg1: Dg1 | None) -> Check:
     if dg1 is None:
         return _na(name, "no DG1 to compare with")
     state = dg1.issuing_state.rstrip("<")
-    alpha2, extra = _countries()
-    expected_c = extra.get(state) or next((a2 for a2, a3 in alpha2.items() if a3 == state), None)
+    expected_c = alpha2_of(state)
     named = _ds_country_codes(ds)
     if state in named:
         return _ok(name, f"DG1 issuing state {state} is the DS alternative name's country code")

@@ -1,16 +1,23 @@
-"""What every command shares: `--json`, printing results and findings, and turning errors into exit codes."""
+"""What every command shares: `--json`, printing results and findings, turning errors into exit codes,
+and reading secrets (passphrases, PINs) from a file, the environment or a hidden prompt, never argv."""
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from mrtd.errors import Finding, MrtdError, ValidationError
+from mrtd.errors import Finding, InputError, MrtdError, ValidationError
+from mrtd.pki.keys import passphrase_from, pin_from
+
+if TYPE_CHECKING:
+    from mrtd.pki.site import PkiSite
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -19,6 +26,17 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+passphrase_file_option = click.option(
+    "--passphrase-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="File holding the key passphrase (else $MRTD_KEY_PASSPHRASE or a prompt).",
+)  # fmt: skip
+pin_file_option = click.option(
+    "--pin-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="File holding the PKCS#11 PIN for a token site (else $MRTD_PKCS11_PIN or a prompt).",
+)  # fmt: skip
+
+# Encrypts the per-document chip keys (keys/chip-keys.json) that `chip build` writes and `chip write` reads.
+KEYS_PASSPHRASE_ENV = "MRTD_CHIP_KEYS_PASSPHRASE"
 
 
 def emit_json(payload: Any) -> None:
@@ -49,3 +67,39 @@ def guarded(func: F) -> F:
             sys.exit(EXIT_FINDINGS)
 
     return wrapper  # type: ignore[return-value]
+
+
+def prompt_secret(what: str) -> str:
+    """Ask for a secret without echoing it; the prompt goes to stderr so that stdout stays clean for --json."""
+    value: str = click.prompt(what, hide_input=True, err=True)
+    return value
+
+
+def key_secret(
+    token: bool,
+    passphrase_file: Path | None,
+    pin_file: Path | None,
+    prompt: Callable[[str], str] | None = prompt_secret,
+) -> bytes:
+    """The PKCS#11 PIN when the signing keys live in a token, else the key passphrase (file, environment
+    or `prompt`; None: no prompt)."""
+    if token:
+        return pin_from(os.environ, pin_file, prompt)
+    return passphrase_from(os.environ, passphrase_file, prompt)
+
+
+def site_secret(site: PkiSite, passphrase_file: Path | None, pin_file: Path | None) -> bytes:
+    """`key_secret` for a PKI site folder: the PIN for a site whose keys are in a token."""
+    return key_secret(site.exists() and bool(site._load().get("pkcs11")), passphrase_file, pin_file)
+
+
+def chip_keys_passphrase(file: Path | None) -> bytes | None:
+    """The passphrase of a document's chip keys: `--keys-passphrase-file`, else $MRTD_CHIP_KEYS_PASSPHRASE,
+    else None (keys unencrypted)."""
+    if file is not None:
+        secret = file.read_bytes().rstrip(b"\r\n")
+        if not secret:
+            raise InputError(f"--keys-passphrase-file {file}: empty")
+        return secret
+    value = os.environ.get(KEYS_PASSPHRASE_ENV)
+    return value.encode("utf-8") if value else None

@@ -11,7 +11,6 @@ are encrypted when $MRTD_CHIP_KEYS_PASSPHRASE or `--keys-passphrase-file` gives 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,34 +20,26 @@ import click
 from mrtd.chip.document import AA_ALGORITHMS, CA_ALGORITHMS, build_document_image, read_files, write_folder
 from mrtd.chip.passive import passive_authentication
 from mrtd.chip.portrait import Format, prepare_portrait, prepare_signature
-from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option
+from mrtd.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    chip_keys_passphrase,
+    emit_json,
+    guarded,
+    json_option,
+    key_secret,
+    prompt_secret,
+)
 from mrtd.errors import InputError
 from mrtd.issuance.application import read_application
 from mrtd.issuance.site import load_site
 from mrtd.mrz import mrz_lines
-from mrtd.pki.keys import passphrase_from, pin_from
 from mrtd.pki.site import PkiSite
 from mrtd.pki.trust import TrustStore
-
-KEYS_PASSPHRASE_ENV = "MRTD_CHIP_KEYS_PASSPHRASE"
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _prompt(what: str) -> str:
-    return str(click.prompt(what, hide_input=True))
-
-
-def _keys_passphrase(file: Path | None) -> bytes | None:
-    if file is not None:
-        secret = file.read_bytes().rstrip(b"\r\n")
-        if not secret:
-            raise InputError(f"--keys-passphrase-file {file}: empty")
-        return secret
-    value = os.environ.get(KEYS_PASSPHRASE_ENV)
-    return value.encode("utf-8") if value else None
 
 
 @click.group()
@@ -89,12 +80,9 @@ def build(
     # the site's mrtd.toml, when there is one: name transliteration choices and where the DS key lives
     config = load_site(site) if (site / "mrtd.toml").is_file() else None
     lines = mrz_lines(document, config.names) if config is not None else mrz_lines(document)
-    keys_secret = _keys_passphrase(keys_passphrase_file)
-    prompt = _prompt if sys.stdin.isatty() else None
-    if config is not None and config.pki_store == "pkcs11":
-        passphrase = pin_from(os.environ, pin_file, prompt)
-    else:
-        passphrase = passphrase_from(os.environ, passphrase_file, prompt)
+    keys_secret = chip_keys_passphrase(keys_passphrase_file)
+    token = config is not None and config.pki_store == "pkcs11"
+    passphrase = key_secret(token, passphrase_file, pin_file, prompt_secret if sys.stdin.isatty() else None)
     signer, certificate = PkiSite(site, clock=_now, actor="mrtd chip build").signer_for("ds", passphrase)
     image = build_document_image(
         document, lines, portrait, signature, signer, certificate,

@@ -8,7 +8,6 @@ The per-document keys in DIR/keys/ are decrypted with $MRTD_CHIP_KEYS_PASSPHRASE
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,20 +19,15 @@ from mrtd.chip.perso import personalise
 from mrtd.chip.profiles import PROFILE_NAMES
 from mrtd.chip.protocol.bac import MrzInfo
 from mrtd.chip.reader import SHORT_READ, read_chip
-from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, emit_json, guarded, json_option
-from mrtd.errors import InputError
-
-KEYS_PASSPHRASE_ENV = "MRTD_CHIP_KEYS_PASSPHRASE"
-
-
-def _keys_passphrase(file: Path | None) -> bytes | None:
-    if file is not None:
-        secret = file.read_bytes().rstrip(b"\r\n")
-        if not secret:
-            raise InputError(f"--keys-passphrase-file {file}: empty")
-        return secret
-    value = os.environ.get(KEYS_PASSPHRASE_ENV)
-    return value.encode("utf-8") if value else None
+from mrtd.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    chip_keys_passphrase,
+    emit_json,
+    guarded,
+    json_option,
+)
 
 
 def _trust(path: Path | None) -> Any:
@@ -66,7 +60,7 @@ def write(
     """Personalise the chip in READER with the document in FOLDER, check it, lock it."""
     from mrtd.chip.pcsc import PcscTransport
 
-    image = read_folder(folder, passphrase=_keys_passphrase(keys_passphrase_file))
+    image = read_folder(folder, passphrase=chip_keys_passphrase(keys_passphrase_file))
     transport = PcscTransport(reader_name, wait=wait)
     try:
         report = personalise(image, transport, profile, trust=_trust(trust), at=dt.datetime.now(dt.UTC), lock=not no_lock)

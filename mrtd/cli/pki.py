@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,37 +15,29 @@ from typing import Any
 import click
 from cryptography.hazmat.primitives import serialization
 
-from mrtd.cli._common import emit_json, guarded, json_option, print_findings
+from mrtd.cli._common import (
+    emit_json,
+    guarded,
+    json_option,
+    key_secret,
+    passphrase_file_option,
+    pin_file_option,
+    print_findings,
+    site_secret,
+)
 from mrtd.errors import Finding, InputError
 from mrtd.pki import lint as lintmod
 from mrtd.pki import masterlist as mlmod
-from mrtd.pki.keys import ALGORITHMS, passphrase_from, pin_from
+from mrtd.pki.keys import ALGORITHMS
 from mrtd.pki.site import Pkcs11Config, PkiSite
 
 site_option = click.option("--site", "site", type=click.Path(file_okay=False, path_type=Path), default=None,
                            help="Site folder (default $MRTD_SITE or the current folder).")
-passphrase_file_option = click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
-                                      default=None, help="File holding the key passphrase (else $MRTD_KEY_PASSPHRASE or a prompt).")
-pin_file_option = click.option("--pin-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                               help="File holding the PKCS#11 PIN (else $MRTD_PKCS11_PIN or a prompt).")
-
-
-def _prompt(what: str) -> str:
-    value: str = click.prompt(what, hide_input=True, err=True)
-    return value
 
 
 def _site(site: Path | None) -> PkiSite:
     path = site or Path(os.environ.get("MRTD_SITE") or os.getcwd())
     return PkiSite(path, clock=lambda: datetime.now(UTC), actor=getpass.getuser())
-
-
-def _secret(s: PkiSite, passphrase_file: Path | None, pin_file: Path | None) -> bytes:
-    """The PIN for a token site, else the key passphrase."""
-    prompt: Callable[[str], str] | None = _prompt
-    if s.exists() and s._load().get("pkcs11"):
-        return pin_from(os.environ, pin_file, prompt)
-    return passphrase_from(os.environ, passphrase_file, prompt)
 
 
 def _out(as_json: bool, payload: dict[str, Any], text: str) -> None:
@@ -84,9 +75,9 @@ def init(country: str, mrz_code: str | None, algorithm: str, pkcs11_module: str 
     if pkcs11_module or token:
         if not (pkcs11_module and token):
             raise click.UsageError("--pkcs11-module and --token go together")
-        p11 = Pkcs11Config(pkcs11_module, token, pin_from(os.environ, pin_file, _prompt))
+        p11 = Pkcs11Config(pkcs11_module, token, key_secret(True, passphrase_file, pin_file))
     else:
-        passphrase = passphrase_from(os.environ, passphrase_file, _prompt)
+        passphrase = key_secret(False, passphrase_file, pin_file)
     rec = s.init(country, algorithm, passphrase, pkcs11=p11, mrz_code=mrz_code, common_name=common_name,
                  organization=organization)
     _out(as_json, {"certificate": rec.as_dict()}, f"CSCA {rec.serial} created: {rec.file}")
@@ -110,7 +101,7 @@ def issue(role: str, common_name: str | None, algorithm: str | None, document_ty
           passphrase_file: Path | None, pin_file: Path | None, as_json: bool) -> None:
     """Issue a Document Signer, seal signer, VDS-NC signer or master/deviation list signer."""
     s = _site(site)
-    rec = s.issue(role, _secret(s, passphrase_file, pin_file), common_name=common_name, algorithm=algorithm,
+    rec = s.issue(role, site_secret(s, passphrase_file, pin_file), common_name=common_name, algorithm=algorithm,
                   document_types=document_types, usage_months=usage_months,
                   document_validity_years=document_validity_years)
     _out(as_json, {"certificate": rec.as_dict()}, f"{role} {rec.serial} issued: {rec.file}")
@@ -127,7 +118,7 @@ def rollover(algorithm: str | None, site: Path | None, passphrase_file: Path | N
              as_json: bool) -> None:
     """New CSCA key and certificate, plus a link certificate signed by the old key."""
     s = _site(site)
-    new, link = s.rollover(_secret(s, passphrase_file, pin_file), algorithm=algorithm)
+    new, link = s.rollover(site_secret(s, passphrase_file, pin_file), algorithm=algorithm)
     _out(as_json, {"csca": new.as_dict(), "link": link.as_dict()},
          f"new CSCA {new.serial} ({new.file}); link {link.serial} ({link.file}); usable from {new.usage_start}")
 
@@ -156,7 +147,7 @@ def crl(out: Path, next_update_days: int, site: Path | None, passphrase_file: Pa
         as_json: bool) -> None:
     """Issue a new full CRL and write it (DER, or PEM when FILE ends in .pem)."""
     s = _site(site)
-    c = s.crl(_secret(s, passphrase_file, pin_file), next_update_days=next_update_days)
+    c = s.crl(site_secret(s, passphrase_file, pin_file), next_update_days=next_update_days)
     enc = serialization.Encoding.PEM if out.suffix == ".pem" else serialization.Encoding.DER
     out.write_bytes(c.public_bytes(enc))
     number = c.extensions.get_extension_for_class(__import__("cryptography").x509.CRLNumber).value.crl_number
@@ -177,7 +168,7 @@ def masterlist() -> None:
 @guarded
 def ml_build(out: Path, site: Path | None, passphrase_file: Path | None, pin_file: Path | None, as_json: bool) -> None:
     s = _site(site)
-    der = s.masterlist(_secret(s, passphrase_file, pin_file))
+    der = s.masterlist(site_secret(s, passphrase_file, pin_file))
     out.write_bytes(der)
     _out(as_json, {"file": str(out), "bytes": len(der)}, f"master list written to {out} ({len(der)} bytes)")
 

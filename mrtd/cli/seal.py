@@ -17,12 +17,20 @@ from pathlib import Path
 import click
 from cryptography.hazmat.primitives import serialization
 
-from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option
+from mrtd.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    emit_json,
+    guarded,
+    json_option,
+    passphrase_file_option,
+    pin_file_option,
+    site_secret,
+)
 from mrtd.errors import ConfigurationError, InputError
 from mrtd.issuance.application import read_application
 from mrtd.model import DocumentFormat
 from mrtd.mrz import mrz_lines
-from mrtd.pki.keys import passphrase_from, pin_from
 from mrtd.pki.site import PkiSite
 from mrtd.seals import barcode
 from mrtd.seals.issue import (
@@ -46,11 +54,6 @@ def seal() -> None:
     """Visible digital seals: ICAO VDS (Doc 9303-13), IDB and VDS-NC as QR or DataMatrix."""
 
 
-def _prompt(what: str) -> str:
-    value: str = click.prompt(what, hide_input=True, err=True)
-    return value
-
-
 @seal.command("make")
 @click.argument("application", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice([f.value for f in SealFormat]), required=True,
@@ -69,10 +72,8 @@ def _prompt(what: str) -> str:
 @click.option("--entries", type=click.IntRange(0, 255), default=None,
               help="Visa: number of entries, 0 = unlimited (else extra 'seal.number_of_entries'; optional).")
 @click.option("--embed-certificate", is_flag=True, help="IDB: embed the signer certificate (tag 0x7E).")
-@click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="File holding the key passphrase (else $MRTD_KEY_PASSPHRASE or a prompt).")
-@click.option("--pin-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="File holding the PKCS#11 PIN for a token site (else $MRTD_PKCS11_PIN or a prompt).")
+@passphrase_file_option
+@pin_file_option
 @json_option
 @guarded
 def make(application: Path, fmt: str, kind: str, site: Path | None, out: Path, symbology: str,
@@ -139,9 +140,7 @@ def _entries(text: str | None) -> int | None:
 def _secret(site: PkiSite, passphrase_file: Path | None, pin_file: Path | None) -> bytes:
     if not site.exists():
         raise ConfigurationError(f"{site.root}: no PKI here; run `mrtd pki init` first")
-    if site._load().get("pkcs11"):
-        return pin_from(os.environ, pin_file, _prompt)
-    return passphrase_from(os.environ, passphrase_file, _prompt)
+    return site_secret(site, passphrase_file, pin_file)
 
 
 def _write_new(path: Path, data: bytes) -> None:

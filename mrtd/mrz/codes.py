@@ -43,6 +43,38 @@ def state_kind(code: str) -> str | None:
     return entry["kind"] if entry else None
 
 
+def alpha2_of(code: str) -> str | None:
+    """The two-letter code of a state code (`NLD` -> `NL`, `D`/`DEU` -> `DE`, `UTO` -> `UT`), or None.
+
+    ISO 3166-1 alpha-2 for ISO codes; for the Doc 9303-3 §5 codes the 2-letter code Doc 9303 gives
+    (`RKS` -> `KS`, `IAO` -> `IA`). Organisations and the other extra codes have none.
+    """
+    entry = _states().get(code.strip().upper().rstrip(FILLER))
+    return entry.get("alpha2") if entry else None
+
+
+def code_for_alpha2(alpha2: str, *, iso_only: bool = False) -> str | None:
+    """The code an MRZ carries for a two-letter code (`NL` -> `NLD`, `DE` -> `D`, `UT` -> `UTO`), or None.
+
+    `iso_only`: accept only ISO 3166-1 alpha-2 codes, not the 2-letter codes Doc 9303 gives UTO, RKS, IAO.
+    """
+    return _by_alpha2(iso_only).get(alpha2.strip().upper())
+
+
+@functools.cache
+def _by_alpha2(iso_only: bool) -> dict[str, str]:
+    iso = {e["alpha2"] for e in _states().values() if e["kind"] == "iso-3166-1" and "alpha2" in e}
+    out: dict[str, str] = {}
+    for code, entry in _states().items():
+        a2 = entry.get("alpha2")
+        if a2 is None or (iso_only and a2 not in iso):
+            continue
+        # Doc 9303-3 §5 replaces an ISO alpha-3 for the same state (Germany: D, never DEU): its code wins.
+        if a2 not in out or entry["kind"] != "iso-3166-1":
+            out[a2] = code
+    return out
+
+
 def check_state(code: str, field: str) -> list[Finding]:
     """Findings for a three-letter code field (unknown code, deprecated code, malformed)."""
     return list(_state_findings(code, field))

@@ -1,4 +1,5 @@
-"""Minimal DER framing: lengths, TLV slicing and wrapping.
+"""Minimal DER framing: lengths, TLV slicing and wrapping, and the INTEGER/OID/SEQUENCE encoders that
+the PKI and the chip's LDS (`mrtd.chip.lds.der`) both build on.
 
 Written by hand because neither cryptography nor pyasn1 hands back the exact byte span of an element
 inside a larger structure, and the trust store and master list keep foreign bytes verbatim.
@@ -6,13 +7,20 @@ inside a larger structure, and the trust store and master list keep foreign byte
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from mrtd.errors import EncodingError
+
+MAX_LENGTH_OCTETS = 4
 
 
 def encode_length(n: int) -> bytes:
+    """Definite length, shortest form: 0..127 in one byte, else 81/82/83/84 and the length."""
     if n < 0x80:
         return bytes([n])
     body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    if len(body) > MAX_LENGTH_OCTETS:
+        raise EncodingError(f"DER: length {n} does not fit in {MAX_LENGTH_OCTETS} length octets")
     return bytes([0x80 | len(body)]) + body
 
 
@@ -77,13 +85,17 @@ def der_int(value: int) -> bytes:
     return tlv(0x02, value.to_bytes(max(length, 1), "big", signed=True))
 
 
+@lru_cache(maxsize=512)
 def der_oid(dotted: str) -> bytes:
-    parts = [int(p) for p in dotted.split(".")]
-    if len(parts) < 2:
-        raise EncodingError(f"OID {dotted!r} has fewer than two arcs")
-    arcs = [parts[0] * 40 + parts[1], *parts[2:]]
+    """The complete DER encoding (06 L ...) of a dotted OID."""
+    try:
+        parts = [int(p) for p in dotted.split(".")]
+    except ValueError:
+        raise EncodingError(f"OID {dotted!r} is not dotted decimal") from None
+    if len(parts) < 2 or parts[0] > 2 or (parts[0] < 2 and parts[1] > 39) or min(parts) < 0:
+        raise EncodingError(f"OID {dotted!r} is not a valid object identifier [X.690 §8.19]")
     body = bytearray()
-    for arc in arcs:
+    for arc in [parts[0] * 40 + parts[1], *parts[2:]]:
         chunk = [arc & 0x7F]
         arc >>= 7
         while arc:

@@ -67,12 +67,16 @@ def der_ecdsa(raw_signature: bytes) -> bytes:
 
 def hash_for_curve(curve: ec.EllipticCurve) -> HashName:
     """The hash Doc 9303 pairs with a curve size (<=224 SHA-224, <=256 SHA-256, <=384 SHA-384, else SHA-512)."""
-    size = curve.key_size
-    if size <= 224:
+    return hash_for_bits(curve.key_size)
+
+
+def hash_for_bits(bits: int) -> HashName:
+    """`hash_for_curve` by the curve's bit size (for curves that cryptography does not model)."""
+    if bits <= 224:
         return HashName.SHA224
-    if size <= 256:
+    if bits <= 256:
         return HashName.SHA256
-    if size <= 384:
+    if bits <= 384:
         return HashName.SHA384
     return HashName.SHA512
 

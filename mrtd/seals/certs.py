@@ -220,16 +220,6 @@ def _ecdsa_key(spki_der: bytes) -> ecdsa.VerifyingKey:
         raise SignatureError(f"signer key: cannot read the public key ({exc})") from None
 
 
-def hash_for_bits(bits: int) -> HashName:
-    if bits <= 224:
-        return HashName.SHA224
-    if bits <= 256:
-        return HashName.SHA256
-    if bits <= 384:
-        return HashName.SHA384
-    return HashName.SHA512
-
-
 def verify_raw_ecdsa(spki_der: bytes, data: bytes, raw_signature: bytes, hash_name: HashName) -> None:
     """Check an r||s signature; raises SignatureError. Curves cryptography lacks go through `ecdsa`."""
     if not raw_signature or len(raw_signature) % 2:

@@ -29,13 +29,12 @@ from mrtd.errors import (
     SignatureError,
     VerificationError,
 )
-from mrtd.pki.signer import HashName
+from mrtd.pki.signer import HashName, hash_for_bits
 from mrtd.pki.trust import TrustStore
 from mrtd.seals import barcode, idb, vds, vdsnc
 from mrtd.seals.certs import (
     SignerCertificate,
     curve_bits,
-    hash_for_bits,
     load_certificate,
     load_certificates,
     verify_raw_ecdsa,

@@ -9,8 +9,10 @@ import pytest
 from mrtd.errors import InputError, Severity
 from mrtd.model import DocumentFormat, PartialDate
 from mrtd.mrz.codes import (
+    alpha2_of,
     check_document_code,
     check_state,
+    code_for_alpha2,
     harmonised_passport_codes,
     is_known_state,
     normalise_state,
@@ -66,6 +68,18 @@ def test_iso_codes_and_unknowns() -> None:
     assert [f.rule for f in check_state("ZZZ", "x")] == ["unknown-state"]
     assert [f.severity for f in check_state("ANT", "x")] == [Severity.WARNING]
     assert [f.rule for f in check_state("<AB", "x")] == ["state-code"]
+
+
+def test_alpha2_codes() -> None:
+    """ISO 3166-1 alpha-2 from iso-codes; Germany's MRZ code D stands for DE; Doc 9303-3 §5's 2-letter codes."""
+    assert [alpha2_of(c) for c in ("NLD", "D", "D<<", "DEU", "UTO", "RKS", "IAO")] == [
+        "NL", "DE", "DE", "DE", "UT", "KS", "IA"
+    ]  # fmt: skip
+    assert alpha2_of("XXA") is None and alpha2_of("GBD") is None and alpha2_of("ZZZ") is None
+    assert [code_for_alpha2(a) for a in ("nl", "DE", "GB", "UT", "KS", "IA", "ZZ")] == [
+        "NLD", "D", "GBR", "UTO", "RKS", "IAO", None
+    ]  # fmt: skip
+    assert code_for_alpha2("DE", iso_only=True) == "D" and code_for_alpha2("UT", iso_only=True) is None
 
 
 def test_harmonised_passport_codes() -> None:

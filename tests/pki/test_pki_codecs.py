@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pkikit import der
@@ -107,3 +108,15 @@ def test_masterlist_content_round_trip() -> None:
     assert items[0] == b"\x02\x01\x00"
     assert sorted(sequence_items(items[1])) == sorted(der(c) for c in cscas)
     assert sequence_items(items[1]) == sorted(sequence_items(items[1]))  # DER SET OF order
+
+
+def test_country_codes_come_from_the_mrz_table() -> None:
+    from mrtd.errors import InputError
+    from mrtd.pki.profiles import alpha2_for, mrz_code_for
+
+    assert (mrz_code_for("DE"), mrz_code_for("nl"), mrz_code_for("GB")) == ("D", "NLD", "GBR")
+    for not_iso in ("UT", "XK", "ZZ"):
+        with pytest.raises(InputError, match="alpha-2"):
+            mrz_code_for(not_iso)
+    assert (alpha2_for("D"), alpha2_for("NLD")) == ("DE", "NL")
+    assert alpha2_for("DEU") is None and alpha2_for("UTO") is None and alpha2_for("XXA") is None

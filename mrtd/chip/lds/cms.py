@@ -260,27 +260,27 @@ def _check_certificate_frame(cert_der: bytes) -> None:
         raise TlvError("certificate: signatureValue must be a BIT STRING with no unused bits [RFC 5280 §4.1.1.3]")
 
 
-@lru_cache(maxsize=64)
-def issuer_and_serial(cert_der: bytes) -> tuple[bytes, int]:
-    """The raw issuer Name and the serial number of a certificate, from its own bytes."""
+def _tbs_fields(cert_der: bytes, needed: int) -> list[Tlv]:
+    """The tbsCertificate fields after the optional [0] version (serialNumber first), at least `needed`."""
     cert = der.children(Tlv.decode(cert_der, what="certificate"), der.SEQUENCE, "certificate", "RFC 5280 §4.1")
     tbs = list(der.children(cert[0], der.SEQUENCE, "tbsCertificate", "RFC 5280 §4.1"))
     if tbs and tbs[0].tag == 0xA0:
         tbs.pop(0)
-    if len(tbs) < 3:
+    if len(tbs) < needed:
         raise TlvError("tbsCertificate: too short [RFC 5280 §4.1]")
+    return tbs
+
+
+@lru_cache(maxsize=64)
+def issuer_and_serial(cert_der: bytes) -> tuple[bytes, int]:
+    """The raw issuer Name and the serial number of a certificate, from its own bytes."""
+    tbs = _tbs_fields(cert_der, 3)
     return tbs[2].raw, der.read_int(tbs[0], "tbsCertificate.serialNumber")
 
 
 @lru_cache(maxsize=64)
 def _spki_of(cert_der: bytes) -> bytes:
-    cert = der.children(Tlv.decode(cert_der, what="certificate"), der.SEQUENCE, "certificate", "RFC 5280 §4.1")
-    tbs = list(der.children(cert[0], der.SEQUENCE, "tbsCertificate", "RFC 5280 §4.1"))
-    if tbs and tbs[0].tag == 0xA0:
-        tbs.pop(0)
-    if len(tbs) < 6:
-        raise TlvError("tbsCertificate: too short [RFC 5280 §4.1]")
-    return tbs[5].raw
+    return _tbs_fields(cert_der, 6)[5].raw
 
 
 def certificate_key(cert: x509.Certificate) -> PublicKey:

@@ -1,5 +1,6 @@
 """The few ASN.1 DER pieces the LDS needs: OIDs, INTEGERs, strings, AlgorithmIdentifiers.
 
+The encoders of INTEGER, OID, SEQUENCE and OCTET STRING are the PKI's (`mrtd.pki._der`), re-exported.
 Written by hand (on top of `tlv`) rather than through pyasn1 because EF.SOD and SecurityInfos must keep
 the exact bytes they were read from, and because building a whole LDS must take well under a millisecond.
 """
@@ -11,6 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from mrtd.chip.lds.tlv import Tlv, TlvError, expect, tlv
+from mrtd.pki._der import der_int, der_oid
+from mrtd.pki._der import octets as octets
+from mrtd.pki._der import seq as seq
 
 SEQUENCE = 0x30
 SET = 0x31
@@ -24,23 +28,13 @@ PRINTABLE_STRING = 0x13
 UTC_TIME = 0x17
 GENERALIZED_TIME = 0x18
 
-
-def seq(*items: bytes) -> bytes:
-    return tlv(SEQUENCE, b"".join(items))
+integer = der_int  # minimal two's complement (X.690 §8.3)
+oid = der_oid  # the complete 06 L ... encoding of a dotted OID, validated and cached
 
 
 def set_of(*items: bytes) -> bytes:
     """A DER SET OF: members sorted by their encodings (X.690 §11.6)."""
     return tlv(SET, b"".join(sorted(items)))
-
-
-def octets(value: bytes) -> bytes:
-    return tlv(OCTET_STRING, value)
-
-
-def integer(value: int) -> bytes:
-    length = value.bit_length() // 8 + 1  # two's complement: room for the sign bit
-    return tlv(INTEGER, value.to_bytes(length, "big", signed=True))
 
 
 def printable(text: str) -> bytes:
@@ -49,26 +43,6 @@ def printable(text: str) -> bytes:
 
 def context(n: int, value: bytes, *, constructed: bool = True) -> bytes:
     return tlv((0xA0 if constructed else 0x80) | n, value)
-
-
-@lru_cache(maxsize=512)
-def oid(dotted: str) -> bytes:
-    """The complete DER encoding (06 L ...) of a dotted OID."""
-    try:
-        arcs = [int(a) for a in dotted.split(".")]
-    except ValueError:
-        raise TlvError(f"OID {dotted!r} is not dotted decimal") from None
-    if len(arcs) < 2 or arcs[0] > 2 or (arcs[0] < 2 and arcs[1] > 39) or min(arcs) < 0:
-        raise TlvError(f"OID {dotted!r} is not a valid object identifier")
-    body = bytearray()
-    for arc in [arcs[0] * 40 + arcs[1], *arcs[2:]]:
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        body.extend(reversed(chunk))
-    return tlv(OID, bytes(body))
 
 
 @lru_cache(maxsize=512)

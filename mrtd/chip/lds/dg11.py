@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from dataclasses import fields as dc_fields
-from typing import Any
+from dataclasses import dataclass
 
-from mrtd.chip.lds.fields import FieldSpec, decode_fields, encode_fields
-from mrtd.chip.lds.tlv import Tlv, only
+from mrtd.chip.lds.fields import FieldSpec, TagListGroup
 from mrtd.model import PartialDate
 
 TAG = 0x6B
@@ -49,22 +46,9 @@ class Dg11Fields:
 
 
 @dataclass(frozen=True, slots=True)
-class Dg11:
-    fields: Dg11Fields
-    tag_list: tuple[int, ...]
-    unknown: tuple[Tlv, ...] = ()
-    raw: bytes = field(default=b"", repr=False)
-
-    def encode(self) -> bytes:
-        return self.raw
-
-    @classmethod
-    def create(cls, fields: Dg11Fields) -> Dg11:
-        return cls.decode(encode_fields(SPECS, {f.name: getattr(fields, f.name) for f in dc_fields(fields)}, TAG, "DG11", CLAUSE))
-
-    @classmethod
-    def decode(cls, data: bytes) -> Dg11:
-        top = only(data, TAG, "DG11", CLAUSE)
-        values: dict[str, Any]
-        values, listed, extra = decode_fields(SPECS, top, "DG11", CLAUSE)
-        return cls(Dg11Fields(**values), listed, extra, bytes(data))
+class Dg11(TagListGroup[Dg11Fields]):
+    TAG = TAG
+    NAME = "DG11"
+    CLAUSE = CLAUSE
+    SPECS = SPECS
+    FIELDS = Dg11Fields

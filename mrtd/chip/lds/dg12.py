@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from dataclasses import fields as dc_fields
-from typing import Any
+from dataclasses import dataclass
 
-from mrtd.chip.lds.fields import FieldSpec, decode_fields, encode_fields
-from mrtd.chip.lds.tlv import Tlv, only
+from mrtd.chip.lds.fields import FieldSpec, TagListGroup
 from mrtd.model import PartialDate
 
 TAG = 0x6C
@@ -40,22 +37,9 @@ class Dg12Fields:
 
 
 @dataclass(frozen=True, slots=True)
-class Dg12:
-    fields: Dg12Fields
-    tag_list: tuple[int, ...]
-    unknown: tuple[Tlv, ...] = ()
-    raw: bytes = field(default=b"", repr=False)
-
-    def encode(self) -> bytes:
-        return self.raw
-
-    @classmethod
-    def create(cls, fields: Dg12Fields) -> Dg12:
-        return cls.decode(encode_fields(SPECS, {f.name: getattr(fields, f.name) for f in dc_fields(fields)}, TAG, "DG12", CLAUSE))
-
-    @classmethod
-    def decode(cls, data: bytes) -> Dg12:
-        top = only(data, TAG, "DG12", CLAUSE)
-        values: dict[str, Any]
-        values, listed, extra = decode_fields(SPECS, top, "DG12", CLAUSE)
-        return cls(Dg12Fields(**values), listed, extra, bytes(data))
+class Dg12(TagListGroup[Dg12Fields]):
+    TAG = TAG
+    NAME = "DG12"
+    CLAUSE = CLAUSE
+    SPECS = SPECS
+    FIELDS = Dg12Fields

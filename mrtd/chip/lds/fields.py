@@ -7,15 +7,20 @@ below reads and writes any of them in the table's order (the order of Doc 9303-1
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from dataclasses import fields as dc_fields
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeVar
 
-from mrtd.chip.lds.tlv import Tlv, TlvError, encode_tag, tlv
+from mrtd.chip.lds.tlv import Tlv, TlvError, encode_tag, only, tlv
 from mrtd.errors import InputError
 from mrtd.model import PartialDate
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 Kind = Literal["text", "date", "datetime", "bytes", "list"]
+FieldsT = TypeVar("FieldsT", bound="DataclassInstance")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,3 +167,34 @@ def _tag_list(value: bytes, what: str, clause: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+
+
+@dataclass(frozen=True, slots=True)
+class TagListGroup(Generic[FieldsT]):
+    """A tag-list data group (DG11, DG12): its values, the 5C tag list as read, the data objects it does not
+    know, and its exact bytes. A subclass names its tag, clause, table and values class."""
+
+    TAG: ClassVar[int]
+    NAME: ClassVar[str]
+    CLAUSE: ClassVar[str]
+    SPECS: ClassVar[tuple[FieldSpec, ...]]
+    FIELDS: ClassVar[Callable[..., Any]]
+
+    fields: FieldsT
+    tag_list: tuple[int, ...]
+    unknown: tuple[Tlv, ...] = ()
+    raw: bytes = field(default=b"", repr=False)
+
+    def encode(self) -> bytes:
+        return self.raw
+
+    @classmethod
+    def create(cls, fields: FieldsT) -> Self:
+        values = {f.name: getattr(fields, f.name) for f in dc_fields(fields)}
+        return cls.decode(encode_fields(cls.SPECS, values, cls.TAG, cls.NAME, cls.CLAUSE))
+
+    @classmethod
+    def decode(cls, data: bytes) -> Self:
+        top = only(data, cls.TAG, cls.NAME, cls.CLAUSE)
+        values, listed, extra = decode_fields(cls.SPECS, top, cls.NAME, cls.CLAUSE)
+        return cls(cls.FIELDS(**values), listed, extra, bytes(data))

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mrtd.errors import EncodingError
-
-MAX_LENGTH_OCTETS = 4
+from mrtd.pki._der import MAX_LENGTH_OCTETS, encode_length
 
 
 class TlvError(EncodingError):
@@ -54,16 +53,6 @@ def encode_tag(tag: int) -> bytes:
     if tag < 0 or tag > 0xFFFFFF:
         raise TlvError(f"tag 0x{tag:X} is out of range")
     return tag.to_bytes(max(1, (tag.bit_length() + 7) // 8), "big")
-
-
-def encode_length(n: int) -> bytes:
-    """Definite length, shortest form (DER): 0..127 in one byte, else 81/82/83/84 and the length."""
-    if n < 0x80:
-        return bytes((n,))
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    if len(body) > MAX_LENGTH_OCTETS:
-        raise TlvError(f"length {n} does not fit in {MAX_LENGTH_OCTETS} length octets")
-    return bytes((0x80 | len(body),)) + body
 
 
 def tlv(tag: int, value: bytes) -> bytes:

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import json
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -13,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 from mrtd.errors import ConfigurationError, InputError
+from mrtd.mrz.codes import alpha2_of, code_for_alpha2
 
 ROLES = ("csca", "link", "ds", "masterlist-signer", "deviationlist-signer", "seal-signer", "vdsnc-signer")
 
@@ -122,16 +122,18 @@ def crl_profile() -> dict[str, Any]:
     return data
 
 
-@cache
-def _countries() -> dict[str, str]:
-    text = resources.files(__package__).joinpath("countries.json").read_text("utf-8")
-    codes: dict[str, str] = json.loads(text)["codes"]
-    return codes
-
-
 def mrz_code_for(country: str) -> str:
     """The Doc 9303-3 issuing-state code for an ISO 3166-1 alpha-2 country (DE -> D, NL -> NLD)."""
-    try:
-        return _countries()[country.upper()]
-    except KeyError:
-        raise InputError(f"country: {country!r} is not an ISO 3166-1 alpha-2 code; give the MRZ code explicitly") from None
+    code = code_for_alpha2(country, iso_only=True)
+    if code is None:
+        raise InputError(f"country: {country!r} is not an ISO 3166-1 alpha-2 code; give the MRZ code explicitly")
+    return code
+
+
+def alpha2_for(mrz_code: str) -> str | None:
+    """The ISO 3166-1 alpha-2 country whose issuing-state code is `mrz_code` (D -> DE, NLD -> NL), or None
+    (DEU, UTO, organisations): the inverse of `mrz_code_for`."""
+    alpha2 = alpha2_of(mrz_code)
+    if alpha2 is None or code_for_alpha2(alpha2, iso_only=True) != mrz_code.strip().upper():
+        return None
+    return alpha2
