@@ -15,6 +15,7 @@ from mrtd.cli.chip_card import simulate as chip_simulate
 from mrtd.cli.chip_card import write as chip_write
 from mrtd.cli.mrz import mrz
 from mrtd.cli.pki import pki
+from mrtd.cli.records import audit, document, records
 from mrtd.cli.seal import seal
 
 
@@ -31,3 +32,5 @@ for _command in (chip_write, chip_read, chip_simulate):
     chip.add_command(_command)
 main.add_command(seal)
 main.add_command(pki)
+for _group in (records, document, audit):
+    main.add_command(_group)

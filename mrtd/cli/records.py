@@ -1,0 +1,250 @@
+"""`mrtd audit verify`, `mrtd records list`, `mrtd document show|void|report-lost`: the site's records.
+
+Each command takes `--site DIR` (default: $MRTD_SITE, else the current folder). The database URL comes
+from $MRTD_RECORDS_URL, else the site's `mrtd.toml` (`[records] url = ...`), else the SQLite file
+`records.sqlite3` in the site folder. A relative SQLite path in `mrtd.toml` is relative to the site.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option
+from mrtd.errors import ConfigurationError
+from mrtd.issuance.audit import verify_chain
+from mrtd.issuance.records import RecordStore, default_url
+from mrtd.issuance.states import DocumentState
+
+site_option = click.option(
+    "--site",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="MRTD_SITE",
+    default=".",
+    show_default="$MRTD_SITE or the current folder",
+    help="The site folder (holds mrtd.toml).",
+)
+
+actor_option = click.option(
+    "--actor",
+    envvar="MRTD_ACTOR",
+    default=None,
+    help="Who does this, for the records (default: $MRTD_ACTOR, else the login name).",
+)
+
+
+def records_url(site: Path) -> str:
+    """The records database URL of a site (environment > mrtd.toml > the default SQLite file)."""
+    from_env = os.environ.get("MRTD_RECORDS_URL")
+    if from_env:
+        return from_env
+    config = site / "mrtd.toml"
+    if not config.is_file():
+        raise ConfigurationError(f"site: {site} has no mrtd.toml (create one with `mrtd site init`)")
+    try:
+        with config.open("rb") as f:
+            table = tomllib.load(f)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"{config}: cannot be read: {exc}") from None
+    records = table.get("records", {})
+    if not isinstance(records, dict):
+        raise ConfigurationError(f"{config}: [records] must be a table")
+    url = records.get("url")
+    if url is None:
+        return default_url(site)
+    if not isinstance(url, str) or not url:
+        raise ConfigurationError(f"{config}: records.url must be a non-empty string")
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != prefix + ":memory:" and not Path(url[len(prefix) :]).is_absolute():
+        return prefix + str((site / url[len(prefix) :]).resolve())
+    return url
+
+
+def open_site_store(site: Path) -> RecordStore:
+    return RecordStore.open(records_url(site))
+
+
+def _actor(actor: str | None) -> str:
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
+def _parse_when(value: str | None, name: str, *, end_of_day: bool) -> dt.datetime | None:
+    """YYYY-MM-DD or an ISO 8601 date-time; without a zone it is UTC. A bare date as an upper bound
+    means the end of that day."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = dt.date.fromisoformat(value)
+            start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+            return start + dt.timedelta(days=1) if end_of_day else start
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not YYYY-MM-DD or an ISO 8601 date-time", param_hint=name
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+# --- audit ---------------------------------------------------------------------------------------------
+
+
+@click.group()
+def audit() -> None:
+    """The audit log: every change to the records, each entry chained to the one before by its hash."""
+
+
+@audit.command("verify")
+@site_option
+@json_option
+@guarded
+def audit_verify(site: Path, as_json: bool) -> None:
+    """Walk the audit chain. Exit 0 when intact; 1 naming the first broken entry."""
+    with open_site_store(site) as store:
+        report = verify_chain(store)
+    if as_json:
+        emit_json(report.as_dict())
+    elif report.ok:
+        click.echo(str(report))
+    else:
+        click.echo(str(report), err=True)
+    sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)
+
+
+# --- records ------------------------------------------------------------------------------------------
+
+
+@click.group()
+def records() -> None:
+    """The records of issued and in-progress documents."""
+
+
+@records.command("list")
+@site_option
+@click.option(
+    "--state",
+    type=click.Choice([s.value for s in DocumentState]),
+    default=None,
+    help="Only documents now in this state.",
+)
+@click.option(
+    "--since",
+    default=None,
+    help="Only documents that entered their state at or after this (YYYY-MM-DD or ISO).",
+)
+@click.option(
+    "--until",
+    default=None,
+    help="Only documents that entered their state before the end of this day or time.",
+)
+@json_option
+@guarded
+def records_list(site: Path, state: str | None, since: str | None, until: str | None, as_json: bool) -> None:
+    """List documents, oldest first."""
+    lower = _parse_when(since, "--since", end_of_day=False)
+    upper = _parse_when(until, "--until", end_of_day=True)
+    with open_site_store(site) as store:
+        docs = store.documents(state=state, since=lower, until=upper)
+    if as_json:
+        emit_json([d.as_dict() for d in docs])
+        return
+    for d in docs:
+        click.echo(
+            f"{d.number:<9}  {d.state.value:<15}  {d.state_changed_at.isoformat(timespec='seconds')}  {d.application_key}"
+        )
+    click.echo(f"{len(docs)} document{'s' if len(docs) != 1 else ''}")
+
+
+# --- document -----------------------------------------------------------------------------------------
+
+
+@click.group()
+def document() -> None:
+    """One document: show it, void it, report it lost or stolen."""
+
+
+@document.command("show")
+@click.argument("number")
+@site_option
+@json_option
+@guarded
+def document_show(number: str, site: Path, as_json: bool) -> None:
+    """A document's record and every event in its life."""
+    with open_site_store(site) as store:
+        doc = store.document(number)
+        events = store.events(number)
+    if as_json:
+        emit_json({**doc.as_dict(), "events": [e.as_dict() for e in events]})
+        return
+    click.echo(f"{doc.number}  {doc.state.value}")
+    click.echo(f"  application   {doc.application_key}")
+    click.echo(f"  numbered      {doc.created_at.isoformat(timespec='seconds')} ({doc.sequence_key})")
+    click.echo(f"  state since   {doc.state_changed_at.isoformat(timespec='seconds')}")
+    if doc.chip is not None:
+        groups = ",".join(str(g) for g in doc.chip.data_groups)
+        click.echo(
+            f"  chip          EF.SOD sha256 {doc.chip.sod_sha256}, signer {doc.chip.signer_key_id}, DG {groups}"
+        )
+    for seal in doc.seals:
+        click.echo(f"  seal {seal.kind:<8} sha256 {seal.payload_sha256}, signer {seal.signer_key_id}")
+    click.echo("  events")
+    for e in events:
+        origin = e.from_state.value if e.from_state else "-"
+        detail = "" if e.detail in ("", None, {}) else "  " + json.dumps(e.detail, ensure_ascii=False)
+        click.echo(
+            f"    {e.at.isoformat(timespec='seconds')}  {origin} -> {e.to_state.value}  by {e.actor}{detail}"
+        )
+
+
+def _change(
+    site: Path, number: str, to: DocumentState, actor: str | None, detail: dict[str, Any], as_json: bool
+) -> None:
+    with open_site_store(site) as store:
+        before = store.document(number).state
+        store.transition(number, to, actor=_actor(actor), detail=detail)
+        after = store.document(number)
+    if as_json:
+        emit_json({"ok": True, "number": number, "from": before.value, "to": after.state.value})
+    else:
+        click.echo(f"{number}: {before.value} -> {after.state.value}")
+
+
+@document.command("void")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why the document is voided (kept in the records).")
+@site_option
+@actor_option
+@json_option
+@guarded
+def document_void(number: str, reason: str, site: Path, actor: str | None, as_json: bool) -> None:
+    """Void an issued document."""
+    _change(site, number, DocumentState.VOIDED, actor, {"reason": reason}, as_json)
+
+
+@document.command("report-lost")
+@click.argument("number")
+@click.option("--stolen", is_flag=True, help="The document was stolen, not lost.")
+@click.option("--reason", default="", help="A note for the records (police report number, ...).")
+@site_option
+@actor_option
+@json_option
+@guarded
+def document_report_lost(
+    number: str, stolen: bool, reason: str, site: Path, actor: str | None, as_json: bool
+) -> None:
+    """Record that an issued document was reported lost (or stolen)."""
+    to = DocumentState.REPORTED_STOLEN if stolen else DocumentState.REPORTED_LOST
+    _change(site, number, to, actor, {"reason": reason} if reason else {}, as_json)

@@ -1,0 +1,959 @@
+"""The records store: applications, documents, chips, seals, events and the audit log, in one database.
+
+SQLite (a file in the site folder) by default; PostgreSQL when given a `postgresql://` URL, through the
+psycopg 3 driver. Every method that changes something runs in one transaction that also writes the
+event and the audit entry, so a record is never half-written.
+
+Concurrency: every write transaction first takes the write lock: on SQLite `BEGIN IMMEDIATE` (one writer
+at a time, readers carry on under WAL), on PostgreSQL `SELECT ... FOR UPDATE` on the audit head row. That
+serialises the audit chain (each entry must see the one before) and makes "look, then insert" safe for
+idempotent receipt. Number allocation additionally locks its sequence row `FOR UPDATE`. Writes are a few
+small rows, so serialising them costs little next to the seconds a document takes to produce.
+
+Values handed back are plain frozen dataclasses, detached from any session.
+
+    store = RecordStore.open("sqlite:////site/records.sqlite3")    # or postgresql://user@host/db
+    app = store.receive_application(content_hash, payload)          # idempotent on the key
+    number = store.allocate_number(NumberPolicy("UT"), app.id)      # document created, state received
+    store.transition(number, DocumentState.VALIDATED, actor="station-1", detail={"step": "validate"})
+    store.attach_seal(number, kind="vds", payload_sha256=..., signer_key_id=..., actor=...)
+    store.attach_chip(number, sod_sha256=..., signer_key_id=..., data_groups=[1, 2, 14], actor=...)
+    store.document(number); store.documents(state="issued"); store.events(number)
+    audit.verify_chain(store)
+
+Resuming after a crash: `receive_application` returns the application with its documents; one left in a
+production state by the crash is moved to `spoiled` (its number is used up) before `allocate_number`
+draws a new one, which it refuses to do while the application has a live or issued document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    Engine,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, selectinload
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+from mrtd.errors import ConfigurationError, InputError, MrtdError, StateError
+from mrtd.issuance.audit import (
+    GENESIS,
+    StoredEntry,
+    canonical_json,
+    check_no_secrets,
+    entry_hash,
+)
+from mrtd.issuance.numbering import NumberPolicy, check_number
+from mrtd.issuance.states import ABANDONED, IN_PRODUCTION, INITIAL, DocumentState, check_transition
+
+SCHEMA_VERSION = "1"
+Clock = Callable[[], dt.datetime]
+_HEX64 = frozenset("0123456789abcdef")
+_STEP = re.compile(r"^[a-z][a-z0-9.-]{0,47}$")
+
+
+class RecordsError(MrtdError):
+    """The database failed or refused an operation (unreachable, locked too long, constraint)."""
+
+
+class UnknownRecord(InputError):
+    """A document number or application that the records do not hold."""
+
+
+# --- models -------------------------------------------------------------------------------------------
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite (naive text) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the records store")
+        utc = value.astimezone(dt.UTC)
+        return utc if dialect.name == "postgresql" else utc.replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MetaRow(Base):
+    __tablename__ = "records_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))
+
+
+class ApplicationRow(Base):
+    __tablename__ = "applications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    payload: Mapped[str] = mapped_column(Text)  # RFC 8785 JSON
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    documents: Mapped[list[DocumentRow]] = relationship(
+        back_populates="application", order_by="DocumentRow.id"
+    )
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("sequence_key", "sequence"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(9), unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    sequence_key: Mapped[str] = mapped_column(String(16))
+    sequence: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    state_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    application: Mapped[ApplicationRow] = relationship(back_populates="documents")
+    chip: Mapped[ChipRow | None] = relationship(back_populates="document")
+    seals: Mapped[list[SealRow]] = relationship(back_populates="document", order_by="SealRow.id")
+
+
+class ChipRow(Base):
+    __tablename__ = "chips"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), unique=True)
+    chip_id: Mapped[str] = mapped_column(String(64))
+    profile: Mapped[str] = mapped_column(String(64))
+    sod_sha256: Mapped[str] = mapped_column(String(64))
+    signer_key_id: Mapped[str] = mapped_column(String(128))
+    data_groups: Mapped[str] = mapped_column(String(64))  # "1,2,14,15"
+    attached_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    document: Mapped[DocumentRow] = relationship(back_populates="chip")
+
+
+class SealRow(Base):
+    __tablename__ = "seals"
+    __table_args__ = (UniqueConstraint("document_id", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    signer_key_id: Mapped[str] = mapped_column(String(128))
+    attached_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    document: Mapped[DocumentRow] = relationship(back_populates="seals")
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(128))
+    detail: Mapped[str] = mapped_column(Text)  # RFC 8785 JSON
+    # Not a foreign key: the audit log is checked by its hash chain, and a tampered log must still load.
+    audit_seq: Mapped[int] = mapped_column(Integer)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(40))  # ISO 8601 text, exactly as hashed
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(128))
+    detail: Mapped[str] = mapped_column(Text)  # RFC 8785 JSON
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """One row: the last entry's sequence number and hash; also the write lock on PostgreSQL."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class SequenceRow(Base):
+    """The next sequence value of one numbering policy; only ever goes up."""
+
+    __tablename__ = "number_sequences"
+    key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_value: Mapped[int] = mapped_column(Integer)
+
+
+# --- values handed out --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationRecord:
+    id: int
+    key: str
+    payload: Mapping[str, Any]
+    received_at: dt.datetime
+    documents: tuple[tuple[str, DocumentState], ...] = ()  # (number, state), oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class ChipRecord:
+    chip_id: str
+    profile: str
+    sod_sha256: str
+    signer_key_id: str
+    data_groups: tuple[int, ...]
+    attached_at: dt.datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "chip_id": self.chip_id,
+            "profile": self.profile,
+            "sod_sha256": self.sod_sha256,
+            "signer_key_id": self.signer_key_id,
+            "data_groups": list(self.data_groups),
+            "attached_at": self.attached_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SealRecord:
+    kind: str
+    payload_sha256: str
+    signer_key_id: str
+    attached_at: dt.datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "payload_sha256": self.payload_sha256,
+            "signer_key_id": self.signer_key_id,
+            "attached_at": self.attached_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    number: str
+    state: DocumentState
+    application_id: int
+    application_key: str
+    sequence_key: str
+    created_at: dt.datetime
+    state_changed_at: dt.datetime
+    chip: ChipRecord | None = None
+    seals: tuple[SealRecord, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "state": self.state.value,
+            "application_id": self.application_id,
+            "application_key": self.application_key,
+            "sequence_key": self.sequence_key,
+            "created_at": self.created_at.isoformat(),
+            "state_changed_at": self.state_changed_at.isoformat(),
+            "chip": self.chip.as_dict() if self.chip else None,
+            "seals": [s.as_dict() for s in self.seals],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    id: int
+    number: str
+    at: dt.datetime
+    from_state: DocumentState | None
+    to_state: DocumentState
+    actor: str
+    detail: Any
+    audit_seq: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "number": self.number,
+            "at": self.at.isoformat(),
+            "from_state": self.from_state.value if self.from_state else None,
+            "to_state": self.to_state.value,
+            "actor": self.actor,
+            "detail": self.detail,
+            "audit_seq": self.audit_seq,
+        }
+
+
+Detail = str | Mapping[str, Any] | None
+
+
+# --- URLs ---------------------------------------------------------------------------------------------
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` and `postgres://` go through psycopg 3; SQLite and explicit drivers pass unchanged."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
+
+
+def default_url(site: Path) -> str:
+    return f"sqlite:///{site.resolve() / 'records.sqlite3'}"
+
+
+# --- the store ----------------------------------------------------------------------------------------
+
+
+def _system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _check_hex64(value: str, name: str) -> str:
+    v = value.lower()
+    if len(v) != 64 or not set(v) <= _HEX64:
+        raise InputError(f"{name}: {value!r} is not a SHA-256 digest in hex (64 characters)")
+    return v
+
+
+def _check_text(value: str, name: str, limit: int, *, required: bool = True) -> str:
+    if required and not value.strip():
+        raise InputError(f"{name}: must not be empty")
+    if len(value) > limit:
+        raise InputError(f"{name}: longer than {limit} characters")
+    if any(not c.isprintable() for c in value):
+        raise InputError(f"{name}: contains control characters")
+    check_no_secrets(value, name)
+    return value
+
+
+def _detail_json(detail: Detail, where: str = "detail") -> tuple[Any, str]:
+    value: Any = dict(detail) if isinstance(detail, Mapping) else ("" if detail is None else detail)
+    check_no_secrets(value, where)
+    return value, canonical_json(value, where).decode("utf-8")
+
+
+class _Writer:
+    """The open write transaction: appends audit entries and events under the held lock."""
+
+    def __init__(self, session: Session, head: AuditHeadRow, now: dt.datetime) -> None:
+        self.session = session
+        self.head = head
+        self.now = now
+
+    def audit(self, *, actor: str, action: str, subject: str, detail: object) -> int:
+        seq = self.head.seq + 1
+        at = self.now.isoformat(timespec="microseconds")
+        detail_text = canonical_json(detail, "detail").decode("utf-8")
+        digest = entry_hash(seq, at, actor, action, subject, detail, self.head.hash)
+        self.session.add(
+            AuditRow(
+                seq=seq,
+                at=at,
+                actor=actor,
+                action=action,
+                subject=subject,
+                detail=detail_text,
+                prev_hash=self.head.hash,
+                hash=digest,
+            )
+        )
+        self.head.seq = seq
+        self.head.hash = digest
+        return seq
+
+    def event(
+        self,
+        doc: DocumentRow,
+        from_state: DocumentState | None,
+        to_state: DocumentState,
+        *,
+        actor: str,
+        detail: Any,
+        detail_text: str,
+        action: str,
+    ) -> None:
+        audit_detail = {
+            "from": from_state.value if from_state else None,
+            "to": to_state.value,
+            "detail": detail,
+        }
+        seq = self.audit(actor=actor, action=action, subject=doc.number, detail=audit_detail)
+        self.session.add(
+            EventRow(
+                document_id=doc.id,
+                at=self.now,
+                from_state=from_state.value if from_state else None,
+                to_state=to_state.value,
+                actor=actor,
+                detail=detail_text,
+                audit_seq=seq,
+            )
+        )
+
+
+class RecordStore:
+    """Records of one site. Open with `RecordStore.open(url)`; close with `close()` or a `with` block."""
+
+    def __init__(self, write_engine: Engine, read_engine: Engine, clock: Clock) -> None:
+        self._write_engine = write_engine
+        self._read_engine = read_engine
+        self._clock = clock
+
+    # -- opening
+
+    @classmethod
+    def open(cls, url: str, *, clock: Clock | None = None) -> RecordStore:
+        """Connect, create the tables if they are missing, and check the schema version."""
+        try:
+            parsed = make_url(normalise_url(url))
+        except ArgumentError as exc:
+            raise ConfigurationError(f"records.url: not a database URL: {exc}") from None
+        backend = parsed.get_backend_name()
+        try:
+            if backend == "sqlite":
+                write, read = _sqlite_engines(parsed, parsed.database)
+            elif backend == "postgresql":
+                if parsed.get_driver_name() != "psycopg":
+                    raise ConfigurationError("records.url: PostgreSQL is reached through psycopg 3 only")
+                write = create_engine(parsed, pool_pre_ping=True)
+                read = write.execution_options(isolation_level="REPEATABLE READ")
+            else:
+                raise ConfigurationError(f"records.url: {backend!r} is not supported (sqlite or postgresql)")
+        except SQLAlchemyError as exc:
+            raise ConfigurationError(f"records.url: {exc}") from None
+        store = cls(write, read, clock or _system_clock)
+        store._create()
+        return store
+
+    def _create(self) -> None:
+        try:
+            with self._write_engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    # Two processes opening a fresh database at once would race on CREATE TABLE.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(7283461)"))
+                Base.metadata.create_all(conn)
+                version = conn.execute(select(MetaRow.value).where(MetaRow.key == "schema_version")).scalar()
+                if version is None:
+                    conn.execute(insert(MetaRow).values(key="schema_version", value=SCHEMA_VERSION))
+                elif version != SCHEMA_VERSION:
+                    raise ConfigurationError(
+                        f"records: schema version {version} is not the supported {SCHEMA_VERSION}"
+                    )
+                if conn.execute(select(AuditHeadRow.id).where(AuditHeadRow.id == 1)).scalar() is None:
+                    conn.execute(insert(AuditHeadRow).values(id=1, seq=0, hash=GENESIS))
+                _ensure_append_only(conn)
+        except DBAPIError as exc:
+            self.close()
+            raise RecordsError(f"records: cannot open the database: {_db_message(exc)}") from None
+        except MrtdError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self._write_engine.dispose()
+        self._read_engine.dispose()
+
+    def __enter__(self) -> RecordStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def dialect(self) -> str:
+        return self._write_engine.dialect.name
+
+    # -- transactions
+
+    def _now(self) -> dt.datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ConfigurationError("records: the clock returned a naive datetime (it must be aware)")
+        return now.astimezone(dt.UTC)
+
+    @contextmanager
+    def _write(self) -> Iterator[_Writer]:
+        try:
+            with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+                head = session.execute(
+                    select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
+                ).scalar_one()
+                yield _Writer(session, head, self._now())
+        except DBAPIError as exc:
+            raise RecordsError(f"records: the database refused the change: {_db_message(exc)}") from None
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        try:
+            with Session(self._read_engine) as session, session.begin():
+                yield session
+        except DBAPIError as exc:
+            raise RecordsError(f"records: cannot read: {_db_message(exc)}") from None
+
+    # -- applications
+
+    def receive_application(
+        self, application_key: str, payload: Mapping[str, Any], *, actor: str = "records"
+    ) -> ApplicationRecord:
+        """Record an application once. The same key again returns the record already there.
+
+        `application_key` is the content hash the caller computed; a second receipt with the same key but
+        different content is refused (StateError), since it would mean the key is not a content hash.
+        """
+        key = _check_text(application_key, "application_key", 128)
+        actor = _check_text(actor, "actor", 128)
+        check_no_secrets(dict(payload), "payload")
+        payload_text = canonical_json(dict(payload), "payload").decode("utf-8")
+        with self._write() as w:
+            row = w.session.execute(
+                select(ApplicationRow)
+                .where(ApplicationRow.key == key)
+                .options(selectinload(ApplicationRow.documents))
+            ).scalar_one_or_none()
+            if row is not None:
+                if row.payload != payload_text:
+                    raise StateError(
+                        f"application {key}: already received with different content (the key must be "
+                        "a hash of the content)"
+                    )
+                return _application_record(row)
+            row = ApplicationRow(key=key, payload=payload_text, received_at=w.now)
+            w.session.add(row)
+            w.session.flush()
+            w.audit(actor=actor, action="application.received", subject=key, detail={"id": row.id})
+            return _application_record(row)
+
+    def application(self, application_key: str) -> ApplicationRecord | None:
+        with self._read() as s:
+            row = s.execute(
+                select(ApplicationRow)
+                .where(ApplicationRow.key == application_key)
+                .options(selectinload(ApplicationRow.documents))
+            ).scalar_one_or_none()
+            return _application_record(row) if row is not None else None
+
+    # -- numbers
+
+    def allocate_number(self, policy: NumberPolicy, application_id: int, *, actor: str = "records") -> str:
+        """Draw the next number of `policy` and create the document for the application (state received).
+
+        Refused while the application has a document that is not spoiled or cancelled, so a resumed batch
+        cannot issue an application twice. A number is never handed out twice: a document that later fails
+        keeps its number and is marked spoiled.
+        """
+        actor = _check_text(actor, "actor", 128)
+        with self._write() as w:
+            s = w.session
+            app = s.get(ApplicationRow, application_id)
+            if app is None:
+                raise UnknownRecord(f"application_id: no application {application_id} in the records")
+            for doc in app.documents:
+                if DocumentState(doc.state) not in ABANDONED:
+                    raise StateError(
+                        f"application {app.key}: already has document {doc.number} ({doc.state}); a new "
+                        "number is only drawn after that one is spoiled or cancelled"
+                    )
+            seq_row = s.execute(
+                select(SequenceRow).where(SequenceRow.key == policy.sequence_key).with_for_update()
+            ).scalar_one_or_none()
+            if seq_row is None:
+                seq_row = SequenceRow(key=policy.sequence_key, next_value=policy.start)
+                s.add(seq_row)
+            value = max(seq_row.next_value, policy.start)
+            number = policy.format(value)
+            clash = s.execute(select(DocumentRow.id).where(DocumentRow.number == number)).scalar()
+            if clash is not None:
+                raise ConfigurationError(
+                    f"numbering: {number} already exists under another policy; policies overlap"
+                )
+            seq_row.next_value = value + 1
+            doc = DocumentRow(
+                number=number,
+                application_id=app.id,
+                sequence_key=policy.sequence_key,
+                sequence=value,
+                state=INITIAL.value,
+                created_at=w.now,
+                state_changed_at=w.now,
+            )
+            s.add(doc)
+            s.flush()
+            detail = {"application": app.key, "policy": policy.sequence_key}
+            w.event(
+                doc,
+                None,
+                INITIAL,
+                actor=actor,
+                detail=detail,
+                detail_text=canonical_json(detail, "detail").decode("utf-8"),
+                action="document.allocated",
+            )
+            return number
+
+    # -- state
+
+    def transition(
+        self, document_number: str, to_state: DocumentState | str, *, actor: str, detail: Detail = None
+    ) -> None:
+        """Move a document to `to_state` if the state machine allows it; event and audit entry together."""
+        target = to_state if isinstance(to_state, DocumentState) else DocumentState.parse(to_state)
+        actor = _check_text(actor, "actor", 128)
+        value, detail_text = _detail_json(detail)
+        with self._write() as w:
+            doc = self._locked_document(w.session, document_number)
+            current = DocumentState(doc.state)
+            check_transition(current, target, doc.number)
+            doc.state = target.value
+            doc.state_changed_at = w.now
+            w.event(
+                doc,
+                current,
+                target,
+                actor=actor,
+                detail=value,
+                detail_text=detail_text,
+                action="document.transition",
+            )
+
+    def note(self, document_number: str, step: str, *, actor: str, detail: Detail = None) -> int:
+        """Record a step that does not change the state (a reprint, a check passed, a retry) in the audit
+        log, against the document. Returns the audit entry's sequence number."""
+        if not _STEP.match(step):
+            raise InputError(f"step: {step!r} is not a short lower-case name (a-z, 0-9, '-', '.')")
+        actor = _check_text(actor, "actor", 128)
+        value, _ = _detail_json(detail)
+        with self._write() as w:
+            doc = self._locked_document(w.session, document_number)
+            return w.audit(
+                actor=actor,
+                action=f"note.{step}",
+                subject=doc.number,
+                detail={"state": doc.state, "detail": value},
+            )
+
+    def attach_chip(
+        self,
+        document_number: str,
+        *,
+        sod_sha256: str,
+        signer_key_id: str,
+        data_groups: Sequence[int],
+        chip_id: str = "",
+        profile: str = "",
+        actor: str,
+    ) -> ChipRecord:
+        """Record the chip personalised for a document: the EF.SOD hash, the signer and the data groups."""
+        sod = _check_hex64(sod_sha256, "sod_sha256")
+        key_id = _check_text(signer_key_id, "signer_key_id", 128)
+        chip = _check_text(chip_id, "chip_id", 64, required=False)
+        prof = _check_text(profile, "profile", 64, required=False)
+        actor = _check_text(actor, "actor", 128)
+        groups = tuple(sorted(set(data_groups)))
+        if not groups or any(not 1 <= g <= 16 for g in groups):
+            raise InputError(f"data_groups: {list(data_groups)} is not a non-empty set of 1..16")
+        with self._write() as w:
+            doc = self._locked_document(w.session, document_number)
+            self._check_in_production(doc, "attach a chip to")
+            if doc.chip is not None:
+                raise StateError(f"document {doc.number}: a chip is already recorded")
+            row = ChipRow(
+                document_id=doc.id,
+                chip_id=chip,
+                profile=prof,
+                sod_sha256=sod,
+                signer_key_id=key_id,
+                data_groups=",".join(str(g) for g in groups),
+                attached_at=w.now,
+            )
+            w.session.add(row)
+            w.audit(
+                actor=actor,
+                action="chip.attached",
+                subject=doc.number,
+                detail={
+                    "sod_sha256": sod,
+                    "signer_key_id": key_id,
+                    "data_groups": list(groups),
+                    "chip_id": chip,
+                },
+            )
+            return _chip_record(row)
+
+    def attach_seal(
+        self,
+        document_number: str,
+        *,
+        kind: str,
+        payload_sha256: str,
+        signer_key_id: str,
+        actor: str,
+    ) -> SealRecord:
+        """Record a signed seal (kind `vds`, `vds-nc` or `idb`) made for a document: its hash and signer."""
+        if kind not in ("vds", "vds-nc", "idb"):
+            raise InputError(f"seal.kind: {kind!r} is not vds, vds-nc or idb")
+        digest = _check_hex64(payload_sha256, "payload_sha256")
+        key_id = _check_text(signer_key_id, "signer_key_id", 128)
+        actor = _check_text(actor, "actor", 128)
+        with self._write() as w:
+            doc = self._locked_document(w.session, document_number)
+            self._check_in_production(doc, "attach a seal to")
+            if any(seal.kind == kind for seal in doc.seals):
+                raise StateError(f"document {doc.number}: a {kind} seal is already recorded")
+            row = SealRow(
+                document_id=doc.id, kind=kind, payload_sha256=digest, signer_key_id=key_id, attached_at=w.now
+            )
+            w.session.add(row)
+            w.audit(
+                actor=actor,
+                action="seal.attached",
+                subject=doc.number,
+                detail={"kind": kind, "payload_sha256": digest, "signer_key_id": key_id},
+            )
+            return _seal_record(row)
+
+    @staticmethod
+    def _locked_document(session: Session, number: str) -> DocumentRow:
+        check_number(number)
+        doc = session.execute(
+            select(DocumentRow).where(DocumentRow.number == number).with_for_update()
+        ).scalar_one_or_none()
+        if doc is None:
+            raise UnknownRecord(f"document.number: no document {number} in the records")
+        return doc
+
+    @staticmethod
+    def _check_in_production(doc: DocumentRow, what: str) -> None:
+        if DocumentState(doc.state) not in IN_PRODUCTION:
+            raise StateError(f"document {doc.number}: cannot {what} a document in state {doc.state}")
+
+    # -- reading
+
+    def document(self, number: str) -> DocumentRecord:
+        """The document with this number; UnknownRecord when there is none."""
+        check_number(number)
+        with self._read() as s:
+            row = s.execute(
+                select(DocumentRow).where(DocumentRow.number == number).options(*_document_loads())
+            ).scalar_one_or_none()
+            if row is None:
+                raise UnknownRecord(f"document.number: no document {number} in the records")
+            return _document_record(row)
+
+    def documents(
+        self,
+        state: DocumentState | str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> list[DocumentRecord]:
+        """Documents, oldest first, filtered by current state and by when they entered it (since <= t < until)."""
+        query = select(DocumentRow).options(*_document_loads()).order_by(DocumentRow.id)
+        if state is not None:
+            target = state if isinstance(state, DocumentState) else DocumentState.parse(state)
+            query = query.where(DocumentRow.state == target.value)
+        for bound, name in ((since, "since"), (until, "until")):
+            if bound is not None and bound.tzinfo is None:
+                raise InputError(f"{name}: give an aware datetime (with a time zone)")
+        if since is not None:
+            query = query.where(DocumentRow.state_changed_at >= since)
+        if until is not None:
+            query = query.where(DocumentRow.state_changed_at < until)
+        with self._read() as s:
+            return [_document_record(row) for row in s.execute(query).scalars()]
+
+    def events(self, number: str) -> list[EventRecord]:
+        """Every state change of a document, oldest first."""
+        check_number(number)
+        with self._read() as s:
+            doc_id = s.execute(select(DocumentRow.id).where(DocumentRow.number == number)).scalar()
+            if doc_id is None:
+                raise UnknownRecord(f"document.number: no document {number} in the records")
+            rows = s.execute(
+                select(EventRow).where(EventRow.document_id == doc_id).order_by(EventRow.id)
+            ).scalars()
+            return [
+                EventRecord(
+                    id=r.id,
+                    number=number,
+                    at=r.at,
+                    from_state=DocumentState(r.from_state) if r.from_state else None,
+                    to_state=DocumentState(r.to_state),
+                    actor=r.actor,
+                    detail=json.loads(r.detail),
+                    audit_seq=r.audit_seq,
+                )
+                for r in rows
+            ]
+
+    def audit_chain(self) -> AbstractContextManager[tuple[tuple[int, str], Iterator[StoredEntry]]]:
+        """One consistent read of the audit head and every entry in sequence order (for `verify_chain`)."""
+        return self._audit_chain()
+
+    @contextmanager
+    def _audit_chain(self) -> Iterator[tuple[tuple[int, str], Iterator[StoredEntry]]]:
+        with self._read() as s:
+            head = s.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1)).scalar_one_or_none()
+            head_pair = (head.seq, head.hash) if head is not None else (0, GENESIS)
+            rows = s.execute(
+                select(AuditRow).order_by(AuditRow.seq).execution_options(yield_per=500)
+            ).scalars()
+            entries = (
+                StoredEntry(r.seq, r.at, r.actor, r.action, r.subject, r.detail, r.prev_hash, r.hash)
+                for r in rows
+            )
+            yield head_pair, entries
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _sqlite_engines(url: URL, database: str | None) -> tuple[Engine, Engine]:
+    memory = database in (None, "", ":memory:")
+    if memory:
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        _sqlite_setup(engine, "BEGIN IMMEDIATE", wal=False)
+        return engine, engine
+    assert database is not None
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    write = create_engine(url, connect_args={"timeout": 60})
+    read = create_engine(url, connect_args={"timeout": 60})
+    _sqlite_setup(write, "BEGIN IMMEDIATE", wal=True)
+    _sqlite_setup(read, "BEGIN", wal=True)
+    return write, read
+
+
+def _sqlite_setup(engine: Engine, begin: str, *, wal: bool) -> None:
+    """Take transactions out of the driver's hands so that writers can BEGIN IMMEDIATE."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            if wal:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            # FULL: a committed record survives a power cut, not just a crash.
+            cursor.execute("PRAGMA synchronous=FULL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+
+_PG_APPEND_ONLY: tuple[str, ...] = (
+    """CREATE OR REPLACE FUNCTION mrtd_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$""",
+    """CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION mrtd_audit_append_only()""",
+    """CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION mrtd_audit_append_only()""",
+)
+_SQLITE_APPEND_ONLY: tuple[str, ...] = (
+    """CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+)
+
+
+def _ensure_append_only(conn: Connection) -> None:
+    """Triggers that refuse UPDATE and DELETE on the audit log, so that no code path of ours (or a slip at
+    an SQL prompt) can rewrite it. Someone who drops them is still caught by the hash chain."""
+    if conn.dialect.name == "postgresql":
+        present = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass "
+                "AND tgname IN ('audit_log_append_only', 'audit_log_no_truncate')"
+            )
+        ).scalar_one()
+        if present == 2:
+            return
+        conn.execute(text("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log"))
+        conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log"))
+        statements = _PG_APPEND_ONLY
+    else:
+        statements = _SQLITE_APPEND_ONLY
+    for statement in statements:
+        conn.execute(text(statement))
+
+
+def _db_message(exc: DBAPIError) -> str:
+    # The driver's first line; it names the constraint or condition and never the connection password.
+    return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+
+
+def _document_loads() -> tuple[Any, ...]:
+    return (
+        selectinload(DocumentRow.application),
+        selectinload(DocumentRow.chip),
+        selectinload(DocumentRow.seals),
+    )
+
+
+def _application_record(row: ApplicationRow) -> ApplicationRecord:
+    docs = tuple((d.number, DocumentState(d.state)) for d in row.documents)
+    return ApplicationRecord(
+        id=row.id, key=row.key, payload=json.loads(row.payload), received_at=row.received_at, documents=docs
+    )
+
+
+def _chip_record(row: ChipRow) -> ChipRecord:
+    return ChipRecord(
+        chip_id=row.chip_id,
+        profile=row.profile,
+        sod_sha256=row.sod_sha256,
+        signer_key_id=row.signer_key_id,
+        data_groups=tuple(int(g) for g in row.data_groups.split(",") if g),
+        attached_at=row.attached_at,
+    )
+
+
+def _seal_record(row: SealRow) -> SealRecord:
+    return SealRecord(
+        kind=row.kind,
+        payload_sha256=row.payload_sha256,
+        signer_key_id=row.signer_key_id,
+        attached_at=row.attached_at,
+    )
+
+
+def _document_record(row: DocumentRow) -> DocumentRecord:
+    return DocumentRecord(
+        number=row.number,
+        state=DocumentState(row.state),
+        application_id=row.application_id,
+        application_key=row.application.key,
+        sequence_key=row.sequence_key,
+        created_at=row.created_at,
+        state_changed_at=row.state_changed_at,
+        chip=_chip_record(row.chip) if row.chip is not None else None,
+        seals=tuple(_seal_record(s) for s in row.seals),
+    )
