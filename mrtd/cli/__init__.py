@@ -16,6 +16,7 @@ from mrtd.cli.chip_card import write as chip_write
 from mrtd.cli.mrz import mrz
 from mrtd.cli.pki import pki
 from mrtd.cli.records import audit, document, records
+from mrtd.cli.render import layout, render
 from mrtd.cli.seal import seal
 
 
@@ -32,5 +33,7 @@ for _command in (chip_write, chip_read, chip_simulate):
     chip.add_command(_command)
 main.add_command(seal)
 main.add_command(pki)
+main.add_command(render)
+main.add_command(layout)
 for _group in (records, document, audit):
     main.add_command(_group)
