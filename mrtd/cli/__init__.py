@@ -13,11 +13,13 @@ from mrtd.cli.chip import chip
 from mrtd.cli.chip_card import read as chip_read
 from mrtd.cli.chip_card import simulate as chip_simulate
 from mrtd.cli.chip_card import write as chip_write
+from mrtd.cli.issue import batch, issue
 from mrtd.cli.mrz import mrz
 from mrtd.cli.pki import pki
 from mrtd.cli.records import audit, document, records
 from mrtd.cli.render import layout, render
 from mrtd.cli.seal import seal
+from mrtd.cli.site import site
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,14 +28,9 @@ def main() -> None:
     """Issue, personalise and verify ICAO Doc 9303 travel documents."""
 
 
-main.add_command(application)
-main.add_command(mrz)
-main.add_command(chip)
 for _command in (chip_write, chip_read, chip_simulate):
     chip.add_command(_command)
-main.add_command(seal)
-main.add_command(pki)
-main.add_command(render)
-main.add_command(layout)
-for _group in (records, document, audit):
-    main.add_command(_group)
+
+# The main job first, then each floor's own tools (click lists them alphabetically in --help).
+for _command in (site, issue, batch, records, document, audit, application, mrz, render, layout, chip, seal, pki):
+    main.add_command(_command)

@@ -1,0 +1,164 @@
+"""`mrtd issue APPLICATION --site DIR --out DIR [--reader NAME]` and
+`mrtd batch issue SOURCE --site DIR --out DIR --workers N`.
+
+Settings: flags > environment (`MRTD_SITE`, `MRTD_RECORDS_URL`, `MRTD_READER`, `MRTD_WORKERS`) >
+the site's `mrtd.toml` > defaults; the merged values go to the library as plain values. The key
+passphrase comes from $MRTD_KEY_PASSPHRASE, --passphrase-file or a prompt (the PIN from
+$MRTD_PKCS11_PIN or --pin-file for a token site), never argv. Without a reader the chip is the
+in-process simulator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mrtd.chip.transport import Transport
+from mrtd.cli._common import EXIT_FINDINGS, emit_json, guarded, json_option
+from mrtd.cli.site import actor_name
+from mrtd.issuance.application import read_application
+from mrtd.issuance.batchrun import FAILED, INVALID, ItemOutcome, run_batch
+from mrtd.issuance.pipeline import IssueOptions, Issuer, TransportFactory
+from mrtd.issuance.site import SiteConfig, load_site
+from mrtd.pki.keys import passphrase_from, pin_from
+
+site_option = click.option("--site", type=click.Path(file_okay=False, exists=True, path_type=Path),
+                           envvar="MRTD_SITE", required=True, help="The site folder (default $MRTD_SITE).")
+out_option = click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+                          help="Output folder.")
+reader_option = click.option("--reader", envvar="MRTD_READER", default=None,
+                             help="PC/SC reader to personalise the chip in (default: the site's, else the "
+                                  "in-process simulator).")
+passphrase_option = click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
+                                 default=None, help="File holding the key passphrase (else $MRTD_KEY_PASSPHRASE or a prompt).")
+pin_option = click.option("--pin-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                          help="File holding the PKCS#11 PIN for a token site (else $MRTD_PKCS11_PIN or a prompt).")
+check_option = click.option("--print-check/--no-print-check", "print_check", default=None,
+                            help="OCR the printed MRZ back (default: the site's setting).")
+
+
+def _prompt(what: str) -> str:
+    value: str = click.prompt(what, hide_input=True, err=True)
+    return value
+
+
+def _load(site: Path, reader: str | None, print_check: bool | None) -> SiteConfig:
+    overrides: dict[str, object] = {"records.url": os.environ.get("MRTD_RECORDS_URL") or None,
+                                    "chip.reader": reader, "page.print_check": print_check}
+    return load_site(site, overrides)
+
+
+def _secret(config: SiteConfig, passphrase_file: Path | None, pin_file: Path | None) -> bytes:
+    if config.pki_store == "pkcs11":
+        return pin_from(os.environ, pin_file, _prompt)
+    return passphrase_from(os.environ, passphrase_file, _prompt)
+
+
+def _transport(config: SiteConfig) -> TransportFactory | None:
+    if not config.reader:
+        return None
+    reader = config.reader
+
+    def factory() -> Transport:
+        from mrtd.chip.pcsc import PcscTransport  # pyscard only when a reader is named
+
+        return PcscTransport(reader, wait=10.0)
+
+    return factory
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@click.command("issue")
+@click.argument("application", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@site_option
+@out_option
+@reader_option
+@check_option
+@passphrase_option
+@pin_option
+@json_option
+@guarded
+def issue(application: Path, site: Path, out: Path, reader: str | None, print_check: bool | None,
+          passphrase_file: Path | None, pin_file: Path | None, as_json: bool) -> None:
+    """Issue APPLICATION end to end: number, MRZ, chip, seal, page, checks, records."""
+    config = _load(site, reader, print_check)
+    app = read_application(application, names=config.names)
+    options = IssueOptions(actor=actor_name())
+    with Issuer(config, clock=_now, passphrase=_secret(config, passphrase_file, pin_file), options=options,
+                transport_factory=_transport(config)) as issuer:
+        receipt = issuer.issue(app, out)
+    if as_json:
+        emit_json({"ok": True, "out": str(receipt.out_dir), **receipt.as_dict()})
+        return
+    click.echo(f"issued {receipt.number} -> {receipt.out_dir}")
+    for c in receipt.data["checks"]:
+        click.echo(f"  {c['name']:<12} {c['status']:<15} {c['detail']}")
+    total = receipt.data.get("total_seconds", 0.0)
+    click.echo(f"  {total:.2f} s: " + ", ".join(f"{k} {v:.2f}" for k, v in receipt.steps.items() if v >= 0.005))
+
+
+@click.group("batch")
+def batch() -> None:
+    """Batches of applications."""
+
+
+@batch.command("issue")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@site_option
+@out_option
+@click.option("--workers", type=click.IntRange(1, 64), envvar="MRTD_WORKERS", default=1, show_default=True,
+              help="Worker processes.")
+@reader_option
+@check_option
+@passphrase_option
+@pin_option
+@json_option
+@guarded
+def batch_issue(source: Path, site: Path, out: Path, workers: int, reader: str | None, print_check: bool | None,
+                passphrase_file: Path | None, pin_file: Path | None, as_json: bool) -> None:
+    """Issue every application in SOURCE (a folder of .json, a .csv or a .jsonl) into OUT/<number>/.
+
+    Run it again after a crash: what was issued is skipped, nothing is issued twice."""
+    config = _load(site, reader, print_check)
+    secret = _secret(config, passphrase_file, pin_file)
+    options = IssueOptions(actor=actor_name())
+    factory = _transport(config)
+    if as_json:
+        summary = run_batch(source, config, out, passphrase=secret, clock=_now, workers=workers, options=options,
+                            transport_factory=factory)
+    else:
+        from mrtd.issuance.batch import read_batch
+
+        total = sum(1 for _ in read_batch(source, names=config.names))
+        with click.progressbar(length=total, label="issuing", show_pos=True, file=None) as bar:
+
+            def step(_o: ItemOutcome) -> None:
+                bar.update(1)
+
+            summary = run_batch(source, config, out, passphrase=secret, clock=_now, workers=workers,
+                                options=options, progress=step, transport_factory=factory)
+    if as_json:
+        emit_json(summary.as_dict())
+    else:
+        _print_summary(summary.as_dict())
+    if not summary.ok:
+        raise SystemExit(EXIT_FINDINGS)
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    counts = s["counts"]
+    click.echo(f"{s['source']}: {counts['issued']} issued, {counts['already-issued']} already issued, "
+               f"{counts['duplicate']} duplicate, {counts['invalid']} invalid, {counts['failed']} failed "
+               f"in {s['seconds']:.1f} s with {s['workers']} worker(s) ({s['documents_per_minute']:.0f}/min)")
+    for r in s["recovered"].get("finished", []):
+        click.echo(f"  repaired output folder of {r} (issued before the crash)")
+    for item in s["items"]:
+        if item["status"] in (FAILED, INVALID):
+            click.echo(f"  {item['row']}: {item['status']}: {item['message']}")

@@ -1,0 +1,605 @@
+"""The issuing pipeline: one application -> one issued document, its outputs and its records.
+
+validate -> allocate a unique number -> MRZ -> portrait -> LDS + EF.SOD -> seal -> data page with the
+seal -> print check (OCR) -> chip personalisation with read-back -> record.
+
+Records are the arbiter. The application is received idempotently (its key is a hash of its content),
+a number is drawn only when the application has no live document, and every state change is written as it
+happens. A failure after the number was drawn marks that document `spoiled` (the number is never reused)
+and the application may be issued again under a new number. Outputs are written into a hidden
+`.partial-<number>-<name>` sibling and renamed into place only after the records say `issued`; a crash
+between the two is repaired by `recover_partials`.
+
+Which products a document gets follows Doc 9303: a chip for every format but visas (no eMRV exists); a
+printed page where mrtd.layouts has a template (TD3, TD1); a visible digital seal where an ICAO seal
+profile exists (a visa, with the passport number and duration of stay from the application's `extra`;
+an emergency travel document, code PE or extra `seal.type` = `etd`). What a document does not get is
+said in the receipt, with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from mrtd.chip.document import DocumentImage, build_document_image, write_folder
+from mrtd.chip.perso import ChipImage, personalise
+from mrtd.chip.portrait import prepare_portrait, prepare_signature
+from mrtd.chip.sim.card import VirtualCard
+from mrtd.chip.sim.transport import SimTransport
+from mrtd.chip.transport import Transport
+from mrtd.errors import ChipError, Finding, InputError, MrtdError, StateError, ValidationError
+from mrtd.issuance.audit import canonical_json
+from mrtd.issuance.records import ApplicationRecord, RecordStore, UnknownRecord
+from mrtd.issuance.site import SiteConfig
+from mrtd.issuance.states import ABANDONED, IN_PRODUCTION, DocumentState
+from mrtd.layouts import load_template
+from mrtd.layouts import render as render_page
+from mrtd.layouts import write as write_page
+from mrtd.layouts.qa import mrz_image, verify_print
+from mrtd.layouts.template import Template
+from mrtd.layouts.viewmodel import page_from_document
+from mrtd.model import Application, Document, DocumentFormat, PartialDate
+from mrtd.mrz import mrz_lines
+from mrtd.pki.signer import Signer
+from mrtd.pki.site import PkiSite
+from mrtd.pki.trust import TrustStore
+from mrtd.seals import barcode
+from mrtd.seals.certs import load_certificate
+from mrtd.seals.issue import DocumentKind, SealRequest, make_vds, parse_duration
+from mrtd.seals.verify import Trust, check_seal
+
+Clock = Callable[[], dt.datetime]
+TransportFactory = Callable[[], Transport]
+RECEIPT_VERSION = 1
+RECEIPT = "receipt.json"
+SEAL_FILE = "seal.png"
+CHIP_DIR = "chip"
+PAGE_PNG = "page.png"
+PAGE_PDF = "page.pdf"
+_PARTIAL = re.compile(r"^\.partial-([A-Z0-9]{1,9})-(.+)$")
+_TEMPLATES = {DocumentFormat.TD3: "td3", DocumentFormat.TD1: "td1"}
+S = DocumentState
+
+
+class PipelineError(MrtdError):
+    """A step failed. Names the step; when a number was drawn, that document is now spoiled and the
+    application can be issued again (`retryable`)."""
+
+    def __init__(self, step: str, message: str, *, number: str | None = None, cause: MrtdError | None = None) -> None:
+        self.step = step
+        self.number = number
+        self.cause = cause
+        self.retryable = True
+        where = f" (document {number} spoiled; the application can be issued again)" if number else ""
+        super().__init__(f"step {step}: {message}{where}")
+
+
+class AlreadyIssued(StateError):
+    """The application already has a document that was issued (or is issued and later voided/lost)."""
+
+    def __init__(self, key: str, number: str, state: DocumentState) -> None:
+        self.key = key
+        self.number = number
+        self.state = state
+        super().__init__(f"application {key[:16]}…: already issued as document {number} ({state.value})")
+
+
+@dataclass(frozen=True)
+class IssueOptions:
+    """What the pipeline does beyond the records. `render_page=False` skips the page and its OCR check
+    (the crash test and the benchmark's "no page" figure use it); `print_check=False` renders but skips
+    OCR. `actor` is who issues, for the records."""
+
+    render_page: bool = True
+    print_check: bool = True
+    actor: str = "mrtd"
+
+
+_DEFAULT_OPTIONS = IssueOptions()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What was issued: the document number, the output folder and the full receipt (as in receipt.json)."""
+
+    number: str
+    application_key: str
+    out_dir: Path
+    data: Mapping[str, Any] = field(repr=False)
+    timings: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def steps(self) -> dict[str, float]:
+        """Seconds per step, the final record step included (receipt.json stops before it)."""
+        return {s["step"]: s["seconds"] for s in self.timings or self.data["steps"]}
+
+    @property
+    def checks(self) -> dict[str, str]:
+        return {c["name"]: c["status"] for c in self.data["checks"]}
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.data)
+
+
+# --- the application as records keep it --------------------------------------------------------------
+
+
+def _file_digest(path: Path | None, what: str) -> str | None:
+    if path is None:
+        return None
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise InputError(f"{what}: cannot read {path} ({exc.strerror or exc})") from None
+
+
+def _date(d: dt.date | PartialDate | None) -> str | None:
+    if d is None:
+        return None
+    return d.iso() if isinstance(d, PartialDate) else d.isoformat()
+
+
+def application_payload(application: Application) -> dict[str, Any]:
+    """The application's content as JSON: every fact, images by SHA-256 (not by path), no secret."""
+    doc = application.document
+    h = doc.holder
+    return {
+        "document": {
+            "code": str(doc.code), "format": doc.format.value, "issuing_state": doc.issuing_state,
+            "requested_number": doc.number, "date_of_issue": _date(doc.date_of_issue),
+            "date_of_expiry": _date(doc.date_of_expiry), "authority": doc.authority,
+            "optional_data": doc.optional_data, "optional_data_2": doc.optional_data_2, "can": doc.can,
+        },
+        "holder": {
+            "primary_identifier": h.primary_identifier, "secondary_identifier": h.secondary_identifier,
+            "nationality": h.nationality, "date_of_birth": _date(h.date_of_birth), "sex": h.sex.value,
+            "place_of_birth": h.place_of_birth, "personal_number": h.personal_number,
+            "name_in_national_characters": h.name_in_national_characters, "other_names": list(h.other_names),
+            "address": h.address, "telephone": h.telephone, "profession": h.profession, "title": h.title,
+        },
+        "portrait_sha256": _file_digest(application.portrait, "portrait"),
+        "signature_sha256": _file_digest(application.signature, "signature"),
+        "extra": dict(sorted(application.extra.items())),
+    }
+
+
+def application_key(payload: Mapping[str, Any]) -> str:
+    """The content hash that makes receipt idempotent: the same application is the same key."""
+    return hashlib.sha256(canonical_json(dict(payload), "application")).hexdigest()
+
+
+# --- output folders -----------------------------------------------------------------------------------
+
+
+def partial_dir(final: Path, number: str) -> Path:
+    return final.parent / f".partial-{number}-{final.name}"
+
+
+def recover_partials(store: RecordStore, out_root: Path) -> dict[str, list[str]]:
+    """Repair what a crash left in `out_root`: a partial folder whose document the records say is issued is
+    renamed into place; any other partial folder (its document was never issued) is removed."""
+    done: dict[str, list[str]] = {"finished": [], "removed": []}
+    if not out_root.is_dir():
+        return done
+    for entry in sorted(out_root.iterdir()):
+        m = _PARTIAL.match(entry.name)
+        if not m or not entry.is_dir():
+            continue
+        number, name = m.group(1), m.group(2)
+        final = out_root / name
+        try:
+            state = store.document(number).state
+        except UnknownRecord:
+            state = None
+        if state is S.ISSUED and not final.exists() and (entry / RECEIPT).is_file():
+            entry.rename(final)
+            done["finished"].append(number)
+        elif state is None or state is not S.ISSUED or final.exists():
+            shutil.rmtree(entry, ignore_errors=True)
+            done["removed"].append(number)
+    return done
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != RECEIPT:
+            out[path.relative_to(folder).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def _write_json(path: Path, value: Any) -> None:
+    with open(path, "x", encoding="utf-8") as fh:
+        json.dump(value, fh, ensure_ascii=False, indent=1)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+# --- steps --------------------------------------------------------------------------------------------
+
+
+class _Steps:
+    """Times each step and remembers which one is running (for the error)."""
+
+    def __init__(self) -> None:
+        self.current = "start"
+        self.timings: list[dict[str, Any]] = []
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        self.current = name
+        start = time.perf_counter()
+        yield
+        self.timings.append({"step": name, "seconds": round(time.perf_counter() - start, 4)})
+
+
+def _check(name: str, status: str, detail: str = "") -> dict[str, str]:
+    return {"name": name, "status": status, "detail": detail}
+
+
+def _cert_info(cert: x509.Certificate, signer: Signer) -> dict[str, str]:
+    return {"serial": f"{cert.serial_number:X}", "subject": cert.subject.rfc4514_string(), "key_id": signer.key_id}
+
+
+def seal_kind_for(document: Document, extra: Mapping[str, str]) -> tuple[DocumentKind | None, str]:
+    """The ICAO seal profile a document takes, or None and why not."""
+    wanted = extra.get("seal.type", "").strip().lower()
+    if document.format.is_visa:
+        missing = [k for k in ("seal.passport_number", "seal.duration_of_stay") if not extra.get(k)]
+        if missing:
+            return None, (f"a visa seal names the passport and the duration of stay; the application's extra "
+                          f"has no {' or '.join(missing)}")
+        return DocumentKind.VISA, "ICAO visa seal"
+    if wanted == "etd" or str(document.code) == "PE":
+        if document.format is not DocumentFormat.TD2 and document.code.kind not in "ACI":
+            # The ETD seal holds a TD2 MRZ, and Doc 9303-6 allows only A, C, I codes in TD2.
+            return None, (f"the ICAO ETD seal holds a TD2 MRZ, which cannot carry code {document.code} "
+                          "[Doc 9303-6 §4.2.2 note k]")
+        return DocumentKind.ETD, "ICAO emergency travel document seal"
+    return None, (f"no ICAO seal profile covers document code {document.code} ({document.format.value}); "
+                  "its chip carries the signed data")
+
+
+class Issuer:
+    """A site opened for issuing: records, signers and trust loaded once, then `issue` per application.
+
+    `passphrase` unlocks the site's keys (the PIN for a token site). Close it (or use `with`)."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        *,
+        clock: Clock,
+        passphrase: bytes,
+        options: IssueOptions = _DEFAULT_OPTIONS,
+        transport_factory: TransportFactory | None = None,
+    ) -> None:
+        self.site = site  # plain values: the caller (the CLI) read mrtd.toml and merged the overrides
+        self.clock = clock
+        self.options = options
+        self.transport_factory = transport_factory
+        self.pki = PkiSite(self.site.root, clock=clock, actor=options.actor)
+        self.ds_signer, self.ds_cert = self.pki.signer_for("ds", passphrase)
+        self.seal_signer, self.seal_cert = self.pki.signer_for("seal-signer", passphrase)
+        self.trust: TrustStore = self.pki.trust_store()
+        self.seal_trust = Trust(self.trust, [], [load_certificate(self.seal_cert.public_bytes(serialization.Encoding.DER))])
+        self.store = self.site.open_records(clock=clock)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Issuer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the records side
+
+    def receive(self, application: Application) -> ApplicationRecord:
+        payload = application_payload(application)
+        return self.store.receive_application(application_key(payload), payload)
+
+    def _settle_previous(self, record: ApplicationRecord, folder_for: Callable[[str], Path]) -> None:
+        """Refuse an application already issued; spoil a document a crash left in production."""
+        for number, state in record.documents:
+            if state in ABANDONED:
+                continue
+            if state in IN_PRODUCTION:
+                self.store.transition(number, S.SPOILED, actor=self.options.actor,
+                                      detail={"step": "resume", "reason": "interrupted before it was issued"})
+                shutil.rmtree(partial_dir(folder_for(number), number), ignore_errors=True)
+                continue
+            if state is S.ISSUED:
+                final = folder_for(number)
+                partial = partial_dir(final, number)
+                if partial.is_dir() and not final.exists() and (partial / RECEIPT).is_file():
+                    partial.rename(final)  # issued, then the crash came before the rename
+            raise AlreadyIssued(record.key, number, state)
+
+    # -- the pipeline
+
+    def issue(self, application: Application, out_dir: Path, *, transport_factory: TransportFactory | None = None) -> Receipt:
+        """Issue `application` into the folder `out_dir` (absent or empty)."""
+        out_dir = Path(out_dir)
+        if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+            raise InputError(f"--out: {out_dir} exists and is not an empty folder; refusing to overwrite")
+        return self._issue(application, lambda _number: out_dir, transport_factory)
+
+    def issue_into(self, application: Application, out_root: Path, *, transport_factory: TransportFactory | None = None) -> Receipt:
+        """Issue `application` into `out_root/<document number>/` (what batches do)."""
+        return self._issue(application, lambda number: Path(out_root) / number, transport_factory)
+
+    def _issue(self, app: Application, folder_for: Callable[[str], Path],
+               transport_factory: TransportFactory | None) -> Receipt:
+        steps = _Steps()
+        actor = self.options.actor
+        started = time.perf_counter()
+        with steps.step("validate"):
+            today = self.clock().astimezone(dt.UTC).date()
+            if app.document.date_of_expiry <= today:
+                # Checked before a number is drawn: an application refused here consumes nothing.
+                bad = ValidationError([Finding("document.date_of_expiry", "expired",
+                                               f"{app.document.date_of_expiry} is not after the date of issue "
+                                               f"{today}", "Doc 9303-3 §4.1")], source=app.source)
+                raise PipelineError("validate", str(bad), cause=bad)
+            record = self.receive(app)
+            self._settle_previous(record, folder_for)
+        with steps.step("number"):
+            try:
+                number = self.store.allocate_number(self.site.numbering, record.id, actor=actor)
+            except MrtdError as exc:
+                raise PipelineError("number", str(exc), cause=exc) from exc
+        final = folder_for(number)
+        if final.exists() and (not final.is_dir() or any(final.iterdir())):
+            busy = InputError(f"output folder {final} exists and is not empty")
+            self._spoil(number, "number", busy)
+            raise PipelineError("number", str(busy), number=number, cause=busy)
+        work = partial_dir(final, number)
+        try:
+            work.mkdir(parents=True)
+            data = self._produce(app, number, record.key, work, steps, transport_factory)
+            with steps.step("record"):
+                data["steps"] = list(steps.timings)  # the record step itself is timed in Receipt.timings
+                data["total_seconds"] = round(time.perf_counter() - started, 4)
+                data["outputs"] = _digests(work)
+                _write_json(work / RECEIPT, data)
+                self.store.transition(number, S.ISSUED, actor=actor,
+                                      detail={"receipt_sha256": hashlib.sha256((work / RECEIPT).read_bytes()).hexdigest()})
+        except MrtdError as exc:
+            shutil.rmtree(work, ignore_errors=True)
+            self._spoil(number, steps.current, exc)
+            raise PipelineError(steps.current, str(exc), number=number, cause=exc) from exc
+        except OSError as exc:
+            shutil.rmtree(work, ignore_errors=True)
+            err = InputError(f"cannot write the outputs: {exc.strerror or exc}")
+            self._spoil(number, steps.current, err)
+            raise PipelineError(steps.current, str(err), number=number, cause=err) from exc
+        except BaseException:
+            # An interrupt: leave the records as they are (a resumed run spoils the document) and no output.
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        # Issued: from here on the outputs are never deleted. Should the move fail, issuing the same
+        # application again (or any batch run into this folder) moves them into place.
+        try:
+            if final.exists():
+                final.rmdir()
+            work.rename(final)
+        except OSError as exc:
+            raise PipelineError("record", f"issued as {number}, but the outputs stay in {work} "
+                                f"({exc.strerror or exc}); issue the application again to move them into place") from exc
+        return Receipt(number, record.key, final, data, tuple(steps.timings))
+
+    def _spoil(self, number: str, step: str, exc: MrtdError) -> None:
+        try:
+            state = self.store.document(number).state
+            if state in IN_PRODUCTION:
+                self.store.transition(number, S.SPOILED, actor=self.options.actor,
+                                      detail={"step": step, "error": type(exc).__name__, "message": str(exc)[:500]})
+        except MrtdError:
+            pass  # the records are unreachable: a resumed run spoils the document it finds in production
+
+    def _produce(self, app: Application, number: str, key: str, work: Path, steps: _Steps,
+                 transport_factory: TransportFactory | None) -> dict[str, Any]:
+        site, opts, actor, store = self.site, self.options, self.options.actor, self.store
+        now = self.clock().astimezone(dt.UTC)
+        today = now.date()
+        # A document is issued on the day it is issued: the office's date_of_issue, when different, is kept
+        # in the receipt as requested. DG12 and the page carry today's date, inside the DS key usage period.
+        doc = dataclasses.replace(app.document, number=number, date_of_issue=today)
+        checks: list[dict[str, str]] = []
+        receipt: dict[str, Any] = {
+            "receipt_version": RECEIPT_VERSION,
+            "number": number,
+            "application": {"key": key, "source": app.source},
+            "document": {"code": str(doc.code), "format": doc.format.value, "issuing_state": doc.issuing_state,
+                         "date_of_issue": _date(doc.date_of_issue), "date_of_expiry": _date(doc.date_of_expiry)},
+            "issued_at": now.replace(microsecond=0).isoformat(),
+            "site": {"country": site.country, "records": store.dialect},
+            "signers": {"document_signer": _cert_info(self.ds_cert, self.ds_signer),
+                        "seal_signer": _cert_info(self.seal_cert, self.seal_signer)},
+            "checks": checks,
+        }
+        if app.document.number and app.document.number != number:
+            receipt["document"]["requested_number"] = app.document.number
+        if app.document.date_of_issue and app.document.date_of_issue != today:
+            receipt["document"]["requested_date_of_issue"] = app.document.date_of_issue.isoformat()
+
+        with steps.step("mrz"):
+            lines = tuple(mrz_lines(doc, site.names))
+            receipt["mrz"] = list(lines)
+            checks.append(_check("mrz", "pass", f"{doc.format.value} MRZ built, check digits computed"))
+            store.transition(number, S.VALIDATED, actor=actor, detail={"step": "mrz"})
+
+        has_chip = not doc.format.is_visa
+        portrait_raw = _read(app.portrait, "portrait")
+        signature_raw = _read(app.signature, "signature")
+        with steps.step("portrait"):
+            portrait = signature = None
+            if has_chip:
+                if portrait_raw is None:
+                    raise InputError("portrait: a document with a chip needs a portrait for DG2 [Doc 9303-10 §4.7.2]")
+                portrait = prepare_portrait(portrait_raw)
+                signature = prepare_signature(signature_raw) if signature_raw is not None else None
+            store.transition(number, S.APPROVED, actor=actor, detail={"step": "portrait", "by": "site policy"})
+
+        image: DocumentImage | None = None
+        with steps.step("lds"):
+            if has_chip:
+                assert portrait is not None
+                image = build_document_image(doc, lines, portrait, signature, self.ds_signer, self.ds_cert,
+                                             clock=lambda: now)
+                write_folder(DocumentImage(image.files), work / CHIP_DIR)  # the per-document keys stay on the chip
+                sod = image.files["EF.SOD"]
+                receipt["lds"] = {"files": sorted(image.files), "sod_sha256": hashlib.sha256(sod).hexdigest()}
+                checks.append(_check("lds", "pass", f"{len(image.files)} files, EF.SOD signed by the Document Signer"))
+            else:
+                checks.append(_check("lds", "not-applicable", "a visa has no chip [Doc 9303-7]"))
+
+        seal_png: bytes | None = None
+        with steps.step("seal"):
+            kind, why = seal_kind_for(doc, app.extra)
+            if kind is None:
+                receipt["seal"] = None
+                checks.append(_check("seal", "not-applicable", why))
+            else:
+                seal_png = self._seal(doc, app.extra, kind, now, number, receipt, checks)
+                (work / SEAL_FILE).write_bytes(seal_png)
+
+        template = self._template(doc)
+        with steps.step("page"):
+            sides = None
+            page = None
+            if template is None:
+                checks.append(_check("page", "not-applicable",
+                                     f"mrtd.layouts has no template for {doc.format.value}"))
+            elif not opts.render_page or not site.render_page:
+                checks.append(_check("page", "skipped", "page rendering switched off for this run"))
+            else:
+                page = page_from_document(doc, template, portrait=portrait_raw, signature=signature_raw,
+                                          seal=seal_png, names=site.names)
+                sides = render_page(template, page, site.dpi)
+                write_page(template, sides, work / PAGE_PNG, site.dpi)
+                write_page(template, sides, work / PAGE_PDF, site.dpi)
+                checks.append(_check("page", "pass", f"{template.name} at {site.dpi} dpi, PNG and PDF"))
+        with steps.step("print-check"):
+            if sides is None or page is None or template is None:
+                checks.append(_check("print-check", "not-applicable" if template is None else "skipped",
+                                     "no page was rendered"))
+            elif not opts.print_check or not site.print_check:
+                checks.append(_check("print-check", "skipped", "OCR print check switched off for this run"))
+            else:
+                result = verify_print(mrz_image([s.image for s in sides], template), template, page.mrz)
+                checks.append(_check("print-check", "pass",
+                                     f"tesseract read the MRZ back ({len(result.recovered)} fillers recovered)"))
+                receipt["print_check"] = {"read": list(result.read), "fillers_recovered": len(result.recovered)}
+
+        with steps.step("chip"):
+            if image is None:
+                checks.append(_check("chip", "not-applicable", "a visa has no chip"))
+            else:
+                self._chip(doc, image, number, now, receipt, checks, transport_factory)
+            store.transition(number, S.PERSONALISED, actor=actor,
+                             detail={"chip": image is not None, "page": sides is not None, "seal": seal_png is not None})
+            failed = [c["name"] for c in checks if c["status"] == "fail"]
+            if failed:
+                raise ChipError("quality", f"checks failed: {', '.join(failed)}")
+            store.transition(number, S.QUALITY_CHECKED, actor=actor,
+                             detail={c["name"]: c["status"] for c in checks})
+        return receipt
+
+    def _template(self, doc: Document) -> Template | None:
+        name = _TEMPLATES.get(doc.format)
+        return load_template(name) if name else None
+
+    def _seal(self, doc: Document, extra: Mapping[str, str], kind: DocumentKind, now: dt.datetime, number: str,
+              receipt: dict[str, Any], checks: list[dict[str, str]]) -> bytes:
+        seal_doc = doc
+        notes = []
+        if kind is DocumentKind.ETD and doc.format is not DocumentFormat.TD2:
+            # The ICAO ETD seal profile carries a TD2-like MRZ (2 x 36): the same data in that layout.
+            seal_doc = dataclasses.replace(doc, format=DocumentFormat.TD2)
+            notes.append(f"MRZ in the TD2 layout the ETD profile requires (document: {doc.format.value})")
+        request = SealRequest(
+            kind=kind, issuing_state=doc.issuing_state, mrz=tuple(mrz_lines(seal_doc, self.site.names)),
+            issue_date=doc.date_of_issue or now.date(),
+            passport_number=extra.get("seal.passport_number", ""),
+            duration_of_stay=parse_duration(extra["seal.duration_of_stay"]) if extra.get("seal.duration_of_stay") else None,
+            number_of_entries=int(extra["seal.number_of_entries"]) if extra.get("seal.number_of_entries", "").isdigit() else None,
+        )
+        payload = make_vds(request, self.seal_signer, self.seal_cert, now.date()).raw
+        png = barcode.to_png(barcode.render(payload, barcode.Symbology(self.site.symbology)))
+        report = check_seal(png, self.seal_trust, now)
+        if not report.ok:
+            raise MrtdSealError(f"the seal does not verify from its own image: {report.verdict.value}")
+        digest = hashlib.sha256(payload).hexdigest()
+        self.store.attach_seal(number, kind="vds", payload_sha256=digest, signer_key_id=self.seal_signer.key_id,
+                               actor=self.options.actor)
+        receipt["seal"] = {"format": "vds", "type": kind.value, "symbology": self.site.symbology, "file": SEAL_FILE,
+                           "bytes": len(payload), "payload_sha256": digest, "notes": notes}
+        checks.append(_check("seal", "pass", f"VDS {kind.value} seal decoded from its image and verified"))
+        return png
+
+    def _chip(self, doc: Document, image: DocumentImage, number: str, now: dt.datetime, receipt: dict[str, Any],
+              checks: list[dict[str, str]], transport_factory: TransportFactory | None) -> None:
+        factory = transport_factory or self.transport_factory
+        transport: Transport = factory() if factory is not None else SimTransport(VirtualCard(self.site.chip_profile))
+        chip_image = ChipImage(dict(image.files), image.aa_key, image.ca_key, image.ca_key_id, doc.can or None)
+        try:
+            report = personalise(chip_image, transport, self.site.chip_profile, trust=self.trust, at=now)
+        finally:
+            transport.close()
+        receipt["chip"] = {**report.as_dict(), "reader": "simulator" if factory is None else "named reader"}
+        if not report.ok:
+            bad = "; ".join(f"{c.name}: {c.detail}" for c in report.checks if c.status not in ("pass", "absent"))
+            raise ChipError("chip read-back", f"the chip is {report.status}: {bad}")
+        checks.append(_check("chip", "pass", "personalised, read back over "
+                             f"{report.read.access if report.read else '?'}, "
+                             + ", ".join(f"{c.name} {c.status}" for c in report.checks)))
+        sod = image.files["EF.SOD"]
+        self.store.attach_chip(number, sod_sha256=hashlib.sha256(sod).hexdigest(), signer_key_id=self.ds_signer.key_id,
+                               data_groups=sorted(image.data_groups), profile=report.profile, actor=self.options.actor)
+
+
+class MrtdSealError(MrtdError):
+    """A seal that does not verify right after it was made."""
+
+
+def _read(path: Path | None, what: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{what}: cannot read {path} ({exc.strerror or exc})") from None
+
+
+def issue_application(
+    application: Application,
+    site: SiteConfig,
+    out_dir: Path,
+    *,
+    clock: Clock,
+    passphrase: bytes,
+    transport_factory: TransportFactory | None = None,
+    options: IssueOptions = _DEFAULT_OPTIONS,
+) -> Receipt:
+    """Issue one application into `out_dir` (see the module docstring for the steps and guarantees)."""
+    with Issuer(site, clock=clock, passphrase=passphrase, options=options) as issuer:
+        return issuer.issue(application, out_dir, transport_factory=transport_factory)

@@ -1,0 +1,229 @@
+"""The issuing pipeline on the in-process simulator (no OCR here; test_end_to_end.py does the full run)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES
+
+from mrtd.chip.document import read_files
+from mrtd.chip.sim.card import VirtualCard
+from mrtd.chip.sim.transport import SimTransport
+from mrtd.chip.transport import Transport
+from mrtd.errors import TransportError
+from mrtd.issuance.application import read_application
+from mrtd.issuance.audit import verify_chain
+from mrtd.issuance.pipeline import (
+    AlreadyIssued,
+    IssueOptions,
+    Issuer,
+    PipelineError,
+    application_key,
+    application_payload,
+    partial_dir,
+    recover_partials,
+)
+from mrtd.issuance.site import SiteConfig, init_site
+from mrtd.issuance.states import DocumentState
+from mrtd.model import Application
+
+PASS = b"pipeline-test-passphrase"
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+FAST = IssueOptions(render_page=False, actor="tester")
+
+
+def clock() -> dt.datetime:
+    return NOW
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> SiteConfig:
+    return init_site(tmp_path / "site", "UTO", passphrase=PASS, clock=clock, certificate_country="UT", kdf_log2n=12)
+
+
+def app(name: str) -> Application:
+    return read_application(EXAMPLES / name)
+
+
+def test_issue_writes_every_output_and_records_every_state(site: SiteConfig, tmp_path: Path) -> None:
+    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+        receipt = issuer.issue(app("anna-eriksson-td3.json"), tmp_path / "out")
+        doc = issuer.store.document(receipt.number)
+        events = issuer.store.events(receipt.number)
+    out = tmp_path / "out"
+    assert receipt.number == "U10000001"
+    assert doc.state is DocumentState.ISSUED
+    assert [e.to_state.value for e in events] == [
+        "received", "validated", "approved", "personalised", "quality-checked", "issued"]
+    assert doc.chip is not None and doc.chip.data_groups == (1, 2, 7, 11, 12, 14, 15)
+    files = read_files(out / "chip")
+    assert set(files) >= {"EF.COM", "DG1", "DG2", "EF.SOD"}
+    assert not (out / "chip" / "keys").exists()  # the per-document private keys are on the chip only
+    data = json.loads((out / "receipt.json").read_text("utf-8"))
+    assert data == receipt.as_dict()
+    assert data["number"] == receipt.number and "U10000001" in data["mrz"][1]
+    assert data["document"]["date_of_issue"] == "2026-11-23"
+    assert data["document"]["requested_number"] == "L898902C3"
+    assert {c["name"]: c["status"] for c in data["checks"]} == {
+        "mrz": "pass", "lds": "pass", "seal": "not-applicable", "page": "skipped", "print-check": "skipped",
+        "chip": "pass"}
+    assert [s["step"] for s in data["steps"]] == [
+        "validate", "number", "mrz", "portrait", "lds", "seal", "page", "print-check", "chip"]
+    assert list(receipt.steps)[-1] == "record"
+    assert set(data["outputs"]) == {f"chip/{n}" for n in ("EF.COM", "EF.SOD", "EF.CardAccess")} | {
+        f"chip/DG{n}.bin" for n in (1, 2, 7, 11, 12, 14, 15)}
+    assert data["lds"]["sod_sha256"] == doc.chip.sod_sha256
+    assert PASS.decode() not in (out / "receipt.json").read_text("utf-8")
+    assert not [p for p in (tmp_path).iterdir() if p.name.startswith(".partial")]
+
+
+def test_same_application_is_never_issued_twice(site: SiteConfig, tmp_path: Path) -> None:
+    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+        first = issuer.issue_into(app("leyla-mirza-stateless.json"), tmp_path / "out")
+        with pytest.raises(AlreadyIssued) as err:
+            issuer.issue_into(app("leyla-mirza-stateless.json"), tmp_path / "out")
+    assert err.value.number == first.number
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [first.number]
+
+
+def _failing_after(n: int) -> Callable[[], Transport]:
+    class Dying:
+        def __init__(self) -> None:
+            self.inner = SimTransport(VirtualCard("mrtd-sim"))
+            self.left = n
+
+        def transmit(self, apdu: bytes) -> bytes:
+            self.left -= 1
+            if self.left < 0:
+                raise TransportError("transmit", "card removed")
+            return self.inner.transmit(apdu)
+
+        def close(self) -> None:
+            self.inner.close()
+
+    return Dying
+
+
+def test_a_failed_step_spoils_the_number_and_the_application_can_be_issued_again(
+    site: SiteConfig, tmp_path: Path
+) -> None:
+    application = app("olena-shevchenko-cyrillic.json")
+    out = tmp_path / "out"
+    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+        with pytest.raises(PipelineError) as err:
+            issuer.issue(application, out, transport_factory=_failing_after(20))
+        assert err.value.step == "chip" and err.value.number == "U10000001"
+        assert "step chip" in str(err.value) and "card removed" in str(err.value)
+        assert issuer.store.document("U10000001").state is DocumentState.SPOILED
+        assert not out.exists() and not list(tmp_path.glob(".partial-*"))
+        receipt = issuer.issue(application, out)
+        assert receipt.number == "U10000002"
+        states = [(d.number, d.state) for d in issuer.store.documents()]
+        report = verify_chain(issuer.store)
+    assert states == [("U10000001", DocumentState.SPOILED), ("U10000002", DocumentState.ISSUED)]
+    assert report.ok, report
+
+
+def test_bad_portrait_fails_at_the_portrait_step(site: SiteConfig, tmp_path: Path) -> None:
+    bad = tmp_path / "portrait.jpg"
+    bad.write_bytes(b"not an image at all")
+    application = dataclasses.replace(app("anna-eriksson-td1.json"), portrait=bad)
+    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+        with pytest.raises(PipelineError) as err:
+            issuer.issue(application, tmp_path / "out")
+        assert err.value.step == "portrait"
+        assert issuer.store.document(err.value.number or "").state is DocumentState.SPOILED
+
+
+def test_visa_with_passport_and_stay_gets_a_seal_and_no_chip(site: SiteConfig, tmp_path: Path) -> None:
+    visa = dataclasses.replace(app("alex-mueller-visa-mrva.json"),
+                               extra={"seal.passport_number": "C01X00T47", "seal.duration_of_stay": "90"})
+    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+        receipt = issuer.issue(visa, tmp_path / "out")
+        record = issuer.store.document(receipt.number)
+    assert receipt.checks == {"mrz": "pass", "lds": "not-applicable", "seal": "pass", "page": "not-applicable",
+                              "print-check": "not-applicable", "chip": "not-applicable"}
+    assert (tmp_path / "out" / "seal.png").is_file()
+    assert [s.kind for s in record.seals] == ["vds"] and record.chip is None
+
+
+def test_visa_without_passport_number_says_why_it_has_no_seal(site: SiteConfig, tmp_path: Path) -> None:
+    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+        receipt = issuer.issue(app("alex-mueller-visa-mrva.json"), tmp_path / "out")
+    seal = next(c for c in receipt.data["checks"] if c["name"] == "seal")
+    assert seal["status"] == "not-applicable" and "seal.passport_number" in seal["detail"]
+
+
+def test_expired_application_is_refused_before_anything_is_made(site: SiteConfig, tmp_path: Path) -> None:
+    application = app("anna-eriksson-td3.json")
+    old = dataclasses.replace(application, document=dataclasses.replace(application.document,
+                                                                        date_of_expiry=dt.date(2020, 1, 1)))
+    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+        with pytest.raises(PipelineError) as err:
+            issuer.issue(old, tmp_path / "out")
+        assert err.value.step == "validate" and err.value.number is None
+        assert "date_of_expiry" in str(err.value)
+        assert issuer.store.documents() == []  # no number drawn for an application refused at validation
+    assert not (tmp_path / "out").exists()
+
+
+def test_application_key_is_a_content_hash(tmp_path: Path) -> None:
+    a = app("anna-eriksson-td3.json")
+    assert application_key(application_payload(a)) == application_key(application_payload(app("anna-eriksson-td3.json")))
+    other = dataclasses.replace(a, extra={"note": "x"})
+    assert application_key(application_payload(a)) != application_key(application_payload(other))
+    portrait = tmp_path / "p.jpg"
+    portrait.write_bytes(a.portrait.read_bytes() + b"\0" if a.portrait else b"")
+    moved = dataclasses.replace(a, portrait=portrait)
+    assert application_payload(moved)["portrait_sha256"] != application_payload(a)["portrait_sha256"]
+
+
+def test_recover_partials_finishes_issued_and_removes_the_rest(site: SiteConfig, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+        receipt = issuer.issue_into(app("anna-eriksson-td1.json"), out)
+        # Simulate a crash between "issued" in the records and the rename, and a leftover of a spoiled one.
+        (out / receipt.number).rename(partial_dir(out / receipt.number, receipt.number))
+        stray = partial_dir(out / "U99999999", "U99999999")
+        stray.mkdir()
+        done = recover_partials(issuer.store, out)
+    assert done == {"finished": [receipt.number], "removed": ["U99999999"]}
+    assert (out / receipt.number / "receipt.json").is_file() and not stray.exists()
+
+
+def test_cli_issue_json_then_refuses_the_same_application(site: SiteConfig, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from mrtd.cli.issue import issue
+
+    env = {"MRTD_KEY_PASSPHRASE": PASS.decode()}
+    args = [str(EXAMPLES / "jean-pierre-habimana-refugee.json"), "--site", str(site.root), "--no-print-check"]
+    runner = CliRunner()
+    first = runner.invoke(issue, [*args, "--out", str(tmp_path / "a"), "--json"], env=env)
+    assert first.exit_code == 0, first.output
+    data = json.loads(first.output)
+    assert data["ok"] and data["out"] == str(tmp_path / "a")
+    assert {c["name"]: c["status"] for c in data["checks"]}["print-check"] == "skipped"
+    assert (tmp_path / "a" / "page.png").is_file() and (tmp_path / "a" / "page.pdf").is_file()
+    again = runner.invoke(issue, [*args, "--out", str(tmp_path / "b")], env=env)
+    assert again.exit_code == 1 and f"already issued as document {data['number']}" in again.output
+    wrong = runner.invoke(issue, [*args, "--out", str(tmp_path / "c")], env={"MRTD_KEY_PASSPHRASE": "Xq7-not-it"})
+    assert wrong.exit_code == 1 and "passphrase" in wrong.output and "Xq7-not-it" not in wrong.output
+    assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
+
+
+def test_crash_between_issued_and_rename_is_repaired_on_retry(site: SiteConfig, tmp_path: Path) -> None:
+    application = app("chayapa-long-name-td3.json")
+    out = tmp_path / "out"
+    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+        receipt = issuer.issue(application, out)
+        out.rename(partial_dir(out, receipt.number))  # the records say issued, the folder was not moved yet
+        with pytest.raises(AlreadyIssued):
+            issuer.issue(application, out)
+    assert json.loads((out / "receipt.json").read_text("utf-8"))["number"] == receipt.number
+    assert not partial_dir(out, receipt.number).exists()
