@@ -14,26 +14,9 @@ from mrtd.chip.protocol.apdu import Command
 from mrtd.chip.protocol.kdf import ENC, MAC, Cipher, bac_seed, kdf
 from mrtd.chip.protocol.sm import SecureChannel
 from mrtd.errors import ChipError, InputError
+from mrtd.mrz.checkdigit import check_digit_char
 
 GET_CHALLENGE = Command(0x00, 0x84, 0x00, 0x00, b"", 8)
-_WEIGHTS = (7, 3, 1)
-
-
-def check_digit(field: str) -> str:
-    """Doc 9303-3 §4.9 check digit (weights 7-3-1; A-Z = 10-35, '<' = 0)."""
-    total = 0
-    for i, ch in enumerate(field):
-        if ch.isdigit():
-            v = int(ch)
-        elif "A" <= ch <= "Z":
-            v = ord(ch) - 55
-        elif ch == "<":
-            v = 0
-        else:
-            raise InputError(f"MRZ field {field!r}: character {ch!r} is not allowed [Doc 9303-3 §4.3]")
-        total += v * _WEIGHTS[i % 3]
-    return str(total % 10)
-
 
 @dataclass(frozen=True, slots=True)
 class MrzInfo:
@@ -44,9 +27,11 @@ class MrzInfo:
     date_of_expiry: str  # YYMMDD
 
     def __post_init__(self) -> None:
-        for name in ("date_of_birth", "date_of_expiry"):
+        # Unknown parts of a birth date are `<` in the MRZ, and MRZ_information takes the characters
+        # as printed [Doc 9303-3 §4.7, Doc 9303-11 §9.7.2]; an expiry date is always complete.
+        for name, allowed in (("date_of_birth", "0123456789<"), ("date_of_expiry", "0123456789")):
             v = getattr(self, name)
-            if len(v) != 6 or not v.isdigit():
+            if len(v) != 6 or any(c not in allowed for c in v):
                 raise InputError(f"{name}: {v!r} is not YYMMDD [Doc 9303-11 §9.7.2]")
         doc = self.document_number
         if not doc or len(doc) > 22 or any(not (c.isalnum() or c == "<") for c in doc) or doc != doc.upper():
@@ -61,8 +46,8 @@ class MrzInfo:
         """MRZ_information: document number + cd + birth + cd + expiry + cd [§9.7.2]."""
         doc = self.padded_number
         return (
-            doc + check_digit(doc) + self.date_of_birth + check_digit(self.date_of_birth)
-            + self.date_of_expiry + check_digit(self.date_of_expiry)
+            doc + check_digit_char(doc) + self.date_of_birth + check_digit_char(self.date_of_birth)
+            + self.date_of_expiry + check_digit_char(self.date_of_expiry)
         )
 
     @classmethod
