@@ -26,6 +26,7 @@ from mrtd.cli._common import (
     site_secret,
 )
 from mrtd.errors import Finding, InputError
+from mrtd.mrz.codes import alpha2_of, normalise_state
 from mrtd.pki import lint as lintmod
 from mrtd.pki import masterlist as mlmod
 from mrtd.pki.keys import ALGORITHMS
@@ -53,7 +54,8 @@ def pki() -> None:
 
 
 @pki.command()
-@click.option("--country", required=True, help="ISO 3166-1 alpha-2 country code (certificate C).")
+@click.option("--country", required=True,
+              help="The issuing state: its ICAO code (UTO, D, NLD) or ISO 3166-1 alpha-2 code (certificate C).")
 @click.option("--mrz-code", default=None, help="ICAO issuing-state code if not derivable (e.g. D for DE).")
 @click.option("--algorithm", type=click.Choice(ALGORITHMS), default="ecdsa-brainpoolp384r1", show_default=True)
 @click.option("--pkcs11-module", type=click.Path(dir_okay=False), default=None)
@@ -70,6 +72,13 @@ def init(country: str, mrz_code: str | None, algorithm: str, pkcs11_module: str 
          pin_file: Path | None, as_json: bool) -> None:
     """Create the PKI and its first CSCA."""
     s = _site(site)
+    if len(country.strip().rstrip("<")) != 2:  # an ICAO code: the certificates carry its alpha-2 code
+        icao = normalise_state(country)
+        alpha2 = alpha2_of(icao)
+        if alpha2 is None:
+            raise click.BadParameter(f"{country!r} has no ISO 3166-1 alpha-2 code; give --country XX --mrz-code "
+                                     f"{icao.rstrip('<')}", param_hint="--country")
+        country, mrz_code = alpha2, mrz_code or icao.rstrip("<")
     p11 = None
     passphrase = b""
     if pkcs11_module or token:

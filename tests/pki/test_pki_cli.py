@@ -75,3 +75,13 @@ def test_site_defaults_to_mrtd_site(tmp_path: Path) -> None:
     code, out = run(["init", "--country", "FR", "--algorithm", "ecdsa-p256"], env=env)
     assert code == 0, out
     assert (tmp_path / "s" / "pki" / "state.json").exists()
+
+
+def test_init_takes_the_icao_code_too(tmp_path: Path) -> None:
+    code, out = run(["init", "--site", str(tmp_path / "uto"), "--country", "UTO", "--algorithm", "ecdsa-p256", "--json"])
+    assert code == 0, out
+    assert json.loads(out)["certificate"]["subject"].endswith("C=UT")
+    code, out = run(["init", "--site", str(tmp_path / "d"), "--country", "D", "--algorithm", "ecdsa-p256", "--json"])
+    assert code == 0, out
+    code, out = run(["init", "--site", str(tmp_path / "x"), "--country", "XXA", "--algorithm", "ecdsa-p256"])
+    assert code == 2 and "no ISO 3166-1 alpha-2 code" in out
