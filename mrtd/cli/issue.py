@@ -18,13 +18,20 @@ from typing import Any
 import click
 
 from mrtd.chip.transport import Transport
-from mrtd.cli._common import EXIT_FINDINGS, emit_json, guarded, json_option
+from mrtd.cli._common import (
+    EXIT_FINDINGS,
+    emit_json,
+    guarded,
+    json_option,
+    key_secret,
+    passphrase_file_option,
+    pin_file_option,
+)
 from mrtd.cli.site import actor_name
 from mrtd.issuance.application import read_application
 from mrtd.issuance.batchrun import FAILED, INVALID, ItemOutcome, run_batch
 from mrtd.issuance.pipeline import IssueOptions, Issuer, TransportFactory
 from mrtd.issuance.site import SiteConfig, load_site
-from mrtd.pki.keys import passphrase_from, pin_from
 
 site_option = click.option("--site", type=click.Path(file_okay=False, exists=True, path_type=Path),
                            envvar="MRTD_SITE", required=True, help="The site folder (default $MRTD_SITE).")
@@ -33,29 +40,15 @@ out_option = click.option("--out", "out", type=click.Path(file_okay=False, path_
 reader_option = click.option("--reader", envvar="MRTD_READER", default=None,
                              help="PC/SC reader to personalise the chip in (default: the site's, else the "
                                   "in-process simulator).")
-passphrase_option = click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
-                                 default=None, help="File holding the key passphrase (else $MRTD_KEY_PASSPHRASE or a prompt).")
-pin_option = click.option("--pin-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                          help="File holding the PKCS#11 PIN for a token site (else $MRTD_PKCS11_PIN or a prompt).")
 check_option = click.option("--print-check/--no-print-check", "print_check", default=None,
                             help="OCR the printed MRZ back (default: the site's setting).")
 
 
-def _prompt(what: str) -> str:
-    value: str = click.prompt(what, hide_input=True, err=True)
-    return value
-
-
-def _load(site: Path, reader: str | None, print_check: bool | None) -> SiteConfig:
+def load_site_config(site: Path, reader: str | None = None, print_check: bool | None = None) -> SiteConfig:
+    """The site's settings with the flags and environment merged over `mrtd.toml`."""
     overrides: dict[str, object] = {"records.url": os.environ.get("MRTD_RECORDS_URL") or None,
                                     "chip.reader": reader, "page.print_check": print_check}
     return load_site(site, overrides)
-
-
-def _secret(config: SiteConfig, passphrase_file: Path | None, pin_file: Path | None) -> bytes:
-    if config.pki_store == "pkcs11":
-        return pin_from(os.environ, pin_file, _prompt)
-    return passphrase_from(os.environ, passphrase_file, _prompt)
 
 
 def _transport(config: SiteConfig) -> TransportFactory | None:
@@ -81,17 +74,17 @@ def _now() -> dt.datetime:
 @out_option
 @reader_option
 @check_option
-@passphrase_option
-@pin_option
+@passphrase_file_option
+@pin_file_option
 @json_option
 @guarded
 def issue(application: Path, site: Path, out: Path, reader: str | None, print_check: bool | None,
           passphrase_file: Path | None, pin_file: Path | None, as_json: bool) -> None:
     """Issue APPLICATION end to end: number, MRZ, chip, seal, page, checks, records."""
-    config = _load(site, reader, print_check)
+    config = load_site_config(site, reader, print_check)
     app = read_application(application, names=config.names)
     options = IssueOptions(actor=actor_name())
-    with Issuer(config, clock=_now, passphrase=_secret(config, passphrase_file, pin_file), options=options,
+    with Issuer(config, clock=_now, passphrase=key_secret(config.pki_store == "pkcs11", passphrase_file, pin_file), options=options,
                 transport_factory=_transport(config)) as issuer:
         receipt = issuer.issue(app, out)
     if as_json:
@@ -117,8 +110,8 @@ def batch() -> None:
               help="Worker processes.")
 @reader_option
 @check_option
-@passphrase_option
-@pin_option
+@passphrase_file_option
+@pin_file_option
 @json_option
 @guarded
 def batch_issue(source: Path, site: Path, out: Path, workers: int, reader: str | None, print_check: bool | None,
@@ -126,8 +119,8 @@ def batch_issue(source: Path, site: Path, out: Path, workers: int, reader: str |
     """Issue every application in SOURCE (a folder of .json, a .csv or a .jsonl) into OUT/<number>/.
 
     Run it again after a crash: what was issued is skipped, nothing is issued twice."""
-    config = _load(site, reader, print_check)
-    secret = _secret(config, passphrase_file, pin_file)
+    config = load_site_config(site, reader, print_check)
+    secret = key_secret(config.pki_store == "pkcs11", passphrase_file, pin_file)
     options = IssueOptions(actor=actor_name())
     factory = _transport(config)
     if as_json:

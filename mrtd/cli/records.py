@@ -1,4 +1,4 @@
-"""`mrtd audit verify`, `mrtd records list`, `mrtd document show|void|report-lost`: the site's records.
+"""`mrtd audit verify`, `mrtd records list`, `mrtd document show|void|report-lost|reprint`: the site's records.
 
 Each command takes `--site DIR` (default: $MRTD_SITE, else the current folder). The database URL comes
 from $MRTD_RECORDS_URL, else the site's `mrtd.toml` (`[records] url = ...`), else the SQLite file
@@ -173,7 +173,7 @@ def records_list(site: Path, state: str | None, since: str | None, until: str | 
 
 @click.group()
 def document() -> None:
-    """One document: show it, void it, report it lost or stolen."""
+    """One document: show it, void it, report it lost or stolen, reprint its page."""
 
 
 @document.command("show")
@@ -248,3 +248,36 @@ def document_report_lost(
     """Record that an issued document was reported lost (or stolen)."""
     to = DocumentState.REPORTED_STOLEN if stolen else DocumentState.REPORTED_LOST
     _change(site, number, to, actor, {"reason": reason} if reason else {}, as_json)
+
+
+@document.command("reprint")
+@click.argument("number")
+@click.option("--application", "application_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The application the document was issued from (with its portrait and signature).")
+@click.option("--from", "issued_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The document's issued output folder (its receipt.json and seal image).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A new (or empty) folder for the reprinted page (page.png, page.pdf).")
+@site_option
+@actor_option
+@json_option
+@guarded
+def document_reprint(number: str, application_path: Path, issued_dir: Path, out_dir: Path, site: Path,
+                     actor: str | None, as_json: bool) -> None:
+    """Print an issued document's data page again, exactly as issued (the MRZ is read back by OCR)."""
+    from mrtd.cli.issue import load_site_config  # the site's full settings (dpi, transliteration)
+    from mrtd.issuance.application import read_application
+    from mrtd.issuance.reprint import reprint_page
+
+    config = load_site_config(site)
+    application = read_application(application_path, names=config.names)
+    with config.open_records() as store:
+        result = reprint_page(application, number, store=store, site=config, issued_dir=issued_dir,
+                              out_dir=out_dir, actor=_actor(actor))
+    if as_json:
+        emit_json({"ok": True, "number": number, "out": str(result.out_dir), "files": result.files,
+                   "audit_seq": result.audit_seq})
+    else:
+        click.echo(f"{number}: page reprinted into {result.out_dir} ({', '.join(result.files)}); "
+                   f"recorded as audit entry {result.audit_seq}")
