@@ -12,7 +12,6 @@ import getpass
 import json
 import os
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_op
 from mrtd.errors import ConfigurationError
 from mrtd.issuance.audit import verify_chain
 from mrtd.issuance.records import RecordStore, default_url
+from mrtd.issuance.site import CONFIG_NAME, read_config, resolve_records_url
 from mrtd.issuance.states import DocumentState
 
 site_option = click.option(
@@ -46,26 +46,12 @@ def records_url(site: Path) -> str:
     from_env = os.environ.get("MRTD_RECORDS_URL")
     if from_env:
         return from_env
-    config = site / "mrtd.toml"
-    if not config.is_file():
-        raise ConfigurationError(f"site: {site} has no mrtd.toml (create one with `mrtd site init`)")
-    try:
-        with config.open("rb") as f:
-            table = tomllib.load(f)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigurationError(f"{config}: cannot be read: {exc}") from None
-    records = table.get("records", {})
-    if not isinstance(records, dict):
-        raise ConfigurationError(f"{config}: [records] must be a table")
-    url = records.get("url")
+    url = read_config(site).get("records", {}).get("url")
     if url is None:
         return default_url(site)
-    if not isinstance(url, str) or not url:
-        raise ConfigurationError(f"{config}: records.url must be a non-empty string")
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and url != prefix + ":memory:" and not Path(url[len(prefix) :]).is_absolute():
-        return prefix + str((site / url[len(prefix) :]).resolve())
-    return url
+    if not url:
+        raise ConfigurationError(f"{site / CONFIG_NAME}: records.url must be a non-empty string")
+    return resolve_records_url(site.resolve(), url)
 
 
 def open_site_store(site: Path) -> RecordStore:
