@@ -37,6 +37,7 @@ from mrtd.seals.issue import (
     DocumentKind,
     SealFormat,
     SealRequest,
+    check_format,
     make_idb,
     make_vds,
     make_vdsnc,
@@ -59,7 +60,8 @@ def seal() -> None:
 @click.option("--format", "fmt", type=click.Choice([f.value for f in SealFormat]), required=True,
               help="vds: Doc 9303-13 binary seal; idb: ICAO Datastructure for Barcode; vdsnc: VDS-NC JSON.")
 @click.option("--type", "kind", type=click.Choice([k.value for k in DocumentKind]), required=True,
-              help="visa (MRV-A/MRV-B application) or etd (emergency travel document, TD2).")
+              help="visa (MRV-A/MRV-B application), etd (emergency travel document, TD2) or mrz (the TD1/TD3 "
+                   "document's own MRZ, plus its CAN when it has one; IDB only).")
 @click.option("--site", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Site folder with the PKI (default $MRTD_SITE or the current folder).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PNG file to write.")
@@ -86,11 +88,16 @@ def make(application: Path, fmt: str, kind: str, site: Path | None, out: Path, s
     app = read_application(application)
     doc = app.document
     seal_kind = DocumentKind(kind)
+    seal_format = SealFormat(fmt)
+    check_format(seal_format, seal_kind)  # before any key is unlocked
     if seal_kind is DocumentKind.VISA and not doc.format.is_visa:
         raise InputError(f"document.format: {doc.format.value} is not a visa (MRV-A or MRV-B)")
     if seal_kind is DocumentKind.ETD and doc.format is not DocumentFormat.TD2:
         raise InputError(f"document.format: the emergency travel document seal carries a TD2 MRZ (2 x 36); "
                          f"the application is {doc.format.value} [ICAO TR VDS for Non-Electronic Documents: ETD]")
+    if seal_kind is DocumentKind.MRZ and doc.format not in (DocumentFormat.TD1, DocumentFormat.TD3):
+        raise InputError(f"document.format: the IDB has ICAO MRZ messages for TD1 (0x07) and TD3 (0x08) only; the "
+                         f"application is {doc.format.value} [ICAO TR Datastructure for Barcode]")
     if doc.number is None:
         raise InputError("document.number: allocate the document number before making its seal")
     extra = app.extra
@@ -100,10 +107,10 @@ def make(application: Path, fmt: str, kind: str, site: Path | None, out: Path, s
         passport_number=(passport_number or extra.get(_EXTRA["passport_number"], "")),
         duration_of_stay=_duration(duration_of_stay or extra.get(_EXTRA["duration"])),
         number_of_entries=entries if entries is not None else _entries(extra.get(_EXTRA["entries"])),
+        can=doc.can if seal_kind is DocumentKind.MRZ else "",
     )
     pki_site = PkiSite(site or Path(os.environ.get("MRTD_SITE") or os.getcwd()), clock=lambda: now,
                        actor=getpass.getuser())
-    seal_format = SealFormat(fmt)
     role = "vdsnc-signer" if seal_format is SealFormat.VDSNC else "seal-signer"
     signer, certificate = pki_site.signer_for(role, _secret(pki_site, passphrase_file, pin_file))
     cert_der = certificate.public_bytes(serialization.Encoding.DER)

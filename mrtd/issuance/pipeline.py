@@ -12,9 +12,11 @@ between the two is repaired by `recover_partials`.
 
 Which products a document gets follows Doc 9303: a chip for every format but visas (no eMRV exists); a
 printed page where mrtd.layouts has a template (TD3, TD1); a visible digital seal where an ICAO seal
-profile exists (a visa, with the passport number and duration of stay from the application's `extra`;
-an emergency travel document, code PE or extra `seal.type` = `etd`). What a document does not get is
-said in the receipt, with the reason.
+profile exists: a visa gets the Part 13 VDS visa seal (with the passport number and duration of stay
+from the application's `extra`); a TD1 or TD3 document (any code, emergency passports included) gets an
+IDB holding its own MRZ (message 0x07 / 0x08, plus 0x09 CAN when it has one); a TD2 emergency travel
+document (extra `seal.type` = `etd`) gets an IDB with the ICAO ETD message. What a document does not get
+is said in the receipt, with the reason.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ from mrtd.pki.site import PkiSite
 from mrtd.pki.trust import TrustStore
 from mrtd.seals import barcode
 from mrtd.seals.certs import load_certificate
-from mrtd.seals.issue import DocumentKind, SealRequest, make_vds, parse_duration
+from mrtd.seals.issue import DocumentKind, SealRequest, make_idb, make_vds, parse_duration
 from mrtd.seals.verify import Trust, check_seal
 
 Clock = Callable[[], dt.datetime]
@@ -259,21 +261,19 @@ def _cert_info(cert: x509.Certificate, signer: Signer) -> dict[str, str]:
 
 def seal_kind_for(document: Document, extra: Mapping[str, str]) -> tuple[DocumentKind | None, str]:
     """The ICAO seal profile a document takes, or None and why not."""
-    wanted = extra.get("seal.type", "").strip().lower()
     if document.format.is_visa:
         missing = [k for k in ("seal.passport_number", "seal.duration_of_stay") if not extra.get(k)]
         if missing:
             return None, (f"a visa seal names the passport and the duration of stay; the application's extra "
                           f"has no {' or '.join(missing)}")
         return DocumentKind.VISA, "ICAO visa seal"
-    if wanted == "etd" or str(document.code) == "PE":
-        if document.format is not DocumentFormat.TD2 and document.code.kind not in "ACI":
-            # The ETD seal holds a TD2 MRZ, and Doc 9303-6 allows only A, C, I codes in TD2.
-            return None, (f"the ICAO ETD seal holds a TD2 MRZ, which cannot carry code {document.code} "
-                          "[Doc 9303-6 §4.2.2 note k]")
-        return DocumentKind.ETD, "ICAO emergency travel document seal"
-    return None, (f"no ICAO seal profile covers document code {document.code} ({document.format.value}); "
-                  "its chip carries the signed data")
+    if document.format in (DocumentFormat.TD1, DocumentFormat.TD3):
+        return DocumentKind.MRZ, f"IDB seal of the {document.format.value} MRZ"
+    if extra.get("seal.type", "").strip().lower() == "etd":
+        return DocumentKind.ETD, "IDB seal with the ICAO emergency travel document message"
+    return None, (f"the IDB has no ICAO message for a {document.format.value} MRZ (0x81 MRZ_TD2 is a national "
+                  "message) and the document is not an emergency travel document (extra seal.type = etd) "
+                  "[ICAO TR Datastructure for Barcode]; its chip carries the signed data")
 
 
 class Issuer:
@@ -530,30 +530,34 @@ class Issuer:
 
     def _seal(self, doc: Document, extra: Mapping[str, str], kind: DocumentKind, now: dt.datetime, number: str,
               receipt: dict[str, Any], checks: list[dict[str, str]]) -> bytes:
-        seal_doc = doc
-        notes = []
-        if kind is DocumentKind.ETD and doc.format is not DocumentFormat.TD2:
-            # The ICAO ETD seal profile carries a TD2-like MRZ (2 x 36): the same data in that layout.
-            seal_doc = dataclasses.replace(doc, format=DocumentFormat.TD2)
-            notes.append(f"MRZ in the TD2 layout the ETD profile requires (document: {doc.format.value})")
         request = SealRequest(
-            kind=kind, issuing_state=doc.issuing_state, mrz=tuple(mrz_lines(seal_doc, self.site.names)),
+            kind=kind, issuing_state=doc.issuing_state, mrz=tuple(mrz_lines(doc, self.site.names)),
             issue_date=doc.date_of_issue or now.date(),
             passport_number=extra.get("seal.passport_number", ""),
             duration_of_stay=parse_duration(extra["seal.duration_of_stay"]) if extra.get("seal.duration_of_stay") else None,
             number_of_entries=int(extra["seal.number_of_entries"]) if extra.get("seal.number_of_entries", "").isdigit() else None,
+            can=doc.can if kind is DocumentKind.MRZ else "",
         )
-        payload = make_vds(request, self.seal_signer, self.seal_cert, now.date()).raw
+        payload: bytes
+        if kind is DocumentKind.VISA:  # the Part 13 VDS visa profile, as ICAO issues visas
+            fmt = "vds"
+            payload = make_vds(request, self.seal_signer, self.seal_cert, now.date()).raw
+        else:  # the travel document's own MRZ, or the ETD message: IDB messages only
+            fmt = "idb"
+            cert_der = self.seal_cert.public_bytes(serialization.Encoding.DER)
+            payload = make_idb(request, self.seal_signer, cert_der, now.date()).text.encode("ascii")
         png = barcode.to_png(barcode.render(payload, barcode.Symbology(self.site.symbology)))
         report = check_seal(png, self.seal_trust, now)
         if not report.ok:
             raise MrtdSealError(f"the seal does not verify from its own image: {report.verdict.value}")
         digest = hashlib.sha256(payload).hexdigest()
-        self.store.attach_seal(number, kind="vds", payload_sha256=digest, signer_key_id=self.seal_signer.key_id,
+        self.store.attach_seal(number, kind=fmt, payload_sha256=digest, signer_key_id=self.seal_signer.key_id,
                                actor=self.options.actor)
-        receipt["seal"] = {"format": "vds", "type": kind.value, "symbology": self.site.symbology, "file": SEAL_FILE,
-                           "bytes": len(payload), "payload_sha256": digest, "notes": notes}
-        checks.append(_check("seal", "pass", f"VDS {kind.value} seal decoded from its image and verified"))
+        receipt["seal"] = {"format": fmt, "type": kind.value, "document_type": report.document_type,
+                           "messages": list(report.content), "symbology": self.site.symbology, "file": SEAL_FILE,
+                           "bytes": len(payload), "payload_sha256": digest}
+        checks.append(_check("seal", "pass", f"{fmt.upper()} {kind.value} seal ({report.document_type}) decoded from "
+                                             "its image and verified"))
         return png
 
     def _chip(self, doc: Document, image: DocumentImage, number: str, now: dt.datetime, receipt: dict[str, Any],

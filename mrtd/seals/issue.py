@@ -1,5 +1,6 @@
 """Make the seals this product issues: the ICAO visa (MRV-A / MRV-B) and emergency travel document,
-as a Part 13 VDS, an IDB string or a VDS-NC, from plain values (MRZ lines, numbers, dates).
+as a Part 13 VDS, an IDB string or a VDS-NC, and the travel document's own MRZ (TD1 / TD3, optionally
+with its CAN) as an IDB, from plain values (MRZ lines, numbers, dates).
 
 The MRZ lines come from the caller (the issuance floor builds them); nothing here reads applications.
 """
@@ -18,11 +19,22 @@ from cryptography.x509.oid import NameOID
 from mrtd.errors import EncodingError, InputError
 from mrtd.pki.signer import Signer
 from mrtd.seals import idb, vds, vdsnc
-from mrtd.seals.profiles import Duration, FeatureValue, encode_features, idb_nested, vds_profile, vdsnc_types
+from mrtd.seals.profiles import (
+    Duration,
+    FeatureValue,
+    encode_features,
+    idb_messages,
+    idb_nested,
+    vds_profile,
+    vdsnc_types,
+)
 from mrtd.seals.tlv import Tlv, encode_tlv
 
 CLAUSE_VISA = "ICAO TR VDS for Non-Electronic Documents: visa"
 CLAUSE_ETD = "ICAO TR VDS for Non-Electronic Documents: emergency travel document"
+CLAUSE_IDB_MRZ = "ICAO TR Datastructure for Barcode: message types 0x07 MRZ TD1, 0x08 MRZ TD3, 0x09 CAN"
+# Message types from 0x80 up are national (seals.md §4): the ICAO MRZ messages are those below.
+_NATIONAL_RANGE = 0x80
 
 
 class SealFormat(StrEnum):
@@ -34,11 +46,13 @@ class SealFormat(StrEnum):
 class DocumentKind(StrEnum):
     VISA = "visa"
     ETD = "etd"
+    MRZ = "mrz"  # the travel document's own MRZ (TD1 or TD3): only the IDB has messages for it
 
 
 @dataclass(frozen=True, slots=True)
 class SealRequest:
-    """What a seal says. `mrz` are the document's MRZ lines; visa fields are needed only for a visa."""
+    """What a seal says. `mrz` are the document's MRZ lines; visa fields are needed only for a visa,
+    `can` (the card access number, IDB message 0x09) only for the MRZ kind and only when the document has one."""
 
     kind: DocumentKind
     issuing_state: str  # Doc 9303-3 code, `<` padded or not
@@ -48,6 +62,7 @@ class SealRequest:
     duration_of_stay: Duration | None = None
     number_of_entries: int | None = None
     visa_type: bytes | None = None
+    can: str = ""
 
 
 def _visa_mrz_feature(lines: Sequence[str]) -> tuple[str, str]:
@@ -64,8 +79,19 @@ def _etd_mrz(lines: Sequence[str]) -> str:
     return lines[0] + lines[1]
 
 
+def check_format(fmt: SealFormat, kind: DocumentKind) -> None:
+    """Refuse a kind the format has no profile for: the document's own MRZ is an IDB message only."""
+    if kind is DocumentKind.MRZ and fmt is not SealFormat.IDB:
+        name = "Doc 9303-13 VDS" if fmt is SealFormat.VDS else "VDS-NC"
+        raise InputError(
+            f"type: {name} has no document profile for a travel document's own MRZ (its ICAO types are the visa "
+            f"and the emergency travel document); use the IDB, whose message types 0x07/0x08 carry a TD1/TD3 "
+            f"MRZ [{CLAUSE_IDB_MRZ}]")
+
+
 def features(req: SealRequest) -> dict[str, FeatureValue]:
     """The profile features of a request (names as in profiles/icao.json)."""
+    check_format(SealFormat.VDS, req.kind)
     if req.kind is DocumentKind.ETD:
         return {"MRZ": _etd_mrz(req.mrz)}
     name, text = _visa_mrz_feature(req.mrz)
@@ -103,6 +129,7 @@ def _signer_id(certificate: x509.Certificate) -> str:
 
 
 def make_vds(req: SealRequest, signer: Signer, certificate: x509.Certificate, signed_on: dt.date) -> vds.VdsSeal:
+    check_format(SealFormat.VDS, req.kind)
     profile = vds_profile("icao-visa" if req.kind is DocumentKind.VISA else "icao-etd")
     messages = encode_features(profile, features(req), "message")
     header = vds.VdsHeader(
@@ -116,12 +143,40 @@ def make_vds(req: SealRequest, signer: Signer, certificate: x509.Certificate, si
 def make_idb(
     req: SealRequest, signer: Signer, certificate_der: bytes, signed_on: dt.date, embed_certificate: bool = False
 ) -> idb.IdbSeal:
-    nested_key, tag = ("idb-visa", 0x01) if req.kind is DocumentKind.VISA else ("idb-etd", 0x02)
-    sub = encode_features(idb_nested(nested_key), _idb_values(req), "message")
-    body = b"".join(encode_tlv(t.tag, t.value) for t in sub)
-    messages = (Tlv(tag, body),)
+    messages: tuple[Tlv, ...]
+    if req.kind is DocumentKind.MRZ:
+        messages = mrz_messages(req)
+    else:
+        nested_key, tag = ("idb-visa", 0x01) if req.kind is DocumentKind.VISA else ("idb-etd", 0x02)
+        sub = encode_features(idb_nested(nested_key), _idb_values(req), "message")
+        body = b"".join(encode_tlv(t.tag, t.value) for t in sub)
+        messages = (Tlv(tag, body),)
     return idb.make(_c40_country(req.issuing_state), messages, signer, signed_on, certificate_der=certificate_der,
                     embed_certificate=embed_certificate)
+
+
+def mrz_message_name(lines: Sequence[str]) -> str:
+    """The ICAO IDB message for an MRZ of this shape, found in profiles/idb.json by line count and width
+    (TD1 3 x 30 -> MRZ_TD1, TD3 2 x 44 -> MRZ_TD3). Anything else is refused, naming the rule."""
+    widths = {len(line) for line in lines}
+    found = [f for f in idb_messages().features
+             if f.coding == "mrz" and f.tag < _NATIONAL_RANGE and f.lines == len(lines) and widths == {f.line_width}]
+    if not found:
+        shape = f"{len(lines)} line(s) of {'/'.join(str(len(line)) for line in lines) or '0'} characters"
+        known = ", ".join(f"{f.name} ({f.lines} x {f.line_width})" for f in idb_messages().features
+                          if f.coding == "mrz" and f.tag < _NATIONAL_RANGE)
+        raise InputError(f"mrz: {shape} fits none of the IDB's ICAO MRZ messages: {known} [{CLAUSE_IDB_MRZ}]")
+    return found[0].name
+
+
+def mrz_messages(req: SealRequest) -> tuple[Tlv, ...]:
+    """The IDB messages of the MRZ kind: MRZ_TD1 or MRZ_TD3, then CAN when the request has one."""
+    values: dict[str, FeatureValue] = {mrz_message_name(req.mrz): "".join(req.mrz)}
+    if req.can:
+        if not (len(req.can) == 6 and req.can.isdigit()):
+            raise InputError(f"can: the card access number is 6 digits [Doc 9303-11 §4.3; {CLAUSE_IDB_MRZ}]")
+        values["CAN"] = req.can
+    return encode_features(idb_messages(), values, "message")
 
 
 def _idb_values(req: SealRequest) -> dict[str, FeatureValue]:
@@ -137,6 +192,7 @@ def _idb_values(req: SealRequest) -> dict[str, FeatureValue]:
 
 
 def make_vdsnc(req: SealRequest, signer: Signer, certificate_der: bytes) -> vdsnc.VdsNcSeal:
+    check_format(SealFormat.VDSNC, req.kind)
     use_case = "mrtd.visa" if req.kind is DocumentKind.VISA else "mrtd.etd"
     if not vdsnc_types().get(use_case, {}).get("issuable"):
         raise EncodingError(f"data.hdr.t: {use_case} is not an issuable VDS-NC type")

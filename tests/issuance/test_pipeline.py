@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import EXAMPLES
@@ -30,7 +32,7 @@ from mrtd.issuance.pipeline import (
 )
 from mrtd.issuance.site import SiteConfig, init_site
 from mrtd.issuance.states import DocumentState
-from mrtd.model import Application
+from mrtd.model import Application, DocumentFormat
 
 PASS = b"pipeline-test-passphrase"
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -70,13 +72,17 @@ def test_issue_writes_every_output_and_records_every_state(site: SiteConfig, tmp
     assert data["document"]["date_of_issue"] == "2026-11-23"
     assert data["document"]["requested_number"] == "L898902C3"
     assert {c["name"]: c["status"] for c in data["checks"]} == {
-        "mrz": "pass", "lds": "pass", "seal": "not-applicable", "page": "skipped", "print-check": "skipped",
+        "mrz": "pass", "lds": "pass", "seal": "pass", "page": "skipped", "print-check": "skipped",
         "chip": "pass"}
     assert [s["step"] for s in data["steps"]] == [
         "validate", "number", "mrz", "portrait", "lds", "seal", "page", "print-check", "chip"]
     assert list(receipt.steps)[-1] == "record"
     assert set(data["outputs"]) == {f"chip/{n}" for n in ("EF.COM", "EF.SOD", "EF.CardAccess")} | {
-        f"chip/DG{n}.bin" for n in (1, 2, 7, 11, 12, 14, 15)}
+        f"chip/DG{n}.bin" for n in (1, 2, 7, 11, 12, 14, 15)} | {"seal.png"}
+    assert data["seal"]["format"] == "idb" and data["seal"]["type"] == "mrz"
+    assert data["seal"]["messages"] == ["MRZ_TD3"] and data["seal"]["document_type"] == "IDB MRZ_TD3"
+    assert [(s.kind, s.payload_sha256) for s in doc.seals] == [("idb", data["seal"]["payload_sha256"])]
+    check_seal_png(out / "seal.png", data, site)
     assert data["lds"]["sod_sha256"] == doc.chip.sod_sha256
     assert PASS.decode() not in (out / "receipt.json").read_text("utf-8")
     assert not [p for p in (tmp_path).iterdir() if p.name.startswith(".partial")]
@@ -141,8 +147,8 @@ def test_bad_portrait_fails_at_the_portrait_step(site: SiteConfig, tmp_path: Pat
 
 
 def test_visa_with_passport_and_stay_gets_a_seal_and_no_chip(site: SiteConfig, tmp_path: Path) -> None:
-    visa = dataclasses.replace(app("alex-mueller-visa-mrva.json"),
-                               extra={"seal.passport_number": "C01X00T47", "seal.duration_of_stay": "90"})
+    visa = app("alex-mueller-visa-mrva.json")  # the example names the passport and the stay in its extra
+    assert visa.extra == {"seal.passport_number": "C01X00T47", "seal.duration_of_stay": "90"}
     with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
         receipt = issuer.issue(visa, tmp_path / "out")
         record = issuer.store.document(receipt.number)
@@ -150,13 +156,89 @@ def test_visa_with_passport_and_stay_gets_a_seal_and_no_chip(site: SiteConfig, t
                               "print-check": "not-applicable", "chip": "not-applicable"}
     assert (tmp_path / "out" / "seal.png").is_file()
     assert [s.kind for s in record.seals] == ["vds"] and record.chip is None
+    assert receipt.data["seal"]["format"] == "vds" and receipt.data["seal"]["type"] == "visa"
+    report = check_seal_png(tmp_path / "out" / "seal.png", receipt.data, site)
+    assert report["content"]["PASSPORT_NUMBER"] == "C01X00T47"
 
 
 def test_visa_without_passport_number_says_why_it_has_no_seal(site: SiteConfig, tmp_path: Path) -> None:
+    bare = dataclasses.replace(app("alex-mueller-visa-mrva.json"), extra={})
     with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
-        receipt = issuer.issue(app("alex-mueller-visa-mrva.json"), tmp_path / "out")
+        receipt = issuer.issue(bare, tmp_path / "out")
     seal = next(c for c in receipt.data["checks"] if c["name"] == "seal")
     assert seal["status"] == "not-applicable" and "seal.passport_number" in seal["detail"]
+
+
+def check_seal_png(png: Path, receipt: dict[str, Any], site: SiteConfig) -> dict[str, Any]:
+    """zxing-cpp decodes the PNG to the very bytes the receipt hashed, and `mrtd seal verify` says valid."""
+    import zxingcpp
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from mrtd.cli.seal import seal as seal_group
+
+    with Image.open(png) as img:
+        found = zxingcpp.read_barcodes(img)
+    assert len(found) == 1
+    assert hashlib.sha256(found[0].bytes).hexdigest() == receipt["seal"]["payload_sha256"]
+    assert found[0].format.name == {"qr": "QRCode", "datamatrix": "DataMatrix"}[receipt["seal"]["symbology"]]
+    (csca,) = sorted((site.root / "pki" / "certs").glob("csca-*.pem"))
+    (signer,) = sorted((site.root / "pki" / "certs").glob("seal-signer-*.pem"))
+    result = CliRunner().invoke(seal_group, ["verify", str(png), "--trust", str(csca), "--certs", str(signer),
+                                             "--strict", "--json"])
+    assert result.exit_code == 0, result.output
+    report: dict[str, Any] = json.loads(result.output)
+    assert report["verdict"] == "valid" and report["format"] == receipt["seal"]["format"]
+    assert report["document_type"] == receipt["seal"]["document_type"]
+    if receipt["seal"]["type"] == "mrz":
+        (message,) = [m for m in report["content"] if m.startswith("MRZ_")]
+        assert report["content"][message] == "\n".join(receipt["mrz"])  # the seal says what the MRZ says
+    return report
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.json")))
+def test_every_example_gets_the_seal_its_format_has(name: str, site: SiteConfig, tmp_path: Path) -> None:
+    application = app(name)
+    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+        receipt = issuer.issue(application, tmp_path / "out")
+        record = issuer.store.document(receipt.number)
+    seal_check = next(c for c in receipt.data["checks"] if c["name"] == "seal")
+    fmt = application.document.format
+    if fmt is DocumentFormat.TD2:
+        # No ICAO IDB message holds a TD2 MRZ (0x81 is national) and this is no emergency travel document.
+        assert seal_check["status"] == "not-applicable" and "0x81" in seal_check["detail"]
+        assert receipt.data["seal"] is None and not record.seals
+        assert not (tmp_path / "out" / "seal.png").exists()
+        return
+    assert seal_check["status"] == "pass"
+    expected = ("vds", "visa") if fmt.is_visa else ("idb", "mrz")
+    assert (receipt.data["seal"]["format"], receipt.data["seal"]["type"]) == expected
+    assert [(s.kind, s.payload_sha256) for s in record.seals] == [
+        (expected[0], receipt.data["seal"]["payload_sha256"])]
+    report = check_seal_png(tmp_path / "out" / "seal.png", receipt.data, site)
+    if application.document.can:
+        assert report["content"]["CAN"] == application.document.can
+
+
+def test_the_seal_follows_the_site_symbology(site: SiteConfig, tmp_path: Path) -> None:
+    dm_site = dataclasses.replace(site, symbology="datamatrix")
+    with Issuer(dm_site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+        receipt = issuer.issue(app("anna-eriksson-td1.json"), tmp_path / "out")
+    assert receipt.data["seal"]["symbology"] == "datamatrix"
+    assert receipt.data["seal"]["messages"] == ["MRZ_TD1", "CAN"]
+    report = check_seal_png(tmp_path / "out" / "seal.png", receipt.data, dm_site)
+    assert report["content"]["CAN"] == "540238" and report["barcode"]["symbology"] == "datamatrix"
+
+
+def test_a_td2_emergency_travel_document_gets_the_idb_etd_message(site: SiteConfig, tmp_path: Path) -> None:
+    etd = dataclasses.replace(app("arnpol-long-name-td2.json"), extra={"seal.type": "etd"})
+    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+        receipt = issuer.issue(etd, tmp_path / "out")
+        record = issuer.store.document(receipt.number)
+    assert receipt.checks["seal"] == "pass" and [s.kind for s in record.seals] == ["idb"]
+    assert (receipt.data["seal"]["format"], receipt.data["seal"]["type"]) == ("idb", "etd")
+    report = check_seal_png(tmp_path / "out" / "seal.png", receipt.data, site)
+    assert report["content"]["EMERGENCY_TRAVEL_DOCUMENT"]["MRZ"] == "\n".join(receipt.data["mrz"])
 
 
 def test_expired_application_is_refused_before_anything_is_made(site: SiteConfig, tmp_path: Path) -> None:

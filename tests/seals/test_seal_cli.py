@@ -117,9 +117,21 @@ def test_verify_exit_codes(site: Path, tmp_path: Path) -> None:
     assert _run("verify", str(garbage), "--trust", str(certs))[0] == 1
 
 
+def _without_extra(name: str, folder: Path) -> Path:
+    """A copy of an example application without its `extra` (images copied along: paths are relative)."""
+    data = json.loads((EXAMPLES / name).read_text("utf-8"))
+    data.pop("extra", None)
+    for sub in ("portraits", "signatures"):
+        shutil.copytree(EXAMPLES / sub, folder / sub, dirs_exist_ok=True)
+    path = folder / name
+    path.write_text(json.dumps(data), "utf-8")
+    return path
+
+
 def test_make_refuses_bad_requests_and_writes_nothing(site: Path, tmp_path: Path) -> None:
     out = tmp_path / "x.png"
-    code, text = _run("make", "--format", "vds", "--type", "visa", str(EXAMPLES / "alex-mueller-visa-mrva.json"),
+    bare_visa = _without_extra("alex-mueller-visa-mrva.json", tmp_path / "apps")
+    code, text = _run("make", "--format", "vds", "--type", "visa", str(bare_visa),
                       "--site", str(site), "--out", str(out), "--passport-number", "C01X00T47")
     assert code == 1 and "duration_of_stay" in text and not out.exists()
     code, text = _run("make", "--format", "vds", "--type", "visa", str(EXAMPLES / "siobhan-oneill-emergency.json"),
@@ -132,3 +144,41 @@ def test_make_refuses_bad_requests_and_writes_nothing(site: Path, tmp_path: Path
     assert code == 1 and "no PKI" in text and not out.exists()
     assert not list(tmp_path.glob(".*.tmp"))
     shutil.rmtree(empty)
+
+
+@pytest.mark.parametrize(("name", "message", "symbology"), [
+    ("anna-eriksson-td1.json", "MRZ_TD1", "qr"), ("anna-eriksson-td3.json", "MRZ_TD3", "datamatrix"),
+    ("siobhan-oneill-emergency.json", "MRZ_TD3", "qr"),
+])
+def test_make_mrz_idb_then_verify(site: Path, tmp_path: Path, name: str, message: str, symbology: str) -> None:
+    from mrtd.issuance.application import read_application
+    from mrtd.mrz import mrz_lines
+
+    out = tmp_path / "mrz.png"
+    code, text = _run("make", "--format", "idb", "--type", "mrz", str(EXAMPLES / name), "--site", str(site),
+                      "--out", str(out), "--symbology", symbology, "--json")
+    assert code == 0, text
+    assert json.loads(text)["type"] == "mrz" and out.exists()
+    code, text = _run("verify", str(out), "--trust", str(_csca(site)), "--certs", str(_seal_certs(site)), "--json",
+                      "--strict")
+    assert code == 0, text
+    report = json.loads(text)
+    doc = read_application(EXAMPLES / name).document
+    assert report["verdict"] == "valid" and report["document_type"] == f"IDB {message}"
+    assert report["content"][message] == "\n".join(mrz_lines(doc))
+    assert report["content"].get("CAN") == (doc.can or None)
+
+
+def test_mrz_kind_is_refused_where_no_profile_has_it(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "mrz.png"
+    td3 = str(EXAMPLES / "anna-eriksson-td3.json")
+    for fmt, name in (("vds", "Doc 9303-13 VDS"), ("vdsnc", "VDS-NC")):
+        code, text = _run("make", "--format", fmt, "--type", "mrz", td3, "--site", str(site), "--out", str(out),
+                          "--json")
+        assert code == 1 and not out.exists()
+        error = json.loads(text)
+        assert error["error"] == "InputError" and name in error["message"] and "0x07/0x08" in error["message"]
+    for other in ("arnpol-long-name-td2.json", "alex-mueller-visa-mrva.json"):
+        code, text = _run("make", "--format", "idb", "--type", "mrz", str(EXAMPLES / other), "--site", str(site),
+                          "--out", str(out))
+        assert code == 1 and "TD1 (0x07) and TD3 (0x08) only" in text and not out.exists()

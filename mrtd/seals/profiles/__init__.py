@@ -47,6 +47,7 @@ class Feature:
     max_len: int = 0xFFFF
     required: bool = False
     line_width: int = 0
+    lines: int = 0  # an MRZ feature of a whole document: its number of lines (0: not fixed)
     nested: str = ""
 
 
@@ -85,7 +86,7 @@ def _feature(d: Mapping[str, Any]) -> Feature:
     return Feature(
         tag=int(d["tag"], 0), name=d["name"], coding=coding, min_len=lo, max_len=hi,
         required=bool(d.get("required", False)), line_width=int(d.get("line_width", 0)),
-        nested=d.get("profile", ""),
+        lines=int(d.get("lines", 0)), nested=d.get("profile", ""),
     )
 
 
@@ -263,6 +264,8 @@ def decode_features(
             out[name] = decode_features(sub_profile, sub, where, findings)
         else:
             out[name] = decode_value(feature, m.value, where)
+            if feature.coding == "mrz" and feature.lines:
+                _check_mrz_shape(feature, out[name], where, findings)
     if profile:
         present = set(out)
         for f in profile.features:
@@ -274,6 +277,18 @@ def decode_features(
                 findings.append(Finding(f"{field}.{'|'.join(group)}", "feature-one-of",
                                         "exactly one of these features must be present", CLAUSE, Severity.WARNING))
     return out
+
+
+_CLAUSE_MRZ_SHAPE = "Doc 9303-4/-5/-6 MRZ (TD3 2 x 44, TD1 3 x 30, TD2 2 x 36); ICAO TR Datastructure for Barcode"
+
+
+def _check_mrz_shape(feature: Feature, value: FeatureValue, where: str, findings: list[Finding]) -> None:
+    """A whole document's MRZ (e.g. IDB MRZ_TD1 / MRZ_TD3) must be exactly its lines x width characters."""
+    lines = value.split("\n") if isinstance(value, str) else []
+    if len(lines) != feature.lines or any(len(line) != feature.line_width for line in lines):
+        total = sum(len(line) for line in lines)
+        findings.append(Finding(where, "mrz-shape", f"{total} characters, not {feature.lines} lines of "
+                                f"{feature.line_width}", _CLAUSE_MRZ_SHAPE, Severity.WARNING))
 
 
 def encode_features(profile: Profile, values: Mapping[str, FeatureValue], field: str) -> tuple[Tlv, ...]:
