@@ -74,7 +74,7 @@ CHIP_DIR = "chip"
 PAGE_PNG = "page.png"
 PAGE_PDF = "page.pdf"
 _PARTIAL = re.compile(r"^\.partial-([A-Z0-9]{1,9})-(.+)$")
-_TEMPLATES = {DocumentFormat.TD3: "td3", DocumentFormat.TD1: "td1"}
+PAGE_TEMPLATES = {DocumentFormat.TD3: "td3", DocumentFormat.TD1: "td1"}
 S = DocumentState
 
 
@@ -525,7 +525,7 @@ class Issuer:
         return receipt
 
     def _template(self, doc: Document) -> Template | None:
-        name = _TEMPLATES.get(doc.format)
+        name = PAGE_TEMPLATES.get(doc.format)
         return load_template(name) if name else None
 
     def _seal(self, doc: Document, extra: Mapping[str, str], kind: DocumentKind, now: dt.datetime, number: str,

@@ -21,9 +21,9 @@ from typing import Any
 
 from mrtd.errors import InputError, StateError
 from mrtd.issuance.pipeline import (
-    _TEMPLATES,
     PAGE_PDF,
     PAGE_PNG,
+    PAGE_TEMPLATES,
     RECEIPT,
     SEAL_FILE,
     application_key,
@@ -74,7 +74,7 @@ def reprint_page(application: Application, number: str, *, store: RecordStore, s
     receipt = _issued_receipt(store, number, issued_dir)
     issued_on = dt.date.fromisoformat(receipt["document"]["date_of_issue"])
     doc = dataclasses.replace(application.document, number=number, date_of_issue=issued_on)
-    template_name = _TEMPLATES.get(doc.format)
+    template_name = PAGE_TEMPLATES.get(doc.format)
     if template_name is None:
         raise InputError(f"document {number}: mrtd.layouts has no page template for {doc.format.value}")
     lines = tuple(mrz_lines(doc, site.names))
