@@ -4,12 +4,16 @@
 `keys/chip-keys.json` for the chip writer, mode 0600). The Document Signer key passphrase comes from
 `--passphrase-file` or $MRTD_KEY_PASSPHRASE or a prompt (an HSM site's PIN from `--pin-file` or
 $MRTD_PKCS11_PIN), never the command line; the site's `mrtd.toml`, when present, gives the name
-transliteration options and the key store; the per-document keys
-are encrypted when $MRTD_CHIP_KEYS_PASSPHRASE or `--keys-passphrase-file` gives a passphrase.
+transliteration options and the key store. The per-document keys are written encrypted with the
+passphrase from `--keys-passphrase-file`, $MRTD_CHIP_KEYS_PASSPHRASE or a prompt; only
+`--unencrypted-keys` (a test bench) writes them in the clear. As in the issuing pipeline, the document
+is issued on the day its EF.SOD is signed: DG12 carries that date of issue, inside the Document
+Signer's private key usage period.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
@@ -60,16 +64,19 @@ def chip() -> None:
 @click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="DS key passphrase file.")
 @click.option("--pin-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="PKCS#11 PIN file (HSM sites).")
 @click.option("--keys-passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Passphrase to encrypt keys/chip-keys.json.")
+@click.option("--unencrypted-keys", is_flag=True, help="Write the per-document private keys in the clear (test benches only).")
 @json_option
 @guarded
 def build(
     application: Path, site: Path, out: Path, aa: str, ca: str, pace: bool, card_security: bool,
     portrait_format: str, portrait_budget: int, passphrase_file: Path | None, pin_file: Path | None,
-    keys_passphrase_file: Path | None, as_json: bool,
+    keys_passphrase_file: Path | None, unencrypted_keys: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Encode and sign the chip files of APPLICATION into --out."""
     app = read_application(application)
-    document = app.document
+    today = _now().date()
+    requested_issue = app.document.date_of_issue
+    document = dataclasses.replace(app.document, date_of_issue=today)
     if not document.number:
         raise InputError(f"{application}: document.number: no number allocated yet; the chip needs one")
     if app.portrait is None:
@@ -81,6 +88,12 @@ def build(
     config = load_site(site) if (site / "mrtd.toml").is_file() else None
     lines = mrz_lines(document, config.names) if config is not None else mrz_lines(document)
     keys_secret = chip_keys_passphrase(keys_passphrase_file)
+    if keys_secret is None and not unencrypted_keys:
+        if not sys.stdin.isatty():
+            raise InputError("keys: the per-document Active/Chip Authentication private keys are written encrypted: "
+                             "give --keys-passphrase-file or $MRTD_CHIP_KEYS_PASSPHRASE (or --unencrypted-keys on a test bench)")
+        keys_secret = click.prompt("Passphrase for the chip keys", hide_input=True, confirmation_prompt=True,
+                                   err=True).encode("utf-8")
     token = config is not None and config.pki_store == "pkcs11"
     passphrase = key_secret(token, passphrase_file, pin_file, prompt_secret if sys.stdin.isatty() else None)
     signer, certificate = PkiSite(site, clock=_now, actor="mrtd chip build").signer_for("ds", passphrase)
@@ -92,10 +105,14 @@ def build(
     written = write_folder(image, out, passphrase=keys_secret)
     if as_json:
         emit_json({"ok": True, "out": str(out), "files": {n: len(b) for n, b in image.files.items()},
-                   "written": [str(p) for p in written], "keys_encrypted": keys_secret is not None})  # fmt: skip
+                   "written": [str(p) for p in written], "keys_encrypted": keys_secret is not None,
+                   "date_of_issue": today.isoformat(),
+                   "requested_date_of_issue": requested_issue.isoformat() if requested_issue else None})  # fmt: skip
         return
     for name, data in image.files.items():
         click.echo(f"{name:16} {len(data):6d} bytes")
+    if requested_issue is not None and requested_issue != today:
+        click.echo(f"date of issue {today.isoformat()} (the application asked {requested_issue.isoformat()})")
     click.echo(f"written to {out} (keys: {'encrypted' if keys_secret else 'NOT encrypted'}, mode 0600)")
 
 

@@ -201,7 +201,29 @@ def test_cli_build_refuses_bad_passphrase(tmp_path: Path, monkeypatch: pytest.Mo
     site, _ = _site(tmp_path)
     app_path = EXAMPLES / "anna-eriksson-td3.json"
     monkeypatch.setenv("MRTD_KEY_PASSPHRASE", "not-the-secret-xyzzy")
+    monkeypatch.setenv("MRTD_CHIP_KEYS_PASSPHRASE", "keys secret")
     out = tmp_path / "doc"
     result = CliRunner().invoke(chip, ["build", str(app_path), "--site", str(site), "--out", str(out)])
     assert result.exit_code == 1 and not out.exists()
     assert "xyzzy" not in result.output and "passphrase" in result.output
+
+
+def test_cli_build_refuses_to_write_the_chip_keys_in_the_clear(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mrtd.cli.chip import chip
+
+    site, secret = _site(tmp_path)
+    monkeypatch.setenv("MRTD_KEY_PASSPHRASE", secret.decode())
+    monkeypatch.delenv("MRTD_CHIP_KEYS_PASSPHRASE", raising=False)
+    app_path = EXAMPLES / "anna-eriksson-td3.json"
+    out = tmp_path / "doc"
+    result = CliRunner().invoke(chip, ["build", str(app_path), "--site", str(site), "--out", str(out)])
+    assert result.exit_code == 1 and not out.exists()
+    assert "written encrypted" in result.output
+    # On a test bench, in the clear only when asked; the date of issue is the day the EF.SOD is signed.
+    result = CliRunner().invoke(chip, ["build", str(app_path), "--site", str(site), "--out", str(out),
+                                       "--unencrypted-keys", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["keys_encrypted"] is False
+    assert payload["date_of_issue"] == dt.datetime.now(dt.UTC).date().isoformat()
+    assert payload["requested_date_of_issue"] == "2024-05-01"
