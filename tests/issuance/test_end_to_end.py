@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -30,6 +31,7 @@ from conftest import EXAMPLES, ROOT, require
 from PIL import Image
 
 from mrtd.chip.document import read_files
+from mrtd.errors import MrtdError
 from mrtd.issuance.application import read_application
 from mrtd.issuance.audit import verify_chain
 from mrtd.issuance.pipeline import IssueOptions, Issuer, Receipt
@@ -88,11 +90,30 @@ def virtual_card(state: Path) -> Iterator[None]:
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         pcsc.wait_for_card(READER, 10)
+        _first_answer(pcsc)
         yield
     finally:
         proc.kill()
         proc.wait()
         _last_stop[0] = time.monotonic()
+
+
+def _first_answer(pcsc: Any) -> None:
+    """Wait until the new card answers an APDU: pcscd may report it present before its vpcd link is up
+    (seen once under heavy load as `Transaction failed` on the first APDU). SELECT MF changes nothing."""
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            t = pcsc.PcscTransport(READER)
+            try:
+                t.transmit(bytes.fromhex("00A4000C023F00"))
+            finally:
+                t.close()
+            return
+        except MrtdError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")
