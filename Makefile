@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.installed-stamp
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml scripts/install-system-packages.sh
-	bash scripts/install-system-packages.sh
+	PY=$(PY) bash scripts/install-system-packages.sh
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	if [ -f /usr/include/PCSC/winscard.h ]; then \

@@ -5,6 +5,12 @@
 set -euo pipefail
 PKGS=(pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd softhsm2 tesseract-ocr tesseract-ocr-eng
       libfribidi0 libharfbuzz0b libraqm0 openssl swig)
+# A bare Debian python3 lacks venv/ensurepip and the headers pyscard builds against; a Python that has
+# them (pyenv, a distribution with them installed) needs nothing more.
+PY=${PY:-python3}
+"$PY" -c "import ensurepip" 2>/dev/null || PKGS+=(python3-venv)
+[ -f "$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ] || PKGS+=(python3-dev)
+command -v gcc >/dev/null || PKGS+=(gcc)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
