@@ -9,9 +9,11 @@ from typing import Any
 
 import click
 
-from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, json_option
-from mrtd.errors import Finding, ValidationError
+from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, emit_json, json_option
+from mrtd.errors import Finding, MrtdError, ValidationError
 from mrtd.issuance.batch import BatchItem, read_batch
+from mrtd.issuance.site import load_site
+from mrtd.mrz import NameOptions
 
 
 @click.group()
@@ -29,17 +31,25 @@ def application() -> None:
     default=None,
     help="Refuse documents that expire on or before this date (YYYY-MM-DD; default: today's date).",
 )
+@click.option(
+    "--site",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    envvar="MRTD_SITE",
+    default=None,
+    help="Check names with this site's transliteration choices (mrtd.toml [names]; default: Doc 9303's defaults).",
+)
 @json_option
-def validate(files: tuple[Path, ...], today: dt.datetime | None, as_json: bool) -> None:
+def validate(files: tuple[Path, ...], today: dt.datetime | None, site: Path | None, as_json: bool) -> None:
     """Check applications: JSON files, folders of them, CSV or JSON Lines batches.
 
     Every problem is listed with its field path and rule (and its row, in a batch).
     Exit status: 0 when every application is valid, 1 when any has findings.
     """
     reference = today.date() if today is not None else dt.date.today()
+    names = _site_names(site) if site is not None else None
     results: list[dict[str, Any]] = []
     for source in files:
-        results.extend(_validate_source(source, reference))
+        results.extend(_validate_source(source, reference, names))
     ok = all(r["ok"] for r in results)
     if as_json:
         emit_json({"ok": ok, "results": results})
@@ -51,9 +61,17 @@ def validate(files: tuple[Path, ...], today: dt.datetime | None, as_json: bool) 
     sys.exit(EXIT_OK if ok else EXIT_FINDINGS)
 
 
-def _validate_source(source: Path, today: dt.date) -> list[dict[str, Any]]:
+def _site_names(site: Path) -> NameOptions:
     try:
-        items = list(read_batch(source, today=today))
+        return load_site(site).names
+    except MrtdError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _validate_source(source: Path, today: dt.date, names: NameOptions | None) -> list[dict[str, Any]]:
+    try:
+        items = list(read_batch(source, today=today, names=names))
     except ValidationError as exc:
         return [_result(str(source), None, False, exc.findings)]
     if not items:

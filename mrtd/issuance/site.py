@@ -168,7 +168,7 @@ def load_site(root: Path, overrides: Mapping[str, object] | None = None) -> Site
         raise ConfigurationError(f"{root / CONFIG_NAME}: names.latin maps characters to strings")
     try:
         name_options = NameOptions(latin=dict(latin), cyrillic_language=names.get("cyrillic_language") or None)
-    except InputError as exc:
+    except (InputError, ConfigurationError) as exc:
         raise ConfigurationError(f"{root / CONFIG_NAME}: names: {exc}") from None
     store = get("pki", "store", "file")
     if store not in ("file", "pkcs11"):

@@ -77,3 +77,16 @@ def test_unusable_sources_are_findings(tmp_path: Path) -> None:
     assert code == 1
     rules = [r["findings"][0]["rule"] for r in json.loads(out)["results"]]
     assert rules == ["unknown-batch-format", "empty"]
+
+
+def test_site_transliteration_choices(tmp_path: Path) -> None:
+    from mrtd.issuance.site import write_config
+
+    site = tmp_path / "site"
+    site.mkdir()
+    write_config(site, {"site": {"country": "UTO"}, "names": {"latin": {"Ñ": "NXX"}, "cyrillic_language": "uk"}})
+    result = CliRunner().invoke(application, ["validate", "--site", str(site), str(EXAMPLES)])
+    assert result.exit_code == 0, result.output
+    write_config(site, {"site": {"country": "UTO"}, "names": {"latin": {"Ñ": "NY"}}})  # not a Table A option
+    result = CliRunner().invoke(application, ["validate", "--site", str(site), str(EXAMPLES)])
+    assert result.exit_code == 2 and "mrtd.toml: names:" in result.output and "Table A" in result.output
