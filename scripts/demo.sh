@@ -15,7 +15,7 @@ mrtd() { .venv/bin/mrtd "$@"; }
 
 rm -rf "$SITE" "$OUT"
 echo "== Creating the demo site in ./$SITE (country UTO, SQLite, file keys)"
-mrtd site init "$SITE" --country UTO --certificate-country UT
+mrtd site init "$SITE" --country UTO --certificate-country UT --page-template TD2=examples/templates/td2-card.toml
 
 failed=()
 for application in "$EXAMPLES"/*.json; do

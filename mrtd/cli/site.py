@@ -35,6 +35,14 @@ def actor_name() -> str:
         return "operator"
 
 
+def _page_templates(values: tuple[str, ...]) -> dict[str, Path]:
+    """`FORMAT=FILE` pairs (the library checks each template before the site is made)."""
+    pairs = [value.partition("=") for value in values]
+    if any(not key or not file for key, _, file in pairs):
+        raise click.BadParameter("expected FORMAT=FILE, e.g. TD2=td2-card.toml", param_hint="--page-template")
+    return {key: Path(file) for key, _, file in pairs}
+
+
 @click.group("site")
 def site() -> None:
     """Issuing sites: a folder with mrtd.toml, the PKI and the records."""
@@ -52,6 +60,8 @@ def site() -> None:
 @click.option("--token", default=None, help="PKCS#11 token label.")
 @click.option("--algorithm", type=click.Choice(ALGORITHMS), default="ecdsa-p256", show_default=True)
 @click.option("--number-prefix", default=None, help="Document number prefix (default: the country's first letter).")
+@click.option("--page-template", "page_templates", multiple=True, metavar="FORMAT=FILE",
+              help="The site's own page template for a format (e.g. TD2=td2-card.toml); copied into the site.")
 @click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File holding the key passphrase (else $MRTD_KEY_PASSPHRASE or a prompt).")
 @click.option("--pin-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -60,7 +70,8 @@ def site() -> None:
 @guarded
 def init(directory: Path, country: str, certificate_country: str | None, database: str | None,
          pkcs11_module: str | None, token: str | None, algorithm: str, number_prefix: str | None,
-         passphrase_file: Path | None, pin_file: Path | None, as_json: bool) -> None:
+         page_templates: tuple[str, ...], passphrase_file: Path | None, pin_file: Path | None,
+         as_json: bool) -> None:
     """Create a site in DIRECTORY (absent or empty)."""
     p11 = None
     passphrase = b""
@@ -70,10 +81,11 @@ def init(directory: Path, country: str, certificate_country: str | None, databas
         p11 = Pkcs11Config(pkcs11_module, token, pin_from(os.environ, pin_file, _prompt))
     else:
         passphrase = passphrase_from(os.environ, passphrase_file, _prompt)
+    templates = _page_templates(page_templates)
     policy = default_policy(number_prefix.upper()) if number_prefix else None
     config = init_site(directory, country, passphrase=passphrase, clock=lambda: dt.datetime.now(dt.UTC),
                        database_url=database, pkcs11=p11, certificate_country=certificate_country,
-                       numbering=policy, algorithm=algorithm, actor=actor_name())
+                       numbering=policy, algorithm=algorithm, page_templates=templates, actor=actor_name())
     backend = config.records_url.split(":", 1)[0]
     if as_json:
         emit_json({"ok": True, "site": str(config.root), "country": config.country, "records": backend,

@@ -44,7 +44,15 @@ from mrtd.chip.portrait import prepare_portrait, prepare_signature
 from mrtd.chip.sim.card import VirtualCard
 from mrtd.chip.sim.transport import SimTransport
 from mrtd.chip.transport import Transport
-from mrtd.errors import ChipError, Finding, InputError, MrtdError, StateError, ValidationError
+from mrtd.errors import (
+    ChipError,
+    ConfigurationError,
+    Finding,
+    InputError,
+    MrtdError,
+    StateError,
+    ValidationError,
+)
 from mrtd.issuance.audit import canonical_json
 from mrtd.issuance.records import ApplicationRecord, RecordStore, UnknownRecord
 from mrtd.issuance.site import SiteConfig
@@ -75,6 +83,20 @@ PAGE_PNG = "page.png"
 PAGE_PDF = "page.pdf"
 _PARTIAL = re.compile(r"^\.partial-([A-Z0-9]{1,9})-(.+)$")
 PAGE_TEMPLATES = {DocumentFormat.TD3: "td3", DocumentFormat.TD1: "td1"}
+
+
+def page_template(site: SiteConfig, fmt: DocumentFormat) -> Template | None:
+    """The page template for a format: the site's own (`[page] templates`), else the shipped one, else None.
+    A site template is checked against the standard's MRZ geometry when loaded, and must be of `fmt`."""
+    name = site.page_templates.get(fmt.value) or PAGE_TEMPLATES.get(fmt)
+    if name is None:
+        return None
+    template = load_template(name)
+    if template.format is not fmt:
+        raise ConfigurationError(f"page.templates.{fmt.value}: {name} is a {template.format.value} template")
+    return template
+
+
 S = DocumentState
 
 
@@ -525,8 +547,7 @@ class Issuer:
         return receipt
 
     def _template(self, doc: Document) -> Template | None:
-        name = PAGE_TEMPLATES.get(doc.format)
-        return load_template(name) if name else None
+        return page_template(self.site, doc.format)
 
     def _seal(self, doc: Document, extra: Mapping[str, str], kind: DocumentKind, now: dt.datetime, number: str,
               receipt: dict[str, Any], checks: list[dict[str, str]]) -> bytes:

@@ -23,16 +23,15 @@ from mrtd.errors import InputError, StateError
 from mrtd.issuance.pipeline import (
     PAGE_PDF,
     PAGE_PNG,
-    PAGE_TEMPLATES,
     RECEIPT,
     SEAL_FILE,
     application_key,
     application_payload,
+    page_template,
 )
 from mrtd.issuance.records import RecordStore
 from mrtd.issuance.site import SiteConfig
 from mrtd.issuance.states import DocumentState
-from mrtd.layouts import load_template
 from mrtd.layouts import render as render_page
 from mrtd.layouts import write as write_page
 from mrtd.layouts.qa import mrz_image, verify_print
@@ -74,16 +73,15 @@ def reprint_page(application: Application, number: str, *, store: RecordStore, s
     receipt = _issued_receipt(store, number, issued_dir)
     issued_on = dt.date.fromisoformat(receipt["document"]["date_of_issue"])
     doc = dataclasses.replace(application.document, number=number, date_of_issue=issued_on)
-    template_name = PAGE_TEMPLATES.get(doc.format)
-    if template_name is None:
-        raise InputError(f"document {number}: mrtd.layouts has no page template for {doc.format.value}")
+    template = page_template(site, doc.format)
+    if template is None:
+        raise InputError(f"document {number}: no page template for {doc.format.value} (mrtd.layouts or the site's)")
     lines = tuple(mrz_lines(doc, site.names))
     if list(lines) != receipt.get("mrz"):
         raise InputError(f"document {number}: the MRZ built today differs from the issued one (the site's "
                          "transliteration settings changed?); refusing to print a different MRZ")
     seal_path = issued_dir / SEAL_FILE
     seal = seal_path.read_bytes() if seal_path.exists() else None
-    template = load_template(template_name)
     portrait = application.portrait.read_bytes() if application.portrait else None
     signature = application.signature.read_bytes() if application.signature else None
     page = page_from_document(doc, template, portrait=portrait, signature=signature, seal=seal, names=site.names)

@@ -26,6 +26,8 @@ from sqlalchemy.exc import ArgumentError
 from mrtd.errors import ConfigurationError, InputError, StateError
 from mrtd.issuance.numbering import NumberPolicy
 from mrtd.issuance.records import RecordStore, normalise_url
+from mrtd.layouts import load_template
+from mrtd.model import DocumentFormat
 from mrtd.mrz import NameOptions
 from mrtd.pki.keys import DEFAULT_SCRYPT_LOG2N
 from mrtd.pki.profiles import alpha2_for, mrz_code_for
@@ -46,7 +48,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
     "pki": {"store": str, "algorithm": str, "seal_signer_cn": str, "pkcs11_module": str, "token": str},
     "chip": {"profile": str, "reader": str},
     "seal": {"symbology": str},
-    "page": {"dpi": int, "print_check": bool, "render": bool},
+    "page": {"dpi": int, "print_check": bool, "render": bool, "templates": dict},
     "names": {"cyrillic_language": str, "latin": dict},
 }
 
@@ -72,6 +74,9 @@ class SiteConfig:
     print_check: bool = True
     render_page: bool = True
     names: NameOptions = field(default_factory=NameOptions)
+    # A site's own page templates by format ("TD2" -> absolute path of a template file); formats not
+    # named here use the templates shipped with mrtd.layouts.
+    page_templates: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def config_path(self) -> Path:
@@ -176,6 +181,7 @@ def load_site(root: Path, overrides: Mapping[str, object] | None = None) -> Site
     symbology = get("seal", "symbology", "qr")
     if symbology not in ("qr", "datamatrix"):
         raise ConfigurationError(f"{root / CONFIG_NAME}: seal.symbology is {symbology!r}, not qr or datamatrix")
+    page_templates = _page_templates(root, get("page", "templates", {}))
     dpi = get("page", "dpi", 300)
     if dpi not in (300, 600):
         raise ConfigurationError(f"{root / CONFIG_NAME}: page.dpi is {dpi}, not 300 or 600")
@@ -196,10 +202,25 @@ def load_site(root: Path, overrides: Mapping[str, object] | None = None) -> Site
         print_check=get("page", "print_check", True),
         render_page=get("page", "render", True),
         names=name_options,
+        page_templates=page_templates,
     )
 
 
 # --- writing ------------------------------------------------------------------------------------------
+
+
+def _page_templates(root: Path, table: Mapping[str, object]) -> dict[str, str]:
+    """`[page] templates = { TD2 = "templates/td2.toml" }`: format -> template file, relative to the site."""
+    out: dict[str, str] = {}
+    for key, value in table.items():
+        try:
+            fmt = DocumentFormat.parse(key)
+        except InputError:
+            raise ConfigurationError(f"{root / CONFIG_NAME}: page.templates: {key!r} is not a document format") from None
+        if not isinstance(value, str) or not value:
+            raise ConfigurationError(f"{root / CONFIG_NAME}: page.templates.{key} must name a template file")
+        out[fmt.value] = str((root / value).resolve())
+    return out
 
 
 def _toml_value(value: object) -> str:
@@ -293,6 +314,7 @@ def init_site(
     numbering: NumberPolicy | None = None,
     algorithm: str = DEFAULT_ALGORITHM,
     seal_signer_cn: str = DEFAULT_SEAL_SIGNER_CN,
+    page_templates: Mapping[str, Path] | None = None,
     actor: str = "mrtd",
     kdf_log2n: int = DEFAULT_SCRYPT_LOG2N,
     rng: Callable[[int], bytes] = os.urandom,
@@ -304,6 +326,7 @@ def init_site(
     file keys; with `pkcs11` the keys are made in the token and its PIN is used instead. Everything in the
     folder is built in a temporary sibling and moved into place at the end, so a failure leaves nothing.
     (Keys made in a token before a failure stay in the token, under labels no site refers to.)
+    `page_templates` (format -> template file) are copied into the site's `templates/` folder.
     """
     root = Path(root).resolve()
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
@@ -315,6 +338,10 @@ def init_site(
     url = check_database_url(database_url or DEFAULT_SQLITE)
     if pkcs11 is None and not passphrase:
         raise ConfigurationError("key passphrase: empty; file keys must be encrypted")
+    templates = {DocumentFormat.parse(k): Path(v) for k, v in (page_templates or {}).items()}
+    for fmt, source in templates.items():  # refused before anything is made: geometry, then format
+        if load_template(str(source)).format is not fmt:
+            raise ConfigurationError(f"page template {source}: not a {fmt.value} template")
     if len(seal_signer_cn) != 2:
         raise InputError(f"seal_signer_cn: {seal_signer_cn!r} is not 2 characters (seal signer identifier)")
     root.parent.mkdir(parents=True, exist_ok=True)
@@ -335,6 +362,14 @@ def init_site(
             "seal": {"symbology": "qr"},
             "page": {"dpi": 300, "print_check": True, "render": True},
         }
+        if templates:
+            (tmp / "templates").mkdir()
+            copied: dict[str, object] = {}
+            for fmt, source in templates.items():
+                target = tmp / "templates" / f"{fmt.value.lower()}.toml"
+                shutil.copyfile(source, target)
+                copied[fmt.value] = f"templates/{target.name}"
+            table["page"]["templates"] = copied
         if pkcs11 is not None:
             table["pki"].update({"pkcs11_module": pkcs11.module, "token": pkcs11.token})
         write_config(tmp, table)
