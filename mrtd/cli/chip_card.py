@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from mrtd.chip.document import read_folder
+from mrtd.chip.document import file_name, read_folder
 from mrtd.chip.perso import personalise
 from mrtd.chip.profiles import PROFILE_NAMES
 from mrtd.chip.protocol.bac import MrzInfo
@@ -102,7 +102,7 @@ def read(
         transport.close()
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, data in report.files.items():
-        (out_dir / (f"{name}.bin" if name.startswith("DG") else name)).write_bytes(data)
+        (out_dir / file_name(name)).write_bytes(data)
     if as_json:
         emit_json(report.as_dict())
     else:

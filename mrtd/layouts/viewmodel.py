@@ -23,13 +23,8 @@ _VIZ_MONTH_LANGUAGES = ("en", "fr", "es")
 
 
 def viz_date_for(d: PartialDate | dt.date, language: str) -> str:
-    if language in _VIZ_MONTH_LANGUAGES:
-        return viz_date(d, language)
-    p = PartialDate.of(d) if isinstance(d, dt.date) else d
-    day = f"{p.day:02d}" if p.day is not None else "XX"
-    month = f"{p.month:02d}" if p.month is not None else "XX"
-    year = f"{p.year:04d}" if p.year is not None else "XXXX"
-    return f"{day} {month} {year}"
+    """Month names in EN/FR/ES; for any other language the numeric form (Doc 9303-3 §3.8)."""
+    return viz_date(d, language, numeric=language not in _VIZ_MONTH_LANGUAGES)
 
 
 def latin_form(name: str, options: NameOptions) -> str:

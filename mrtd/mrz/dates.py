@@ -101,18 +101,22 @@ def _valid_ymd(y: int, m: int, d: int) -> bool:
     return True
 
 
-def viz_date(d: PartialDate | dt.date, language: str = "en") -> str:
-    """The VIZ form of a date (Part 3 §3.8): `12 AUG 1974`; `language="en/fr"` gives `12 AUG/AOÛT 1974`.
+def viz_date(d: PartialDate | dt.date, language: str = "en", *, numeric: bool = False) -> str:
+    """The VIZ form of a date (Part 3 §3.8): `12 AUG 1974`; `language="en/fr"` gives `12 AUG/AOÛT 1974`;
+    `numeric=True` gives `12 08 1974` (the numeric form §3.8 allows; `language` is then not used).
 
     Unknown parts are written with X: `XX XX 1942`. `language` is one or more of en, fr, es joined by `/`.
     """
     if isinstance(d, dt.date):
         d = PartialDate.of(d)
+    # PartialDate.iso() writes each part, X for an unknown one: YYYY-MM-DD.
+    year, month, day = d.iso().split("-")
+    if numeric:
+        return f"{day} {month} {year}"
     langs = [p.strip().lower() for p in language.split("/")]
     for lang in langs:
         if lang not in _MONTHS:
             raise InputError(f"viz date: language {lang!r} is not en, fr or es [{CLAUSE_VIZ_DATES} Table 1]")
-    day = f"{d.day:02d}" if d.day is not None else "XX"
-    month = "XX" if d.month is None else "/".join(dict.fromkeys(_MONTHS[lang][d.month - 1] for lang in langs))
-    year = f"{d.year:04d}" if d.year is not None else "XXXX"
+    if d.month is not None:
+        month = "/".join(dict.fromkeys(_MONTHS[lang][d.month - 1] for lang in langs))
     return f"{day} {month} {year}"
