@@ -97,7 +97,7 @@ class _PathReport(Protocol):
 class Trust(Protocol):
     """What passive authentication needs of a trust store (`mrtd.pki.trust.TrustStore`)."""
 
-    def validate(self, cert: x509.Certificate, at: dt.datetime, *, purpose: str | None = None) -> Any: ...
+    def validate(self, cert: x509.Certificate, at: dt.datetime, *, purpose: str | None = None) -> _PathReport: ...
 
 
 def _ok(name: str, why: str) -> Check:

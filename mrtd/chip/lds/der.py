@@ -90,18 +90,6 @@ def read_string(obj: Tlv, what: str) -> str:
         raise TlvError(f"{what}: not valid text") from None
 
 
-def read_time(obj: Tlv, what: str) -> dt.datetime:
-    try:
-        text = obj.value.decode("ascii")
-        if obj.tag == UTC_TIME:
-            return dt.datetime.strptime(text, "%y%m%d%H%M%SZ").replace(tzinfo=dt.UTC)
-        if obj.tag == GENERALIZED_TIME:
-            return dt.datetime.strptime(text, "%Y%m%d%H%M%SZ").replace(tzinfo=dt.UTC)
-    except (UnicodeDecodeError, ValueError):
-        pass
-    raise TlvError(f"{what}: not a UTCTime or GeneralizedTime [RFC 5652 §11.3]")
-
-
 def utc_time(when: dt.datetime) -> bytes:
     """UTCTime up to 2049, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5)."""
     w = when.astimezone(dt.UTC)

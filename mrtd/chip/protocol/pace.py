@@ -17,7 +17,7 @@ from mrtd.chip.lds.tlv import TlvError, parse_all, tlv
 from mrtd.chip.protocol import ciphers
 from mrtd.chip.protocol.apdu import Command
 from mrtd.chip.protocol.curves import Domain, domain
-from mrtd.chip.protocol.kdf import ENC, MAC, Cipher, kdf
+from mrtd.chip.protocol.kdf import ENC, MAC, Cipher, kdf, pace_password_key
 from mrtd.chip.protocol.sm import SecureChannel
 from mrtd.errors import ChipError, EncodingError, ProfileError
 
@@ -177,7 +177,7 @@ class PaceTerminal:
     ) -> None:
         self.params = params
         self.d = params.domain
-        self.k_pi = kdf(password, 3, params.cipher)
+        self.k_pi = pace_password_key(password, params.cipher)
         self.pw_ref = pw_ref
         self.random = random
         self.s = b""
@@ -274,7 +274,7 @@ class PaceChip:
     ) -> None:
         self.params = params
         self.d = params.domain
-        self.k_pi = kdf(password, 3, params.cipher)
+        self.k_pi = pace_password_key(password, params.cipher)
         self.random = random
         self.ca_private = ca_private
         self.stage = 0
