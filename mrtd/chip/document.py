@@ -63,6 +63,7 @@ _EC_ALGORITHMS: dict[str, Callable[[], ec.EllipticCurve]] = {
     "ecdsa-p521": ec.SECP521R1,
     "ecdsa-brainpoolp256r1": ec.BrainpoolP256R1,
     "ecdsa-brainpoolp384r1": ec.BrainpoolP384R1,
+    "ecdh-p192": ec.SECP192R1,  # the JMRTD applet's Chip Authentication key store is 192-bit
     "ecdh-p256": ec.SECP256R1,
     "ecdh-p384": ec.SECP384R1,
     "ecdh-brainpoolp256r1": ec.BrainpoolP256R1,
@@ -148,6 +149,7 @@ def build_document_image(
     keygen: KeyGen = generate_key,
     aa: str | None = "ecdsa-p256",
     ca: str | None = "ecdh-p256",
+    ca_protocol: str = si.ID_CA_ECDH_AES_128,
     pace: bool = True,
     pace_parameter_id: int = 13,
     card_security: bool = False,
@@ -155,7 +157,8 @@ def build_document_image(
     extra_certificates: Sequence[x509.Certificate] = (),
 ) -> DocumentImage:
     """Encode and sign one document's LDS. `portrait_jpeg` is the prepared DG2 image (JPEG or JPEG 2000,
-    see `mrtd.chip.portrait.prepare_portrait`). `aa=None` leaves out DG15, `ca=None` Chip Authentication."""
+    see `mrtd.chip.portrait.prepare_portrait`). `aa=None` leaves out DG15, `ca=None` Chip Authentication;
+    `ca_protocol` is id-CA-ECDH-AES-CBC-CMAC-128 unless the chip does CA with 3DES only (the JMRTD applet)."""
     now = clock()
     holder = document.holder
     dgs: dict[int, bytes] = {1: Dg1.create(mrz_lines).raw}
@@ -201,7 +204,7 @@ def build_document_image(
     ca_infos: list[si.SecurityInfo] = []
     if ca_key is not None:
         ca_infos = [
-            si.ChipAuthenticationInfo.create(si.ID_CA_ECDH_AES_128),
+            si.ChipAuthenticationInfo.create(ca_protocol),
             si.ChipAuthenticationPublicKeyInfo.create(ca_key.public_key()),
         ]
         infos += ca_infos

@@ -18,58 +18,19 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from mrtd.chip.image import ChipImage, as_image
 from mrtd.chip.lds import files as lds_files
+from mrtd.chip.plancheck import require_plan
 from mrtd.chip.profiles import ChipProfile, load_profile
 from mrtd.chip.protocol import perso_commands as pc
 from mrtd.chip.protocol.apdu import Command
 from mrtd.chip.protocol.bac import MrzInfo
 from mrtd.chip.protocol.curves import domain_for_name
-from mrtd.chip.protocol.kdf import Cipher
-from mrtd.chip.protocol.pace import Mapping as PaceMapping
-from mrtd.chip.protocol.pace import PaceParams, card_access
-from mrtd.chip.reader import Check, ChipSession, ReadReport, mrz_info_from_dg1, read_chip
+from mrtd.chip.reader import Check, ChipSession, ReadReport, read_chip
 from mrtd.chip.transport import Transport
-from mrtd.errors import ChipError, ProfileError, TransportError
+from mrtd.errors import ChipError, TransportError
 
 SW_LOCKED = 0x6985
-DEFAULT_PACE = PaceParams(PaceMapping.GM, Cipher.AES128, 12)  # ECDH-GM-AES-128 on NIST P-256
-
-
-@dataclass(frozen=True)
-class ChipImage:
-    """What goes on one chip: LDS files by short name, the per-document private keys, the access data."""
-
-    files: Mapping[str, bytes]
-    aa_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None = None
-    ca_key: ec.EllipticCurvePrivateKey | None = None
-    ca_key_id: int | None = None
-    can: str | None = None
-    mrz: MrzInfo | None = None
-
-    @property
-    def mrz_info(self) -> MrzInfo:
-        if self.mrz is not None:
-            return self.mrz
-        if "DG1" not in self.files:
-            raise ProfileError("chip image: no DG1, so no MRZ for the access keys [Doc 9303-11 §9.7]")
-        return mrz_info_from_dg1(self.files["DG1"])
-
-
-def as_image(obj: Any) -> ChipImage:
-    """A ChipImage from a ChipImage, a plain mapping of file name -> bytes, or a document image with
-    `files` and private-key attributes (`aa_private_key`/`aa_key`, `ca_private_key`/`ca_key`)."""
-    if isinstance(obj, ChipImage):
-        return obj
-    if isinstance(obj, Mapping):
-        return ChipImage(dict(obj))
-    files = getattr(obj, "files", None)
-    if not isinstance(files, Mapping):
-        raise ProfileError("personalise: expected a ChipImage, a document image or a mapping of files")
-    aa_key = getattr(obj, "aa_private_key", None) or getattr(obj, "aa_key", None)
-    ca_key = getattr(obj, "ca_private_key", None) or getattr(obj, "ca_key", None)
-    return ChipImage(
-        dict(files), aa_key, ca_key, getattr(obj, "ca_key_id", None), getattr(obj, "can", None)
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,68 +65,57 @@ class PersoReport:
 
 def _file_steps(name: str, content: bytes, profile: ChipProfile) -> list[PlanStep]:
     fid = lds_files.by_name(name).fid
-    if len(content) > profile.max_file_size:
-        raise ProfileError(
-            f"{name}: {len(content)} bytes exceed the {profile.name} limit of {profile.max_file_size}"
-        )
     steps = [PlanStep(f"create {name}", pc.create_file(fid, len(content))),
              PlanStep(f"select {name}", pc.select_file(fid))]
     size = profile.max_command_data
-    offset = 0
-    while offset < len(content):
-        n = min(size, len(content) - offset)
-        if offset > 0x7FFF:
-            raise ProfileError(f"{name}: offset {offset} beyond 32767 cannot be written with UPDATE BINARY")
-        steps.append(PlanStep(f"write {name} at {offset}", pc.update_binary(offset, content[offset : offset + n])))
-        offset += n
+    for offset in range(0, len(content), size):
+        chunk = content[offset : offset + size]
+        steps.append(PlanStep(f"write {name} at {offset}", pc.update_binary(offset, chunk)))
     return steps
 
 
+_ORDER = ["EF.COM"] + [f"DG{i}" for i in range(1, 17)] + ["EF.SOD", "EF.CVCA"]
+
+
 def plan(image: ChipImage, profile: ChipProfile) -> list[PlanStep]:
-    """The ordered personalisation commands (everything but the lock)."""
+    """The ordered personalisation commands (everything but the lock), after `plancheck.require_plan`
+    found nothing that would stop the card halfway. The chip gets exactly the image's files."""
+    require_plan(image, profile)
+    return _plan_steps(image, profile)
+
+
+def _plan_steps(image: ChipImage, profile: ChipProfile) -> list[PlanStep]:
     steps: list[PlanStep] = []
     mf_files = [n for n in image.files if lds_files.by_name(n).in_mf]
     app_files = [n for n in image.files if not lds_files.by_name(n).in_mf]
     if profile.files_in_mf:
-        mf_content = {n: image.files[n] for n in mf_files}
-        if profile.card_access and "EF.CardAccess" not in mf_content:
-            mf_content["EF.CardAccess"] = card_access(DEFAULT_PACE)
         steps.append(PlanStep("select master file", pc.select_mf()))
-        for name, content in mf_content.items():
-            steps += _file_steps(name, content, profile)
-    elif mf_files:
-        raise ProfileError(f"{profile.name}: has no master-file EFs, cannot hold {', '.join(mf_files)}")
+        for name in mf_files:
+            steps += _file_steps(name, image.files[name], profile)
     steps.append(PlanStep("select eMRTD application", pc.select_applet(profile.aid)))
-    order = ["EF.COM"] + [f"DG{i}" for i in range(1, 17)] + ["EF.SOD"]
-    for name in sorted(app_files, key=lambda n: order.index(n) if n in order else 99):
+    for name in sorted(app_files, key=_ORDER.index):
         steps += _file_steps(name, image.files[name], profile)
     mrz = image.mrz_info
     steps.append(PlanStep("BAC key seed", pc.put_mrz_seed(mrz.document_number, mrz.date_of_birth, mrz.date_of_expiry)))
     if image.can is not None:
-        if not profile.can:
-            raise ProfileError(f"{profile.name}: the profile has no CAN")
         steps.append(PlanStep("CAN", pc.put_can(image.can)))
     if image.aa_key is not None:
         steps += _aa_steps(image.aa_key, profile)
     if image.ca_key is not None:
-        if not profile.chip_authentication:
-            raise ProfileError(f"{profile.name}: the profile has no Chip Authentication key")
         d = domain_for_name(image.ca_key.curve.name)
         steps.append(PlanStep("Chip Authentication key", pc.put_ca_key(d, image.ca_key.private_numbers().private_value, image.ca_key_id)))
+    for i, cert in enumerate(image.cvca):
+        steps.append(PlanStep("CVCA trust point", pc.put_cvca(cert, i)))
+    if image.chip_date is not None:
+        steps.append(PlanStep("chip current date", pc.put_date(image.chip_date)))
     return steps
 
 
 def _aa_steps(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, profile: ChipProfile) -> list[PlanStep]:
-    if isinstance(key, rsa.RSAPrivateKey):
-        if profile.name == "jmrtd-applet" and key.key_size != 1024:
-            raise ProfileError(f"jmrtd-applet: Active Authentication is RSA-1024, not RSA-{key.key_size}")
-        if profile.name == "jmrtd-applet":
-            nums = key.private_numbers()
-            size = (key.key_size + 7) // 8
-            return [PlanStep("Active Authentication key", c)
-                    for c in pc.put_aa_rsa(nums.public_numbers.n, nums.d, size)]
-    elif "ECDSA" not in profile.active_authentication:
-        raise ProfileError(f"{profile.name}: Active Authentication with ECDSA is not in the profile")
+    if isinstance(key, rsa.RSAPrivateKey) and profile.aa_key_command == "modulus-exponent":
+        nums = key.private_numbers()
+        size = (key.key_size + 7) // 8
+        return [PlanStep("Active Authentication key", c) for c in pc.put_aa_rsa(nums.public_numbers.n, nums.d, size)]
     der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return [PlanStep("Active Authentication key", pc.put_aa_private_key(der))]
 
@@ -214,8 +164,6 @@ def personalise(
     secret: MrzInfo | str = image.mrz_info
     max_read = prof.max_read - 64 if prof.extended_length else prof.max_read
     expected = dict(image.files)
-    if prof.card_access and "EF.CardAccess" not in expected:
-        expected["EF.CardAccess"] = card_access(DEFAULT_PACE)
     try:
         read = read_chip(counting, secret, trust, at, random=random, max_read=max_read,
                          expected=expected, passive=passive)

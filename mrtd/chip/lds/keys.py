@@ -27,6 +27,7 @@ RSA_ENCRYPTION = "1.2.840.113549.1.1.1"
 
 # cryptography curve <-> ecdsa curve (the latter knows p, a, b, G, n, h).
 _CURVES: tuple[tuple[type[ec.EllipticCurve], str], ...] = (
+    (ec.SECP192R1, "NIST192p"),
     (ec.SECP224R1, "NIST224p"),
     (ec.SECP256R1, "NIST256p"),
     (ec.SECP384R1, "NIST384p"),
@@ -35,7 +36,7 @@ _CURVES: tuple[tuple[type[ec.EllipticCurve], str], ...] = (
     (ec.BrainpoolP384R1, "BRAINPOOLP384r1"),
     (ec.BrainpoolP512R1, "BRAINPOOLP512r1"),
 )
-_ECDSA_ONLY = ("NIST192p", "BRAINPOOLP192r1", "BRAINPOOLP224r1", "BRAINPOOLP320r1")
+_ECDSA_ONLY = ("BRAINPOOLP192r1", "BRAINPOOLP224r1", "BRAINPOOLP320r1")
 
 
 def _ecdsa_curve(name: str) -> ecdsa.curves.Curve:

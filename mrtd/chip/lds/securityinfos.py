@@ -1,7 +1,7 @@
 """SecurityInfos (Doc 9303-11 §9.2): the SET OF SecurityInfo in EF.CardAccess, EF.CardSecurity and DG14.
 
 Known kinds are decoded (PACEInfo, ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo,
-ActiveAuthenticationInfo); any other SecurityInfo (TerminalAuthenticationInfo, domain parameters, ...)
+ActiveAuthenticationInfo, TerminalAuthenticationInfo); any other SecurityInfo (domain parameters, ...)
 is kept as `OtherSecurityInfo`. Each keeps its exact bytes.
 """
 
@@ -26,6 +26,7 @@ ID_PK_ECDH = f"{ID_PK}.2"
 ID_TA = f"{BSI_DE}.2.2.2"
 ID_CA = f"{BSI_DE}.2.2.3"  # .1 DH / .2 ECDH, then .1 3DES, .2 AES-128, .3 AES-192, .4 AES-256
 ID_PACE = f"{BSI_DE}.2.2.4"  # .1 DH-GM .2 ECDH-GM .3 DH-IM .4 ECDH-IM .6 ECDH-CAM, then cipher suffix
+ID_CA_ECDH_3DES = f"{ID_CA}.2.1"
 ID_CA_ECDH_AES_128 = f"{ID_CA}.2.2"
 ID_PACE_ECDH_GM_AES_128 = f"{ID_PACE}.2.2"
 ID_AA = "2.23.136.1.1.5"  # aaProtocolObject
@@ -107,7 +108,23 @@ class ActiveAuthenticationInfo:
         return cls(signature_algorithm, 1, ID_AA, raw)
 
 
-SecurityInfo = PaceInfo | ChipAuthenticationInfo | ChipAuthenticationPublicKeyInfo | ActiveAuthenticationInfo | OtherSecurityInfo
+@dataclass(frozen=True, slots=True)
+class TerminalAuthenticationInfo:
+    """TerminalAuthenticationInfo ::= SEQUENCE { protocol id-TA, version 1 } [Doc 9303-11 §9.2.8]."""
+
+    protocol: str = ID_TA
+    version: int = 1
+    raw: bytes = field(default=b"", repr=False)
+
+    @classmethod
+    def create(cls) -> TerminalAuthenticationInfo:
+        return cls(ID_TA, 1, der.seq(der.oid(ID_TA) + der.integer(1)))
+
+
+SecurityInfo = (
+    PaceInfo | ChipAuthenticationInfo | ChipAuthenticationPublicKeyInfo | ActiveAuthenticationInfo
+    | TerminalAuthenticationInfo | OtherSecurityInfo
+)
 
 
 def _optional_int(parts: tuple[Tlv, ...], i: int, what: str) -> int | None:
@@ -131,6 +148,8 @@ def decode_info(obj: Tlv) -> SecurityInfo:
     if protocol in (ID_PK_DH, ID_PK_ECDH):
         expect(parts[1], der.SEQUENCE, "ChipAuthenticationPublicKeyInfo.chipAuthenticationPublicKey", CLAUSE)
         return ChipAuthenticationPublicKeyInfo(protocol, parts[1].raw, _optional_int(parts, 2, "ChipAuthenticationPublicKeyInfo.keyId"), obj.raw)
+    if protocol == ID_TA:
+        return TerminalAuthenticationInfo(protocol, der.read_int(parts[1], "TerminalAuthenticationInfo.version"), obj.raw)
     if protocol == ID_AA:
         version = der.read_int(parts[1], "ActiveAuthenticationInfo.version")
         if len(parts) != 3:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from mrtd.chip.protocol.status import describe
 from mrtd.errors import ChipError, EncodingError
 
 SW_OK = 0x9000
@@ -108,7 +109,7 @@ class Response:
     def check(self, step: str) -> bytes:
         """The data if the SW is 9000, else ChipError naming the step and the SW."""
         if self.sw != SW_OK:
-            raise ChipError(step, "the chip refused the command", self.sw)
+            raise ChipError(step, f"the chip refused the command: {describe(self.sw)}", self.sw)
         return self.data
 
 

@@ -44,6 +44,11 @@ class Domain:
     curve: _curves.Curve
 
     @property
+    def curve_name(self) -> str:
+        """cryptography's name of the curve (secp256r1, brainpoolP256r1, ...)."""
+        return next(n for n, i in _NAMES.items() if i == self.param_id)
+
+    @property
     def fp(self) -> CurveFp:
         return self.curve.curve
 

@@ -72,6 +72,10 @@ class PaceParams:
         return cls(mapping, cipher, param_id)
 
     @property
+    def is_ec(self) -> bool:
+        return True
+
+    @property
     def domain(self) -> Domain:
         return domain(self.param_id)
 

@@ -9,11 +9,15 @@ Data layouts (../shared/reference/pcsc-and-cards.md):
   CA key        00 DA 00 63     63 00 81 p 82 a 83 b 84 G 85 order 86 private 87 cofactor [88 key id]
   CAN           00 DA 00 65     65 L CAN                      (mrtd-sim)
   AA private    00 DA 00 66     66 L PKCS#8 DER               (mrtd-sim, ECDSA or RSA)
+  CVCA          00 DA 0i 67     7F21 CV certificate            (mrtd-sim; i = 0 most recent, 1 previous)
+  current date  00 DA 00 68     68 06 YYMMDD (unpacked BCD)    (mrtd-sim, TR-03110 "current date")
+  UPDATE BINARY beyond 32767: odd INS 00 D7 00 00  54 L offset, 53 L data  [ISO/IEC 7816-4 §11.3.5]
   lock          00 DA DE AD
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from mrtd.chip.lds.tlv import TlvError, parse_all, read_tlv, tlv
@@ -42,16 +46,38 @@ def create_file(fid: int, size: int) -> Command:
     return Command(0x00, 0xE0, 0x00, 0x00, b"\x63\x04" + size.to_bytes(2, "big") + fid.to_bytes(2, "big"))
 
 
+def offset_do(offset: int) -> bytes:
+    """Data object 54: the offset as an unsigned big-endian integer of minimal length [ISO/IEC 7816-4 §11.2]."""
+    return tlv(0x54, offset.to_bytes(max(1, (offset.bit_length() + 7) // 8), "big"))
+
+
 def update_binary(offset: int, data: bytes) -> Command:
-    if not 0 <= offset <= 0x7FFF:
-        raise EncodingError(f"UPDATE BINARY: offset {offset} does not fit P1P2 without SFI [ISO/IEC 7816-4 §11.3]")
-    return Command(0x00, 0xD6, offset >> 8, offset & 0xFF, data)
+    """UPDATE BINARY: even INS D6 with the offset in P1P2 up to 32767, odd INS D7 with DO'54 beyond."""
+    if offset < 0:
+        raise EncodingError(f"UPDATE BINARY: offset {offset} is negative")
+    if offset <= 0x7FFF:
+        return Command(0x00, 0xD6, offset >> 8, offset & 0xFF, data)
+    return Command(0x00, 0xD7, 0x00, 0x00, offset_do(offset) + tlv(0x53, data))
 
 
 def read_binary(offset: int, length: int) -> Command:
-    if not 0 <= offset <= 0x7FFF:
-        raise EncodingError(f"READ BINARY: offset {offset} does not fit P1P2 [ISO/IEC 7816-4 §11.2]")
-    return Command(0x00, 0xB0, offset >> 8, offset & 0xFF, b"", length, length > 256)
+    """READ BINARY: even INS B0 up to offset 32767, odd INS B1 with DO'54 beyond (answer in DO'53)."""
+    if offset < 0:
+        raise EncodingError(f"READ BINARY: offset {offset} is negative")
+    if offset <= 0x7FFF:
+        return Command(0x00, 0xB0, offset >> 8, offset & 0xFF, b"", length, length > 256)
+    # the answer is wrapped in 53 L: ask for room for the header too
+    return Command(0x00, 0xB1, 0x00, 0x00, offset_do(offset), length + 4, length + 4 > 256)
+
+
+def parse_odd_data(data: bytes, what: str) -> tuple[int | None, bytes]:
+    """(offset from DO'54, data from DO'53) of an odd-INS command or answer; either may be absent."""
+    try:
+        objs = {o.tag: o.value for o in parse_all(data)}
+    except TlvError as exc:
+        raise EncodingError(f"{what}: odd-INS data is not data objects 54/53 ({exc}) [ISO/IEC 7816-4 §11.2]") from exc
+    offset = int.from_bytes(objs[0x54], "big") if 0x54 in objs else None
+    return offset, objs.get(0x53, b"")
 
 
 def put_mrz_seed(document_number: str, date_of_birth: str, date_of_expiry: str) -> Command:
@@ -94,6 +120,28 @@ def put_can(can: str) -> Command:
 
 def put_aa_private_key(pkcs8_der: bytes) -> Command:
     return Command(0x00, 0xDA, 0x00, 0x66, tlv(0x66, pkcs8_der))
+
+
+def put_cvca(certificate: bytes, index: int = 0) -> Command:
+    """A CVCA trust point (its CV certificate); index 0 the most recent, 1 the previous."""
+    if index not in (0, 1):
+        raise EncodingError("CVCA trust point: a chip keeps at most two [Doc 9303-11 §7.1.4.3.2]")
+    return Command(0x00, 0xDA, index, 0x67, certificate)
+
+
+def put_date(day: dt.date) -> Command:
+    """The chip's current date (TR-03110: the date of personalisation), YYMMDD as unpacked BCD."""
+    return Command(0x00, 0xDA, 0x00, 0x68, tlv(0x68, bytes(int(c) for c in day.strftime("%y%m%d"))))
+
+
+def parse_date(data: bytes) -> dt.date:
+    digits = parse_simple(data, 0x68)
+    if len(digits) != 6 or any(d > 9 for d in digits):
+        raise EncodingError("PUT DATA 68: not six unpacked BCD digits")
+    try:
+        return dt.date(2000 + digits[0] * 10 + digits[1], digits[2] * 10 + digits[3], digits[4] * 10 + digits[5])
+    except ValueError:
+        raise EncodingError("PUT DATA 68: not a calendar date") from None
 
 
 def lock() -> Command:

@@ -11,6 +11,7 @@ from mrtd.chip.lds.tlv import TlvError, parse_all, tlv
 from mrtd.chip.protocol import ciphers
 from mrtd.chip.protocol.apdu import Command, Response
 from mrtd.chip.protocol.kdf import Cipher
+from mrtd.chip.protocol.status import describe
 from mrtd.errors import ChipError, EncodingError
 
 SW_SM_MISSING = 0x6987
@@ -89,7 +90,11 @@ class SecureChannel:
         self._bump()
         rsp = Response.decode(raw)
         if not rsp.data:
-            raise ChipError(step, "the chip answered without secure messaging (it closed the channel)", rsp.sw)
+            # Doc 9303-11 §9.8.5: a chip answers in plain only when it aborts secure messaging (an SM error,
+            # or a failure it reports that way); the status word says why
+            if rsp.sw == 0x9000:
+                raise ChipError(step, "the chip answered 9000 without secure messaging (it closed the channel)", rsp.sw)
+            raise ChipError(step, f"the chip refused the command without secure messaging: {describe(rsp.sw)}", rsp.sw)
         try:
             objs = parse_all(rsp.data, what="secure messaging response")
         except TlvError as exc:

@@ -443,6 +443,8 @@ class VirtualCard:
             s.aa_exponent = pc.parse_aa_rsa(cmd.data, 0x61)
         elif p == (0x00, 0x63) and self.profile.chip_authentication:
             key = pc.parse_ca_key(cmd.data)
+            if key.domain.curve_name not in self.profile.ca_curves:
+                raise _Fail(SW_WRONG_DATA)  # as the JMRTD applet refuses a key its 192-bit key store cannot take
             s.ca_param_id, s.ca_private, s.ca_key_id = key.domain.param_id, key.private, key.key_id
         elif p == (0x00, 0x65) and self.profile.can:
             s.can = pc.parse_simple(cmd.data, 0x65).decode("ascii")

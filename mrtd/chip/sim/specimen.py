@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -17,19 +17,31 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from mrtd.chip.image import ChipImage
+from mrtd.chip.lds.cardsecurity import CardSecurity
 from mrtd.chip.lds.dg1 import Dg1
 from mrtd.chip.lds.dg2 import Dg2, FaceImage, FaceRecord, face_header
 from mrtd.chip.lds.dg14 import Dg14
 from mrtd.chip.lds.dg15 import Dg15
 from mrtd.chip.lds.efcom import EfCom
-from mrtd.chip.lds.securityinfos import ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo
+from mrtd.chip.lds.files import dg_name, dg_tag
+from mrtd.chip.lds.securityinfos import (
+    ActiveAuthenticationInfo,
+    ChipAuthenticationInfo,
+    ChipAuthenticationPublicKeyInfo,
+    SecurityInfo,
+    SecurityInfos,
+    TerminalAuthenticationInfo,
+)
 from mrtd.chip.lds.sod import Sod
-from mrtd.chip.perso import DEFAULT_PACE, ChipImage
 from mrtd.chip.profiles import load_profile
 from mrtd.chip.protocol.ca import ca_oid_dotted
 from mrtd.chip.protocol.kdf import Cipher
-from mrtd.chip.protocol.pace import card_access
+from mrtd.chip.protocol.pace import Mapping as PaceMapping
+from mrtd.chip.protocol.pace import PaceParams, card_access
 from mrtd.pki.signer import HashName, MemorySigner
+
+SPECIMEN_PACE = PaceParams(PaceMapping.GM, Cipher.AES128, 12)  # ECDH-GM-AES-128 on NIST P-256
 
 TD3 = (
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
@@ -83,35 +95,61 @@ def specimen(
     at: dt.datetime | None = None,
     random: Callable[[int], bytes] = os.urandom,
     can: str | None = "123456",
+    pace: PaceParams | None = SPECIMEN_PACE,
+    extra: Mapping[int, bytes] | None = None,
+    cvca: Sequence[bytes] = (),
+    ef_cvca: bytes | None = None,
+    chip_date: dt.date | None = None,
 ) -> Specimen:
-    """A consistent specimen image for `profile` (jmrtd-applet: BAC, RSA-1024 AA, CA on P-256 with
-    3DES; mrtd-sim: PACE-GM on P-256, ECDSA AA, CA with AES-128, a CAN)."""
+    """A consistent specimen image for `profile` (jmrtd-applet: BAC, RSA-1024 AA, CA on P-192 with
+    3DES; mrtd-sim: PACE (`pace`, GM on P-256 by default), ECDSA AA, CA on the PACE curve with AES-128, a
+    CAN; PACE-CAM adds EF.CardSecurity). `extra` data groups (DG3, DG4, ...) are added and signed;
+    `cvca`/`ef_cvca` give the chip a Terminal Authentication trust point and DG14 its
+    TerminalAuthenticationInfo."""
     prof = load_profile(profile)
     at = at or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    dg1 = Dg1.create(TD3).encode()
+    dgs: dict[int, bytes] = {1: Dg1.create(TD3).encode()}
     jpeg = b"\xff\xd8\xff\xe0" + random(max(16, dg2_size - 120)) + b"\xff\xd9"
     face = FaceRecord.create([FaceImage(jpeg, 480, 640)]).encode()
-    dg2 = Dg2.create([(face_header(), face)]).encode()
-    ca_key = ec.generate_private_key(ec.SECP256R1())
+    dgs[2] = Dg2.create([(face_header(), face)]).encode()
+    dgs.update(extra or {})
     aa_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    access: bytes | None = None
     if prof.name == "jmrtd-applet":
         aa_key = rsa.generate_private_key(65537, 1024)
+        ca_key = ec.generate_private_key(ec.SECP192R1())  # the applet's key store is 192-bit
         ca_cipher = Cipher.DES3
     else:
         aa_key = ec.generate_private_key(ec.SECP256R1())
+        curve = pace.domain.curve_name if pace is not None and pace.is_ec else "secp256r1"
+        ca_key = ec.generate_private_key(ec.SECP256R1() if curve == "secp256r1" else ec.BrainpoolP256R1())
         ca_cipher = Cipher.AES128
-    dg14 = Dg14.create([
+        access = card_access(pace) if pace is not None else None
+    ca_infos: list[SecurityInfo] = [
         ChipAuthenticationInfo.create(ca_oid_dotted(ca_cipher), key_id=1),
         ChipAuthenticationPublicKeyInfo.create(ca_key.public_key(), key_id=1),
-    ]).encode()
-    dg15 = Dg15.create(aa_key.public_key()).encode()
-    com = EfCom.create("0108", "040000", [0x61, 0x75, 0x6E, 0x6F]).encode()
+    ]
+    infos = list(ca_infos)
+    if isinstance(aa_key, ec.EllipticCurvePrivateKey):
+        infos.append(ActiveAuthenticationInfo.create())
+    if cvca:
+        infos.append(TerminalAuthenticationInfo.create())
+    if access is not None:  # DG14 carries EF.CardAccess's SecurityInfos too [Doc 9303-11 §9.2.11]
+        infos += SecurityInfos.decode(access).infos
+    dgs[14] = Dg14.create(infos).encode()
+    dgs[15] = Dg15.create(aa_key.public_key()).encode()
+    com = EfCom.create("0108", "040000", [dg_tag(n) for n in sorted(dgs)]).encode()
     ds_key = ec.generate_private_key(ec.SECP256R1())
     csca, cert = _certificates(ec.generate_private_key(ec.SECP256R1()), ds_key, at)
-    sod = Sod.create({1: dg1, 2: dg2, 14: dg14, 15: dg15}, MemorySigner(ds_key, "specimen-ds"), cert,
-                     hash_name=HashName.SHA256).encode()
-    files = {"EF.COM": com, "DG1": dg1, "DG2": dg2, "DG14": dg14, "DG15": dg15, "EF.SOD": sod}
-    if prof.card_access:
-        files["EF.CardAccess"] = card_access(DEFAULT_PACE)
-    image = ChipImage(files, aa_key, ca_key, 1, can if prof.can else None)
+    signer = MemorySigner(ds_key, "specimen-ds")
+    sod = Sod.create(dgs, signer, cert, hash_name=HashName.SHA256).encode()
+    files = {"EF.COM": com, **{dg_name(n): dgs[n] for n in sorted(dgs)}, "EF.SOD": sod}
+    if access is not None:
+        files["EF.CardAccess"] = access
+        if pace is not None and pace.mapping is PaceMapping.CAM:
+            pace_infos = list(SecurityInfos.decode(access).infos)
+            files["EF.CardSecurity"] = CardSecurity.create([*pace_infos, *ca_infos], signer, cert).encode()
+    if ef_cvca is not None:
+        files["EF.CVCA"] = ef_cvca
+    image = ChipImage(files, aa_key, ca_key, 1, can if prof.can else None, cvca=tuple(cvca), chip_date=chip_date)
     return Specimen(image, cert, csca)

@@ -20,8 +20,8 @@ from mrtd.chip.lds.efcom import EfCom
 from mrtd.chip.lds.securityinfos import (
     ChipAuthenticationInfo,
     ChipAuthenticationPublicKeyInfo,
-    OtherSecurityInfo,
     PaceInfo,
+    TerminalAuthenticationInfo,
 )
 from mrtd.chip.lds.sod import LdsSecurityObject, Sod
 from mrtd.chip.lds.tlv import Tlv, parse_all, tlv
@@ -186,7 +186,10 @@ def test_bsi_dg14() -> None:
     raw = bytes.fromhex(V["bsi_sod"]["DG14"])
     dg14 = Dg14.decode(raw)
     kinds = [type(i) for i in dg14.security_infos.infos]
-    assert kinds == [ChipAuthenticationPublicKeyInfo, ChipAuthenticationInfo, OtherSecurityInfo]
+    assert kinds == [ChipAuthenticationPublicKeyInfo, ChipAuthenticationInfo, TerminalAuthenticationInfo]
+    ta = dg14.security_infos.of_type(TerminalAuthenticationInfo)[0]
+    assert ta.protocol == "0.4.0.127.0.7.2.2.2" and ta.version == 1  # the BSI chip offers EAC
+    assert TerminalAuthenticationInfo.create().raw == ta.raw
     ca = dg14.security_infos.of_type(ChipAuthenticationInfo)[0]
     assert ca.protocol == "0.4.0.127.0.7.2.2.3.2.1" and ca.version == 1
     # brainpoolP224r1 explicit parameters: recognised, but the crypto library has no such curve
