@@ -1,16 +1,31 @@
-"""Elliptic-curve domain parameters of PACE and Chip Authentication, and point encodings.
+"""The groups of PACE, Chip and Terminal Authentication: the standardised domain parameters of Doc 9303-11
+§9.5.1, elliptic curves (ids 8-18) and the RFC 5114 DH groups (ids 0-2), with their element encodings.
 
-Point arithmetic on arbitrary generators (the PACE mappings) is not exposed by `cryptography`, so it comes
-from the maintained `ecdsa` package (ecdsa.ellipticcurve). Only the Doc 9303-11 App. B point encoding of
-Integrated Mapping (modular arithmetic on integers, no library has it) is written here.
+Speed: `cryptography` (OpenSSL) does what it exposes - k*G for the standard generator and the ECDH
+x-coordinate - on the NIST curves, where OpenSSL is fast. Arithmetic on another base point (the PACE
+mapped generator, H = SK*PK with both coordinates) is not exposed by cryptography, and OpenSSL's
+brainpool arithmetic is slow, so those come from the maintained `fastecdsa` package (native code, about
+0.4 ms per 256-bit multiplication). DH is GMP's powmod through gmpy2 (C; seven times Python's pow on
+2048-bit groups). The `ecdsa` package supplies the curve parameters and the point type. Only the
+Doc 9303-11 App. B point encoding of Integrated Mapping (a few lines of modular arithmetic no library
+offers) is written here.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import TypeAlias
 
+import gmpy2
+from cryptography.hazmat.primitives.asymmetric import ec
 from ecdsa import curves as _curves
 from ecdsa.ellipticcurve import INFINITY, CurveFp, Point, PointJacobi
+from fastecdsa import curve as _fast
+from fastecdsa.rust import Point as _FastPoint
 
 from mrtd.errors import EncodingError, ProfileError
 
@@ -34,6 +49,20 @@ _NAMES = {
     "brainpoolP256r1": 13, "brainpoolP320r1": 14, "secp384r1": 15, "brainpoolP384r1": 16,
     "brainpoolP512r1": 17, "secp521r1": 18,
 }
+# the curves on which OpenSSL (through cryptography) is the fastest
+_OPENSSL: dict[str, type[ec.EllipticCurve]] = {
+    "secp192r1": ec.SECP192R1, "secp224r1": ec.SECP224R1, "secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1,
+    "secp521r1": ec.SECP521R1,
+}
+_FAST = {
+    "secp192r1": _fast.P192, "brainpoolP192r1": _fast.brainpoolP192r1, "secp224r1": _fast.P224,
+    "brainpoolP224r1": _fast.brainpoolP224r1, "secp256r1": _fast.P256, "brainpoolP256r1": _fast.brainpoolP256r1,
+    "brainpoolP320r1": _fast.brainpoolP320r1, "secp384r1": _fast.P384, "brainpoolP384r1": _fast.brainpoolP384r1,
+    "brainpoolP512r1": _fast.brainpoolP512r1, "secp521r1": _fast.P521,
+}
+DH_IDS = (0, 1, 2)
+
+Element: TypeAlias = "Point | int"  # an EC point, or a DH group element
 
 
 @dataclass(frozen=True)
@@ -42,6 +71,9 @@ class Domain:
 
     param_id: int
     curve: _curves.Curve
+
+    key_tag = 0x86  # the public point in a public key data object [Doc 9303-11 §9.4.4]
+    is_ec = True
 
     @property
     def curve_name(self) -> str:
@@ -70,14 +102,24 @@ class Domain:
         g = self.curve.generator
         return Point(self.fp, g.x(), g.y(), self.order)
 
+    def _openssl(self) -> ec.EllipticCurve | None:
+        cls = _OPENSSL.get(self.curve_name)
+        return cls() if cls is not None else None
+
+    def _point(self, e: Element) -> Point | PointJacobi:
+        if isinstance(e, int):
+            raise EncodingError(f"{self.curve.name}: a DH value where an EC point was expected")
+        return e
+
     def point(self, x: int, y: int) -> Point:
         if not self.fp.contains_point(x, y):
             raise EncodingError(f"point is not on {self.curve.name} [Doc 9303-11 §4.4]")
         return Point(self.fp, x, y, self.order)
 
-    def encode(self, pt: Point | PointJacobi) -> bytes:
+    def encode(self, pt: Element) -> bytes:
         """Uncompressed: 04 || x || y."""
-        return b"\x04" + int(pt.x()).to_bytes(self.size, "big") + int(pt.y()).to_bytes(self.size, "big")
+        p = self._point(pt)
+        return b"\x04" + int(p.x()).to_bytes(self.size, "big") + int(p.y()).to_bytes(self.size, "big")
 
     def decode(self, data: bytes) -> Point:
         n = self.size
@@ -85,26 +127,50 @@ class Domain:
             raise EncodingError(f"EC point: {len(data)} bytes, uncompressed 04||x||y of {1 + 2 * n} expected")
         return self.point(int.from_bytes(data[1 : 1 + n], "big"), int.from_bytes(data[1 + n :], "big"))
 
-    def mul(self, k: int, pt: Point) -> Point:
-        """k * pt, in Jacobian coordinates (ecdsa's affine multiplication is several times slower); the
-        standard generator uses ecdsa's precomputed table."""
+    def _is_generator(self, p: Point | PointJacobi) -> bool:
         g = self.curve.generator
-        base = g if (pt.x(), pt.y()) == (g.x(), g.y()) else PointJacobi.from_affine(pt)
-        r = base * (k % self.order)
-        if r == INFINITY or k % self.order == 0:
-            raise EncodingError("point at infinity [Doc 9303-11 §4.4]")
-        affine = r.to_affine()
-        return Point(self.fp, affine.x(), affine.y(), self.order)
+        return bool((p.x(), p.y()) == (g.x(), g.y()))
 
-    def add(self, a: Point, b: Point) -> Point:
-        r = a + b
+    def mul(self, k: int, pt: Element) -> Point:
+        """k * pt: OpenSSL for the generator of a NIST curve, else fastecdsa."""
+        base = self._point(pt)
+        k %= self.order
+        if k == 0:
+            raise EncodingError("point at infinity [Doc 9303-11 §4.4]")
+        curve = self._openssl()
+        if curve is not None and self._is_generator(base):
+            nums = ec.derive_private_key(k, curve).public_key().public_numbers()
+            return Point(self.fp, nums.x, nums.y, self.order)
+        fast = _FAST[self.curve_name]
+        try:
+            r = k * _FastPoint(int(base.x()), int(base.y()), fast)
+            return Point(self.fp, int(r.x), int(r.y), self.order)
+        except ValueError:  # fastecdsa's point at infinity has no affine coordinates
+            raise EncodingError("point at infinity [Doc 9303-11 §4.4]") from None
+
+    def add(self, a: Element, b: Element) -> Point:
+        r = self._point(a) + self._point(b)
         if r == INFINITY:
             raise EncodingError("point at infinity [Doc 9303-11 §4.4]")
         assert isinstance(r, Point)
         return r
 
-    def x_bytes(self, pt: Point) -> bytes:
-        return int(pt.x()).to_bytes(self.size, "big")
+    def shared_secret(self, k: int, pt: Element) -> bytes:
+        """The x-coordinate of k * pt (ECDH, Doc 9303-11 §4.4.3.2); OpenSSL where it knows the curve."""
+        curve = self._openssl()
+        if curve is None:
+            return self.x_bytes(self.mul(k, pt))
+        if self._is_generator(self._point(pt)):
+            return self.x_bytes(self.mul(k, pt))
+        peer = ec.EllipticCurvePublicKey.from_encoded_point(curve, self.encode(pt))
+        return ec.derive_private_key(k % self.order, curve).exchange(ec.ECDH(), peer)
+
+    def x_bytes(self, pt: Element) -> bytes:
+        return int(self._point(pt).x()).to_bytes(self.size, "big")
+
+    def compress(self, pt: Element) -> bytes:
+        """Comp(): the x-coordinate [Doc 9303-11 §7.1.4.2.3]."""
+        return self.x_bytes(pt)
 
     def scalar(self, raw: bytes) -> int:
         """A private key in [1, n-1] from random bytes (8 more bytes than n, so the bias is negligible)."""
@@ -133,7 +199,104 @@ class Domain:
         return self.point(x, y)
 
 
+@dataclass(frozen=True)
+class DhGroup:
+    """A prime-order subgroup of Z_p*: RFC 5114's 1024/160, 2048/224, 2048/256 (ids 0, 1, 2)."""
+
+    param_id: int
+    p: int
+    g: int
+    q: int
+
+    key_tag = 0x84  # the public value in a public key data object [Doc 9303-11 §9.4.3]
+    is_ec = False
+
+    @property
+    def order(self) -> int:
+        return self.q
+
+    @property
+    def size(self) -> int:
+        return (self.p.bit_length() + 7) // 8
+
+    @property
+    def generator(self) -> int:
+        return self.g
+
+    def _value(self, e: Element) -> int:
+        if not isinstance(e, int):
+            raise EncodingError("DH: an EC point where a group element was expected")
+        return e
+
+    def check(self, y: int) -> int:
+        """Public key validation [RFC 2631 §2.1.5]: 1 < y < p-1 and y^q = 1 (no small subgroup)."""
+        if not 1 < y < self.p - 1 or gmpy2.powmod(y, self.q, self.p) != 1:
+            raise EncodingError("DH public value is not in the prime-order subgroup [Doc 9303-11 §4.4.3.3.1, RFC 2631]")
+        return y
+
+    def encode(self, y: Element) -> bytes:
+        return self._value(y).to_bytes(self.size, "big")
+
+    def decode(self, data: bytes) -> int:
+        if not 0 < len(data) <= self.size:
+            raise EncodingError(f"DH public value: {len(data)} bytes, at most {self.size} expected")
+        return self.check(int.from_bytes(data, "big"))
+
+    def mul(self, k: int, base: Element) -> int:
+        k %= self.q
+        r = int(gmpy2.powmod(self._value(base), k, self.p))
+        if k == 0 or r == 1:
+            raise EncodingError("DH: the identity element [Doc 9303-11 §4.4]")
+        return r
+
+    def add(self, a: Element, b: Element) -> int:
+        r = self._value(a) * self._value(b) % self.p
+        if r == 1:
+            raise EncodingError("DH: the identity element [Doc 9303-11 §4.4]")
+        return r
+
+    def shared_secret(self, k: int, y: Element) -> bytes:
+        return self.encode(self.mul(k, y))
+
+    def x_bytes(self, y: Element) -> bytes:
+        return self.encode(y)
+
+    def compress(self, y: Element) -> bytes:
+        """Comp(): SHA-1 of the public value [Doc 9303-11 §7.1.4.1.3]."""
+        return hashlib.sha1(self.encode(y)).digest()
+
+    def scalar(self, raw: bytes) -> int:
+        return int.from_bytes(raw, "big") % (self.q - 1) + 1
+
+    def scalar_bytes(self) -> int:
+        return (self.q.bit_length() + 7) // 8 + 8
+
+    def integrated_mapping(self, rp: int) -> int:
+        """f_g(x) = x^((p-1)/q) mod p, which must not be 1 [Doc 9303-11 §4.4.3.3.2]."""
+        r = int(gmpy2.powmod(rp, (self.p - 1) // self.q, self.p))
+        if r == 1:
+            raise EncodingError("PACE-IM (DH): the mapped generator is 1 [Doc 9303-11 §4.4.3.3.2]")
+        return r
+
+
+Group = Domain | DhGroup
+
+
+@lru_cache(maxsize=1)
+def _dh_groups() -> dict[int, DhGroup]:
+    raw = json.loads(resources.files("mrtd.chip.protocol").joinpath("dh_groups.json").read_text("utf-8"))
+    return {g["id"]: DhGroup(g["id"], int(g["p"], 16), int(g["g"], 16), int(g["q"], 16)) for g in raw["groups"]}
+
+
+def group(param_id: int) -> Group:
+    """The standardised domain parameters `param_id`: DH (0-2) or an elliptic curve (8-18)."""
+    if param_id in DH_IDS:
+        return _dh_groups()[param_id]
+    return domain(param_id)
+
+
 def domain(param_id: int) -> Domain:
+    """An elliptic-curve domain (ids 8-18)."""
     try:
         return Domain(param_id, _BY_ID[param_id])
     except KeyError:

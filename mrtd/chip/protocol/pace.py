@@ -1,5 +1,6 @@
-"""PACE v2, Doc 9303-11 §4.4: ECDH with Generic Mapping, Integrated Mapping and Chip Authentication
-Mapping, MRZ or CAN passwords, AES (and 3DES for GM/IM).
+"""PACE v2, Doc 9303-11 §4.4: DH and ECDH with Generic and Integrated Mapping, ECDH with Chip
+Authentication Mapping, on every standardised domain (§9.5.1), MRZ or CAN passwords, 3DES and
+AES-128/192/256 (CAM: AES only).
 
 `PaceTerminal` produces the command APDUs and consumes the answers; `PaceChip` is the card side used
 by the simulator. Private keys come from the `random` callable passed in (tests pass fixed keys).
@@ -11,12 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from ecdsa.ellipticcurve import Point
-
 from mrtd.chip.lds.tlv import TlvError, parse_all, tlv
 from mrtd.chip.protocol import ciphers
 from mrtd.chip.protocol.apdu import Command
-from mrtd.chip.protocol.curves import Domain, domain
+from mrtd.chip.protocol.curves import DH_IDS, Element, Group, group
 from mrtd.chip.protocol.kdf import ENC, MAC, Cipher, kdf, pace_password_key
 from mrtd.chip.protocol.sm import SecureChannel
 from mrtd.errors import ChipError, EncodingError, ProfileError
@@ -27,14 +26,21 @@ PW_CAN = 2
 
 
 class Mapping(Enum):
-    GM = 2
-    IM = 4
-    CAM = 6
+    GM = "GM"
+    IM = "IM"
+    CAM = "CAM"
 
 
+# the mapping arc of id-PACE: (mapping, DH?) [Doc 9303-11 §9.2.3]
+_ARCS = {(Mapping.GM, True): 1, (Mapping.GM, False): 2, (Mapping.IM, True): 3, (Mapping.IM, False): 4,
+         (Mapping.CAM, False): 6}
 _CIPHERS = {1: Cipher.DES3, 2: Cipher.AES128, 3: Cipher.AES192, 4: Cipher.AES256}
-_IM_C0 = bytes.fromhex("a668892a7c41e3ca739f40b057d85904")
-_IM_C1 = bytes.fromhex("a4e136ac725f738b01c1f60217c188ad")
+# pseudo-random number mapping constants [Doc 9303-11 §4.4.3.3.2]: l = 128 (3DES, AES-128), l = 256
+_IM_C = {
+    128: (bytes.fromhex("a668892a7c41e3ca739f40b057d85904"), bytes.fromhex("a4e136ac725f738b01c1f60217c188ad")),
+    256: (bytes.fromhex("d463d65234124ef7897054986dca0a174e28df758cbaa03f240616414d5a1676"),
+          bytes.fromhex("54bd7255f0aaf831bec3423fcf39d69b6cbf066677d0faae5aadd99df8e53517")),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,38 +52,49 @@ class PaceParams:
     param_id: int
 
     def __post_init__(self) -> None:
-        domain(self.param_id)
-        if self.mapping is Mapping.CAM and not self.cipher.is_aes:
-            raise ProfileError("PACE-CAM: AES only [Doc 9303-11 §4.4.3.5]")
-        if self.mapping is Mapping.IM and self.cipher is not Cipher.AES128:
-            raise ProfileError("PACE-IM: only AES-128 (l = 128) is supported by this terminal and card [Doc 9303-11 §4.4.3.3.2]")
+        group(self.param_id)
+        if self.mapping is Mapping.CAM and (not self.cipher.is_aes or not self.is_ec):
+            raise ProfileError("PACE-CAM: ECDH with AES only [Doc 9303-11 §4.4.3, Note 1]")
         if self.mapping is Mapping.IM and self.param_id == 10:
             raise ProfileError("PACE-IM: NIST P-224 is excluded [Doc 9303-11 §9.5.1]")
+
+    @property
+    def is_ec(self) -> bool:
+        return self.param_id not in DH_IDS
 
     @property
     def oid(self) -> bytes:
         """The protocol OID content bytes (no 06 tag), e.g. 04007F00070202040202 for ECDH-GM-AES-128."""
         suffix = next(k for k, v in _CIPHERS.items() if v is self.cipher)
-        return PACE_ARC + bytes((self.mapping.value, suffix))
+        return PACE_ARC + bytes((_ARCS[(self.mapping, not self.is_ec)], suffix))
 
     @classmethod
     def from_oid(cls, oid: bytes, param_id: int) -> PaceParams:
         if len(oid) != len(PACE_ARC) + 2 or not oid.startswith(PACE_ARC):
-            raise ProfileError(f"PACE protocol OID {oid.hex()}: not an ECDH PACE protocol [Doc 9303-11 §9.2.1]")
-        try:
-            mapping = Mapping(oid[-2])
-            cipher = _CIPHERS[oid[-1]]
-        except (ValueError, KeyError):
-            raise ProfileError(f"PACE protocol OID {oid.hex()}: unsupported mapping or cipher") from None
-        return cls(mapping, cipher, param_id)
+            raise ProfileError(f"PACE protocol OID {oid.hex()}: not a PACE protocol [Doc 9303-11 §9.2.1]")
+        found = [(m, dh) for (m, dh), arc in _ARCS.items() if arc == oid[-2]]
+        if not found or oid[-1] not in _CIPHERS:
+            raise ProfileError(f"PACE protocol OID {oid.hex()}: unknown mapping or cipher [Doc 9303-11 §9.2.3]")
+        mapping, dh = found[0]
+        if dh != (param_id in DH_IDS):
+            raise ProfileError(f"PACE protocol OID {oid.hex()}: domain parameters {param_id} are not "
+                               f"{'DH' if dh else 'ECDH'} [Doc 9303-11 §9.5.1]")
+        return cls(mapping, _CIPHERS[oid[-1]], param_id)
 
     @property
-    def is_ec(self) -> bool:
-        return True
+    def domain(self) -> Group:
+        return group(self.param_id)
 
     @property
-    def domain(self) -> Domain:
-        return domain(self.param_id)
+    def nonce_length(self) -> int:
+        """Bytes of the nonce s: l, the smallest multiple of the block size with l >= k (the key size,
+        128 bits for 3DES) [Doc 9303-11 §4.4.3.3]."""
+        return 32 if self.cipher in (Cipher.AES192, Cipher.AES256) else 16
+
+    @property
+    def im_nonce_length(self) -> int:
+        """Bytes of the IM nonce t: k, the key size (16 for 3DES) [Doc 9303-11 §4.4.3.3]."""
+        return self.cipher.key_length
 
     def pace_info(self) -> bytes:
         """PACEInfo ::= SEQUENCE { protocol, version 2, parameterId } [Doc 9303-11 §9.2.1]."""
@@ -127,24 +144,29 @@ def token_mac(cipher: Cipher, key: bytes, data: bytes) -> bytes:
     return ciphers.retail_mac(key, data)
 
 
-def public_key_do(oid: bytes, point: bytes) -> bytes:
-    """7F49 { 06 protocol OID, 86 point } as the authentication token covers it [§4.4.3.4, §9.4]."""
-    return tlv(0x7F49, tlv(0x06, oid) + tlv(0x86, point))
+def public_key_do(oid: bytes, public: bytes, tag: int = 0x86) -> bytes:
+    """7F49 { 06 protocol OID, 86 point | 84 DH value } as the authentication token covers it [§4.4.3.4,
+    §9.4.5]."""
+    return tlv(0x7F49, tlv(0x06, oid) + tlv(tag, public))
 
 
-def im_prf(s: bytes, t: bytes, p: int) -> int:
-    """R_p(s, t) of Integrated Mapping with AES-128 (l = 128) [Doc 9303-11 §4.4.3.3.2]."""
-    n = -(-(p.bit_length() + 64) // 128)
-    k = ciphers.aes_ecb_encrypt(t, s)
+def im_prf(s: bytes, t: bytes, p: int, cipher: Cipher = Cipher.AES128) -> int:
+    """R_p(s, t), the pseudo-random number mapping of Integrated Mapping [Doc 9303-11 §4.4.3.3.2]: the
+    block cipher E in CBC mode with IV 0, keyed with t, then k_i = E(k_{i-1}, c0) truncated to the key
+    size and x_i = E(k_i, c1), n blocks of l bits with n*l >= log2 p + 64."""
+    l_bits = 8 * len(s)
+    c0, c1 = _IM_C[256 if l_bits > 128 else 128]
+    n = -(-(p.bit_length() + 64) // l_bits)
+    k = block_encrypt(cipher, t, s)[: cipher.key_length]
     out = b""
     for _ in range(n):
-        out += ciphers.aes_ecb_encrypt(k, _IM_C1)
-        k = ciphers.aes_ecb_encrypt(k, _IM_C0)
+        out += block_encrypt(cipher, k, c1)
+        k = block_encrypt(cipher, k, c0)[: cipher.key_length]
     return int.from_bytes(out, "big") % p
 
 
-def generic_mapping(d: Domain, s: bytes, shared: Point) -> Point:
-    """G' = s*G + H [§4.4.3.3.1]."""
+def generic_mapping(d: Group, s: bytes, shared: Element) -> Element:
+    """G' = s*G + H (ECDH), g' = g^s * h (DH) [§4.4.3.3.1]."""
     return d.add(d.mul(int.from_bytes(s, "big"), d.generator), shared)
 
 
@@ -187,11 +209,11 @@ class PaceTerminal:
         self.s = b""
         self.sk_map = 0
         self.t = b""
-        self.g_mapped: Point | None = None
+        self.g_mapped: Element | None = None
         self.sk_eph = 0
         self.pk_eph = b""
         self.pk_ic = b""
-        self.pk_map_ic: Point | None = None
+        self.pk_map_ic: Element | None = None
         self.ks_enc = b""
         self.ks_mac = b""
         self.ca_ic: int | None = None
@@ -207,7 +229,7 @@ class PaceTerminal:
         z = _dyn(nonce_answer, 0x80, "PACE encrypted nonce")
         self.s = block_decrypt(self.params.cipher, self.k_pi, z)
         if self.params.mapping is Mapping.IM:
-            self.t = self.random(16)
+            self.t = self.random(self.params.im_nonce_length)
             return _ga(tlv(0x81, self.t), last=False)
         self.sk_map = self.d.scalar(self.random(self.d.scalar_bytes()))
         return _ga(tlv(0x81, self.d.encode(self.d.mul(self.sk_map, self.d.generator))), last=False)
@@ -216,7 +238,7 @@ class PaceTerminal:
         step = "PACE mapping"
         try:
             if self.params.mapping is Mapping.IM:
-                self.g_mapped = self.d.integrated_mapping(im_prf(self.s, self.t, self.d.p))
+                self.g_mapped = self.d.integrated_mapping(im_prf(self.s, self.t, self.d.p, self.params.cipher))
             else:
                 self.pk_map_ic = self.d.decode(_dyn(map_answer, 0x82, step))
                 self.g_mapped = generic_mapping(self.d, self.s, self.d.mul(self.sk_map, self.pk_map_ic))
@@ -232,17 +254,17 @@ class PaceTerminal:
         if self.pk_ic == self.pk_eph:
             raise ChipError(step, "the chip returned the terminal's own public key [§4.4.3.4]")
         try:
-            shared = self.d.mul(self.sk_eph, self.d.decode(self.pk_ic))
+            shared = self.d.shared_secret(self.sk_eph, self.d.decode(self.pk_ic))
         except EncodingError as exc:
             raise ChipError(step, str(exc)) from exc
-        self.ks_enc, self.ks_mac = session_keys(self.params.cipher, self.d.x_bytes(shared))
-        t_ifd = token_mac(self.params.cipher, self.ks_mac, public_key_do(self.params.oid, self.pk_ic))
+        self.ks_enc, self.ks_mac = session_keys(self.params.cipher, shared)
+        t_ifd = token_mac(self.params.cipher, self.ks_mac, public_key_do(self.params.oid, self.pk_ic, self.d.key_tag))
         return _ga(tlv(0x85, t_ifd), last=True)
 
     def finish(self, token_answer: bytes) -> SecureChannel:
         step = "PACE mutual authentication"
         t_ic = _dyn(token_answer, 0x86, step)
-        expected = token_mac(self.params.cipher, self.ks_mac, public_key_do(self.params.oid, self.pk_eph))
+        expected = token_mac(self.params.cipher, self.ks_mac, public_key_do(self.params.oid, self.pk_eph, self.d.key_tag))
         if t_ic != expected:
             raise ChipError(step, "the chip's authentication token does not verify [§4.4.3.5]")
         if self.params.mapping is Mapping.CAM:
@@ -282,9 +304,9 @@ class PaceChip:
         self.random = random
         self.ca_private = ca_private
         self.stage = 0
-        self.s = random(16 if params.cipher.is_aes else 8)
+        self.s = random(params.nonce_length)
         self.sk_map = 0
-        self.g_mapped: Point | None = None
+        self.g_mapped: Element | None = None
         self.sk_eph = 0
         self.pk_eph = b""
         self.pk_ifd = b""
@@ -307,9 +329,9 @@ class PaceChip:
         if stage == 1:
             mapping_data = _dyn(dyn, 0x81, "PACE mapping")
             if self.params.mapping is Mapping.IM:
-                if len(mapping_data) != 16:
+                if len(mapping_data) != self.params.im_nonce_length:
                     return None
-                self.g_mapped = self.d.integrated_mapping(im_prf(self.s, mapping_data, self.d.p))
+                self.g_mapped = self.d.integrated_mapping(im_prf(self.s, mapping_data, self.d.p, c))
                 return tlv(0x7C, b"")
             pk_map_ifd = self.d.decode(mapping_data)
             self.sk_map = self.d.scalar(self.random(self.d.scalar_bytes()))
@@ -322,14 +344,15 @@ class PaceChip:
             self.pk_eph = self.d.encode(self.d.mul(self.sk_eph, self.g_mapped))
             if self.pk_ifd == self.pk_eph:
                 return None
-            shared = self.d.mul(self.sk_eph, self.d.decode(self.pk_ifd))
-            self.ks_enc, self.ks_mac = session_keys(c, self.d.x_bytes(shared))
+            shared = self.d.shared_secret(self.sk_eph, self.d.decode(self.pk_ifd))
+            self.ks_enc, self.ks_mac = session_keys(c, shared)
             return tlv(0x7C, tlv(0x84, self.pk_eph))
         if stage == 3:
             t_ifd = _dyn(dyn, 0x85, "PACE mutual authentication")
-            if t_ifd != token_mac(c, self.ks_mac, public_key_do(self.params.oid, self.pk_eph)):
+            tag = self.d.key_tag
+            if t_ifd != token_mac(c, self.ks_mac, public_key_do(self.params.oid, self.pk_eph, tag)):
                 return None
-            body = tlv(0x86, token_mac(c, self.ks_mac, public_key_do(self.params.oid, self.pk_ifd)))
+            body = tlv(0x86, token_mac(c, self.ks_mac, public_key_do(self.params.oid, self.pk_ifd, tag)))
             if self.params.mapping is Mapping.CAM:
                 if self.ca_private is None:
                     return None

@@ -36,6 +36,7 @@ from mrtd.chip.lds.securityinfos import (
 from mrtd.chip.lds.sod import Sod
 from mrtd.chip.profiles import load_profile
 from mrtd.chip.protocol.ca import ca_oid_dotted
+from mrtd.chip.protocol.curves import Domain
 from mrtd.chip.protocol.kdf import Cipher
 from mrtd.chip.protocol.pace import Mapping as PaceMapping
 from mrtd.chip.protocol.pace import PaceParams, card_access
@@ -121,7 +122,8 @@ def specimen(
         ca_cipher = Cipher.DES3
     else:
         aa_key = ec.generate_private_key(ec.SECP256R1())
-        curve = pace.domain.curve_name if pace is not None and pace.is_ec else "secp256r1"
+        pace_group = pace.domain if pace is not None else None
+        curve = pace_group.curve_name if isinstance(pace_group, Domain) else "secp256r1"
         ca_key = ec.generate_private_key(ec.SECP256R1() if curve == "secp256r1" else ec.BrainpoolP256R1())
         ca_cipher = Cipher.AES128
         access = card_access(pace) if pace is not None else None
