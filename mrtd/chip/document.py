@@ -40,7 +40,7 @@ from mrtd.chip.lds.dg12 import Dg12, Dg12Fields
 from mrtd.chip.lds.dg14 import Dg14
 from mrtd.chip.lds.dg15 import Dg15
 from mrtd.chip.lds.efcom import EfCom
-from mrtd.chip.lds.files import by_name, dg_name
+from mrtd.chip.lds.files import by_name, dg_name, file_name
 from mrtd.chip.lds.sod import Sod
 from mrtd.errors import EncodingError, InputError, KeyAccessError
 from mrtd.model import Document, PartialDate, Sex
@@ -230,11 +230,6 @@ def build_document_image(
         if card_security:
             files["EF.CardSecurity"] = CardSecurity.create([pace_info, *ca_infos], ds_signer, ds_certificate, hash_name=hash_name).raw
     return DocumentImage(files, aa_key, ca_key, None)
-
-
-def file_name(short_name: str) -> str:
-    """The name of a file in a document folder: data groups get `.bin`, EF.* files keep their short name."""
-    return f"{short_name}.bin" if by_name(short_name).dg is not None else short_name
 
 
 def _key_entry(key: PrivateKey, passphrase: bytes | None) -> dict[str, str]:

@@ -117,9 +117,12 @@ class ChipSession:
         data = bytearray(head[:total])
         while len(data) < total:
             n = min(self.max_read, total - len(data))
-            if len(data) > 0x7FFF:
-                raise ChipError(step, "file longer than 32767 bytes needs odd-INS READ BINARY (not supported)")
             chunk = self.check(pc.read_binary(len(data), n), step)
+            if len(data) > 0x7FFF:  # odd INS: the data comes in DO'53 [ISO/IEC 7816-4 §11.2.3]
+                try:
+                    chunk = pc.parse_odd_data(chunk, step)[1]
+                except EncodingError as exc:
+                    raise ChipError(step, str(exc)) from exc
             if not chunk:
                 raise ChipError(step, f"chip returned no data at offset {len(data)} of {total}")
             data += chunk

@@ -34,11 +34,9 @@ from mrtd.cli._common import (
     key_secret,
     prompt_secret,
 )
+from mrtd.cli.lazy import LazyGroup
 from mrtd.errors import InputError
-from mrtd.issuance.application import read_application
-from mrtd.issuance.site import load_site
 from mrtd.mrz import mrz_lines
-from mrtd.pki.site import PkiSite
 from mrtd.pki.trust import TrustStore
 
 
@@ -46,7 +44,9 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy={
+    "write": "mrtd.cli.chip_card:write", "read": "mrtd.cli.chip_card:read", "simulate": "mrtd.cli.chip_card:simulate",
+})
 def chip() -> None:
     """The chip's data: LDS files, EF.SOD, passive authentication (Doc 9303 Parts 10-11)."""
 
@@ -73,6 +73,10 @@ def build(
     keys_passphrase_file: Path | None, unencrypted_keys: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Encode and sign the chip files of APPLICATION into --out."""
+    from mrtd.issuance.application import read_application  # the records floor loads only for `build`
+    from mrtd.issuance.site import load_site
+    from mrtd.pki.site import PkiSite
+
     app = read_application(application)
     today = _now().date()
     requested_issue = app.document.date_of_issue

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from mrtd.chip.document import file_name, read_folder
+from mrtd.chip.lds.files import file_name
 from mrtd.chip.perso import personalise
 from mrtd.chip.profiles import PROFILE_NAMES
 from mrtd.chip.protocol.bac import MrzInfo
@@ -58,6 +58,7 @@ def write(
     no_lock: bool, wait: float, as_json: bool,
 ) -> None:  # fmt: skip
     """Personalise the chip in READER with the document in FOLDER, check it, lock it."""
+    from mrtd.chip.document import read_folder
     from mrtd.chip.pcsc import PcscTransport
 
     image = read_folder(folder, passphrase=chip_keys_passphrase(keys_passphrase_file))

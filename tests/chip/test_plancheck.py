@@ -5,6 +5,7 @@ holds exactly the built files (no EF.CardAccess for a --no-pace document); DG14 
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -121,3 +122,40 @@ def test_a_plain_refusal_inside_secure_messaging_is_described() -> None:
     assert "ILLEGAL_USE" in str(err.value)
     with pytest.raises(ChipError, match="closed the channel"):
         SecureChannel(bytes(16), bytes(16), 0, Cipher.AES128).unwrap(b"\x90\x00", step="read DG1")
+
+
+def test_files_beyond_32767_bytes_use_odd_ins_both_ways() -> None:
+    from mrtd.chip.sim.specimen import specimen
+
+    sp = specimen("mrtd-sim", dg2_size=50_000)
+    assert len(sp.image.files["DG2"]) > 0x7FFF
+    sent: list[bytes] = []
+
+    class Spy(SimTransport):
+        def transmit(self, apdu: bytes) -> bytes:
+            sent.append(apdu)
+            return super().transmit(apdu)
+
+    card = VirtualCard("mrtd-sim")
+    small_writes = dataclasses.replace(load_profile("mrtd-sim"), max_command_data=20_000)
+    report = personalise(sp.image, Spy(card), small_writes)
+    assert report.ok, report.checks
+    assert bytes(card.state.files["app:0102"]) == sp.image.files["DG2"]
+    assert any(a[1] == 0xD7 for a in sent)  # UPDATE BINARY with odd INS past offset 32767
+    card.power_on()
+    sent.clear()
+    again = read_chip(Spy(card), "123456", max_read=8000)  # small reads, so offsets pass 32767
+    assert again.files["DG2"] == sp.image.files["DG2"]
+    assert any(a[1] == 0xB1 for a in sent)  # READ BINARY with odd INS (inside secure messaging)
+    with pytest.raises(ProfileError) as err:  # the JMRTD applet's files stop at 32767 bytes
+        plan(specimen("jmrtd-applet", dg2_size=50_000).image, load_profile("jmrtd-applet"))
+    assert {f.rule for f in err.value.findings} == {"file-too-large"}
+
+
+def test_update_binary_beyond_32767_is_odd_ins() -> None:
+    from mrtd.chip.protocol import perso_commands as pc
+
+    cmd = pc.update_binary(40_000, b"abc")
+    assert (cmd.ins, cmd.p1, cmd.p2) == (0xD7, 0, 0) and cmd.data == bytes.fromhex("54029C40530361626300")[:-1]
+    assert pc.parse_odd_data(cmd.data, "x") == (40_000, b"abc")
+    assert pc.read_binary(40_000, 100).ins == 0xB1 and pc.read_binary(100, 100).ins == 0xB0

@@ -56,3 +56,8 @@ def dg_for_tag(tag: int) -> int | None:
         if f.dg is not None and f.tag == tag:
             return f.dg
     return None
+
+
+def file_name(short_name: str) -> str:
+    """The name of a file in a document folder: data groups get `.bin`, EF.* files keep their short name."""
+    return f"{short_name}.bin" if by_name(short_name).dg is not None else short_name

@@ -49,9 +49,9 @@ _NAMES = {
     "brainpoolP256r1": 13, "brainpoolP320r1": 14, "secp384r1": 15, "brainpoolP384r1": 16,
     "brainpoolP512r1": 17, "secp521r1": 18,
 }
-# the curves on which OpenSSL (through cryptography) is the fastest
+# the curves on which OpenSSL (through cryptography) is the fastest (measured: benchmarks/bench_chip.py)
 _OPENSSL: dict[str, type[ec.EllipticCurve]] = {
-    "secp192r1": ec.SECP192R1, "secp224r1": ec.SECP224R1, "secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1,
+    "secp224r1": ec.SECP224R1, "secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1,
     "secp521r1": ec.SECP521R1,
 }
 _FAST = {

@@ -205,7 +205,7 @@ class VirtualCard:
             raise _Fail(SW_CLA)
         if ins == 0xA4:
             return self._select(cmd, protected)
-        if ins == 0xB0:
+        if ins in (0xB0, 0xB1) and (ins == 0xB0 or self.profile.odd_ins):
             return self._read(cmd, protected)
         if ins == 0x84:
             return self._get_challenge(cmd)
@@ -217,7 +217,7 @@ class VirtualCard:
             return self._general_authenticate(cmd, protected)
         if ins == 0x88:
             return self._internal_authenticate(cmd, protected)
-        if ins in (0xE0, 0xD6, 0xDA):
+        if ins in (0xE0, 0xD6, 0xDA) or (ins == 0xD7 and self.profile.odd_ins):
             return self._perso(cmd, protected)
         raise _Fail(SW_INS)
 
@@ -259,7 +259,13 @@ class VirtualCard:
     def _read(self, cmd: Command, protected: bool) -> bytes:
         if self.state.locked and not protected and not (self.df == "mf" and self.ef == CARD_ACCESS_FID):
             raise _Fail(SW_SECURITY)
-        if cmd.p1 & 0x80:
+        if cmd.ins == 0xB1:  # odd INS: offset in DO'54, answer in DO'53 [ISO/IEC 7816-4 §11.2.3]
+            try:
+                odd_offset, _ = pc.parse_odd_data(cmd.data, "READ BINARY")
+            except MrtdError:
+                raise _Fail(SW_WRONG_DATA) from None
+            offset = odd_offset or 0
+        elif cmd.p1 & 0x80:
             if not self.profile.extended_length:
                 raise _Fail(0x6A81)  # JMRTD: no short-file-identifier READ BINARY
             fid = 0x0100 | (cmd.p1 & 0x1F)
@@ -278,6 +284,8 @@ class VirtualCard:
             raise _Fail(SW_WRONG_P1P2)
         n = cmd.le if cmd.le is not None else 256
         n = min(n, self.profile.max_read)
+        if cmd.ins == 0xB1:
+            return tlv(0x53, bytes(content[offset : offset + max(0, n - 4)]))
         return bytes(content[offset : offset + n])
 
     # -- BAC ---------------------------------------------------------------------------------------------------
@@ -412,16 +420,20 @@ class VirtualCard:
                 raise _Fail(SW_CONDITIONS)  # JMRTD: re-create may only shrink
             s.files[key] = bytearray(size) if old is None else old[:size]
             self.ef = fid
-        elif cmd.ins == 0xD6:
+        elif cmd.ins in (0xD6, 0xD7):
             if cmd.p1 & 0x80:
                 raise _Fail(SW_FUNC)
             if self.ef is None:
                 raise _Fail(0x6986)
             offset = (cmd.p1 << 8) | cmd.p2
+            data = cmd.data
+            if cmd.ins == 0xD7:  # odd INS: DO'54 offset, DO'53 data [ISO/IEC 7816-4 §11.3.5]
+                odd_offset, data = pc.parse_odd_data(cmd.data, "UPDATE BINARY")
+                offset = odd_offset or 0
             content = s.files[self._key(self.df, self.ef)]
-            if offset + len(cmd.data) > len(content):
+            if offset + len(data) > len(content):
                 raise _Fail(SW_WRONG_P1P2)
-            content[offset : offset + len(cmd.data)] = cmd.data
+            content[offset : offset + len(data)] = data
         else:
             self._put_data(cmd)
         self._save()
