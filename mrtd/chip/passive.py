@@ -8,7 +8,6 @@ readable EF.SOD.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
@@ -19,17 +18,17 @@ from typing import Any, Protocol
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from mrtd.chip.lds import der
-from mrtd.chip.lds.cms import CERTIFICATE_ERRORS, READ_ERRORS
+from mrtd.asn1 import der
+from mrtd.asn1.tlv import Tlv
+from mrtd.asn1.x509 import Certificate
 from mrtd.chip.lds.dg1 import Dg1
 from mrtd.chip.lds.dg12 import Dg12
 from mrtd.chip.lds.files import by_name, dg_name
 from mrtd.chip.lds.sod import Sod
-from mrtd.chip.lds.tlv import Tlv
-from mrtd.errors import InputError, MrtdError
+from mrtd.errors import Finding, InputError, MrtdError
 from mrtd.mrz.codes import alpha2_of
 
-OID_DOCUMENT_TYPE_LIST = x509.ObjectIdentifier("2.23.136.1.1.6.2")
+OID_DOCUMENT_TYPE_LIST = "2.23.136.1.1.6.2"
 
 
 class Status(StrEnum):
@@ -57,6 +56,7 @@ class PassiveReport:
     checks: tuple[Check, ...]
     at: dt.datetime
     ds_subject: str | None = None
+    findings: tuple[Finding, ...] = ()  # what was tolerated (BER encoding, certificate defects) or only warned of
 
     @property
     def ok(self) -> bool:
@@ -77,6 +77,7 @@ class PassiveReport:
             "at": self.at.isoformat(),
             "ds_subject": self.ds_subject,
             "checks": [c.as_dict() for c in self.checks],
+            "findings": [f.as_dict() for f in self.findings],
         }
 
 
@@ -97,7 +98,7 @@ class _PathReport(Protocol):
 class Trust(Protocol):
     """What passive authentication needs of a trust store (`mrtd.pki.trust.TrustStore`)."""
 
-    def validate(self, cert: x509.Certificate, at: dt.datetime, *, purpose: str | None = None) -> _PathReport: ...
+    def validate(self, cert: Certificate, at: dt.datetime, *, purpose: str | None = None) -> _PathReport: ...
 
 
 def _ok(name: str, why: str) -> Check:
@@ -139,14 +140,16 @@ def passive_authentication(files: Mapping[str, bytes], trust: Trust, at: dt.date
         )
     )
 
-    ds: x509.Certificate | None = None
+    findings: list[Finding] = list(sod.findings)
+    ds: Certificate | None = None
     try:
         ds = sod.ds_certificate()
-    except READ_ERRORS as exc:
+    except MrtdError as exc:
         checks.append(_fail("sod-signature", f"the DS certificate cannot be read: {exc}"))
     if ds is None and not any(c.name == "sod-signature" for c in checks):
         checks.append(_fail("sod-signature", "EF.SOD carries no DS certificate matching its SignerInfo [Table 37]"))
     elif ds is not None:
+        findings.extend(Finding(f"dsCertificate.{f.field}", f.rule, f.message, f.clause, f.severity) for f in ds.findings)
         try:
             scheme = sod.verify(ds)
             checks.append(_ok("sod-signature", f"{scheme} signature by {_subject(ds)} verifies"))
@@ -183,37 +186,33 @@ def passive_authentication(files: Mapping[str, bytes], trust: Trust, at: dt.date
         checks.append(_guarded("document-type", lambda: _document_type(ds, dg1)))
         checks.append(_guarded("issuer-country", lambda: _issuer_country(ds, dg1)))
         checks.append(_guarded("ds-usage-period", lambda: _usage_period(ds, files.get("DG12"))))
-    return PassiveReport(tuple(checks), at, _subject(ds) if ds is not None else None)
+    return PassiveReport(tuple(checks), at, _subject(ds) if ds is not None else None, tuple(findings))
 
 
-def _subject(cert: x509.Certificate) -> str:
-    try:
-        return cert.subject.rfc4514_string()
-    except CERTIFICATE_ERRORS:
-        return "(unreadable subject)"
+def _subject(cert: Certificate) -> str:
+    return cert.subject_text
 
 
 def _guarded(name: str, check: Callable[[], Check]) -> Check:
     """A check on the DS certificate's extensions: a malformed extension fails the check, it does not crash."""
     try:
         return check()
-    except CERTIFICATE_ERRORS as exc:
-        return _fail(name, f"the DS certificate cannot be read for this check: {exc.__class__.__name__}")
+    except MrtdError as exc:
+        return _fail(name, f"the DS certificate cannot be read for this check: {exc}")
 
 
-def _chain(ds: x509.Certificate, trust: Trust, at: dt.datetime) -> list[Check]:
+def _chain(ds: Certificate, trust: Trust, at: dt.datetime) -> list[Check]:
     try:
         report = trust.validate(ds, at, purpose="ds")
-    except READ_ERRORS as exc:
+    except MrtdError as exc:
         return [_fail("ds-chain", f"the DS certificate cannot be validated: {exc}")]
     out = [Check(f"ds-chain:{c.name}", Status.PASSED if c.passed else Status.FAILED, c.reason) for c in report.checks]
     return out or [_fail("ds-chain", "the trust store reported no check")]
 
 
-def _document_types(ds: x509.Certificate) -> tuple[str, ...] | None:
-    try:
-        ext = ds.extensions.get_extension_for_oid(OID_DOCUMENT_TYPE_LIST).value
-    except x509.ExtensionNotFound:
+def _document_types(ds: Certificate) -> tuple[str, ...] | None:
+    ext = ds.extension_by_oid(OID_DOCUMENT_TYPE_LIST)
+    if ext is None:
         return None
     value = ext.value if isinstance(ext, x509.UnrecognizedExtension) else b""
     parts = der.children(Tlv.decode(value, what="DocumentTypeList"), der.SEQUENCE, "DocumentTypeList", "Doc 9303-12 §7.1.1.3")
@@ -222,7 +221,7 @@ def _document_types(ds: x509.Certificate) -> tuple[str, ...] | None:
     return tuple(der.read_string(t, "DocumentTypeList.docTypeList") for t in der.children(parts[1], der.SET, "docTypeList"))
 
 
-def _document_type(ds: x509.Certificate, dg1: Dg1 | None) -> Check:
+def _document_type(ds: Certificate, dg1: Dg1 | None) -> Check:
     name = "document-type"
     try:
         types = _document_types(ds)
@@ -239,21 +238,18 @@ def _document_type(ds: x509.Certificate, dg1: Dg1 | None) -> Check:
     return _fail(name, f"DG1 document code {code} is not among the DS document types {', '.join(types)} [Doc 9303-12 §7.1.1.3]")
 
 
-def _ds_country_codes(ds: x509.Certificate) -> set[str]:
+def _ds_country_codes(ds: Certificate) -> set[str]:
     """The MRZ codes the DS certificate names: SAN/IAN localityName, and its countryName as alpha-3."""
     codes: set[str] = set()
-    alt_names: list[x509.SubjectAlternativeName | x509.IssuerAlternativeName] = []
-    with contextlib.suppress(x509.ExtensionNotFound):
-        alt_names.append(ds.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
-    with contextlib.suppress(x509.ExtensionNotFound):
-        alt_names.append(ds.extensions.get_extension_for_class(x509.IssuerAlternativeName).value)
+    alt_names = [n for n in (ds.extension(x509.SubjectAlternativeName), ds.extension(x509.IssuerAlternativeName))
+                 if n is not None]
     for names in alt_names:
         for dn in names.get_values_for_type(x509.DirectoryName):
             codes.update(str(a.value) for a in dn.get_attributes_for_oid(NameOID.LOCALITY_NAME))
     return codes
 
 
-def _issuer_country(ds: x509.Certificate, dg1: Dg1 | None) -> Check:
+def _issuer_country(ds: Certificate, dg1: Dg1 | None) -> Check:
     name = "issuer-country"
     countries = ds.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
     c = str(countries[0].value).upper() if countries else None
@@ -273,7 +269,7 @@ def _issuer_country(ds: x509.Certificate, dg1: Dg1 | None) -> Check:
     return _na(name, f"DG1 issuing state {state} has no ISO 3166 equivalent and the DS names no MRZ code")
 
 
-def _usage_period(ds: x509.Certificate, dg12_raw: bytes | None) -> Check:
+def _usage_period(ds: Certificate, dg12_raw: bytes | None) -> Check:
     name = "ds-usage-period"
     if dg12_raw is None:
         return _na(name, "no DG12 date of issue to compare with the DS private key usage period")
@@ -283,9 +279,8 @@ def _usage_period(ds: x509.Certificate, dg12_raw: bytes | None) -> Check:
         return _fail(name, f"DG12 cannot be read: {exc}")
     if issued is None or not issued.is_complete:
         return _na(name, "DG12 has no complete date of issue")
-    try:
-        pkup = ds.extensions.get_extension_for_class(x509.PrivateKeyUsagePeriod).value
-    except x509.ExtensionNotFound:
+    pkup = ds.extension(x509.PrivateKeyUsagePeriod)
+    if pkup is None:
         return _na(name, "the DS certificate has no PrivateKeyUsagePeriod")
     day = issued.to_date()
     start = pkup.not_before.date() if pkup.not_before else None

@@ -25,7 +25,7 @@ from mrtd.chip.lds.cardsecurity import CardSecurity
 from mrtd.chip.lds.dg14 import Dg14
 from mrtd.chip.lds.dg15 import Dg15
 from mrtd.chip.lds.efcom import EfCom
-from mrtd.chip.lds.keys import spki
+from mrtd.asn1.keys import spki
 from mrtd.chip.lds.sod import Sod
 from mrtd.chip.profiles import ChipProfile
 from mrtd.errors import Finding, MrtdError, ProfileError, Severity

@@ -16,11 +16,11 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from mrtd.asn1.tlv import TlvError, parse_all
 from mrtd.chip.lds import files as lds_files
 from mrtd.chip.lds.dg14 import Dg14
 from mrtd.chip.lds.dg15 import Dg15
 from mrtd.chip.lds.securityinfos import ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo
-from mrtd.chip.lds.tlv import TlvError, parse_all
 from mrtd.chip.passive import passive_authentication
 from mrtd.chip.protocol import aa
 from mrtd.chip.protocol import perso_commands as pc

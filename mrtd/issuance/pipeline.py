@@ -38,6 +38,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from mrtd.asn1.x509 import as_certificate
 from mrtd.chip.document import DocumentImage, build_document_image, write_folder
 from mrtd.chip.perso import ChipImage, personalise
 from mrtd.chip.portrait import prepare_portrait, prepare_signature
@@ -69,7 +70,6 @@ from mrtd.pki.signer import Signer
 from mrtd.pki.site import PkiSite
 from mrtd.pki.trust import TrustStore
 from mrtd.seals import barcode
-from mrtd.seals.certs import load_certificate
 from mrtd.seals.issue import DocumentKind, SealRequest, make_idb, make_vds, parse_duration
 from mrtd.seals.verify import Trust, check_seal
 
@@ -320,7 +320,7 @@ class Issuer:
         self.ds_signer, self.ds_cert = self.pki.signer_for("ds", passphrase)
         self.seal_signer, self.seal_cert = self.pki.signer_for("seal-signer", passphrase)
         self.trust: TrustStore = self.pki.trust_store()
-        self.seal_trust = Trust(self.trust, [], [load_certificate(self.seal_cert.public_bytes(serialization.Encoding.DER))])
+        self.seal_trust = Trust(self.trust, [as_certificate(self.seal_cert)])
         self.store = self.site.open_records(clock=clock)
 
     def close(self) -> None:

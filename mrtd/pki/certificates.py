@@ -19,8 +19,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
+from mrtd.asn1.der import integer as der_int
+from mrtd.asn1.der import seq, sequence_items
+from mrtd.asn1.tlv import tlv
 from mrtd.errors import InputError, ProfileError, SignatureError
-from mrtd.pki._der import der_int, seq, sequence_items, tlv
 from mrtd.pki.keys import default_hash
 from mrtd.pki.profiles import EXTENSION_OIDS, Profile, mrz_code_for, profile
 from mrtd.pki.signer import HashName, PublicKey, Signer, hash_algorithm

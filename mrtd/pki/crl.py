@@ -16,8 +16,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from mrtd.asn1.der import seq, sequence_items
+from mrtd.asn1.tlv import tlv
 from mrtd.errors import InputError
-from mrtd.pki._der import seq, sequence_items, tlv
 from mrtd.pki.certificates import _draft_key, rsa_pss_padding, verify_signature, whole_seconds
 from mrtd.pki.keys import default_hash
 from mrtd.pki.signer import HashName, Signer, hash_algorithm

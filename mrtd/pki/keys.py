@@ -19,8 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from mrtd.asn1.der import integer as der_int
+from mrtd.asn1.der import octets, seq
+from mrtd.asn1.der import oid as der_oid
 from mrtd.errors import ConfigurationError, InputError, KeyAccessError
-from mrtd.pki._der import der_int, der_oid, octets, seq
 from mrtd.pki.signer import HashName, PublicKey, hash_algorithm, hash_for_curve
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey

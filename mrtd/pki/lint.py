@@ -17,8 +17,11 @@ from cryptography.x509.oid import NameOID
 from pyasn1.codec.der import decoder as der_decoder
 from pyasn1_modules import rfc5280
 
+from mrtd.asn1 import cms
+from mrtd.asn1.der import children
+from mrtd.asn1.tlv import DER, Tlv
+from mrtd.asn1.x509 import read_certificate
 from mrtd.errors import Finding, MrtdError, Severity
-from mrtd.pki import cms
 from mrtd.pki.profiles import EXTENSION_OIDS, OID_NAMES, Profile, common, crl_profile, profile
 
 T5 = "9303-12 §7.1.1 Table 5"
@@ -58,42 +61,30 @@ def lint_certificate(der: bytes, role: str | None = None) -> list[Finding]:
 
 def _lint_certificate(der: bytes, role: str | None) -> list[Finding]:
     try:
-        cert = x509.load_der_x509_certificate(der)
-        cert.extensions  # noqa: B018 (parse now)
-    except x509.InvalidVersion:
-        return [Finding("version", "version", "certificate must be X.509 v3", T5)]
-    except ValueError as exc:
-        from mrtd.pki.trust import read_certificate
-
-        try:  # a known, tolerated fault (ECDSA AlgorithmIdentifier with NULL): report it, lint the rest
-            normalised, tolerated = read_certificate(der)
-        except MrtdError:
-            tolerated = ()
-        if tolerated:
-            from cryptography.hazmat.primitives import serialization
-
-            fixed = normalised.public_bytes(serialization.Encoding.DER)
-            return [Finding("signatureAlgorithm", "ecdsa-null-params",
-                            "ecdsa-with-SHA* AlgorithmIdentifier must omit parameters (RFC 5758 §3.2)", "9303-12 §6"),
-                    *_lint_certificate(fixed, role)]
+        read = read_certificate(der)
+    except MrtdError as exc:
         broken = [Finding("certificate", "der", f"not a DER X.509 certificate: {exc}", T5)]
         try:  # say which Table 5 rule a strict parser tripped over, when pyasn1 can still read it
             raw, _ = der_decoder.decode(der, asn1Spec=rfc5280.Certificate())
+            if int(raw["tbsCertificate"]["version"]) != 2:
+                broken.append(Finding("version", "version", "certificate must be X.509 v3", T5))
             for which in ("notBefore", "notAfter"):
                 broken.extend(_lint_time(raw["tbsCertificate"]["validity"][which], f"validity.{which}", T5))
         except Exception:  # pyasn1 raises its own hierarchy on foreign bytes
             pass
         return broken
+    # what the reader tolerated is a conformance error here; the serial is judged below
+    out = [Finding(f.field, f.rule, f.message, f.clause) for f in read.findings if not f.rule.startswith("serial-")]
+    cert = read.x509
     try:
-        raw, _rest = der_decoder.decode(der, asn1Spec=rfc5280.Certificate())
+        raw, _rest = der_decoder.decode(read.der_copy(), asn1Spec=rfc5280.Certificate())
     except Exception as exc:  # pyasn1 raises its own hierarchy on foreign bytes
-        return [Finding("certificate", "der", f"not decodable: {type(exc).__name__}", T5)]
+        return [*out, Finding("certificate", "der", f"not decodable: {type(exc).__name__}", T5)]
     prof = profile(role or guess_role(cert))
-    out: list[Finding] = []
     tbs = raw["tbsCertificate"]
     if int(tbs["version"]) != 2:
         out.append(Finding("version", "version", "certificate must be X.509 v3", T5))
-    serial = int(tbs["serialNumber"])
+    serial = read.serial
     if serial <= 0:
         out.append(Finding("serialNumber", "serial-positive", "serial number must be positive", T5))
     if len(bytes(_int_octets(serial))) > 20:
@@ -264,30 +255,28 @@ def _lint_extensions(cert: x509.Certificate, prof: Profile) -> list[Finding]:
     return out
 
 
-def _doc_types(value: bytes) -> list[str]:
-    from mrtd.pki._der import children, read_tlv
+def _doc_type_entries(value: bytes) -> tuple[Tlv, Tlv]:
+    top = Tlv.decode(value, what="DocumentTypeListSyntax", rules=DER)
+    items = children(top, 0x30, "DocumentTypeListSyntax") if top.tag == 0x30 else ()
+    if len(items) != 2 or items[0].tag != 0x02 or items[1].tag != 0x31:
+        raise MrtdError("DocumentTypeListSyntax must be SEQUENCE {version INTEGER, docTypeList SET OF}")
+    return items[0], items[1]
 
-    _, s, e = read_tlv(value)
-    items = children(value, s, e)
-    return [value[vs:ve].decode("ascii") for _, _, vs, ve in children(value, items[1][2], items[1][3])]
+
+def _doc_types(value: bytes) -> list[str]:
+    return [e.value.decode("ascii", "replace") for e in _doc_type_entries(value)[1].children()]
 
 
 def _check_doc_type_list(value: bytes) -> str | None:
-    from mrtd.pki._der import children, read_tlv
-
     try:
-        tag, s, e = read_tlv(value)
-        items = children(value, s, e)
-        if tag != 0x30 or len(items) != 2 or items[0][0] != 0x02 or items[1][0] != 0x31:
-            return "DocumentTypeListSyntax must be SEQUENCE {version INTEGER, docTypeList SET OF}"
-        if value[items[0][2]:items[0][3]] != b"\x00":
+        version, types = _doc_type_entries(value)
+        if version.value != b"\x00":
             return "DocumentTypeListSyntax version must be v0"
-        entries = children(value, items[1][2], items[1][3])
+        entries = types.children()
         if not entries:
             return "docTypeList is empty"
-        for t, _, vs, ve in entries:
-            if t != 0x13 or not 1 <= ve - vs <= 2:
-                return "each DocumentType is a PrintableString of 1-2 characters"
+        if any(e.tag != 0x13 or not 1 <= len(e.value) <= 2 for e in entries):
+            return "each DocumentType is a PrintableString of 1-2 characters"
     except MrtdError as exc:
         return f"DocumentTypeListSyntax not DER: {exc}"
     return None
@@ -363,10 +352,10 @@ def _lint_masterlist(der: bytes, at: datetime | None) -> list[Finding]:
     from mrtd.pki import masterlist
 
     try:
-        ml = masterlist.safe_parse(der)
+        ml = masterlist.parse(der)
     except MrtdError as exc:
         return [Finding("masterlist", "der", str(exc), ML)]
-    out: list[Finding] = []
+    out: list[Finding] = [Finding(f"masterlist.{f.field}", f.rule, f.message, f.clause) for f in ml.signed_data.findings]
     sd = ml.signed_data
     if sd.version != 3:
         out.append(Finding("signedData.version", "ml-version", "SignedData version must be v3", ML))
@@ -374,33 +363,34 @@ def _lint_masterlist(der: bytes, at: datetime | None) -> list[Finding]:
         out.append(Finding("cscaMasterList.version", "ml-version", "CscaMasterList version must be v0", ML))
     if not ml.csca_der:
         out.append(Finding("cscaMasterList.certList", "ml-empty", "certList is empty", ML))
-    if sd.crls_present:
+    for i, raw in enumerate(ml.csca_der):
+        try:
+            read_certificate(raw, f"certList[{i}]")
+        except MrtdError as exc:
+            out.append(Finding(f"cscaMasterList.certList[{i}]", "ml-entry", f"cannot be read: {exc}", ML))
+    if sd.crls:
         out.append(Finding("signedData.crls", "ml-crls", "crls are not used in a master list", ML))
     if len(sd.signer_infos) != 1:
         out.append(Finding("signedData.signerInfos", "ml-signer-infos", "exactly one SignerInfo expected", ML))
         return out
     info = sd.signer_infos[0]
-    if cms.OID_SIGNING_TIME not in info.attributes:
+    if cms.ID_SIGNING_TIME not in info.attributes():
         out.append(Finding("signerInfo.signedAttrs", "ml-signing-time", "signingTime signed attribute missing", ML))
-    if info.sid_ski is None:
+    if info.subject_key_identifier is None:
         out.append(Finding("signerInfo.sid", "ml-sid", "subjectKeyIdentifier is the recommended sid", ML, Severity.INFO))
     try:
-        signer_cert = cms.find_signer_certificate(sd, info)
+        _, signer_cert = masterlist.signer_certificate(ml)
     except MrtdError as exc:
         out.append(Finding("signedData.certificates", "ml-signer-cert", str(exc), ML))
         return out
     try:
-        from mrtd.pki.trust import public_key_of
-
-        cms.verify_signer_info(sd, info, signer_cert, public_key_of(signer_cert))
+        cms.verify_signer(sd, info, signer_cert)
     except MrtdError as exc:
         out.append(Finding("signerInfo.signature", "ml-signature", str(exc), ML))
-    from cryptography.hazmat.primitives import serialization
-
-    for f in lint_certificate(signer_cert.public_bytes(serialization.Encoding.DER), "masterlist-signer"):
+    for f in lint_certificate(signer_cert.der, "masterlist-signer"):
         out.append(Finding(f"signerCertificate.{f.field}", f.rule, f.message, f.clause, f.severity))
     when = at or datetime.now(UTC)
-    if not signer_cert.not_valid_before_utc <= when <= signer_cert.not_valid_after_utc:
-        out.append(Finding("signerCertificate.validity", "ml-signer-expired", "signer certificate not valid now", ML,
-                           Severity.WARNING))
+    if not signer_cert.not_before <= when <= signer_cert.not_after:
+        out.append(Finding("signerCertificate.validity", "ml-signer-expired",
+                           f"signer certificate not valid at {when:%Y-%m-%d}", ML, Severity.WARNING))
     return out

@@ -21,8 +21,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11.exceptions import PKCS11Error
 
+from mrtd.asn1.der import oid as der_oid
+from mrtd.asn1.tlv import DER, read_tlv
 from mrtd.errors import ConfigurationError, InputError, KeyAccessError
-from mrtd.pki._der import der_oid, read_tlv
 from mrtd.pki.signer import HashName, PublicKey, der_ecdsa, hash_algorithm
 
 _CURVE_OIDS: dict[str, tuple[str, type[ec.EllipticCurve]]] = {
@@ -207,8 +208,7 @@ def _public_key_from(obj: Any) -> PublicKey:
         point = bytes(obj[Attribute.EC_POINT])
         if len(point) != 1 + 2 * ((curve.key_size + 7) // 8):
             # DER OCTET STRING around the point (PKCS#11 2.40 says so; SoftHSM2 does it).
-            _, start, end = read_tlv(point)
-            point = point[start:end]
+            point = read_tlv(point, rules=DER, what="pkcs11 EC_POINT")[0].value
         return ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
     raise KeyAccessError(f"pkcs11 public key: unsupported key type {key_type}")
 

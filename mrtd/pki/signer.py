@@ -8,23 +8,18 @@ for ECDSA, the plain octet string for RSA); `raw_ecdsa` converts to the r||s for
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
+from mrtd.asn1.algorithms import HashName, hash_for_bits
+from mrtd.asn1.keys import PublicKey
 from mrtd.errors import EncodingError
 
-PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
-
-
-class HashName(StrEnum):
-    SHA224 = "sha224"
-    SHA256 = "sha256"
-    SHA384 = "sha384"
-    SHA512 = "sha512"
+__all__ = ["HashName", "MemorySigner", "PublicKey", "Signer", "der_ecdsa", "hash_algorithm", "hash_for_bits",
+           "hash_for_curve", "raw_ecdsa"]
 
 
 @runtime_checkable
@@ -68,17 +63,6 @@ def der_ecdsa(raw_signature: bytes) -> bytes:
 def hash_for_curve(curve: ec.EllipticCurve) -> HashName:
     """The hash Doc 9303 pairs with a curve size (<=224 SHA-224, <=256 SHA-256, <=384 SHA-384, else SHA-512)."""
     return hash_for_bits(curve.key_size)
-
-
-def hash_for_bits(bits: int) -> HashName:
-    """`hash_for_curve` by the curve's bit size (for curves that cryptography does not model)."""
-    if bits <= 224:
-        return HashName.SHA224
-    if bits <= 256:
-        return HashName.SHA256
-    if bits <= 384:
-        return HashName.SHA384
-    return HashName.SHA512
 
 
 class MemorySigner:

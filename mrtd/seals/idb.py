@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from mrtd.asn1.tlv import SEAL, Tlv, read_tlv, seal_rules, tlv
 from mrtd.errors import EncodingError, Finding, Severity
 from mrtd.pki.signer import HashName, Signer, raw_ecdsa
 from mrtd.seals import c40
 from mrtd.seals.dates import decode_date, decode_masked_date, encode_date
-from mrtd.seals.tlv import Tlv, encode_tlv, read_tlv
 
 CLAUSE = "ICAO TR Datastructure for Barcode"
 PREFIXES = ("RDB", "NDB")
@@ -94,12 +94,17 @@ class IdbSeal:
 
     def encode(self) -> str:
         """Re-encode from the fields; equals `text` for every conformant barcode string."""
-        body = self.header.encode() + encode_tlv(MESSAGE_GROUP, b"".join(encode_tlv(m.tag, m.value) for m in self.messages))
+        body = _signed_part(self.header, self.messages)
         if self.certificate is not None:
-            body += encode_tlv(CERTIFICATE, self.certificate)
+            body += tlv(CERTIFICATE, self.certificate, SEAL)
         if self.signature is not None:
-            body += encode_tlv(SIGNATURE, self.signature)
+            body += tlv(SIGNATURE, self.signature, SEAL)
         return _wrap(self.prefix, self.signed, self.compressed, body)
+
+
+def _signed_part(header: IdbHeader, messages: tuple[Tlv, ...]) -> bytes:
+    """What the signature covers: header || message group."""
+    return header.encode() + tlv(MESSAGE_GROUP, b"".join(tlv(m.tag, m.value, SEAL) for m in messages), SEAL)
 
 
 def _wrap(prefix: str, signed: bool, compressed: bool, payload: bytes) -> str:
@@ -150,16 +155,17 @@ def decode(text: str, strict: bool = False) -> IdbSeal:
     header, pos = _parse_header(payload, signed)
     if pos >= len(payload) or payload[pos] != MESSAGE_GROUP:
         raise EncodingError(f"message_group: expected tag 0x61 at offset {pos} [{CLAUSE}]")
-    group, pos = read_tlv(payload, pos, "message_group", strict, findings)
+    rules = seal_rules(strict)
+    group, pos = read_tlv(payload, pos, what="message_group", rules=rules, findings=findings)
     signed_length = pos
     messages: list[Tlv] = []
     mpos = 0
     while mpos < len(group.value):
-        m, mpos = read_tlv(group.value, mpos, "message", strict, findings)
+        m, mpos = read_tlv(group.value, mpos, what="message", rules=rules, findings=findings, base=group.value_offset)
         messages.append(m)
     certificate = signature = None
     while pos < len(payload):
-        t, pos = read_tlv(payload, pos, "trailer", strict, findings)
+        t, pos = read_tlv(payload, pos, what="trailer", rules=rules, findings=findings)
         if t.tag == CERTIFICATE and certificate is None and signature is None:
             certificate = t.value
         elif t.tag == SIGNATURE and signature is None:
@@ -213,7 +219,7 @@ def make(
     """Build an IDB string; signed when a signer is given (hash by curve size: 256 -> SHA-256, ...)."""
     if signer is None:
         header = IdbHeader(country)
-        body = header.encode() + encode_tlv(MESSAGE_GROUP, b"".join(encode_tlv(m.tag, m.value) for m in messages))
+        body = _signed_part(header, messages)
         text = _wrap("RDB1", False, compress, body)
         return IdbSeal("RDB1", False, compress, header, messages, None, None, body, len(body), text)
     key = signer.public_key()
@@ -228,12 +234,12 @@ def make(
             raise EncodingError(f"header.cert_ref: give the signer certificate or its reference [{CLAUSE}]")
         cert_ref = hashlib.sha1(certificate_der).digest()[-5:]
     header = IdbHeader(country, _ALGORITHM_OF[hash_name], cert_ref, encode_date(signature_date))
-    signed_part = header.encode() + encode_tlv(MESSAGE_GROUP, b"".join(encode_tlv(m.tag, m.value) for m in messages))
+    signed_part = _signed_part(header, messages)
     signature = raw_ecdsa(signer.sign(signed_part, hash_name), key.curve)
     certificate = certificate_der if embed_certificate else None
     body = signed_part
     if certificate is not None:
-        body += encode_tlv(CERTIFICATE, certificate)
-    body += encode_tlv(SIGNATURE, signature)
+        body += tlv(CERTIFICATE, certificate, SEAL)
+    body += tlv(SIGNATURE, signature, SEAL)
     text = _wrap("RDB1", True, compress, body)
     return IdbSeal("RDB1", True, compress, header, messages, certificate, signature, body, len(signed_part), text)

@@ -16,6 +16,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from mrtd.asn1.tlv import SEAL, Tlv, tlv
 from mrtd.errors import EncodingError, InputError
 from mrtd.pki.signer import Signer
 from mrtd.seals import idb, vds, vdsnc
@@ -28,7 +29,6 @@ from mrtd.seals.profiles import (
     vds_profile,
     vdsnc_types,
 )
-from mrtd.seals.tlv import Tlv, encode_tlv
 
 CLAUSE_VISA = "ICAO TR VDS for Non-Electronic Documents: visa"
 CLAUSE_ETD = "ICAO TR VDS for Non-Electronic Documents: emergency travel document"
@@ -149,7 +149,7 @@ def make_idb(
     else:
         nested_key, tag = ("idb-visa", 0x01) if req.kind is DocumentKind.VISA else ("idb-etd", 0x02)
         sub = encode_features(idb_nested(nested_key), _idb_values(req), "message")
-        body = b"".join(encode_tlv(t.tag, t.value) for t in sub)
+        body = b"".join(tlv(t.tag, t.value, SEAL) for t in sub)
         messages = (Tlv(tag, body),)
     return idb.make(_c40_country(req.issuing_state), messages, signer, signed_on, certificate_der=certificate_der,
                     embed_certificate=embed_certificate)

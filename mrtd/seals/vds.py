@@ -17,11 +17,11 @@ from enum import StrEnum
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from mrtd.asn1.tlv import SEAL, Tlv, definite_length, encode_length, read_tlv, seal_rules, tlv
 from mrtd.errors import EncodingError, Finding, Severity
 from mrtd.pki.signer import Signer, hash_for_curve, raw_ecdsa
 from mrtd.seals import c40
 from mrtd.seals.dates import decode_date, encode_date
-from mrtd.seals.tlv import Tlv, encode_length, encode_tlv, read_length, read_tlv
 
 MAGIC = 0xDC
 SIGNATURE_TAG = 0xFF
@@ -96,9 +96,9 @@ class VdsSeal:
 
     def encode(self) -> bytes:
         """Re-encode from the fields (minimal lengths); equals `raw` for every conformant seal."""
-        body = self.header.encode() + b"".join(encode_tlv(m.tag, m.value) for m in self.messages)
+        body = self.header.encode() + b"".join(tlv(m.tag, m.value, SEAL) for m in self.messages)
         if self.signature is not None:
-            body += bytes((SIGNATURE_TAG,)) + encode_length(len(self.signature)) + self.signature
+            body += bytes((SIGNATURE_TAG,)) + encode_length(len(self.signature), SEAL) + self.signature
         return body
 
 
@@ -144,12 +144,12 @@ def _parse_header(data: bytes, layout: RefLayout) -> tuple[VdsHeader, int]:
 def _parse_body(data: bytes, pos: int, strict: bool, findings: list[Finding]) -> tuple[tuple[Tlv, ...], bytes | None, int]:
     messages: list[Tlv] = []
     while pos < len(data) and data[pos] != SIGNATURE_TAG:
-        tlv, pos = read_tlv(data, pos, "message", strict, findings)
-        messages.append(tlv)
+        obj, pos = read_tlv(data, pos, what="message", rules=seal_rules(strict), findings=findings)
+        messages.append(obj)
     if pos >= len(data):
         return tuple(messages), None, len(data)
     signed_length = pos
-    n, start = read_length(data, pos + 1, "signature", strict, findings)
+    n, start = definite_length(data, pos + 1, what="signature", rules=seal_rules(strict), findings=findings)
     if start + n != len(data):
         raise EncodingError(
             f"signature: length {n} does not end at the end of the seal ({len(data) - start} bytes remain) "
@@ -222,7 +222,7 @@ def make(
     key = signer.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise EncodingError("signature: VDS signatures are ECDSA; the signer key is not EC [Doc 9303-13 §2.5]")
-    body = header.encode() + b"".join(encode_tlv(m.tag, m.value) for m in messages)
+    body = header.encode() + b"".join(tlv(m.tag, m.value, SEAL) for m in messages)
     signature = raw_ecdsa(signer.sign(body, hash_for_curve(key.curve)), key.curve)
-    raw = body + bytes((SIGNATURE_TAG,)) + encode_length(len(signature)) + signature
+    raw = body + bytes((SIGNATURE_TAG,)) + encode_length(len(signature), SEAL) + signature
     return VdsSeal(header, messages, signature, raw, len(body))

@@ -10,15 +10,15 @@ unless the verdict is `valid`.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-
+from mrtd.asn1.keys import key_bits
+from mrtd.asn1.signatures import verify_raw_ecdsa
+from mrtd.asn1.x509 import Certificate, load_certificate, read_certificates
 from mrtd.errors import (
     ChainError,
     EncodingError,
@@ -29,16 +29,10 @@ from mrtd.errors import (
     SignatureError,
     VerificationError,
 )
+from mrtd.limits import read_file
 from mrtd.pki.signer import HashName, hash_for_bits
 from mrtd.pki.trust import TrustStore
 from mrtd.seals import barcode, idb, vds, vdsnc
-from mrtd.seals.certs import (
-    SignerCertificate,
-    curve_bits,
-    load_certificate,
-    load_certificates,
-    verify_raw_ecdsa,
-)
 from mrtd.seals.profiles import (
     FeatureValue,
     Profile,
@@ -49,6 +43,7 @@ from mrtd.seals.profiles import (
     jsonable,
     tr03171_document_profiles,
 )
+from mrtd.seals.signers import idb_reference, matches_vds_reference
 
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"\x00\x00\x00\x0cjP")
 
@@ -107,17 +102,15 @@ class SealReport:
 class Trust:
     """Certificates a verifier trusts or may look a signer up in.
 
-    `store`: the trust store (CSCAs, master lists, CRLs) for path validation. `signers`: certificates
-    given in the trust path, read leniently (a signer certificate there is "itself trusted").
-    `lookup`: signer certificates that are only looked up by reference (e.g. from a PKD download);
-    they are trusted only through a path to a CSCA.
+    `store`: the trust store (CSCAs, master lists, CRLs and any signer certificate given in the trust
+    path, which is then "itself trusted"). `lookup`: signer certificates that are only looked up by
+    reference (e.g. from a PKD download); they are trusted only through a path to a CSCA.
+    A file in the trust path that cannot be read is an error, never skipped.
     """
 
     store: TrustStore
-    signers: list[SignerCertificate] = field(default_factory=list)
-    lookup: list[SignerCertificate] = field(default_factory=list)
-    _candidates: list[SignerCertificate] | None = field(default=None, init=False, repr=False)
-    _listed: frozenset[bytes] | None = field(default=None, init=False, repr=False)
+    lookup: list[Certificate] = field(default_factory=list)
+    _candidates: list[Certificate] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def load(cls, path: Path, lookup: Path | None = None) -> Trust:
@@ -125,66 +118,32 @@ class Trust:
             raise InputError(f"trust: {path} does not exist")
         if lookup is not None and not lookup.exists():
             raise InputError(f"certificates: {lookup} does not exist")
-        signers = _lenient_certificates(path)
-        extra = _lenient_certificates(lookup) if lookup is not None else []
-        try:
-            store = TrustStore.load(path)
-        except MrtdError:
-            # A certificate pyca/cryptography refuses (or a foreign file) must not hide the others.
-            store = TrustStore()
-            for s in signers:
-                if s.cert is not None:
-                    store.add_certificate(s.der, source=str(path))
-        return cls(store, signers, extra)
+        return cls(TrustStore.load(path), _certificates(lookup) if lookup is not None else [])
 
     @classmethod
-    def of(cls, certificates: Sequence[bytes | SignerCertificate],
-           lookup: Sequence[bytes | SignerCertificate] = ()) -> Trust:
+    def of(cls, certificates: Sequence[bytes | Certificate], lookup: Sequence[bytes | Certificate] = ()) -> Trust:
         """Trust exactly these certificates (DER or PEM); `lookup` ones only serve to find a signer."""
-        signers = [c if isinstance(c, SignerCertificate) else load_certificate(c) for c in certificates]
         store = TrustStore()
-        for s in signers:
-            if s.cert is not None:
-                store.add_certificate(s.der)
-        extra = [c if isinstance(c, SignerCertificate) else load_certificate(c) for c in lookup]
-        return cls(store, signers, extra)
+        for c in certificates:
+            store.add_certificate(c if isinstance(c, Certificate) else load_certificate(c))
+        return cls(store, [c if isinstance(c, Certificate) else load_certificate(c) for c in lookup])
 
-    def candidates(self) -> list[SignerCertificate]:
+    def candidates(self) -> list[Certificate]:
         """Every certificate a signer may be looked up in (computed once)."""
         if self._candidates is None:
-            self._candidates = self._collect()
+            self._candidates = list(dict.fromkeys([*self.store.certificates(), *self.lookup]))
         return self._candidates
 
-    def _collect(self) -> list[SignerCertificate]:
-        seen = {s.der for s in self.signers}
-        out = list(self.signers)
-        for s in self.lookup:
-            if s.der not in seen:
-                seen.add(s.der)
-                out.append(s)
-        for cert in self.store.certificates():
-            der = cert.public_bytes(serialization.Encoding.DER)
-            if der not in seen:
-                seen.add(der)
-                out.append(load_certificate(der))
-        return out
-
-    def is_listed(self, cert: SignerCertificate) -> bool:
+    def is_listed(self, cert: Certificate) -> bool:
         """The certificate itself is in the trust path."""
-        if self._listed is None:
-            self._listed = frozenset({s.der for s in self.signers}
-                                     | {c.public_bytes(serialization.Encoding.DER) for c in self.store.certificates()})
-        return cert.der in self._listed
+        return self.store.holds(cert)
 
 
-def _lenient_certificates(path: Path) -> list[SignerCertificate]:
+def _certificates(path: Path) -> list[Certificate]:
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    out: list[SignerCertificate] = []
+    out: list[Certificate] = []
     for f in files:
-        try:
-            out.extend(load_certificates(f))
-        except MrtdError:
-            continue  # CRLs and master lists are the trust store's business
+        out.extend(read_certificates(read_file(f), str(f)))
     return out
 
 
@@ -315,7 +274,7 @@ def _signed_at(day: dt.date | None, now: dt.datetime) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)
 
 
-def _moment_in_day(at: dt.datetime, cert: SignerCertificate) -> dt.datetime:
+def _moment_in_day(at: dt.datetime, cert: Certificate) -> dt.datetime:
     """A day-precision signature date is within the validity when any moment of that day is: move
     noon into the validity period if that keeps the day."""
     moved = min(max(at, cert.not_before), cert.not_after)
@@ -323,7 +282,7 @@ def _moment_in_day(at: dt.datetime, cert: SignerCertificate) -> dt.datetime:
 
 
 def _check_vds(seal: vds.VdsSeal, trust: Trust, now: dt.datetime, findings: list[Finding],
-               bc_info: dict[str, Any] | None, given: SignerCertificate | None) -> SealReport:
+               bc_info: dict[str, Any] | None, given: Certificate | None) -> SealReport:
     findings.extend(seal.findings)
     h = seal.header
     doc_type, content = vds_content(seal, findings)
@@ -338,23 +297,23 @@ def _check_vds(seal: vds.VdsSeal, trust: Trust, now: dt.datetime, findings: list
         return SealReport("vds", doc_type, header, content, tuple(checks), tuple(findings), Verdict.UNSIGNED,
                           barcode=bc_info)
     if given is not None:
-        matches = given.matches_vds_reference(h.signer_id, h.cert_ref)
-        checks.append(SealCheck("signer", True, f"given: {given.subject} serial {given.serial:X}"
+        matches = matches_vds_reference(given, h.signer_id, h.cert_ref)
+        checks.append(SealCheck("signer", True, f"given: {given.subject_text} serial {given.serial:X}"
                                 + ("" if matches else f" (the seal names {h.signer_id}/{h.cert_ref})")))
         return _finish("vds", doc_type, header, content, checks, findings, bc_info, given, trust,
                        seal.signed_bytes, seal.signature, None, _signed_at(h.signature_date, now), "seal")
-    cert = next((c for c in trust.candidates() if c.matches_vds_reference(h.signer_id, h.cert_ref)), None)
+    cert = next((c for c in trust.candidates() if matches_vds_reference(c, h.signer_id, h.cert_ref)), None)
     if cert is None:
         checks.append(SealCheck("signer", False, f"no certificate for signer {h.signer_id} reference {h.cert_ref}"))
         return SealReport("vds", doc_type, header, content, tuple(checks), tuple(findings), Verdict.UNKNOWN_SIGNER,
                           barcode=bc_info)
-    checks.append(SealCheck("signer", True, f"{cert.subject} serial {cert.serial:X}"))
+    checks.append(SealCheck("signer", True, f"{cert.subject_text} serial {cert.serial:X}"))
     return _finish("vds", doc_type, header, content, checks, findings, bc_info, cert, trust,
                    seal.signed_bytes, seal.signature, None, _signed_at(h.signature_date, now), "seal")
 
 
 def _check_idb(seal: idb.IdbSeal, trust: Trust, now: dt.datetime, findings: list[Finding],
-               bc_info: dict[str, Any] | None, given: SignerCertificate | None) -> SealReport:
+               bc_info: dict[str, Any] | None, given: Certificate | None) -> SealReport:
     findings.extend(seal.findings)
     h = seal.header
     doc_type, content = idb_content(seal, findings)
@@ -369,27 +328,27 @@ def _check_idb(seal: idb.IdbSeal, trust: Trust, now: dt.datetime, findings: list
         checks.append(SealCheck("signature", False, "the IDB is unsigned (flag A/C)"))
         return SealReport("idb", doc_type, header, content, tuple(checks), tuple(findings), Verdict.UNSIGNED,
                           barcode=bc_info)
-    cert: SignerCertificate | None
+    cert: Certificate | None
     if given is not None:
         cert = given
-        matches = h.cert_ref == given.idb_reference
-        checks.append(SealCheck("signer", True, f"given: {given.subject} serial {given.serial:X}"
+        matches = h.cert_ref == idb_reference(given)
+        checks.append(SealCheck("signer", True, f"given: {given.subject_text} serial {given.serial:X}"
                                 + ("" if matches else " (its SHA-1 does not end in the seal's reference)")))
     elif seal.certificate is not None:
         cert = load_certificate(seal.certificate)
-        if h.cert_ref is not None and cert.idb_reference != h.cert_ref:
+        if h.cert_ref is not None and idb_reference(cert) != h.cert_ref:
             checks.append(SealCheck("signer", False, "the embedded certificate does not match the header reference"))
             return SealReport("idb", doc_type, header, content, tuple(checks), tuple(findings), Verdict.INVALID,
                               barcode=bc_info)
-        checks.append(SealCheck("signer", True, f"embedded: {cert.subject} serial {cert.serial:X}"))
+        checks.append(SealCheck("signer", True, f"embedded: {cert.subject_text} serial {cert.serial:X}"))
     else:
-        cert = next((c for c in trust.candidates() if c.idb_reference == h.cert_ref), None)
+        cert = next((c for c in trust.candidates() if idb_reference(c) == h.cert_ref), None)
         if cert is None:
             ref = h.cert_ref.hex() if h.cert_ref else "?"
             checks.append(SealCheck("signer", False, f"no certificate whose SHA-1 ends in {ref}"))
             return SealReport("idb", doc_type, header, content, tuple(checks), tuple(findings),
                               Verdict.UNKNOWN_SIGNER, barcode=bc_info)
-        checks.append(SealCheck("signer", True, f"{cert.subject} serial {cert.serial:X}"))
+        checks.append(SealCheck("signer", True, f"{cert.subject_text} serial {cert.serial:X}"))
     signed_day: dt.date | None = None
     if h.signature_date and "x" not in h.signature_date:
         signed_day = dt.date.fromisoformat(h.signature_date)
@@ -398,7 +357,7 @@ def _check_idb(seal: idb.IdbSeal, trust: Trust, now: dt.datetime, findings: list
 
 
 def _check_vdsnc(seal: vdsnc.VdsNcSeal, trust: Trust, now: dt.datetime, findings: list[Finding],
-                 bc_info: dict[str, Any] | None, given: SignerCertificate | None) -> SealReport:
+                 bc_info: dict[str, Any] | None, given: Certificate | None) -> SealReport:
     findings.extend(seal.findings)
     header = {"type": seal.use_case, "version": seal.data["hdr"]["v"], "issuing_state": seal.issuing_state,
               "alg": seal.alg}
@@ -409,23 +368,24 @@ def _check_vdsnc(seal: vdsnc.VdsNcSeal, trust: Trust, now: dt.datetime, findings
         checks.append(SealCheck("signer", False, "the given certificate is not the embedded signer certificate"))
         return SealReport("vdsnc", seal.use_case, header, content, tuple(checks), tuple(findings),
                           Verdict.INVALID, barcode=bc_info)
-    checks.append(SealCheck("signer", True, f"embedded: {cert.subject} serial {cert.serial:X}"
-                                            + (" (read leniently: not DER)" if cert.lenient else "")))
+    checks.append(SealCheck("signer", True, f"embedded: {cert.subject_text} serial {cert.serial:X}"
+                                            + (" (read with defects: see findings)" if cert.findings else "")))
     return _finish("vdsnc", seal.use_case, header, content, checks, findings, bc_info, cert, trust,
                    seal.signed_bytes, seal.signature, seal.hash_name, now, "vdsnc")
 
 
 def _finish(fmt: str, doc_type: str, header: dict[str, Any], content: dict[str, Any], checks: list[SealCheck],
-            findings: list[Finding], bc_info: dict[str, Any] | None, cert: SignerCertificate, trust: Trust,
+            findings: list[Finding], bc_info: dict[str, Any] | None, cert: Certificate, trust: Trust,
             signed: bytes, signature: bytes, hash_name: HashName | None, at: dt.datetime,
             purpose: str) -> SealReport:
-    signer_info = {"subject": cert.subject, "issuer": cert.issuer, "serial": f"{cert.serial:X}",
-                   "sha1": hashlib.sha1(cert.der).hexdigest(), "lenient": cert.lenient}
+    signer_info = {"subject": cert.subject_text, "issuer": cert.issuer_text, "serial": f"{cert.serial:X}",
+                   "sha1": cert.sha1.hex(), "lenient": bool(cert.findings)}
+    findings.extend(Finding(f"signer.{f.field}", f.rule, f.message, f.clause, f.severity) for f in cert.findings)
     try:
-        used = hash_name or hash_for_bits(curve_bits(cert.spki_der))
-        verify_raw_ecdsa(cert.spki_der, signed, signature, used)
+        used = hash_name or hash_for_bits(key_bits(cert.public_key))
+        verify_raw_ecdsa(cert.public_key, signed, signature, used)
         checks.append(SealCheck("signature", True, f"ECDSA with {used.value.upper()} over {len(signed)} bytes"))
-    except SignatureError as exc:
+    except MrtdError as exc:
         checks.append(SealCheck("signature", False, str(exc)))
         return SealReport(fmt, doc_type, header, content, tuple(checks), tuple(findings), Verdict.INVALID,
                           signer_info, bc_info)
@@ -434,7 +394,7 @@ def _finish(fmt: str, doc_type: str, header: dict[str, Any], content: dict[str, 
     return SealReport(fmt, doc_type, header, content, tuple(checks), tuple(findings), verdict, signer_info, bc_info)
 
 
-def _trust_checks(cert: SignerCertificate, trust: Trust, at: dt.datetime, purpose: str,
+def _trust_checks(cert: Certificate, trust: Trust, at: dt.datetime, purpose: str,
                   checks: list[SealCheck]) -> bool:
     at = _moment_in_day(at, cert)
     in_period = cert.not_before <= at <= cert.not_after
@@ -444,13 +404,8 @@ def _trust_checks(cert: SignerCertificate, trust: Trust, at: dt.datetime, purpos
     listed = trust.is_listed(cert)
     if listed:
         checks.append(SealCheck("trusted-signer", True, "the signer certificate itself is in the trust path"))
-    if cert.cert is None:
-        chained = False
-        checks.append(SealCheck("chain", False, "path validation needs a DER certificate; this one is not DER",
-                                required=not listed))
-    else:
-        report = trust.store.validate(cert.cert, at, purpose=purpose)
-        chained = report.ok
-        reason = "; ".join(f"{c.name}: {c.reason}" for c in (report.checks if report.ok else report.failed()))
-        checks.append(SealCheck("chain", chained, reason, required=not listed))
+    report = trust.store.validate(cert, at, purpose=purpose)
+    chained = report.ok
+    reason = "; ".join(f"{c.name}: {c.reason}" for c in (report.checks if report.ok else report.failed()))
+    checks.append(SealCheck("chain", chained, reason, required=not listed))
     return in_period and (chained or listed)

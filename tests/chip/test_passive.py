@@ -194,7 +194,7 @@ def test_hashes_cover_the_bytes_as_read() -> None:
     """A data group written with a non-minimal length (BER, as some issuers do) is hashed and checked
     over its exact bytes, never over a re-encoding."""
     from mrtd.chip.lds.dg1 import Dg1
-    from mrtd.chip.lds.tlv import Tlv
+    from mrtd.asn1.tlv import Tlv
 
     dg1 = Tlv.decode(IMAGE.files["DG1"])
     wide = b"\x61\x82" + len(dg1.value).to_bytes(2, "big") + dg1.value

@@ -15,8 +15,12 @@ from pyasn1_modules import rfc5280
 
 from mrtd.errors import MrtdError
 from mrtd.pki import certificates as C
-from mrtd.pki import cms, masterlist
-from mrtd.pki._der import der_int, der_oid, read_tlv, sequence_items, tlv
+from mrtd.asn1 import der as D
+from mrtd.asn1.der import integer as der_int
+from mrtd.asn1.der import oid as der_oid
+from mrtd.asn1.der import sequence_items
+from mrtd.asn1.tlv import DER, Tlv, tlv
+from mrtd.pki import masterlist
 from mrtd.pki.keys import generate_key
 from mrtd.pki.lint import _doc_types
 from mrtd.pki.signer import MemorySigner
@@ -28,24 +32,24 @@ arcs = st.tuples(st.integers(0, 2), st.integers(0, 39), st.lists(st.integers(0, 
 def test_oid_round_trip(a: tuple[int, int, list[int]]) -> None:
     dotted = ".".join(str(x) for x in (a[0], a[1], *a[2]))
     enc = der_oid(dotted)
-    tag, start, end = read_tlv(enc)
-    assert tag == 0x06 and end == len(enc)
-    assert cms.decode_oid(enc[start:end]) == dotted
+    obj = Tlv.decode(enc, rules=DER)
+    assert obj.tag == 0x06
+    assert D.read_oid(obj, "oid") == dotted
 
 
 @given(st.integers(0, 255).filter(lambda t: t & 0x1F != 0x1F), st.binary(max_size=70000))
 @settings(max_examples=50)
 def test_tlv_round_trip(tag: int, value: bytes) -> None:
     enc = tlv(tag, value)
-    assert read_tlv(enc) == (tag, len(enc) - len(value), len(enc))
-    assert enc[len(enc) - len(value):] == value
+    obj = Tlv.decode(enc, rules=DER)
+    assert (obj.tag, obj.value_offset, len(obj.raw)) == (tag, len(enc) - len(value), len(enc))
+    assert obj.value == value
 
 
 @given(st.integers(-(2**200), 2**200))
 def test_der_int_is_minimal_twos_complement(n: int) -> None:
     enc = der_int(n)
-    _, start, end = read_tlv(enc)
-    body = enc[start:end]
+    body = Tlv.decode(enc, rules=DER).value
     assert int.from_bytes(body, "big", signed=True) == n
     if len(body) > 1:  # minimal: the first 9 bits are not all equal
         assert not (body[0] == 0 and body[1] < 0x80) and not (body[0] == 0xFF and body[1] >= 0x80)
@@ -53,10 +57,10 @@ def test_der_int_is_minimal_twos_complement(n: int) -> None:
 
 @given(st.datetimes(min_value=datetime(1950, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)))
 def test_time_round_trip_and_encoding_choice(t: datetime) -> None:
-    enc = cms.encode_time(t)
-    tag, start, end = read_tlv(enc)
-    assert tag == (0x17 if t.year < 2050 else 0x18)
-    assert cms.decode_time(tag, enc[start:end]) == t.replace(microsecond=0)
+    enc = D.time(t)
+    obj = Tlv.decode(enc, rules=DER)
+    assert obj.tag == (0x17 if t.year < 2050 else 0x18)
+    assert D.read_time(obj, "time") == t.replace(microsecond=0)
 
 
 @given(st.lists(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=2), min_size=1, max_size=6))

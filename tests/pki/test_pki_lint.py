@@ -21,8 +21,10 @@ from pyasn1_modules import rfc5280
 
 from mrtd.errors import Finding
 from mrtd.pki import certificates as C
-from mrtd.pki import cms
-from mrtd.pki._der import seq, sequence_items, tlv
+from mrtd.asn1 import cms
+from mrtd.asn1.der import seq, sequence_items
+from mrtd.asn1.tlv import tlv
+from mrtd.asn1.x509 import as_certificate
 from mrtd.pki.crl import Revocation, build_crl
 from mrtd.pki.keys import generate_key
 from mrtd.pki.lint import lint_certificate, lint_crl, lint_masterlist
@@ -179,7 +181,7 @@ def test_rule_country_mismatch() -> None:
 
 
 def test_rule_signature_hash() -> None:
-    from mrtd.pki._der import der_oid
+    from mrtd.asn1.der import oid as der_oid
 
     sha1_alg = seq(der_oid("1.2.840.10045.4.1"))  # ecdsa-with-SHA1
     raw, _ = decoder.decode(der(good("ds")), asn1Spec=rfc5280.Certificate())
@@ -360,14 +362,15 @@ def test_good_masterlist_has_no_findings() -> None:
 
 
 def test_ml_rule_signing_time() -> None:
-    ml = cms.sign_data(OID_CSCA_MASTER_LIST, encode_content([CSCA]), LEAF, ML_SIGNER_CERT, [ML_SIGNER_CERT],
-                       HashName.SHA256, None)
+    ml = cms.sign(OID_CSCA_MASTER_LIST, encode_content([CSCA]), LEAF, as_certificate(ML_SIGNER_CERT),
+                  HashName.SHA256, sid="ski")
     assert_rule(lint_masterlist(ml, at=NOW), "ml-signing-time", "§9")
 
 
 def test_ml_rule_signer_not_a_masterlist_signer() -> None:
     ds = good("ds")
-    ml = cms.sign_data(OID_CSCA_MASTER_LIST, encode_content([CSCA]), LEAF, ds, [ds], HashName.SHA256, NOW)
+    ml = cms.sign(OID_CSCA_MASTER_LIST, encode_content([CSCA]), LEAF, as_certificate(ds), HashName.SHA256,
+                  signing_time=NOW, sid="ski")
     assert "extension-missing" in rules(lint_masterlist(ml, at=NOW))
 
 

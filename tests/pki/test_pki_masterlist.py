@@ -42,9 +42,9 @@ def test_build_parse_verify(alg: str) -> None:
     assert parsed.csca_der == (der(csca),)
     assert parsed.signing_time == NOW
     assert parsed.signed_data.content_type == "2.23.136.1.1.2"
-    assert parsed.signed_data.signer_infos[0].sid_ski == ml_cert.extensions.get_extension_for_class(
+    assert parsed.signed_data.signer_infos[0].subject_key_identifier == ml_cert.extensions.get_extension_for_class(
         x509.SubjectKeyIdentifier).value.digest
-    assert masterlist.verify(parsed, store, NOW + timedelta(days=1)) == ml_cert
+    assert masterlist.verify(parsed, store, NOW + timedelta(days=1)).der == der(ml_cert)
 
 
 def test_tampered_content_is_refused() -> None:
@@ -56,12 +56,14 @@ def test_tampered_content_is_refused() -> None:
 
 
 def test_wrong_content_type_is_not_a_masterlist() -> None:
-    from mrtd.pki import cms
+    from mrtd.asn1 import cms
+    from mrtd.asn1.x509 import as_certificate
     from mrtd.pki.signer import HashName
 
     _ml, _csca, ml_cert, _ = setup()
     key = MemorySigner(generate_key("ecdsa-p256"))
-    other = cms.sign_data("2.23.136.1.1.1", b"\x30\x00", key, ml_cert, [ml_cert], HashName.SHA256, NOW)
+    other = cms.sign("2.23.136.1.1.1", b"\x30\x00", key, as_certificate(ml_cert), HashName.SHA256, signing_time=NOW,
+                     sid="ski")
     with pytest.raises(EncodingError, match=r"2\.23\.136\.1\.1\.2"):
         masterlist.parse(other)
 

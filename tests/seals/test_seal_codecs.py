@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from mrtd.errors import EncodingError, Finding
 from mrtd.seals import c40
 from mrtd.seals.dates import decode_date, decode_date_time, decode_masked_date, encode_date, encode_date_time
-from mrtd.seals.tlv import encode_length, encode_tlv, read_length, read_tlv
+from mrtd.asn1.tlv import SEAL, encode_length, read_length, read_tlv, seal_rules, tlv
 
 WORKED = json.loads((VECTORS / "seals" / "c40-dates.json").read_text(encoding="utf-8"))
 C40_TEXT = st.text(alphabet=" 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", max_size=120)
@@ -35,8 +35,8 @@ def test_date_worked_values(case: dict[str, str]) -> None:
 @pytest.mark.parametrize("case", WORKED["lengths"], ids=lambda c: str(c["length"]))
 def test_length_worked_values_are_shortest_form(case: dict[str, object]) -> None:
     n = int(str(case["length"]))
-    assert encode_length(n).hex() == case["hex"]
-    assert read_length(encode_length(n), 0, "x", True, []) == (n, len(encode_length(n)))
+    assert encode_length(n, SEAL).hex() == case["hex"]
+    assert read_length(encode_length(n, SEAL), 0, what="x", rules=seal_rules(True)) == (n, len(encode_length(n, SEAL)))
 
 
 def test_c40_three_lengths_of_tail() -> None:
@@ -93,19 +93,19 @@ def test_masked_date_marks_unknown_digits() -> None:
 
 @given(st.integers(0, 255), st.binary(max_size=600))
 def test_tlv_round_trip_shortest_length(tag: int, value: bytes) -> None:
-    raw = encode_tlv(tag, value)
-    tlv, end = read_tlv(raw, 0, "m", True, [])
-    assert (tlv.tag, tlv.value, end) == (tag, value, len(raw))
+    raw = tlv(tag, value, SEAL)
+    obj, end = read_tlv(raw, 0, what="m", rules=seal_rules(True))
+    assert (obj.tag, obj.value, end) == (tag, value, len(raw))
     assert len(raw) - len(value) - 1 == (1 if len(value) < 128 else 2 if len(value) < 256 else 3)
 
 
 def test_non_der_lengths_lenient_reports_strict_refuses() -> None:
     for raw in (bytes.fromhex("0380"), bytes.fromhex("03810141")):
         findings: list[Finding] = []
-        read_tlv(raw, 0, "m", False, findings)
+        read_tlv(raw, 0, what="m", rules=seal_rules(False), findings=findings)
         assert [f.rule for f in findings] in (["length-0x80"], ["length-not-minimal"])
         with pytest.raises(EncodingError):
-            read_tlv(raw, 0, "m", True, [])
+            read_tlv(raw, 0, what="m", rules=seal_rules(True))
 
 
 @settings(max_examples=100)
@@ -114,6 +114,6 @@ def test_tlv_reader_raises_only_encoding_error(data: bytes, strict: bool) -> Non
     pos = 0
     try:
         while pos < len(data):
-            _, pos = read_tlv(data, pos, "m", strict, [])
+            _, pos = read_tlv(data, pos, what="m", rules=seal_rules(strict), findings=[])
     except EncodingError:
         pass

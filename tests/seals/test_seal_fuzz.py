@@ -15,7 +15,7 @@ from sealkit import NOW, cert_path, seals_dir
 
 from mrtd.errors import MrtdError
 from mrtd.seals import idb, vds, vdsnc
-from mrtd.seals.certs import load_certificate
+from mrtd.asn1.x509 import load_certificate
 from mrtd.seals.verify import Trust, check_seal
 
 

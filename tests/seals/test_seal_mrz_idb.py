@@ -33,7 +33,7 @@ from mrtd.seals.issue import (
     mrz_messages,
 )
 from mrtd.seals.profiles import idb_messages
-from mrtd.seals.tlv import Tlv
+from mrtd.asn1.tlv import Tlv
 from mrtd.seals.verify import Trust, Verdict, check_seal, verify_seal
 
 

@@ -12,7 +12,7 @@ from sealkit import NOW, pki
 
 from mrtd.errors import EncodingError
 from mrtd.seals import barcode, idb, vds, vdsnc
-from mrtd.seals.tlv import Tlv
+from mrtd.asn1.tlv import Tlv
 from mrtd.seals.verify import Trust, check_seal
 
 ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from mrtd.asn1.tlv import TlvError
 from mrtd.chip.lds.securityinfos import PaceInfo, SecurityInfo, SecurityInfos
-from mrtd.chip.lds.tlv import TlvError
 
 CLAUSE = "Doc 9303-11 §9.2.12"
 

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 
-from mrtd.chip.lds import cms
+from mrtd.asn1 import cms
+from mrtd.asn1.algorithms import HashName
+from mrtd.asn1.tlv import TlvError
+from mrtd.asn1.x509 import Certificate, as_certificate
 from mrtd.chip.lds.securityinfos import SecurityInfo, SecurityInfos
-from mrtd.chip.lds.tlv import TlvError
 from mrtd.errors import SignatureError
-from mrtd.pki.signer import HashName, Signer
 
 CLAUSE = "Doc 9303-11 §9.2.13"
 ID_SECURITY_OBJECT = "0.4.0.127.0.7.3.2.1"
@@ -28,7 +29,7 @@ class CardSecurity:
     def encode(self) -> bytes:
         return self.raw
 
-    def verify(self, certificate: x509.Certificate | None = None) -> str:
+    def verify(self, certificate: Certificate | None = None) -> str:
         signer = self.signed_data.signer_infos[0]
         cert = certificate or self.signed_data.signer_certificate(signer)
         if cert is None:
@@ -37,11 +38,12 @@ class CardSecurity:
 
     @classmethod
     def create(
-        cls, infos: Sequence[SecurityInfo], signer: Signer, certificate: x509.Certificate,
+        cls, infos: Sequence[SecurityInfo], signer: cms.DataSigner, certificate: Certificate | x509.Certificate,
         *, hash_name: HashName = HashName.SHA256,
     ) -> CardSecurity:  # fmt: skip
         si = SecurityInfos.create(infos)
-        return cls.decode(cms.sign(ID_SECURITY_OBJECT, si.raw, signer, certificate, hash_name))
+        cert = as_certificate(certificate)
+        return cls.decode(cms.sign(ID_SECURITY_OBJECT, si.raw, signer, cert, hash_name))
 
     @classmethod
     def decode(cls, data: bytes) -> CardSecurity:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from mrtd.chip.lds.tlv import TlvError, expect, only, tlv
+from mrtd.asn1.tlv import TlvError, expect, only, tlv
 
 TAG = 0x61
 CLAUSE = "Doc 9303-10 §4.7.1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mrtd.chip.lds.tlv import only, tlv
+from mrtd.asn1.tlv import only, tlv
 
 TAG = 0x6D
 CLAUSE = "Doc 9303-10 §4.7.13"

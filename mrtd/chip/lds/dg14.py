@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from mrtd.asn1.tlv import only, tlv
 from mrtd.chip.lds.securityinfos import SecurityInfo, SecurityInfos
-from mrtd.chip.lds.tlv import only, tlv
 
 TAG = 0x6E
 CLAUSE = "Doc 9303-10 §4.7.14"

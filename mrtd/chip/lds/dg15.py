@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mrtd.chip.lds.keys import PublicKey, load_spki, spki
-from mrtd.chip.lds.tlv import Tlv, only, tlv
+from mrtd.asn1.keys import PublicKey, load_spki, spki
+from mrtd.asn1.tlv import Tlv, only, tlv
 
 TAG = 0x6F
 CLAUSE = "Doc 9303-10 §4.7.15"

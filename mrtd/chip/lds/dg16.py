@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from mrtd.asn1.tlv import Tlv, TlvError, only, tlv
 from mrtd.chip.lds.fields import partial_date_bytes, read_partial_date
-from mrtd.chip.lds.tlv import Tlv, TlvError, only, tlv
 from mrtd.model import PartialDate
 
 TAG = 0x70

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from mrtd.chip.lds.tlv import Tlv, TlvError, expect, only, parse_all, tlv
+from mrtd.asn1.tlv import Tlv, TlvError, expect, only, parse_all, tlv
 
 TAG = 0x75
 CLAUSE = "Doc 9303-10 §4.7.2"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from mrtd.chip.lds.tlv import TlvError, expect, only, tlv
+from mrtd.asn1.tlv import TlvError, expect, only, tlv
 
 TAG = 0x67
 CLAUSE = "Doc 9303-10 §4.7.7"

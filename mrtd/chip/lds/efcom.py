@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from mrtd.asn1.tlv import TlvError, only, tlv
 from mrtd.chip.lds.files import dg_for_tag
-from mrtd.chip.lds.tlv import TlvError, only, tlv
 
 TAG = 0x60
 CLAUSE = "Doc 9303-10 §4.6.1"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from dataclasses import fields as dc_fields
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeVar
 
-from mrtd.chip.lds.tlv import Tlv, TlvError, encode_tag, only, tlv
+from mrtd.asn1.tlv import Tlv, TlvError, encode_tag, only, tlv
 from mrtd.errors import InputError
 from mrtd.model import PartialDate
 

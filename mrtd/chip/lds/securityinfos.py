@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from mrtd.chip.lds import der
-from mrtd.chip.lds.keys import PublicKey, load_spki, spki
-from mrtd.chip.lds.tlv import Tlv, TlvError, expect
+from mrtd.asn1 import der
+from mrtd.asn1.keys import PublicKey, load_spki, spki
+from mrtd.asn1.tlv import Tlv, TlvError, expect
 
 T = TypeVar("T")
 

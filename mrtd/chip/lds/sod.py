@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 
-from mrtd.chip.lds import cms, der
-from mrtd.chip.lds.der import AlgorithmIdentifier
+from mrtd.asn1 import cms, der
+from mrtd.asn1.algorithms import DIGEST_OIDS, HashName
+from mrtd.asn1.der import AlgorithmIdentifier
+from mrtd.asn1.signatures import digest_name
+from mrtd.asn1.tlv import BER, Tlv, TlvError, only, read_tag, tlv
+from mrtd.asn1.x509 import Certificate, as_certificate
 from mrtd.chip.lds.files import dg_tag
-from mrtd.chip.lds.tlv import Tlv, TlvError, only, read_tag, tlv
-from mrtd.errors import SignatureError
-from mrtd.pki.signer import HashName, Signer
+from mrtd.errors import Finding, ProfileError, SignatureError
 
 TAG = 0x77
 CLAUSE = "Doc 9303-10 §4.6.2"
@@ -36,7 +38,7 @@ class LdsSecurityObject:
 
     @property
     def hash_name(self) -> str:
-        return cms.digest_name(self.hash_algorithm, "LDSSecurityObject.hashAlgorithm")
+        return digest_name(self.hash_algorithm, "LDSSecurityObject.hashAlgorithm")
 
     def hash_of(self, dg: int) -> bytes | None:
         return dict(self.hashes).get(dg)
@@ -65,13 +67,13 @@ class LdsSecurityObject:
         body += der.seq(*(der.seq(der.integer(n), der.octets(h)) for n, h in hashes))
         if v1:
             body += der.seq(der.printable(lds_version or ""), der.printable(unicode_version or ""))
-        alg = AlgorithmIdentifier(cms.DIGEST_OIDS[name])
+        alg = AlgorithmIdentifier(DIGEST_OIDS[name])
         return cls(1 if v1 else 0, alg, hashes, lds_version, unicode_version, der.seq(body))
 
     @classmethod
     def decode(cls, data: bytes) -> LdsSecurityObject:
         what = "LDSSecurityObject"
-        parts = der.children(only(data, der.SEQUENCE, what, CLAUSE), der.SEQUENCE, what, CLAUSE)
+        parts = der.children(only(data, der.SEQUENCE, what, CLAUSE, rules=BER), der.SEQUENCE, what, CLAUSE)
         if len(parts) not in (3, 4):
             raise TlvError(f"{what}: expected 3 or 4 elements, found {len(parts)} [{CLAUSE}]")
         version = der.read_int(parts[0], f"{what}.version")
@@ -116,10 +118,15 @@ class Sod:
     def signer_info(self) -> cms.SignerInfo:
         return self.signed_data.signer_infos[0]
 
-    def ds_certificate(self) -> x509.Certificate | None:
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """What reading tolerated (BER lengths): the hashes and the signature still cover the stored bytes."""
+        return self.signed_data.findings
+
+    def ds_certificate(self) -> Certificate | None:
         return self.signed_data.signer_certificate(self.signer_info)
 
-    def verify(self, certificate: x509.Certificate | None = None) -> str:
+    def verify(self, certificate: Certificate | None = None) -> str:
         """Verify the signature with the embedded DS certificate (or `certificate`). Raises SignatureError."""
         cert = certificate or self.ds_certificate()
         if cert is None:
@@ -133,15 +140,18 @@ class Sod:
     def create(
         cls,
         data_groups: Mapping[int, bytes],
-        signer: Signer,
-        certificate: x509.Certificate,
+        signer: cms.DataSigner,
+        certificate: Certificate | x509.Certificate,
         *,
         hash_name: HashName = HashName.SHA256,
         lds_version: str | None = "0108",
         unicode_version: str | None = "040000",
         signing_time: dt.datetime | None = None,
-        extra_certificates: Sequence[x509.Certificate] = (),
+        extra_certificates: Sequence[Certificate | x509.Certificate] = (),
     ) -> Sod:
+        name = HashName(hash_name).value
+        if name not in ("sha256", "sha384", "sha512"):
+            raise ProfileError(f"SOD hash {name}: this issuer writes SHA-256, SHA-384 or SHA-512 [Doc 9303-12 §5]")
         for n, data in data_groups.items():
             if not 1 <= n <= 16:
                 raise TlvError(f"EF.SOD: data group number {n} is not 1..16 [{CLAUSE}]")
@@ -149,15 +159,16 @@ class Sod:
             if read_tag(data, 0)[0] != dg_tag(n):
                 raise TlvError(f"EF.SOD: the bytes given as DG{n} do not start with its tag {dg_tag(n):X} [Doc 9303-10 §4.6]")
         lso = LdsSecurityObject.create(hash_name, data_groups, lds_version=lds_version, unicode_version=unicode_version)
+        cert = as_certificate(certificate)
         ci = cms.sign(
-            ID_LDS_SECURITY_OBJECT, lso.raw, signer, certificate, hash_name,
-            signing_time=signing_time, extra_certificates=extra_certificates,
+            ID_LDS_SECURITY_OBJECT, lso.raw, signer, cert, HashName(name), signing_time=signing_time,
+            certificates=[cert, *(as_certificate(c) for c in extra_certificates)],
         )  # fmt: skip
         return cls.decode(tlv(TAG, ci))
 
     @classmethod
     def decode(cls, data: bytes) -> Sod:
-        top = only(data, TAG, "EF.SOD", CLAUSE)
+        top = only(data, TAG, "EF.SOD", CLAUSE, rules=BER)
         sd = cms.SignedData.decode(top.value, "EF.SOD.ContentInfo")
         if sd.content_type != ID_LDS_SECURITY_OBJECT:
             raise TlvError(f"EF.SOD: eContentType is {sd.content_type}, not {ID_LDS_SECURITY_OBJECT} [{CLAUSE}]")

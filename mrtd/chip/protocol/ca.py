@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mrtd.chip.lds.tlv import tlv
+from mrtd.asn1.tlv import tlv
 from mrtd.chip.protocol.apdu import Command
 from mrtd.chip.protocol.curves import Domain
 from mrtd.chip.protocol.kdf import Cipher

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from mrtd.chip.lds.tlv import TlvError, parse_all, tlv
+from mrtd.asn1.tlv import TlvError, parse_all, tlv
 from mrtd.chip.protocol import ciphers
 from mrtd.chip.protocol.apdu import Command
 from mrtd.chip.protocol.curves import DH_IDS, Element, Group, group

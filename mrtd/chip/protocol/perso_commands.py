@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from mrtd.chip.lds.tlv import TlvError, parse_all, read_tlv, tlv
+from mrtd.asn1.tlv import TlvError, parse_all, read_tlv, tlv
 from mrtd.chip.protocol.apdu import Command
 from mrtd.chip.protocol.curves import Domain, domain
 from mrtd.errors import EncodingError

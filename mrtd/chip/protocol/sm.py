@@ -7,7 +7,7 @@ before every response MAC, on both sides.
 
 from __future__ import annotations
 
-from mrtd.chip.lds.tlv import TlvError, parse_all, tlv
+from mrtd.asn1.tlv import TlvError, parse_all, tlv
 from mrtd.chip.protocol import ciphers
 from mrtd.chip.protocol.apdu import Command, Response
 from mrtd.chip.protocol.kdf import Cipher

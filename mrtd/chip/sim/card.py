@@ -18,7 +18,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from mrtd.chip.lds.tlv import TlvError, parse_all, tlv
+from mrtd.asn1.tlv import TlvError, parse_all, tlv
 from mrtd.chip.profiles import ChipProfile, load_profile
 from mrtd.chip.protocol import aa
 from mrtd.chip.protocol import perso_commands as pc

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from mrtd.asn1.tlv import SEAL, Tlv, read_tlv
 from mrtd.errors import EncodingError, Finding, ProfileError, Severity
 from mrtd.seals import c40
 from mrtd.seals.dates import decode_date, decode_date_time, decode_masked_date, encode_date
-from mrtd.seals.tlv import Tlv, read_tlv
 
 CLAUSE = "Doc 9303-13 §2.4 (document feature definitions)"
 CODINGS = frozenset(
@@ -258,7 +258,7 @@ def decode_features(
             sub: list[Tlv] = []
             pos = 0
             while pos < len(m.value):
-                t, pos = read_tlv(m.value, pos, where, False, findings)
+                t, pos = read_tlv(m.value, pos, what=where, rules=SEAL, findings=findings, base=m.value_offset)
                 sub.append(t)
             sub_profile = (nested or {}).get(feature.nested)
             out[name] = decode_features(sub_profile, sub, where, findings)

@@ -24,9 +24,9 @@ from mrtd.chip.lds.dg14 import Dg14
 from mrtd.chip.lds.dg15 import Dg15
 from mrtd.chip.lds.dg16 import Dg16
 from mrtd.chip.lds.efcom import EfCom
-from mrtd.chip.lds.keys import load_spki
+from mrtd.asn1.keys import load_spki
 from mrtd.chip.lds.sod import LdsSecurityObject, Sod
-from mrtd.chip.lds.tlv import Tlv, parse_all
+from mrtd.asn1.tlv import Tlv, parse_all
 from mrtd.chip.passive import passive_authentication
 from mrtd.errors import MrtdError
 

@@ -24,9 +24,9 @@ from mrtd.chip.lds.dg15 import Dg15
 from mrtd.chip.lds.dg16 import Dg16, PersonToNotify
 from mrtd.chip.lds.efcom import EfCom
 from mrtd.chip.lds.files import dg_tag
-from mrtd.chip.lds.keys import load_spki, spki
+from mrtd.asn1.keys import load_spki, spki
 from mrtd.chip.lds.sod import LdsSecurityObject, Sod
-from mrtd.chip.lds.tlv import Tlv, encode_tag, parse_all, tlv
+from mrtd.asn1.tlv import Tlv, encode_tag, parse_all, tlv
 from mrtd.model import PartialDate
 from mrtd.pki.signer import HashName
 

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from mrtd.chip.lds import securityinfos as si
 from mrtd.chip.lds.cardsecurity import CardSecurity
-from mrtd.chip.lds.cms import DIGEST_OIDS
+from mrtd.asn1.cms import DIGEST_OIDS
 from mrtd.chip.lds.sod import ID_LDS_SECURITY_OBJECT, LdsSecurityObject, Sod
-from mrtd.chip.lds.tlv import Tlv, tlv
+from mrtd.asn1.tlv import Tlv, tlv
 from mrtd.errors import EncodingError, ProfileError, SignatureError
 from mrtd.pki.signer import HashName, MemorySigner
 
@@ -140,7 +140,7 @@ def test_openssl_made_sod_verifies_with_us(tmp_path: Path) -> None:
 
     from cryptography.hazmat.primitives import serialization
 
-    from mrtd.chip.lds.tlv import tlv
+    from mrtd.asn1.tlv import tlv
 
     lso = LdsSecurityObject.create(HashName.SHA256, DGS)
     (tmp_path / "lso.der").write_bytes(lso.raw)
@@ -179,8 +179,8 @@ def _explicit_ds(pki: ldskit.Pki) -> x509.Certificate:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec as ec_
 
-    from mrtd.chip.lds import der
-    from mrtd.chip.lds.keys import spki
+    from mrtd.asn1 import der
+    from mrtd.asn1.keys import spki
 
     cert = Tlv.decode(pki.ds.public_bytes(Encoding.DER)).children()
     tbs = list(cert[0].children())

@@ -10,7 +10,7 @@ from conftest import VECTORS
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from mrtd.chip.lds.cms import SignedData
+from mrtd.asn1.cms import SignedData
 from mrtd.chip.lds.dg1 import Dg1
 from mrtd.chip.lds.dg2 import Dg2
 from mrtd.chip.lds.dg11 import Dg11, Dg11Fields
@@ -24,7 +24,7 @@ from mrtd.chip.lds.securityinfos import (
     TerminalAuthenticationInfo,
 )
 from mrtd.chip.lds.sod import LdsSecurityObject, Sod
-from mrtd.chip.lds.tlv import Tlv, parse_all, tlv
+from mrtd.asn1.tlv import Tlv, parse_all, tlv
 from mrtd.errors import EncodingError, MrtdError, SignatureError
 from mrtd.model import PartialDate
 

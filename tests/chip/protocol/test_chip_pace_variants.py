@@ -11,7 +11,7 @@ import gmpy2
 import pytest
 from conftest import VECTORS
 
-from mrtd.chip.lds.tlv import parse_all
+from mrtd.asn1.tlv import parse_all
 from mrtd.chip.protocol import ciphers
 from mrtd.chip.protocol.curves import DH_IDS, DhGroup, group
 from mrtd.chip.protocol.kdf import Cipher, mrz_password
