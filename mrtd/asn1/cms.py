@@ -21,11 +21,11 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from mrtd.asn1 import der
 from mrtd.asn1.algorithms import DIGEST_OIDS, ECDSA_OIDS, MGF1, RSA_PSS, HashName, hash_object
 from mrtd.asn1.der import AlgorithmIdentifier
-from mrtd.asn1.keys import PublicKey
+from mrtd.asn1.keys import CurveKey, VerifyKey
 from mrtd.asn1.signatures import digest_name, verify
 from mrtd.asn1.tlv import BER, Tlv, TlvError, tlv, to_der
 from mrtd.asn1.x509 import Certificate, read_certificate
-from mrtd.errors import EncodingError, Finding, MrtdError, Severity, SignatureError
+from mrtd.errors import EncodingError, Finding, MrtdError, ProfileError, Severity, SignatureError
 
 CLAUSE = "RFC 5652 §5"
 ID_SIGNED_DATA = "1.2.840.113549.1.7.2"
@@ -37,7 +37,7 @@ ID_SIGNING_TIME = "1.2.840.113549.1.9.5"
 class DataSigner(Protocol):
     """What signs a SignedData: `mrtd.pki.signer.Signer` (a key file or an HSM) fits."""
 
-    def public_key(self) -> PublicKey: ...
+    def public_key(self) -> VerifyKey: ...
 
     def sign(self, data: bytes, hash_name: HashName) -> bytes: ...
 
@@ -231,15 +231,15 @@ def verify_signer(sd: SignedData, signer: SignerInfo, cert: Certificate) -> str:
         raise SignatureError(f"SignerInfo: cannot be checked: {exc}") from None
 
 
-def _spki_of(key: object) -> bytes | None:
-    if isinstance(key, PublicKey):
-        return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    return None
+def _identity(key: VerifyKey) -> object:
+    if isinstance(key, CurveKey):
+        return key
+    return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
-def signature_algorithm(key: PublicKey, hash_name: str) -> bytes:
+def signature_algorithm(key: VerifyKey, hash_name: str) -> bytes:
     """ecdsa-with-SHA* (no parameters), or RSASSA-PSS with MGF1 of the same hash and salt = hash length."""
-    if isinstance(key, ec.EllipticCurvePublicKey):
+    if isinstance(key, ec.EllipticCurvePublicKey | CurveKey):
         return der.seq(der.oid(ECDSA_OIDS[hash_name]))
     h = der.seq(der.oid(DIGEST_OIDS[hash_name]), der.NULL_DER)
     salt = hash_object(hash_name).digest_size
@@ -262,8 +262,9 @@ def sign(
     subjectKeyIdentifier), signed attributes contentType + messageDigest (+ signingTime), and
     `certificates` (default: the signer's) in the certificates SET."""
     name = HashName(hash_name).value
-    if _spki_of(signer.public_key()) != _spki_of(certificate.public_key):
-        raise EncodingError(f"SignerInfo: the signer's key is not the key of certificate {certificate.serial:X}")
+    if _identity(signer.public_key()) != _identity(certificate.public_key):
+        raise ProfileError(f"SignerInfo: the signer's key is not the key of the certificate given "
+                           f"(serial {certificate.serial:X})")
     attrs = [
         der.seq(der.oid(ID_CONTENT_TYPE), der.set_of(der.oid(content_type))),
         der.seq(der.oid(ID_MESSAGE_DIGEST), der.set_of(der.octets(hashlib.new(name, content).digest()))),

@@ -166,6 +166,8 @@ class Certificate:
     findings: tuple[Finding, ...] = field(default=())
 
     def __eq__(self, other: object) -> bool:
+        if isinstance(other, x509.Certificate):  # the same certificate as cryptography holds it
+            return other.public_bytes(serialization.Encoding.DER) == self.der
         return isinstance(other, Certificate) and other.der == self.der
 
     def __hash__(self) -> int:
@@ -258,6 +260,12 @@ class Certificate:
         except (SignatureError, EncodingError):
             return False
         return True
+
+    def pem(self) -> bytes:
+        """The certificate as received, in PEM."""
+        body = base64.encodebytes(self.der).replace(b"\n", b"")
+        lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+        return b"-----BEGIN CERTIFICATE-----\n" + lines + b"\n-----END CERTIFICATE-----\n"
 
     def der_copy(self) -> bytes:
         """The DER bytes cryptography read (equal to `der` unless a defect was mended)."""

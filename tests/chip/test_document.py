@@ -179,9 +179,8 @@ def test_cli_build_then_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert Image.open(io.BytesIO(dg7)).format == "JPEG"
     csca = PkiSite(site, clock=lambda: dt.datetime.now(dt.UTC)).trust_store()
     trust = tmp_path / "csca.pem"
-    from cryptography.hazmat.primitives import serialization
 
-    trust.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in csca.certificates()))
+    trust.write_bytes(b"".join(c.pem() for c in csca.certificates()))
     result = CliRunner().invoke(chip, ["verify", str(out), "--trust", str(trust)])
     assert result.exit_code == 0, result.output
     assert "PASSED" in result.output

@@ -193,8 +193,8 @@ def test_cli_verify_trusts_a_folder(tmp_path: Path) -> None:
 def test_hashes_cover_the_bytes_as_read() -> None:
     """A data group written with a non-minimal length (BER, as some issuers do) is hashed and checked
     over its exact bytes, never over a re-encoding."""
-    from mrtd.chip.lds.dg1 import Dg1
     from mrtd.asn1.tlv import Tlv
+    from mrtd.chip.lds.dg1 import Dg1
 
     dg1 = Tlv.decode(IMAGE.files["DG1"])
     wide = b"\x61\x82" + len(dg1.value).to_bytes(2, "big") + dg1.value

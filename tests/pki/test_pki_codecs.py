@@ -13,13 +13,13 @@ from pkikit import der
 from pyasn1.codec.der import decoder
 from pyasn1_modules import rfc5280
 
-from mrtd.errors import MrtdError
-from mrtd.pki import certificates as C
 from mrtd.asn1 import der as D
 from mrtd.asn1.der import integer as der_int
 from mrtd.asn1.der import oid as der_oid
 from mrtd.asn1.der import sequence_items
 from mrtd.asn1.tlv import DER, Tlv, tlv
+from mrtd.errors import MrtdError
+from mrtd.pki import certificates as C
 from mrtd.pki import masterlist
 from mrtd.pki.keys import generate_key
 from mrtd.pki.lint import _doc_types

@@ -19,12 +19,12 @@ from pkikit import der
 from pyasn1.codec.der import decoder, encoder
 from pyasn1_modules import rfc5280
 
-from mrtd.errors import Finding
-from mrtd.pki import certificates as C
 from mrtd.asn1 import cms
 from mrtd.asn1.der import seq, sequence_items
 from mrtd.asn1.tlv import tlv
 from mrtd.asn1.x509 import as_certificate
+from mrtd.errors import Finding
+from mrtd.pki import certificates as C
 from mrtd.pki.crl import Revocation, build_crl
 from mrtd.pki.keys import generate_key
 from mrtd.pki.lint import lint_certificate, lint_crl, lint_masterlist

@@ -234,8 +234,8 @@ def _with_ecdsa_null(cert: x509.Certificate, key: object) -> bytes:
 def test_lenient_reading_of_ecdsa_null_parameters(tmp_path: Path) -> None:
     from conftest import shared_path
 
-    from mrtd.pki.lint import lint_certificate
     from mrtd.asn1.x509 import read_certificate
+    from mrtd.pki.lint import lint_certificate
 
     icao = shared_path("vectors", "seals", "vdsnc", "icao_spec_example_uto.signer.der").read_bytes()
     with pytest.raises(ValueError):

@@ -10,10 +10,10 @@ from conftest import VECTORS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mrtd.asn1.tlv import SEAL, encode_length, read_length, read_tlv, seal_rules, tlv
 from mrtd.errors import EncodingError, Finding
 from mrtd.seals import c40
 from mrtd.seals.dates import decode_date, decode_date_time, decode_masked_date, encode_date, encode_date_time
-from mrtd.asn1.tlv import SEAL, encode_length, read_length, read_tlv, seal_rules, tlv
 
 WORKED = json.loads((VECTORS / "seals" / "c40-dates.json").read_text(encoding="utf-8"))
 C40_TEXT = st.text(alphabet=" 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", max_size=120)

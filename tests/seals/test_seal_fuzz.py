@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sealkit import NOW, cert_path, seals_dir
 
+from mrtd.asn1.x509 import load_certificate
 from mrtd.errors import MrtdError
 from mrtd.seals import idb, vds, vdsnc
-from mrtd.asn1.x509 import load_certificate
 from mrtd.seals.verify import Trust, check_seal
 
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from sealkit import NOW, TODAY, pki
 
+from mrtd.asn1.tlv import Tlv
 from mrtd.errors import InputError
 from mrtd.seals import barcode, c40, idb
 from mrtd.seals.issue import (
@@ -33,7 +34,6 @@ from mrtd.seals.issue import (
     mrz_messages,
 )
 from mrtd.seals.profiles import idb_messages
-from mrtd.asn1.tlv import Tlv
 from mrtd.seals.verify import Trust, Verdict, check_seal, verify_seal
 
 

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from PIL import Image
 from sealkit import NOW, pki
 
+from mrtd.asn1.tlv import Tlv
 from mrtd.errors import EncodingError
 from mrtd.seals import barcode, idb, vds, vdsnc
-from mrtd.asn1.tlv import Tlv
 from mrtd.seals.verify import Trust, check_seal
 
 ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sealkit import NOW, cert_path, seals_dir, vectors
 
+from mrtd.asn1.x509 import load_certificate
 from mrtd.errors import EncodingError
 from mrtd.seals import idb, vds, vdsnc
-from mrtd.asn1.x509 import load_certificate
 from mrtd.seals.profiles import Duration
 from mrtd.seals.verify import Trust, Verdict, check_seal, idb_content, vds_content
 

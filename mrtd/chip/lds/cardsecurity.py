@@ -29,9 +29,9 @@ class CardSecurity:
     def encode(self) -> bytes:
         return self.raw
 
-    def verify(self, certificate: Certificate | None = None) -> str:
+    def verify(self, certificate: Certificate | x509.Certificate | None = None) -> str:
         signer = self.signed_data.signer_infos[0]
-        cert = certificate or self.signed_data.signer_certificate(signer)
+        cert = as_certificate(certificate) if certificate is not None else self.signed_data.signer_certificate(signer)
         if cert is None:
             raise SignatureError(f"EF.CardSecurity: the DS certificate is not included [{CLAUSE}]")
         return cms.verify_signer(self.signed_data, signer, cert)

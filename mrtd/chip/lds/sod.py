@@ -126,9 +126,9 @@ class Sod:
     def ds_certificate(self) -> Certificate | None:
         return self.signed_data.signer_certificate(self.signer_info)
 
-    def verify(self, certificate: Certificate | None = None) -> str:
+    def verify(self, certificate: Certificate | x509.Certificate | None = None) -> str:
         """Verify the signature with the embedded DS certificate (or `certificate`). Raises SignatureError."""
-        cert = certificate or self.ds_certificate()
+        cert = as_certificate(certificate) if certificate is not None else self.ds_certificate()
         if cert is None:
             raise SignatureError("EF.SOD: no Document Signer certificate matches the SignerInfo [Table 37]")
         return cms.verify_signer(self.signed_data, self.signer_info, cert)

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mrtd.asn1.keys import load_spki
+from mrtd.asn1.tlv import Tlv, parse_all
 from mrtd.chip.document import DocumentImage
 from mrtd.chip.lds.cardaccess import CardAccess
 from mrtd.chip.lds.cardsecurity import CardSecurity
@@ -24,9 +26,7 @@ from mrtd.chip.lds.dg14 import Dg14
 from mrtd.chip.lds.dg15 import Dg15
 from mrtd.chip.lds.dg16 import Dg16
 from mrtd.chip.lds.efcom import EfCom
-from mrtd.asn1.keys import load_spki
 from mrtd.chip.lds.sod import LdsSecurityObject, Sod
-from mrtd.asn1.tlv import Tlv, parse_all
 from mrtd.chip.passive import passive_authentication
 from mrtd.errors import MrtdError
 

@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mrtd.asn1.keys import load_spki, spki
+from mrtd.asn1.tlv import Tlv, encode_tag, parse_all, tlv
 from mrtd.chip.lds import securityinfos as si
 from mrtd.chip.lds.cardaccess import CardAccess
 from mrtd.chip.lds.dg1 import Dg1
@@ -24,9 +26,7 @@ from mrtd.chip.lds.dg15 import Dg15
 from mrtd.chip.lds.dg16 import Dg16, PersonToNotify
 from mrtd.chip.lds.efcom import EfCom
 from mrtd.chip.lds.files import dg_tag
-from mrtd.asn1.keys import load_spki, spki
 from mrtd.chip.lds.sod import LdsSecurityObject, Sod
-from mrtd.asn1.tlv import Tlv, encode_tag, parse_all, tlv
 from mrtd.model import PartialDate
 from mrtd.pki.signer import HashName
 

@@ -14,11 +14,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from mrtd.asn1.cms import DIGEST_OIDS
+from mrtd.asn1.tlv import Tlv, tlv
 from mrtd.chip.lds import securityinfos as si
 from mrtd.chip.lds.cardsecurity import CardSecurity
-from mrtd.asn1.cms import DIGEST_OIDS
 from mrtd.chip.lds.sod import ID_LDS_SECURITY_OBJECT, LdsSecurityObject, Sod
-from mrtd.asn1.tlv import Tlv, tlv
 from mrtd.errors import EncodingError, ProfileError, SignatureError
 from mrtd.pki.signer import HashName, MemorySigner
 
