@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from mrtd.asn1.keys import spki
 from mrtd.chip.image import AA, CA, ChipImage
 from mrtd.chip.lds import files as lds_files
 from mrtd.chip.lds import securityinfos as si
@@ -25,7 +26,6 @@ from mrtd.chip.lds.cardsecurity import CardSecurity
 from mrtd.chip.lds.dg14 import Dg14
 from mrtd.chip.lds.dg15 import Dg15
 from mrtd.chip.lds.efcom import EfCom
-from mrtd.asn1.keys import spki
 from mrtd.chip.lds.sod import Sod
 from mrtd.chip.profiles import ChipProfile
 from mrtd.errors import Finding, MrtdError, ProfileError, Severity
