@@ -29,7 +29,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +40,8 @@ from cryptography.hazmat.primitives import serialization
 
 from mrtd.asn1.x509 import as_certificate
 from mrtd.chip.document import DocumentImage, build_document_image, write_folder
-from mrtd.chip.perso import ChipImage, personalise
+from mrtd.chip.passive import passive_authentication
+from mrtd.chip.perso import ChipImage, PersoReport, personalise
 from mrtd.chip.portrait import prepare_portrait, prepare_signature
 from mrtd.chip.sim.card import VirtualCard
 from mrtd.chip.sim.transport import SimTransport
@@ -55,6 +56,7 @@ from mrtd.errors import (
     ValidationError,
 )
 from mrtd.issuance.audit import canonical_json
+from mrtd.issuance.casework import CaseState, Casework
 from mrtd.issuance.records import ApplicationRecord, RecordStore, UnknownRecord
 from mrtd.issuance.site import SiteConfig
 from mrtd.issuance.states import ABANDONED, IN_PRODUCTION, DocumentState
@@ -81,6 +83,8 @@ SEAL_FILE = "seal.png"
 CHIP_DIR = "chip"
 PAGE_PNG = "page.png"
 PAGE_PDF = "page.pdf"
+SEAL_PAYLOAD = "seal.payload"  # the signed seal's bytes, kept in the records for reprints
+REPLACES = "replaces"  # the application's extra naming the document it replaces
 _PARTIAL = re.compile(r"^\.partial-([A-Z0-9]{1,9})-(.+)$")
 PAGE_TEMPLATES = {DocumentFormat.TD3: "td3", DocumentFormat.TD1: "td1"}
 
@@ -158,6 +162,82 @@ class Receipt:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.data)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def seal_png(payload: bytes, symbology: str) -> bytes:
+    """The seal's image: the signed payload as a QR code or DataMatrix."""
+    return barcode.to_png(barcode.render(payload, barcode.Symbology(symbology)))
+
+
+@dataclass
+class Production:
+    """What the centre produced for one numbered document before its chip is personalised: the receipt so
+    far (its `checks` too), the chip's files (their digests survive a trip through the queue; the image
+    with its per-document private keys exists only in the process that produced it) and the seal."""
+
+    number: str
+    key: str
+    receipt: dict[str, Any]
+    can: str | None = None
+    image: DocumentImage | None = field(default=None, repr=False)
+    file_digests: dict[str, str] = field(default_factory=dict)
+    data_groups: list[int] = field(default_factory=list)
+    seal_payload: bytes | None = None
+
+    def set_image(self, image: DocumentImage) -> None:
+        self.image = image
+        self.file_digests = {name: sha256_hex(data) for name, data in image.files.items()}
+        self.data_groups = sorted(image.data_groups)
+
+    def chip_image(self) -> ChipImage:
+        if self.image is None:
+            raise StateError(f"document {self.number}: no chip image in this process")
+        i = self.image
+        return ChipImage(dict(i.files), i.aa_key, i.ca_key, i.ca_key_id, self.can)
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything but the chip image, for the queue to keep until the station reports."""
+        return {"number": self.number, "key": self.key, "receipt": self.receipt, "can": self.can,
+                "file_digests": self.file_digests, "data_groups": self.data_groups,
+                "seal_payload": self.seal_payload.hex() if self.seal_payload is not None else None}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Production:
+        seal = data.get("seal_payload")
+        return cls(number=data["number"], key=data["key"], receipt=dict(data["receipt"]), can=data.get("can"),
+                   file_digests=dict(data["file_digests"]), data_groups=list(data["data_groups"]),
+                   seal_payload=bytes.fromhex(seal) if seal else None)
+
+
+@dataclass(frozen=True)
+class ChipOutcome:
+    """A chip personalised and read back, here or at a station: its report and the files read back."""
+
+    report: dict[str, Any]
+    files: Mapping[str, bytes] = field(repr=False)
+    reader: str
+
+    @property
+    def ok(self) -> bool:
+        return self.report.get("status") == "personalised"
+
+    @property
+    def profile(self) -> str:
+        return str(self.report.get("profile", ""))
+
+    @property
+    def access(self) -> str:
+        return str(self.report.get("access", "?"))
+
+    @classmethod
+    def of(cls, report: PersoReport, reader: str) -> ChipOutcome:
+        data = report.as_dict()
+        data["access"] = report.read.access if report.read else "?"
+        return cls(data, dict(report.read.files) if report.read else {}, reader)
 
 
 # --- the application as records keep it --------------------------------------------------------------
@@ -322,6 +402,7 @@ class Issuer:
         self.trust: TrustStore = self.pki.trust_store()
         self.seal_trust = Trust(self.trust, [as_certificate(self.seal_cert)])
         self.store = self.site.open_records(clock=clock)
+        self.casework = Casework(self.store)
 
     def close(self) -> None:
         self.store.close()
@@ -334,21 +415,48 @@ class Issuer:
 
     # -- the records side
 
-    def receive(self, application: Application) -> ApplicationRecord:
+    def receive(self, application: Application, *, actor: str | None = None,
+                findings: Sequence[Finding] = ()) -> ApplicationRecord:
+        """Record the application once (the key is a hash of its content) with its case: the images, the
+        person index and who submitted it."""
+        actor = actor or self.options.actor
         payload = application_payload(application)
-        return self.store.receive_application(application_key(payload), payload)
+        record = self.store.receive_application(application_key(payload), payload, actor=actor)
+        images = {kind: data for kind, data in (("portrait", _read(application.portrait, "portrait")),
+                                                ("signature", _read(application.signature, "signature")))
+                  if data is not None}
+        self.casework.open_case(record.id, images=images, findings=findings, names=self.site.names, actor=actor,
+                                replaces=application.extra.get(REPLACES) or None)
+        return record
 
-    def _settle_previous(self, record: ApplicationRecord, folder_for: Callable[[str], Path]) -> None:
-        """Refuse an application already issued; spoil a document a crash left in production."""
+    def approval(self, record: ApplicationRecord) -> dict[str, Any]:
+        """Who approved the application, for the records. One operator issuing directly (`mrtd issue`, a
+        batch) approves it here as that operator; four eyes is the service's approval step."""
+        case = self.casework.case(record.id)
+        if case.state is CaseState.RECEIVED:
+            with self.store.writing() as w:
+                self.casework.move(w, record.id, CaseState.APPROVED, actor=self.options.actor, decision=True,
+                                   reason="issued directly by the operator")
+            case = self.casework.case(record.id)
+        elif case.state is not CaseState.APPROVED:
+            raise StateError(f"application {record.id}: it is {case.state.value}, not approved")
+        assert case.decided_by is not None
+        return {"approved_by": case.decided_by, "submitted_by": case.submitted_by,
+                "four_eyes": case.decided_by != case.submitted_by}
+
+    def settle_previous(self, record: ApplicationRecord, folder_for: Callable[[str], Path] | None = None) -> None:
+        """Refuse an application already issued; spoil a document a crash (or an expired lease) left in
+        production."""
         for number, state in record.documents:
             if state in ABANDONED:
                 continue
             if state in IN_PRODUCTION:
                 self.store.transition(number, S.SPOILED, actor=self.options.actor,
                                       detail={"step": "resume", "reason": "interrupted before it was issued"})
-                shutil.rmtree(partial_dir(folder_for(number), number), ignore_errors=True)
+                if folder_for is not None:
+                    shutil.rmtree(partial_dir(folder_for(number), number), ignore_errors=True)
                 continue
-            if state is S.ISSUED:
+            if state is S.ISSUED and folder_for is not None:
                 final = folder_for(number)
                 partial = partial_dir(final, number)
                 if partial.is_dir() and not final.exists() and (partial / RECEIPT).is_file():
@@ -368,21 +476,27 @@ class Issuer:
         """Issue `application` into `out_root/<document number>/` (what batches do)."""
         return self._issue(application, lambda number: Path(out_root) / number, transport_factory)
 
+    def check_not_expired(self, app: Application) -> None:
+        today = self.clock().astimezone(dt.UTC).date()
+        if app.document.date_of_expiry <= today:
+            # Checked before a number is drawn: an application refused here consumes nothing.
+            raise ValidationError([Finding("document.date_of_expiry", "expired",
+                                           f"{app.document.date_of_expiry} is not after the date of issue "
+                                           f"{today}", "Doc 9303-3 §4.1")], source=app.source)
+
     def _issue(self, app: Application, folder_for: Callable[[str], Path],
                transport_factory: TransportFactory | None) -> Receipt:
         steps = _Steps()
         actor = self.options.actor
         started = time.perf_counter()
         with steps.step("validate"):
-            today = self.clock().astimezone(dt.UTC).date()
-            if app.document.date_of_expiry <= today:
-                # Checked before a number is drawn: an application refused here consumes nothing.
-                bad = ValidationError([Finding("document.date_of_expiry", "expired",
-                                               f"{app.document.date_of_expiry} is not after the date of issue "
-                                               f"{today}", "Doc 9303-3 §4.1")], source=app.source)
-                raise PipelineError("validate", str(bad), cause=bad)
+            try:
+                self.check_not_expired(app)
+            except ValidationError as bad:
+                raise PipelineError("validate", str(bad), cause=bad) from None
             record = self.receive(app)
-            self._settle_previous(record, folder_for)
+            self.settle_previous(record, folder_for)
+            approval = self.approval(record)
         with steps.step("number"):
             try:
                 number = self.store.allocate_number(self.site.numbering, record.id, actor=actor)
@@ -391,27 +505,29 @@ class Issuer:
         final = folder_for(number)
         if final.exists() and (not final.is_dir() or any(final.iterdir())):
             busy = InputError(f"output folder {final} exists and is not empty")
-            self._spoil(number, "number", busy)
+            self.spoil(number, "number", busy)
             raise PipelineError("number", str(busy), number=number, cause=busy)
         work = partial_dir(final, number)
         try:
             work.mkdir(parents=True)
-            data = self._produce(app, number, record.key, work, steps, transport_factory)
+            production = self.produce(app, number, record.key, work, steps, approval)
+            with steps.step("chip"):
+                self.accept(production, self._personalise(production, transport_factory))
             with steps.step("record"):
+                data = production.receipt
                 data["steps"] = list(steps.timings)  # the record step itself is timed in Receipt.timings
                 data["total_seconds"] = round(time.perf_counter() - started, 4)
                 data["outputs"] = _digests(work)
                 _write_json(work / RECEIPT, data)
-                self.store.transition(number, S.ISSUED, actor=actor,
-                                      detail={"receipt_sha256": hashlib.sha256((work / RECEIPT).read_bytes()).hexdigest()})
+                self.record_issued(production, (work / RECEIPT).read_bytes(), actor=actor)
         except MrtdError as exc:
             shutil.rmtree(work, ignore_errors=True)
-            self._spoil(number, steps.current, exc)
+            self.spoil(number, steps.current, exc)
             raise PipelineError(steps.current, str(exc), number=number, cause=exc) from exc
         except OSError as exc:
             shutil.rmtree(work, ignore_errors=True)
             err = InputError(f"cannot write the outputs: {exc.strerror or exc}")
-            self._spoil(number, steps.current, err)
+            self.spoil(number, steps.current, err)
             raise PipelineError(steps.current, str(err), number=number, cause=err) from exc
         except BaseException:
             # An interrupt: leave the records as they are (a resumed run spoils the document) and no output.
@@ -428,17 +544,21 @@ class Issuer:
                                 f"({exc.strerror or exc}); issue the application again to move them into place") from exc
         return Receipt(number, record.key, final, data, tuple(steps.timings))
 
-    def _spoil(self, number: str, step: str, exc: MrtdError) -> None:
+    def spoil(self, number: str, step: str, exc: MrtdError, *, actor: str | None = None) -> None:
+        """Mark a document still in production spoiled (its number is used up), naming the step and error."""
         try:
             state = self.store.document(number).state
             if state in IN_PRODUCTION:
-                self.store.transition(number, S.SPOILED, actor=self.options.actor,
+                self.store.transition(number, S.SPOILED, actor=actor or self.options.actor,
                                       detail={"step": step, "error": type(exc).__name__, "message": str(exc)[:500]})
         except MrtdError:
             pass  # the records are unreachable: a resumed run spoils the document it finds in production
 
-    def _produce(self, app: Application, number: str, key: str, work: Path, steps: _Steps,
-                 transport_factory: TransportFactory | None) -> dict[str, Any]:
+    def produce(self, app: Application, number: str, key: str, work: Path, steps: _Steps,
+                approval: Mapping[str, Any]) -> Production:
+        """What the centre makes for a numbered document, written into `work`: the MRZ, the chip's files
+        signed (`chip/`, the per-document keys only in memory), the seal, the page (PNG and PDF) and its
+        OCR print check. The chip is personalised afterwards, here or at a station, and `accept`ed."""
         site, opts, actor, store = self.site, self.options, self.options.actor, self.store
         now = self.clock().astimezone(dt.UTC)
         today = now.date()
@@ -456,12 +576,14 @@ class Issuer:
             "site": {"country": site.country, "records": store.dialect},
             "signers": {"document_signer": _cert_info(self.ds_cert, self.ds_signer),
                         "seal_signer": _cert_info(self.seal_cert, self.seal_signer)},
+            "approval": dict(approval),
             "checks": checks,
         }
         if app.document.number and app.document.number != number:
             receipt["document"]["requested_number"] = app.document.number
         if app.document.date_of_issue and app.document.date_of_issue != today:
             receipt["document"]["requested_date_of_issue"] = app.document.date_of_issue.isoformat()
+        production = Production(number=number, key=key, receipt=receipt, can=doc.can or None)
 
         with steps.step("mrz"):
             lines = tuple(mrz_lines(doc, site.names))
@@ -479,17 +601,16 @@ class Issuer:
                     raise InputError("portrait: a document with a chip needs a portrait for DG2 [Doc 9303-10 §4.7.2]")
                 portrait = prepare_portrait(portrait_raw)
                 signature = prepare_signature(signature_raw) if signature_raw is not None else None
-            store.transition(number, S.APPROVED, actor=actor, detail={"step": "portrait", "by": "site policy"})
+            store.transition(number, S.APPROVED, actor=actor, detail={"step": "portrait", **approval})
 
-        image: DocumentImage | None = None
         with steps.step("lds"):
             if has_chip:
                 assert portrait is not None
                 image = build_document_image(doc, lines, portrait, signature, self.ds_signer, self.ds_cert,
                                              clock=lambda: now)
                 write_folder(DocumentImage(image.files), work / CHIP_DIR)  # the per-document keys stay on the chip
-                sod = image.files["EF.SOD"]
-                receipt["lds"] = {"files": sorted(image.files), "sod_sha256": hashlib.sha256(sod).hexdigest()}
+                production.set_image(image)
+                receipt["lds"] = {"files": sorted(image.files), "sod_sha256": sha256_hex(image.files["EF.SOD"])}
                 checks.append(_check("lds", "pass", f"{len(image.files)} files, EF.SOD signed by the Document Signer"))
             else:
                 checks.append(_check("lds", "not-applicable", "a visa has no chip [Doc 9303-7]"))
@@ -501,7 +622,7 @@ class Issuer:
                 receipt["seal"] = None
                 checks.append(_check("seal", "not-applicable", why))
             else:
-                seal_png = self._seal(doc, app.extra, kind, now, number, receipt, checks)
+                seal_png, production.seal_payload = self._seal(doc, app.extra, kind, now, number, receipt, checks)
                 (work / SEAL_FILE).write_bytes(seal_png)
 
         template = self._template(doc)
@@ -531,26 +652,82 @@ class Issuer:
                 checks.append(_check("print-check", "pass",
                                      f"tesseract read the MRZ back ({len(result.recovered)} fillers recovered)"))
                 receipt["print_check"] = {"read": list(result.read), "fillers_recovered": len(result.recovered)}
+        return production
 
-        with steps.step("chip"):
-            if image is None:
-                checks.append(_check("chip", "not-applicable", "a visa has no chip"))
-            else:
-                self._chip(doc, image, number, now, receipt, checks, transport_factory)
-            store.transition(number, S.PERSONALISED, actor=actor,
-                             detail={"chip": image is not None, "page": sides is not None, "seal": seal_png is not None})
-            failed = [c["name"] for c in checks if c["status"] == "fail"]
-            if failed:
-                raise ChipError("quality", f"checks failed: {', '.join(failed)}")
-            store.transition(number, S.QUALITY_CHECKED, actor=actor,
-                             detail={c["name"]: c["status"] for c in checks})
-        return receipt
+    def _personalise(self, production: Production, transport_factory: TransportFactory | None) -> ChipOutcome | None:
+        """Personalise the chip here: through the named reader, else the in-process simulator."""
+        if production.image is None:
+            return None
+        factory = transport_factory or self.transport_factory
+        transport: Transport = factory() if factory is not None else SimTransport(VirtualCard(self.site.chip_profile))
+        try:
+            report = personalise(production.chip_image(), transport, self.site.chip_profile, trust=self.trust,
+                                 at=self.clock().astimezone(dt.UTC))
+        finally:
+            transport.close()
+        return ChipOutcome.of(report, "simulator" if factory is None else "named reader")
+
+    def accept(self, production: Production, chip: ChipOutcome | None, *, actor: str | None = None,
+               checks: Sequence[Mapping[str, str]] = ()) -> None:
+        """Judge the personalised document, wherever its chip was written: the chip must say personalised,
+        every file read back must be the one produced, and passive authentication over the files read back
+        must pass against the site's trust store. Then the document is personalised and quality-checked;
+        any failure raises (the caller spoils the document)."""
+        actor = actor or self.options.actor
+        own_checks = production.receipt["checks"]
+        own_checks.extend(dict(c) for c in checks)
+        if not production.file_digests:
+            own_checks.append(_check("chip", "not-applicable", "a visa has no chip"))
+        else:
+            if chip is None:
+                raise ChipError("chip", "no chip was personalised for a document that has one")
+            production.receipt["chip"] = {**chip.report, "reader": chip.reader}
+            if not chip.ok:
+                bad = "; ".join(f"{c['name']}: {c['detail']}" for c in chip.report.get("checks", [])
+                                if c.get("status") not in ("pass", "absent", "skipped"))
+                raise ChipError("chip read-back", f"the chip is {chip.report.get('status')}: {bad}")
+            differs = sorted(n for n, digest in production.file_digests.items()
+                             if n not in chip.files or sha256_hex(chip.files[n]) != digest)
+            if differs:
+                raise ChipError("chip read-back", f"read back differs from what was produced: {', '.join(differs)}")
+            passive = passive_authentication(chip.files, self.trust, self.clock().astimezone(dt.UTC))
+            if not passive.ok:
+                raise ChipError("passive authentication",
+                                "; ".join(f"{c.name}: {c.why}" for c in passive.failed()))
+            own_checks.append(_check("chip", "pass", f"personalised, read back over {chip.access}, "
+                                     + ", ".join(f"{c['name']} {c['status']}" for c in chip.report.get("checks", []))
+                                     + "; passive authentication at the centre pass"))
+            self.store.attach_chip(production.number, sod_sha256=production.file_digests["EF.SOD"],
+                                   signer_key_id=self.ds_signer.key_id,
+                                   data_groups=production.data_groups, profile=chip.profile, actor=actor)
+        self.store.transition(production.number, S.PERSONALISED, actor=actor,
+                              detail={"chip": bool(production.file_digests),
+                                      "page": any(c["name"] == "page" and c["status"] == "pass" for c in own_checks),
+                                      "seal": production.seal_payload is not None})
+        failed = [c["name"] for c in own_checks if c["status"] == "fail"]
+        if failed:
+            raise ChipError("quality", f"checks failed: {', '.join(failed)}")
+        self.store.transition(production.number, S.QUALITY_CHECKED, actor=actor,
+                              detail={c["name"]: c["status"] for c in own_checks})
+
+    def record_issued(self, production: Production, receipt: bytes, *, actor: str | None = None) -> None:
+        """Keep what a reprint needs (the signed seal payload, the receipt), then mark the document issued
+        and its application's case issued."""
+        actor = actor or self.options.actor
+        number = production.number
+        with self.store.writing() as w:
+            if production.seal_payload is not None:
+                self.casework.keep_file(w, number, SEAL_PAYLOAD, production.seal_payload)
+            self.casework.keep_file(w, number, RECEIPT, receipt)
+        self.store.transition(number, S.ISSUED, actor=actor, detail={"receipt_sha256": sha256_hex(receipt)})
+        with self.store.writing() as w:
+            self.casework.move(w, self.casework.application_of(number), CaseState.ISSUED, actor=actor)
 
     def _template(self, doc: Document) -> Template | None:
         return page_template(self.site, doc.format)
 
     def _seal(self, doc: Document, extra: Mapping[str, str], kind: DocumentKind, now: dt.datetime, number: str,
-              receipt: dict[str, Any], checks: list[dict[str, str]]) -> bytes:
+              receipt: dict[str, Any], checks: list[dict[str, str]]) -> tuple[bytes, bytes]:
         request = SealRequest(
             kind=kind, issuing_state=doc.issuing_state, mrz=tuple(mrz_lines(doc, self.site.names)),
             issue_date=doc.date_of_issue or now.date(),
@@ -567,11 +744,11 @@ class Issuer:
             fmt = "idb"
             cert_der = self.seal_cert.public_bytes(serialization.Encoding.DER)
             payload = make_idb(request, self.seal_signer, cert_der, now.date()).text.encode("ascii")
-        png = barcode.to_png(barcode.render(payload, barcode.Symbology(self.site.symbology)))
+        png = seal_png(payload, self.site.symbology)
         report = check_seal(png, self.seal_trust, now)
         if not report.ok:
             raise MrtdSealError(f"the seal does not verify from its own image: {report.verdict.value}")
-        digest = hashlib.sha256(payload).hexdigest()
+        digest = sha256_hex(payload)
         self.store.attach_seal(number, kind=fmt, payload_sha256=digest, signer_key_id=self.seal_signer.key_id,
                                actor=self.options.actor)
         receipt["seal"] = {"format": fmt, "type": kind.value, "document_type": report.document_type,
@@ -579,27 +756,7 @@ class Issuer:
                            "bytes": len(payload), "payload_sha256": digest}
         checks.append(_check("seal", "pass", f"{fmt.upper()} {kind.value} seal ({report.document_type}) decoded from "
                                              "its image and verified"))
-        return png
-
-    def _chip(self, doc: Document, image: DocumentImage, number: str, now: dt.datetime, receipt: dict[str, Any],
-              checks: list[dict[str, str]], transport_factory: TransportFactory | None) -> None:
-        factory = transport_factory or self.transport_factory
-        transport: Transport = factory() if factory is not None else SimTransport(VirtualCard(self.site.chip_profile))
-        chip_image = ChipImage(dict(image.files), image.aa_key, image.ca_key, image.ca_key_id, doc.can or None)
-        try:
-            report = personalise(chip_image, transport, self.site.chip_profile, trust=self.trust, at=now)
-        finally:
-            transport.close()
-        receipt["chip"] = {**report.as_dict(), "reader": "simulator" if factory is None else "named reader"}
-        if not report.ok:
-            bad = "; ".join(f"{c.name}: {c.detail}" for c in report.checks if c.status not in ("pass", "absent"))
-            raise ChipError("chip read-back", f"the chip is {report.status}: {bad}")
-        checks.append(_check("chip", "pass", "personalised, read back over "
-                             f"{report.read.access if report.read else '?'}, "
-                             + ", ".join(f"{c.name} {c.status}" for c in report.checks)))
-        sod = image.files["EF.SOD"]
-        self.store.attach_chip(number, sod_sha256=hashlib.sha256(sod).hexdigest(), signer_key_id=self.ds_signer.key_id,
-                               data_groups=sorted(image.data_groups), profile=report.profile, actor=self.options.actor)
+        return png, payload
 
 
 class MrtdSealError(MrtdError):

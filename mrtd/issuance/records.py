@@ -416,6 +416,9 @@ class _Writer:
         )
 
 
+Writer = _Writer  # the open write transaction, as `RecordStore.writing()` hands it out
+
+
 class RecordStore:
     """Records of one site. Open with `RecordStore.open(url)`; close with `close()` or a `with` block."""
 
@@ -506,6 +509,15 @@ class RecordStore:
                 yield _Writer(session, head, self._now())
         except DBAPIError as exc:
             raise RecordsError(f"records: the database refused the change: {_db_message(exc)}") from None
+
+    def writing(self) -> AbstractContextManager[_Writer]:
+        """One write transaction under the write lock, for the modules that keep tables of their own beside
+        these (users, casework, the queue): their rows and their audit entries commit together."""
+        return self._write()
+
+    def reading(self) -> AbstractContextManager[Session]:
+        """One consistent read transaction."""
+        return self._read()
 
     @contextmanager
     def _read(self) -> Iterator[Session]:

@@ -1,0 +1,312 @@
+"""What an office keeps about an application beside its documents: who submitted it and who decided,
+its images, the index a supervisor searches people by, and the files a document was made from.
+
+- the case (`application_cases`): the application's own state (received -> approved | rejected;
+  approved -> issued | failed), who submitted it, who approved or rejected it and why, the warnings it
+  was received with, and the document it replaces;
+- the images (`application_images`): the portrait and signature bytes, so that any API node can produce
+  the document, and a replacement or a reprint needs no file from outside;
+- the person index (`person_index`): names folded (no case, no accents) in every script they were given
+  in, and in their MRZ transliteration, so that "Шевченко", "shevchenko" and "SHEVCHENKO" find the same
+  person;
+- document files (`document_files`): the signed seal payload and the receipt of each issued document,
+  the bytes a reprint is made from (nothing is signed again).
+
+Every change commits with its audit entry (`RecordStore.writing()`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, or_, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mrtd.errors import Finding, InputError, StateError
+from mrtd.issuance.records import (
+    ApplicationRow,
+    Base,
+    DocumentRow,
+    RecordStore,
+    UnknownRecord,
+    UTCDateTime,
+    Writer,
+)
+from mrtd.mrz import NameOptions, transliterate
+
+
+class CaseState(StrEnum):
+    RECEIVED = "received"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ISSUED = "issued"
+    FAILED = "failed"
+
+
+C = CaseState
+CASE_TRANSITIONS: Mapping[CaseState, frozenset[CaseState]] = MappingProxyType({
+    C.RECEIVED: frozenset({C.APPROVED, C.REJECTED}),
+    C.APPROVED: frozenset({C.ISSUED, C.FAILED}),
+    C.REJECTED: frozenset(),
+    C.ISSUED: frozenset(),
+    C.FAILED: frozenset(),
+})
+
+
+class CaseRow(Base):
+    __tablename__ = "application_cases"
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    format: Mapped[str] = mapped_column(String(8))
+    submitted_by: Mapped[str] = mapped_column(String(128))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    findings: Mapped[str] = mapped_column(Text)  # JSON: the warnings it was received with
+    replaces: Mapped[str | None] = mapped_column(String(9), index=True)
+
+
+class ImageRow(Base):
+    __tablename__ = "application_images"
+    __table_args__ = (UniqueConstraint("application_id", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PersonIndexRow(Base):
+    __tablename__ = "person_index"
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    names_folded: Mapped[str] = mapped_column(Text)
+    names_mrz: Mapped[str] = mapped_column(Text)
+    birth_date: Mapped[str] = mapped_column(String(10), index=True)
+    nationality: Mapped[str] = mapped_column(String(3), index=True)
+
+
+class DocumentFileRow(Base):
+    __tablename__ = "document_files"
+    __table_args__ = (UniqueConstraint("number", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(9), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """An application as the office sees it. `payload` is personal data: hand it only to roles that may
+    read it (the use cases audit each read)."""
+
+    id: int
+    key: str
+    state: CaseState
+    format: str
+    submitted_by: str
+    submitted_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    reason: str | None
+    findings: tuple[Mapping[str, Any], ...]
+    replaces: str | None
+    documents: tuple[tuple[str, str], ...] = ()  # (number, state)
+    payload: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        """What anyone allowed to list applications sees: no personal data."""
+        return {
+            "id": self.id, "key": self.key, "state": self.state.value, "format": self.format,
+            "submitted_by": self.submitted_by, "submitted_at": self.submitted_at.isoformat(),
+            "decided_by": self.decided_by,
+            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+            "reason": self.reason, "replaces": self.replaces,
+            "findings": [dict(f) for f in self.findings],
+            "documents": [{"number": n, "state": s} for n, s in self.documents],
+        }
+
+
+def fold(text: str) -> str:
+    """Case- and accent-free text for matching names: NFKD without combining marks, casefolded, words
+    separated by single spaces (hyphens, commas and '<' separate words)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+    words = "".join(c if c.isalnum() else " " for c in kept.casefold())
+    return " ".join(words.split())
+
+
+def mrz_form(text: str, names: NameOptions) -> str:
+    """The name as the MRZ writes it (Doc 9303-3 §6), words separated by spaces; '' when a character
+    has no transliteration (the folded form still matches)."""
+    try:
+        return transliterate(text, names).replace("<", " ").strip()
+    except InputError:
+        return ""
+
+
+def _index_values(payload: Mapping[str, Any], names: NameOptions) -> dict[str, str]:
+    holder = payload.get("holder", {})
+    given = [holder.get("primary_identifier") or "", holder.get("secondary_identifier") or "",
+             holder.get("name_in_national_characters") or "", *(holder.get("other_names") or [])]
+    given = [g for g in given if g]
+    return {
+        "names_folded": " | ".join(fold(g) for g in given),
+        "names_mrz": " | ".join(m for m in (mrz_form(g, names) for g in given) if m),
+        "birth_date": str(holder.get("date_of_birth") or ""),
+        "nationality": str(holder.get("nationality") or ""),
+    }
+
+
+def _case(row: CaseRow, app: ApplicationRow, docs: Sequence[DocumentRow], with_payload: bool) -> Case:
+    return Case(
+        id=app.id, key=app.key, state=CaseState(row.state), format=row.format, submitted_by=row.submitted_by,
+        submitted_at=row.submitted_at, decided_by=row.decided_by, decided_at=row.decided_at, reason=row.reason,
+        findings=tuple(json.loads(row.findings)), replaces=row.replaces,
+        documents=tuple((d.number, d.state) for d in docs),
+        payload=json.loads(app.payload) if with_payload else {},
+    )
+
+
+class Casework:
+    """The case tables of one records store."""
+
+    def __init__(self, store: RecordStore) -> None:
+        self.store = store
+
+    # -- writing
+
+    def open_case(self, application_id: int, *, images: Mapping[str, bytes], findings: Sequence[Finding],
+                  names: NameOptions, actor: str, replaces: str | None = None) -> bool:
+        """Record the case, images and index of a received application, once; False when already there."""
+        with self.store.writing() as w:
+            s = w.session
+            if s.get(CaseRow, application_id) is not None:
+                return False
+            app = s.get(ApplicationRow, application_id)
+            if app is None:
+                raise UnknownRecord(f"application: no application {application_id}")
+            payload = json.loads(app.payload)
+            for kind, data in images.items():
+                digest = hashlib.sha256(data).hexdigest()
+                if payload.get(f"{kind}_sha256") != digest:
+                    raise InputError(f"{kind}: the image is not the one the application names (SHA-256 differs)")
+                s.add(ImageRow(application_id=application_id, kind=kind, sha256=digest, data=data))
+            warnings = [f.as_dict() for f in findings]
+            s.add(CaseRow(application_id=application_id, state=CaseState.RECEIVED.value,
+                          format=payload["document"]["format"], submitted_by=actor, submitted_at=w.now,
+                          findings=json.dumps(warnings, ensure_ascii=False), replaces=replaces))
+            s.add(PersonIndexRow(application_id=application_id, **_index_values(payload, names)))
+            w.audit(actor=actor, action="application.submitted", subject=app.key,
+                    detail={"id": application_id, "warnings": len(warnings), "replaces": replaces})
+            return True
+
+    def move(self, w: Writer, application_id: int, to: CaseState, *, actor: str,
+             reason: str | None = None, decision: bool = False) -> CaseRow:
+        """Move a case within an open write transaction; StateError for a move the table does not allow."""
+        row = w.session.execute(
+            select(CaseRow).where(CaseRow.application_id == application_id).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            raise UnknownRecord(f"application.id: no application {application_id}")
+        current = CaseState(row.state)
+        if to not in CASE_TRANSITIONS[current]:
+            raise StateError(f"application {application_id}: cannot go from {current.value} to {to.value}")
+        row.state = to.value
+        if decision:
+            row.decided_by, row.decided_at, row.reason = actor, w.now, reason
+        w.audit(actor=actor, action=f"application.{to.value}", subject=str(application_id),
+                detail={"from": current.value, "reason": reason})
+        return row
+
+    def keep_file(self, w: Writer, number: str, name: str, data: bytes) -> None:
+        w.session.add(DocumentFileRow(number=number, name=name, data=data))
+
+    # -- reading
+
+    def case(self, application_id: int, *, with_payload: bool = False) -> Case:
+        with self.store.reading() as s:
+            row = s.get(CaseRow, application_id)
+            app = s.get(ApplicationRow, application_id)
+            if row is None or app is None:
+                raise UnknownRecord(f"application.id: no application {application_id}")
+            return _case(row, app, app.documents, with_payload)
+
+    def case_of_key(self, key: str) -> Case | None:
+        with self.store.reading() as s:
+            app = s.execute(select(ApplicationRow).where(ApplicationRow.key == key)).scalar_one_or_none()
+            row = s.get(CaseRow, app.id) if app is not None else None
+            return _case(row, app, app.documents, False) if row is not None and app is not None else None
+
+    def cases(self, *, state: CaseState | None = None, after: int = 0, limit: int = 50) -> list[Case]:
+        """Cases with an id above `after`, oldest first (cursor pagination on the id)."""
+        query = (select(CaseRow, ApplicationRow).join(ApplicationRow, ApplicationRow.id == CaseRow.application_id)
+                 .where(CaseRow.application_id > after).order_by(CaseRow.application_id).limit(limit))
+        if state is not None:
+            query = query.where(CaseRow.state == state.value)
+        with self.store.reading() as s:
+            return [_case(row, app, app.documents, False) for row, app in s.execute(query).tuples()]
+
+    def images(self, application_id: int) -> dict[str, bytes]:
+        with self.store.reading() as s:
+            rows = s.execute(select(ImageRow).where(ImageRow.application_id == application_id)).scalars()
+            return {r.kind: r.data for r in rows}
+
+    def files(self, number: str) -> dict[str, bytes]:
+        with self.store.reading() as s:
+            rows = s.execute(select(DocumentFileRow).where(DocumentFileRow.number == number)).scalars()
+            return {r.name: r.data for r in rows}
+
+    def application_of(self, number: str) -> int:
+        with self.store.reading() as s:
+            found = s.execute(select(DocumentRow.application_id).where(DocumentRow.number == number)).scalar()
+            if found is None:
+                raise UnknownRecord(f"document.number: no document {number} in the records")
+            return int(found)
+
+    def search(self, *, name: str | None, birth_date: str | None, number: str | None, nationality: str | None,
+               names: NameOptions, limit: int = 50) -> list[Case]:
+        """Cases whose person matches every criterion given: a name in any script or its transliteration
+        (each word of the query, as a prefix of a word), the date of birth, a document number, the
+        nationality."""
+        query = select(CaseRow, ApplicationRow).join(ApplicationRow, ApplicationRow.id == CaseRow.application_id)
+        query = query.join(PersonIndexRow, PersonIndexRow.application_id == CaseRow.application_id)
+        if name:
+            for word_folded, word_mrz in _query_words(name, names):
+                # A query word matches from the start of an indexed word, in any script or in the MRZ form.
+                clauses = [PersonIndexRow.names_folded.like(f"{word_folded}%"),
+                           PersonIndexRow.names_folded.like(f"% {word_folded}%")]
+                if word_mrz:
+                    clauses += [PersonIndexRow.names_mrz.like(f"{word_mrz}%"),
+                                PersonIndexRow.names_mrz.like(f"% {word_mrz}%")]
+                query = query.where(or_(*clauses))
+        if birth_date:
+            query = query.where(PersonIndexRow.birth_date == birth_date)
+        if nationality:
+            query = query.where(PersonIndexRow.nationality == nationality.upper())
+        if number:
+            query = query.where(CaseRow.application_id.in_(
+                select(DocumentRow.application_id).where(DocumentRow.number == number.upper())))
+        with self.store.reading() as s:
+            rows = s.execute(query.order_by(CaseRow.application_id).limit(limit)).tuples()
+            return [_case(row, app, app.documents, True) for row, app in rows]
+
+
+def _query_words(name: str, names: NameOptions) -> list[tuple[str, str]]:
+    """Each word of the query folded, with its MRZ form when the query transliterates word for word.
+    (Folding leaves only letters, digits and spaces, so no LIKE wildcard survives into the pattern.)"""
+    words = fold(name).split()
+    if not words:
+        raise InputError("name: give at least one letter or digit to search for")
+    mrz_words = mrz_form(name, names).split()
+    if len(mrz_words) != len(words):
+        mrz_words = [""] * len(words)
+    return list(zip(words, mrz_words, strict=True))
