@@ -253,7 +253,7 @@ class Casework:
         if state is not None:
             query = query.where(CaseRow.state == state.value)
         with self.store.reading() as s:
-            return [_case(row, app, app.documents, False) for row, app in s.execute(query).tuples()]
+            return [_case(row, app, app.documents, False) for row, app in s.execute(query).all()]
 
     def images(self, application_id: int) -> dict[str, bytes]:
         with self.store.reading() as s:
@@ -296,7 +296,7 @@ class Casework:
             query = query.where(CaseRow.application_id.in_(
                 select(DocumentRow.application_id).where(DocumentRow.number == number.upper())))
         with self.store.reading() as s:
-            rows = s.execute(query.order_by(CaseRow.application_id).limit(limit)).tuples()
+            rows = s.execute(query.order_by(CaseRow.application_id).limit(limit)).all()
             return [_case(row, app, app.documents, True) for row, app in rows]
 
 

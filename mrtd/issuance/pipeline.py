@@ -67,7 +67,7 @@ from mrtd.layouts.qa import mrz_image, verify_print
 from mrtd.layouts.template import Template
 from mrtd.layouts.viewmodel import page_from_document
 from mrtd.model import Application, Document, DocumentFormat, PartialDate
-from mrtd.mrz import mrz_lines
+from mrtd.mrz import NameOptions, mrz_lines
 from mrtd.pki.signer import Signer
 from mrtd.pki.site import PkiSite
 from mrtd.pki.trust import TrustStore
@@ -287,6 +287,20 @@ def application_key(payload: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(dict(payload), "application")).hexdigest()
 
 
+def receive(store: RecordStore, casework: Casework, application: Application, *, names: NameOptions, actor: str,
+            findings: Sequence[Finding] = ()) -> ApplicationRecord:
+    """Record the application once (the key is a hash of its content) with its case: the images, the
+    person index and who submitted it."""
+    payload = application_payload(application)
+    record = store.receive_application(application_key(payload), payload, actor=actor)
+    images = {kind: data for kind, data in (("portrait", _read(application.portrait, "portrait")),
+                                            ("signature", _read(application.signature, "signature")))
+              if data is not None}
+    casework.open_case(record.id, images=images, findings=findings, names=names, actor=actor,
+                       replaces=application.extra.get(REPLACES) or None)
+    return record
+
+
 # --- output folders -----------------------------------------------------------------------------------
 
 
@@ -338,7 +352,7 @@ def _write_json(path: Path, value: Any) -> None:
 # --- steps --------------------------------------------------------------------------------------------
 
 
-class _Steps:
+class Steps:
     """Times each step and remembers which one is running (for the error)."""
 
     def __init__(self) -> None:
@@ -417,17 +431,8 @@ class Issuer:
 
     def receive(self, application: Application, *, actor: str | None = None,
                 findings: Sequence[Finding] = ()) -> ApplicationRecord:
-        """Record the application once (the key is a hash of its content) with its case: the images, the
-        person index and who submitted it."""
-        actor = actor or self.options.actor
-        payload = application_payload(application)
-        record = self.store.receive_application(application_key(payload), payload, actor=actor)
-        images = {kind: data for kind, data in (("portrait", _read(application.portrait, "portrait")),
-                                                ("signature", _read(application.signature, "signature")))
-                  if data is not None}
-        self.casework.open_case(record.id, images=images, findings=findings, names=self.site.names, actor=actor,
-                                replaces=application.extra.get(REPLACES) or None)
-        return record
+        return receive(self.store, self.casework, application, names=self.site.names,
+                       actor=actor or self.options.actor, findings=findings)
 
     def approval(self, record: ApplicationRecord) -> dict[str, Any]:
         """Who approved the application, for the records. One operator issuing directly (`mrtd issue`, a
@@ -486,7 +491,7 @@ class Issuer:
 
     def _issue(self, app: Application, folder_for: Callable[[str], Path],
                transport_factory: TransportFactory | None) -> Receipt:
-        steps = _Steps()
+        steps = Steps()
         actor = self.options.actor
         started = time.perf_counter()
         with steps.step("validate"):
@@ -554,7 +559,7 @@ class Issuer:
         except MrtdError:
             pass  # the records are unreachable: a resumed run spoils the document it finds in production
 
-    def produce(self, app: Application, number: str, key: str, work: Path, steps: _Steps,
+    def produce(self, app: Application, number: str, key: str, work: Path, steps: Steps,
                 approval: Mapping[str, Any]) -> Production:
         """What the centre makes for a numbered document, written into `work`: the MRZ, the chip's files
         signed (`chip/`, the per-document keys only in memory), the seal, the page (PNG and PDF) and its

@@ -173,6 +173,9 @@ def cli_principal(store: RecordStore, os_user: str, named: str | None) -> Princi
 
 def register_station_key(store: RecordStore, station: Principal, public_key: str) -> None:
     """Record the station's key on first use; refuse a different one later (an admin clears it)."""
+    with store.reading() as s:
+        if _user(s, station.name).station_key == public_key:
+            return  # the usual case: read only
     with store.writing() as w:
         row = _user(w.session, station.name)
         if row.station_key == public_key:

@@ -1,0 +1,200 @@
+"""The production queue, in the records database: no other broker.
+
+One row per attempt at producing an approved application. A station leases the oldest queued job it can
+do (its formats) with `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so that stations claiming at the
+same moment each get a different job without waiting on one another; on SQLite the write transaction
+(`BEGIN IMMEDIATE`) already lets one claimant in at a time, which is its equivalent.
+
+A lease lasts `lease_seconds` and a station's heartbeat extends it. A lease that runs out (the station
+died, lost its network or hung) is expired by whoever looks next: its document, if one was numbered, is
+spoiled (the number is used up, never reissued) and a new attempt is queued. A station that reports a
+failed chip spoils the document the same way, and after `max_attempts` the application fails and waits
+for a person.
+
+    queue = Queue(store)
+    job = queue.lease("station-1", ["TD3"], seconds=60)      # None when there is nothing to do
+    queue.attach(job.id, "station-1", number, production)     # what was produced for it
+    queue.heartbeat(job.id, "station-1", seconds=60)
+    queue.finish(job.id, "station-1", JobState.DONE)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, String, Text, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mrtd.errors import StateError
+from mrtd.issuance.records import Base, RecordStore, UnknownRecord, UTCDateTime, Writer
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    LEASED = "leased"
+    DONE = "done"  # the document was issued
+    SPOILED = "spoiled"  # the station reported a failure; a new attempt was queued
+    EXPIRED = "expired"  # the lease ran out; a new attempt was queued
+    FAILED = "failed"  # given up: the application failed and waits for a person
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    format: Mapped[str] = mapped_column(String(8))
+    attempt: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    station: Mapped[str | None] = mapped_column(String(64))
+    leased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    number: Mapped[str | None] = mapped_column(String(9))
+    production: Mapped[str | None] = mapped_column(Text)  # JSON: what the centre produced (no private key)
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    application_id: int
+    state: JobState
+    format: str
+    attempt: int
+    station: str | None
+    lease_expires_at: dt.datetime | None
+    number: str | None
+    production: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "application_id": self.application_id, "state": self.state.value,
+                "format": self.format, "attempt": self.attempt, "station": self.station,
+                "lease_expires_at": self.lease_expires_at.isoformat() if self.lease_expires_at else None,
+                "number": self.number}
+
+
+def _job(row: JobRow) -> Job:
+    return Job(row.id, row.application_id, JobState(row.state), row.format, row.attempt, row.station,
+               row.lease_expires_at, row.number, json.loads(row.production) if row.production else None)
+
+
+class LeaseLost(StateError):
+    """The job is no longer this station's: its lease expired (and it was requeued) or it is finished."""
+
+
+class Queue:
+    def __init__(self, store: RecordStore, *, max_attempts: int = 3) -> None:
+        self.store = store
+        self.max_attempts = max_attempts
+
+    def enqueue(self, w: Writer, application_id: int, fmt: str, *, actor: str, attempt: int = 1) -> int:
+        row = JobRow(application_id=application_id, state=JobState.QUEUED.value, format=fmt, attempt=attempt,
+                     created_at=w.now)
+        w.session.add(row)
+        w.session.flush()
+        w.audit(actor=actor, action="job.queued", subject=str(application_id),
+                detail={"job": row.id, "attempt": attempt})
+        return row.id
+
+    def lease(self, station: str, formats: Sequence[str], *, seconds: float) -> Job | None:
+        """The oldest queued job of one of `formats`, now leased to `station`; None when there is none."""
+        with self.store.writing() as w:
+            row = w.session.execute(
+                select(JobRow).where(JobRow.state == JobState.QUEUED.value, JobRow.format.in_(list(formats)))
+                .order_by(JobRow.id).limit(1).with_for_update(skip_locked=True)
+            ).scalar_one_or_none()
+            if row is None:
+                return None
+            row.state, row.station, row.leased_at = JobState.LEASED.value, station, w.now
+            row.lease_expires_at = w.now + dt.timedelta(seconds=seconds)
+            w.audit(actor=station, action="job.leased", subject=str(row.application_id),
+                    detail={"job": row.id, "attempt": row.attempt, "expires": row.lease_expires_at.isoformat()})
+            return _job(row)
+
+    def _held(self, w: Writer, job_id: int, station: str) -> JobRow:
+        row = w.session.execute(select(JobRow).where(JobRow.id == job_id).with_for_update()).scalar_one_or_none()
+        if row is None:
+            raise UnknownRecord(f"job: no job {job_id}")
+        if row.station != station:
+            raise LeaseLost(f"job {job_id}: leased to another station, not {station}")
+        if row.state != JobState.LEASED.value or row.lease_expires_at is None or row.lease_expires_at < w.now:
+            raise LeaseLost(f"job {job_id}: the lease is over (the job is {row.state}); the document is not "
+                            "this station's any more")
+        return row
+
+    def attach(self, job_id: int, station: str, number: str, production: dict[str, Any]) -> None:
+        """Record the number and what was produced for a leased job."""
+        with self.store.writing() as w:
+            row = self._held(w, job_id, station)
+            row.number = number
+            row.production = json.dumps(production, ensure_ascii=False)
+
+    def number_drawn(self, job_id: int, station: str, number: str) -> None:
+        with self.store.writing() as w:
+            self._held(w, job_id, station).number = number
+
+    def heartbeat(self, job_id: int, station: str, *, seconds: float) -> Job:
+        """Extend the lease (not audited: it changes no record, only the lease's end)."""
+        with self.store.writing() as w:
+            row = self._held(w, job_id, station)
+            row.lease_expires_at = w.now + dt.timedelta(seconds=seconds)
+            return _job(row)
+
+    def held(self, job_id: int, station: str) -> Job:
+        with self.store.writing() as w:
+            return _job(self._held(w, job_id, station))
+
+    def finish(self, job_id: int, station: str, state: JobState, *, outcome: str, requeue: bool) -> Job:
+        """End a leased job as done, spoiled or failed; queue the next attempt when `requeue` and attempts
+        remain. Returns the finished job (its state says whether it was requeued: spoiled, or failed)."""
+        with self.store.writing() as w:
+            row = self._held(w, job_id, station)
+            if requeue and row.attempt >= self.max_attempts:
+                state, requeue = JobState.FAILED, False
+            row.state, row.outcome = state.value, outcome[:2000]
+            w.audit(actor=station, action=f"job.{state.value}", subject=str(row.application_id),
+                    detail={"job": row.id, "number": row.number, "outcome": outcome[:500]})
+            if requeue:
+                self.enqueue(w, row.application_id, row.format, actor=station, attempt=row.attempt + 1)
+            return _job(row)
+
+    def expire_due(self, *, actor: str, limit: int = 20) -> list[Job]:
+        """Expire leases that ran out and queue their next attempt; returns the expired jobs (the caller
+        spoils their numbered documents)."""
+        with self.store.writing() as w:
+            rows = list(w.session.execute(
+                select(JobRow).where(JobRow.state == JobState.LEASED.value, JobRow.lease_expires_at < w.now)
+                .order_by(JobRow.id).limit(limit).with_for_update(skip_locked=True)
+            ).scalars())
+            for row in rows:
+                row.state, row.outcome = JobState.EXPIRED.value, f"lease of {row.station} expired"
+                w.audit(actor=actor, action="job.expired", subject=str(row.application_id),
+                        detail={"job": row.id, "station": row.station, "number": row.number})
+                if row.attempt >= self.max_attempts:
+                    row.state = JobState.FAILED.value
+                else:
+                    self.enqueue(w, row.application_id, row.format, actor=actor, attempt=row.attempt + 1)
+            return [_job(r) for r in rows]
+
+    def job(self, job_id: int) -> Job:
+        with self.store.reading() as s:
+            row = s.get(JobRow, job_id)
+            if row is None:
+                raise UnknownRecord(f"job: no job {job_id}")
+            return _job(row)
+
+    def jobs_of(self, application_id: int) -> list[Job]:
+        with self.store.reading() as s:
+            rows = s.execute(select(JobRow).where(JobRow.application_id == application_id).order_by(JobRow.id))
+            return [_job(r) for r in rows.scalars()]
+
+    def depth(self) -> dict[str, int]:
+        """Jobs per state (for /metrics and the status line)."""
+        with self.store.reading() as s:
+            rows = s.execute(select(JobRow.state, func.count()).group_by(JobRow.state)).all()
+            return {state: int(count) for state, count in rows}

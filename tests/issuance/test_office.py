@@ -1,0 +1,213 @@
+"""The use cases below both faces, in process: submit -> approve (four eyes) -> claim -> personalise (the
+simulated chip, as a station would) -> report -> issued; a lost document replaced; a batch document
+reprinted from the records; search in national script and transliteration; lease expiry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import EXAMPLES
+
+from mrtd.chip.keytransport import load_or_create_station_key, open_keys, public_key_text
+from mrtd.chip.perso import ChipImage, personalise
+from mrtd.chip.sim.card import VirtualCard
+from mrtd.chip.sim.transport import SimTransport
+from mrtd.errors import ChipError, InputError, StateError, ValidationError
+from mrtd.issuance.audit import verify_chain
+from mrtd.issuance.casework import CaseState
+from mrtd.issuance.office import Claim, Office
+from mrtd.issuance.pipeline import ChipOutcome
+from mrtd.issuance.queue import JobState, LeaseLost
+from mrtd.issuance.roles import Forbidden, Principal, Role, Unauthenticated
+from mrtd.issuance.site import SiteConfig, init_site, load_site
+from mrtd.issuance.states import DocumentState
+from mrtd.issuance.users import add_user, authenticate, issue_token, revoke
+
+PASS = b"office-test-passphrase"
+CLERK = Principal("carla", Role.CLERK)
+CLERK2 = Principal("chen", Role.CLERK)
+APPROVER = Principal("amal", Role.APPROVER)
+SUPERVISOR = Principal("sam", Role.SUPERVISOR)
+STATION = Principal("st1", Role.STATION)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def site(tmp_path: Path, clock: Clock) -> SiteConfig:
+    init_site(tmp_path / "site", "UTO", passphrase=PASS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    return load_site(tmp_path / "site", {"page.print_check": False})
+
+
+@pytest.fixture
+def office(site: SiteConfig, clock: Clock) -> Any:
+    with Office(site, clock=clock, passphrase=PASS, lease_seconds=30) as o:
+        for name in ("st1", "st2"):
+            add_user(o.store, name, Role.STATION, actor="admin")
+        yield o
+
+
+def application(name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    path = EXAMPLES / name
+    data = json.loads(path.read_text("utf-8"))
+    images = {}
+    for kind in ("portrait", "signature"):
+        if kind in data:
+            images[Path(data[kind]).name] = (path.parent / data[kind]).read_bytes()
+            data[kind] = Path(data[kind]).name
+    return data, images
+
+
+def station_writes(claim: Claim, key: Any) -> ChipOutcome:
+    """What a station does with a claim: open the chip keys, personalise a blank chip, read it back."""
+    keys = open_keys(claim.keys, key, claim.key_info)
+    image = ChipImage(claim.files, keys.aa_key, keys.ca_key, keys.ca_key_id, claim.can)
+    report = personalise(image, SimTransport(VirtualCard(claim.chip_profile)), claim.chip_profile)
+    return ChipOutcome.of(report, "simulator")
+
+
+def test_submit_approve_claim_report_issued(office: Office, tmp_path: Path) -> None:
+    data, images = application("olena-shevchenko-cyrillic.json")
+    first = office.submit(CLERK, data, images)
+    assert first.created and first.case.state is CaseState.RECEIVED
+    again = office.submit(CLERK, data, images)
+    assert not again.created and again.case.id == first.case.id
+    app_id = first.case.id
+    with pytest.raises(Forbidden) as four:
+        office.approve(Principal("carla", Role.APPROVER), app_id)  # the submitter, though an approver too
+    assert four.value.rule == "four-eyes"
+    with pytest.raises(Forbidden):
+        office.approve(CLERK2, app_id)  # a clerk is no approver
+    assert office.approve(APPROVER, app_id).state is CaseState.APPROVED
+
+    key = load_or_create_station_key(tmp_path / "st1.key")
+    with pytest.raises(Forbidden):
+        office.claim(STATION, "st2", formats=["TD3"], public_key=public_key_text(key))
+    assert office.claim(STATION, "st1", formats=["TD1"], public_key=public_key_text(key)) is None
+    claim = office.claim(STATION, "st1", formats=["TD3"], public_key=public_key_text(key))
+    assert claim is not None and claim.job.state is JobState.LEASED
+    assert set(claim.page) == {"page.png", "page.pdf", "seal.png"} and "EF.SOD" in claim.files
+    assert office.store.document(claim.number).state is DocumentState.APPROVED
+    # a key sealed for this station and job opens for no other job
+    with pytest.raises(Exception, match="cannot be opened"):
+        open_keys(claim.keys, key, "mrtd chip keys: job 999, document X")
+    office.heartbeat(STATION, claim.job.id)
+    receipt = office.report(STATION, claim.job.id, station_writes(claim, key), {"status": "pass", "detail": "ok"})
+    assert receipt["number"] == claim.number and receipt["approval"]["approved_by"] == "amal"
+    assert office.store.document(claim.number).state is DocumentState.ISSUED
+    assert office.casework.case(app_id).state is CaseState.ISSUED
+    events = office.store.events(claim.number)
+    approved = next(e for e in events if e.to_state is DocumentState.APPROVED)
+    assert approved.detail["approved_by"] == "amal" and approved.detail["four_eyes"] is True
+    with pytest.raises(LeaseLost):
+        office.heartbeat(STATION, claim.job.id)
+    assert verify_chain(office.store).ok
+
+
+def test_a_chip_that_differs_is_spoiled_and_requeued(office: Office, tmp_path: Path) -> None:
+    data, images = application("anna-eriksson-td1.json")
+    app_id = office.submit(CLERK, data, images).case.id
+    office.approve(APPROVER, app_id)
+    key = load_or_create_station_key(tmp_path / "k")
+    claim = office.claim(STATION, "st1", formats=["TD1"], public_key=public_key_text(key))
+    assert claim is not None
+    outcome = station_writes(claim, key)
+    tampered = dict(outcome.files)
+    tampered["DG1"] = tampered["DG1"][:-1] + b"\x00"
+    with pytest.raises(ChipError, match="DG1"):
+        office.report(STATION, claim.job.id, ChipOutcome(outcome.report, tampered, "simulator"), None)
+    assert office.store.document(claim.number).state is DocumentState.SPOILED
+    again = office.claim(STATION, "st1", formats=["TD1"], public_key=public_key_text(key))
+    assert again is not None and again.number != claim.number and again.job.attempt == 2
+
+
+def test_an_expired_lease_spoils_the_number_and_requeues(office: Office, clock: Clock, tmp_path: Path) -> None:
+    data, images = application("anna-eriksson-td3.json")
+    app_id = office.submit(CLERK, data, images).case.id
+    office.approve(APPROVER, app_id)
+    key = load_or_create_station_key(tmp_path / "k")
+    first = office.claim(STATION, "st1", formats=["TD3"], public_key=public_key_text(key))
+    assert first is not None
+    clock.now += dt.timedelta(seconds=31)
+    st2 = Principal("st2", Role.STATION)
+    key2 = load_or_create_station_key(tmp_path / "k2")
+    second = office.claim(st2, "st2", formats=["TD3"], public_key=public_key_text(key2))
+    assert second is not None and second.number != first.number
+    assert office.store.document(first.number).state is DocumentState.SPOILED
+    with pytest.raises(LeaseLost):
+        office.report(STATION, first.job.id, station_writes(first, key), None)
+    office.report(st2, second.job.id, station_writes(second, key2), None)
+    assert office.store.document(second.number).state is DocumentState.ISSUED
+
+
+def test_invalid_application_gives_every_finding(office: Office) -> None:
+    data, images = application("anna-eriksson-td3.json")
+    data["holder"]["sex"] = "Q"
+    data["document"]["date_of_expiry"] = "2020-01-01"
+    with pytest.raises(ValidationError) as bad:
+        office.submit(CLERK, data, images)
+    fields = {f.field for f in bad.value.findings}
+    assert {"holder.sex", "document.date_of_expiry"} <= fields
+
+
+def test_lost_document_replaced_then_search_and_reprint(office: Office, site: SiteConfig, tmp_path: Path) -> None:
+    local = Principal("operator")
+    data, images = application("olena-shevchenko-cyrillic.json")
+    app_id = office.submit(local, data, images).case.id
+    receipt = office.issue_stored(local, app_id, tmp_path / "out")
+    number = receipt.number
+    with pytest.raises(StateError, match="replaced after"):
+        office.replace(SUPERVISOR, number)
+    office.change(SUPERVISOR, number, DocumentState.REPORTED_LOST, "lost on a train")
+    new = office.replace(SUPERVISOR, number, {"holder": {"place_of_birth": "LVIV"}})
+    assert new.created and new.case.replaces == number and new.case.id != app_id
+    with pytest.raises(Forbidden):
+        office.approve(Principal("sam", Role.APPROVER), new.case.id)  # the supervisor who replaced it
+    office.approve(APPROVER, new.case.id)
+    replacement = office.issue_stored(APPROVER, new.case.id, tmp_path / "out2")
+    assert replacement.number != number
+    assert office.application(SUPERVISOR, new.case.id).payload["holder"]["place_of_birth"] == "LVIV"
+
+    with pytest.raises(InputError, match="reason"):
+        office.search(SUPERVISOR, reason="", name="Шевченко")
+    for query in ("Шевченко", "шевченко олена", "SHEVCHENKO", "shevch"):
+        found = office.search(SUPERVISOR, reason="identity check at the counter", name=query)
+        assert {c.id for c in found} == {app_id, new.case.id}, query
+    assert office.search(SUPERVISOR, reason="r", name="Eriksson") == []
+    assert [c.id for c in office.search(SUPERVISOR, reason="r", number=replacement.number)] == [new.case.id]
+    with pytest.raises(Forbidden):
+        office.search(CLERK, reason="curious", name="Шевченко")
+    entries = [e for e in office.audit(Principal("audra", Role.AUDITOR)) if e.action == "person.searched"]
+    assert entries and entries[0].actor == "sam" and entries[0].detail["reason"] == "identity check at the counter"
+    assert verify_chain(office.store).ok
+
+
+def test_tokens_are_shown_once_stored_hashed_and_revoked_at_once(office: Office) -> None:
+    add_user(office.store, "amal", Role.APPROVER, actor="admin")
+    token = issue_token(office.store, "amal", actor="admin")
+    assert authenticate(office.store, token) == Principal("amal", Role.APPROVER)
+    with office.store.reading() as s:
+        from mrtd.issuance.users import TokenRow
+
+        stored = [r.sha256 for r in s.query(TokenRow)]
+    assert token not in json.dumps(stored) and len(stored) == 1
+    assert revoke(office.store, "amal", actor="admin") == 1
+    with pytest.raises(Unauthenticated):
+        authenticate(office.store, token)
+    with pytest.raises(Unauthenticated):
+        authenticate(office.store, "mrtd_" + "A" * 43)
