@@ -81,6 +81,31 @@ def wait_for_card(reader: str, timeout: float = 10.0) -> None:
         ctx.release()
 
 
+def wait_for_removal(reader: str, timeout: float = 10.0) -> bool:
+    """Block until `reader` is empty (the booklet taken out); False when the time runs out first."""
+    ctx = _Context()
+    try:
+        deadline = time.monotonic() + timeout
+        state = scard.SCARD_STATE_UNAWARE
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            hresult, states = scard.SCardGetStatusChange(ctx.handle, int(min(left, 1.0) * 1000), [(reader, state)])
+            if hresult == scard.SCARD_E_TIMEOUT:
+                continue
+            if hresult != scard.SCARD_S_SUCCESS:
+                raise _fail("wait for card removal", hresult)
+            _, event, _atr = states[0]
+            if event & scard.SCARD_STATE_UNKNOWN:
+                raise TransportError("wait for card removal", f"no reader named {reader!r}")
+            if event & scard.SCARD_STATE_EMPTY:
+                return True
+            state = event & ~scard.SCARD_STATE_CHANGED
+    finally:
+        ctx.release()
+
+
 class PcscTransport:
     """`mrtd.chip.transport.Transport` over one PC/SC reader."""
 

@@ -10,13 +10,16 @@ from typing import Any
 import click
 
 from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, emit_json, json_option
+from mrtd.cli.lazy import LazyGroup
 from mrtd.errors import Finding, MrtdError, ValidationError
 from mrtd.issuance.batch import BatchItem, read_batch
 from mrtd.issuance.site import load_site
 from mrtd.mrz import NameOptions
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy={name: f"mrtd.cli.workflow:{attr}" for name, attr in (
+    ("submit", "submit"), ("list", "list_"), ("show", "show"), ("approve", "approve"), ("reject", "reject"),
+    ("issue", "issue_stored"))})
 def application() -> None:
     """Applications: the JSON (or CSV / JSON Lines batch) that a document is issued from."""
 

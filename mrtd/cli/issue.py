@@ -27,7 +27,7 @@ from mrtd.cli._common import (
     passphrase_file_option,
     pin_file_option,
 )
-from mrtd.cli.site import actor_name
+from mrtd.cli.people import principal, user_option
 from mrtd.issuance.application import read_application
 from mrtd.issuance.batchrun import FAILED, INVALID, ItemOutcome, run_batch
 from mrtd.issuance.pipeline import IssueOptions, Issuer, TransportFactory
@@ -64,6 +64,12 @@ def _transport(config: SiteConfig) -> TransportFactory | None:
     return factory
 
 
+def _actor(config: SiteConfig, user: str | None) -> str:
+    """The local OS user, or the named user (who must exist); issuing needs no particular role locally."""
+    with config.open_records() as store:
+        return principal(store, user).name
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -76,14 +82,16 @@ def _now() -> dt.datetime:
 @check_option
 @passphrase_file_option
 @pin_file_option
+@user_option
 @json_option
 @guarded
 def issue(application: Path, site: Path, out: Path, reader: str | None, print_check: bool | None,
-          passphrase_file: Path | None, pin_file: Path | None, as_json: bool) -> None:
-    """Issue APPLICATION end to end: number, MRZ, chip, seal, page, checks, records."""
+          passphrase_file: Path | None, pin_file: Path | None, user: str | None, as_json: bool) -> None:
+    """Issue APPLICATION end to end: number, MRZ, chip, seal, page, checks, records. One operator
+    submits and approves it (recorded as such); for four eyes, use `mrtd application submit|approve`."""
     config = load_site_config(site, reader, print_check)
     app = read_application(application, names=config.names)
-    options = IssueOptions(actor=actor_name())
+    options = IssueOptions(actor=_actor(config, user))
     with Issuer(config, clock=_now, passphrase=key_secret(config.pki_store == "pkcs11", passphrase_file, pin_file), options=options,
                 transport_factory=_transport(config)) as issuer:
         receipt = issuer.issue(app, out)
@@ -112,16 +120,17 @@ def batch() -> None:
 @check_option
 @passphrase_file_option
 @pin_file_option
+@user_option
 @json_option
 @guarded
 def batch_issue(source: Path, site: Path, out: Path, workers: int, reader: str | None, print_check: bool | None,
-                passphrase_file: Path | None, pin_file: Path | None, as_json: bool) -> None:
+                passphrase_file: Path | None, pin_file: Path | None, user: str | None, as_json: bool) -> None:
     """Issue every application in SOURCE (a folder of .json, a .csv or a .jsonl) into OUT/<number>/.
 
     Run it again after a crash: what was issued is skipped, nothing is issued twice."""
     config = load_site_config(site, reader, print_check)
     secret = key_secret(config.pki_store == "pkcs11", passphrase_file, pin_file)
-    options = IssueOptions(actor=actor_name())
+    options = IssueOptions(actor=_actor(config, user))
     factory = _transport(config)
     if as_json:
         summary = run_batch(source, config, out, passphrase=secret, clock=_now, workers=workers, options=options,

@@ -8,16 +8,15 @@ from $MRTD_RECORDS_URL, else the site's `mrtd.toml` (`[records] url = ...`), els
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option
+from mrtd.cli.people import user_option
 from mrtd.errors import ConfigurationError
 from mrtd.issuance.audit import verify_chain
 from mrtd.issuance.records import RecordStore, default_url
@@ -32,14 +31,6 @@ site_option = click.option(
     show_default="$MRTD_SITE or the current folder",
     help="The site folder (holds mrtd.toml).",
 )
-
-actor_option = click.option(
-    "--actor",
-    envvar="MRTD_ACTOR",
-    default=None,
-    help="Who does this, for the records (default: $MRTD_ACTOR, else the login name).",
-)
-
 
 def records_url(site: Path) -> str:
     """The records database URL of a site (environment > mrtd.toml > the default SQLite file)."""
@@ -56,15 +47,6 @@ def records_url(site: Path) -> str:
 
 def open_site_store(site: Path) -> RecordStore:
     return RecordStore.open(records_url(site))
-
-
-def _actor(actor: str | None) -> str:
-    if actor:
-        return actor
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "operator"
 
 
 def _parse_when(value: str | None, name: str, *, end_of_day: bool) -> dt.datetime | None:
@@ -195,13 +177,13 @@ def document_show(number: str, site: Path, as_json: bool) -> None:
         )
 
 
-def _change(
-    site: Path, number: str, to: DocumentState, actor: str | None, detail: dict[str, Any], as_json: bool
-) -> None:
+def _change(site: Path, number: str, to: DocumentState, user: str | None, reason: str, as_json: bool) -> None:
+    from mrtd.cli.people import principal
+    from mrtd.issuance.office import change_document
+
     with open_site_store(site) as store:
         before = store.document(number).state
-        store.transition(number, to, actor=_actor(actor), detail=detail)
-        after = store.document(number)
+        after = change_document(store, principal(store, user), number, to, reason)
     if as_json:
         emit_json({"ok": True, "number": number, "from": before.value, "to": after.state.value})
     else:
@@ -212,12 +194,12 @@ def _change(
 @click.argument("number")
 @click.option("--reason", required=True, help="Why the document is voided (kept in the records).")
 @site_option
-@actor_option
+@user_option
 @json_option
 @guarded
-def document_void(number: str, reason: str, site: Path, actor: str | None, as_json: bool) -> None:
+def document_void(number: str, reason: str, site: Path, user: str | None, as_json: bool) -> None:
     """Void an issued document."""
-    _change(site, number, DocumentState.VOIDED, actor, {"reason": reason}, as_json)
+    _change(site, number, DocumentState.VOIDED, user, reason, as_json)
 
 
 @document.command("report-lost")
@@ -225,45 +207,82 @@ def document_void(number: str, reason: str, site: Path, actor: str | None, as_js
 @click.option("--stolen", is_flag=True, help="The document was stolen, not lost.")
 @click.option("--reason", default="", help="A note for the records (police report number, ...).")
 @site_option
-@actor_option
+@user_option
 @json_option
 @guarded
-def document_report_lost(
-    number: str, stolen: bool, reason: str, site: Path, actor: str | None, as_json: bool
-) -> None:
+def document_report_lost(number: str, stolen: bool, reason: str, site: Path, user: str | None,
+                         as_json: bool) -> None:
     """Record that an issued document was reported lost (or stolen)."""
     to = DocumentState.REPORTED_STOLEN if stolen else DocumentState.REPORTED_LOST
-    _change(site, number, to, actor, {"reason": reason} if reason else {}, as_json)
+    _change(site, number, to, user, reason, as_json)
+
+
+@document.command("replace")
+@click.argument("number")
+@click.option("--changes", "changes_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="JSON laid over the stored application (e.g. a new address or expiry).")
+@site_option
+@user_option
+@json_option
+@guarded
+def document_replace(number: str, changes_file: Path | None, site: Path, user: str | None, as_json: bool) -> None:
+    """A new application for a lost, stolen or voided document, from the stored one (approve it next)."""
+    from mrtd.cli.people import principal
+    from mrtd.cli.workflow import open_office
+    from mrtd.issuance.application import parse_json
+
+    changes = parse_json(changes_file.read_bytes()) if changes_file else {}
+    if not isinstance(changes, dict):
+        raise click.BadParameter("not a JSON object", param_hint="--changes")
+    with open_office(site) as office:
+        done = office.replace(principal(office.store, user), number, changes)
+    if as_json:
+        emit_json({"ok": True, "created": done.created, **done.case.summary()})
+    else:
+        click.echo(f"application {done.case.id} replaces {number}: {done.case.state.value}; approve it with "
+                   f"`mrtd application approve {done.case.id}`")
 
 
 @document.command("reprint")
 @click.argument("number")
-@click.option("--application", "application_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The application the document was issued from (with its portrait and signature).")
-@click.option("--from", "issued_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="The document's issued output folder (its receipt.json and seal image).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="A new (or empty) folder for the reprinted page (page.png, page.pdf).")
 @site_option
-@actor_option
+@user_option
 @json_option
 @guarded
-def document_reprint(number: str, application_path: Path, issued_dir: Path, out_dir: Path, site: Path,
-                     actor: str | None, as_json: bool) -> None:
-    """Print an issued document's data page again, exactly as issued (the MRZ is read back by OCR)."""
-    from mrtd.cli.issue import load_site_config  # the site's full settings (dpi, transliteration)
-    from mrtd.issuance.application import read_application
-    from mrtd.issuance.reprint import reprint_page
+def document_reprint(number: str, out_dir: Path, site: Path, user: str | None, as_json: bool) -> None:
+    """Print an issued document's data page again from the records, exactly as issued (the MRZ is read
+    back by OCR)."""
+    from mrtd.cli.people import principal
+    from mrtd.cli.workflow import open_office
 
-    config = load_site_config(site)
-    application = read_application(application_path, names=config.names)
-    with config.open_records() as store:
-        result = reprint_page(application, number, store=store, site=config, issued_dir=issued_dir,
-                              out_dir=out_dir, actor=_actor(actor))
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise click.BadParameter(f"{out_dir} exists and is not empty", param_hint="--out")
+    with open_office(site) as office:
+        result = office.reprint(principal(office.store, user), number)
+    write_files(out_dir, result.files)
     if as_json:
-        emit_json({"ok": True, "number": number, "out": str(result.out_dir), "files": result.files,
+        emit_json({"ok": True, "number": number, "out": str(out_dir), "files": result.digests,
                    "audit_seq": result.audit_seq})
     else:
-        click.echo(f"{number}: page reprinted into {result.out_dir} ({', '.join(result.files)}); "
+        click.echo(f"{number}: page reprinted into {out_dir} ({', '.join(result.files)}); "
                    f"recorded as audit entry {result.audit_seq}")
+
+
+def write_files(out_dir: Path, files: dict[str, bytes]) -> None:
+    """Write files into a new folder, all or nothing (a temporary sibling renamed into place)."""
+    import shutil
+    import tempfile
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        for name, data in files.items():
+            (work / name).write_bytes(data)
+        if out_dir.exists():
+            out_dir.rmdir()
+        work.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise

@@ -8,7 +8,6 @@ signer) and the document number policy. The key passphrase comes from $MRTD_KEY_
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import os
 from pathlib import Path
 
@@ -26,13 +25,10 @@ def _prompt(what: str) -> str:
 
 
 def actor_name() -> str:
-    from_env = os.environ.get("MRTD_ACTOR")
-    if from_env:
-        return from_env
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "operator"
+    """Who runs the command: the local OS user."""
+    from mrtd.issuance.office import os_user
+
+    return os_user()
 
 
 def _page_templates(values: tuple[str, ...]) -> dict[str, Path]:

@@ -18,6 +18,7 @@ import getpass
 import json
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,6 +129,7 @@ class Office:
         self._print_check = site.print_check if print_check is None else print_check
         self._issuer: Issuer | None = None
         self._seal_trust: Trust | None = None
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         if self._issuer is not None:
@@ -140,14 +142,15 @@ class Office:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def issuer(self, actor: str) -> Issuer:
-        """The signing side, opened once (keys unlocked) and shared; `actor` names who acts this time."""
+    def issuer(self) -> Issuer:
+        """The signing side, opened once (keys unlocked) and shared by every request; each call names
+        its actor."""
         if self._passphrase is None:
             raise StateError("office: opened without the key passphrase, so it cannot produce documents")
-        if self._issuer is None:
-            self._issuer = Issuer(self.site, clock=self.clock, passphrase=self._passphrase,
-                                  options=IssueOptions(actor=actor, print_check=self._print_check))
-        self._issuer.options = IssueOptions(actor=actor, print_check=self._print_check)
+        with self._lock:
+            if self._issuer is None:
+                self._issuer = Issuer(self.site, clock=self.clock, passphrase=self._passphrase,
+                                      options=IssueOptions(actor="mrtd", print_check=self._print_check))
         return self._issuer
 
     # -- applications
@@ -235,7 +238,7 @@ class Office:
                 return made
 
     def _produce(self, who: Principal, station: str, job: Job, public_key: str) -> Claim | None:
-        issuer = self.issuer(station)
+        issuer = self.issuer()
         case = self.casework.case(job.application_id, with_payload=True)
         number = None
         try:
@@ -244,14 +247,14 @@ class Office:
                 issuer.check_not_expired(app)
                 record = self.store.application(case.key)
                 assert record is not None
-                issuer.settle_previous(record)
+                issuer.settle_previous(record, actor=station)
                 number = self.store.allocate_number(self.site.numbering, record.id, actor=station)
                 self.queue.number_drawn(job.id, station, number)
                 approval = {"approved_by": case.decided_by, "submitted_by": case.submitted_by,
                             "four_eyes": case.decided_by != case.submitted_by}
                 with tempfile.TemporaryDirectory(prefix=f"mrtd-job-{job.id}-") as tmp:
                     work = Path(tmp)
-                    production = issuer.produce(app, number, case.key, work, Steps(), approval)
+                    production = issuer.produce(app, number, case.key, work, Steps(), approval, actor=station)
                     production.receipt["station"] = station
                     page = {name: (work / name).read_bytes() for name in (PAGE_PNG, PAGE_PDF, SEAL_FILE)
                             if (work / name).is_file()}
@@ -303,7 +306,7 @@ class Office:
         if job.production is None or job.number is None:
             raise StateError(f"job {job_id}: nothing was produced for it")
         production = Production.from_json(job.production)
-        issuer = self.issuer(station)
+        issuer = self.issuer()
         checks = [_print_check(print_check)] if print_check is not None else []
         try:
             issuer.accept(production, chip, actor=station, checks=checks)
@@ -341,13 +344,7 @@ class Office:
         return self.store.document(number), self.store.events(number)
 
     def change(self, who: Principal, number: str, to: DocumentState, reason: str | None) -> DocumentRecord:
-        """Void, report lost, report stolen."""
-        require(who, Action.CHANGE_DOCUMENT)
-        if to not in (DocumentState.VOIDED, DocumentState.REPORTED_LOST, DocumentState.REPORTED_STOLEN):
-            raise InputError(f"state: {to.value} is not voided, reported-lost or reported-stolen")
-        text = _reason(reason, required=to is DocumentState.VOIDED)
-        self.store.transition(number, to, actor=who.name, detail={"reason": text} if text else {})
-        return self.store.document(number)
+        return change_document(self.store, who, number, to, reason)
 
     def replace(self, who: Principal, number: str, changes: Mapping[str, Any] | None = None,
                 images: Mapping[str, bytes] | None = None) -> Submitted:
@@ -385,9 +382,12 @@ class Office:
         if not who.local and case.state is not CaseState.APPROVED:
             raise Forbidden(f"application {application_id}: only the local operator issues an application that "
                             "was not approved", rule="approval")
-        issuer = self.issuer(who.name)
-        with stored_application(case.payload, self.casework.images(application_id), names=self.site.names,
-                                source=f"application {application_id}") as app:
+        if self._passphrase is None:
+            raise StateError("office: opened without the key passphrase, so it cannot issue")
+        options = IssueOptions(actor=who.name, print_check=self._print_check)
+        with Issuer(self.site, clock=self.clock, passphrase=self._passphrase, options=options) as issuer, \
+                stored_application(case.payload, self.casework.images(application_id), names=self.site.names,
+                                   source=f"application {application_id}") as app:
             return issuer.issue(app, out_dir, **kwargs)
 
     # -- people
@@ -434,6 +434,17 @@ class Office:
 
     def _today(self) -> dt.date:
         return self.clock().astimezone(dt.UTC).date()
+
+
+def change_document(store: RecordStore, who: Principal, number: str, to: DocumentState,
+                    reason: str | None) -> DocumentRecord:
+    """Void, report lost, report stolen (a use case that needs only the records)."""
+    require(who, Action.CHANGE_DOCUMENT)
+    if to not in (DocumentState.VOIDED, DocumentState.REPORTED_LOST, DocumentState.REPORTED_STOLEN):
+        raise InputError(f"state: {to.value} is not voided, reported-lost or reported-stolen")
+    text = _reason(reason, required=to is DocumentState.VOIDED)
+    store.transition(number, to, actor=who.name, detail={"reason": text} if text else {})
+    return store.document(number)
 
 
 def _der(cert: x509.Certificate) -> bytes:

@@ -449,14 +449,15 @@ class Issuer:
         return {"approved_by": case.decided_by, "submitted_by": case.submitted_by,
                 "four_eyes": case.decided_by != case.submitted_by}
 
-    def settle_previous(self, record: ApplicationRecord, folder_for: Callable[[str], Path] | None = None) -> None:
+    def settle_previous(self, record: ApplicationRecord, folder_for: Callable[[str], Path] | None = None, *,
+                        actor: str | None = None) -> None:
         """Refuse an application already issued; spoil a document a crash (or an expired lease) left in
         production."""
         for number, state in record.documents:
             if state in ABANDONED:
                 continue
             if state in IN_PRODUCTION:
-                self.store.transition(number, S.SPOILED, actor=self.options.actor,
+                self.store.transition(number, S.SPOILED, actor=actor or self.options.actor,
                                       detail={"step": "resume", "reason": "interrupted before it was issued"})
                 if folder_for is not None:
                     shutil.rmtree(partial_dir(folder_for(number), number), ignore_errors=True)
@@ -560,11 +561,12 @@ class Issuer:
             pass  # the records are unreachable: a resumed run spoils the document it finds in production
 
     def produce(self, app: Application, number: str, key: str, work: Path, steps: Steps,
-                approval: Mapping[str, Any]) -> Production:
+                approval: Mapping[str, Any], *, actor: str | None = None) -> Production:
         """What the centre makes for a numbered document, written into `work`: the MRZ, the chip's files
         signed (`chip/`, the per-document keys only in memory), the seal, the page (PNG and PDF) and its
         OCR print check. The chip is personalised afterwards, here or at a station, and `accept`ed."""
-        site, opts, actor, store = self.site, self.options, self.options.actor, self.store
+        site, opts, store = self.site, self.options, self.store
+        actor = actor or opts.actor
         now = self.clock().astimezone(dt.UTC)
         today = now.date()
         # A document is issued on the day it is issued: the office's date_of_issue, when different, is kept
@@ -627,7 +629,8 @@ class Issuer:
                 receipt["seal"] = None
                 checks.append(_check("seal", "not-applicable", why))
             else:
-                seal_png, production.seal_payload = self._seal(doc, app.extra, kind, now, number, receipt, checks)
+                seal_png, production.seal_payload = self._seal(doc, app.extra, kind, now, number, receipt, checks,
+                                                               actor)
                 (work / SEAL_FILE).write_bytes(seal_png)
 
         template = self._template(doc)
@@ -732,7 +735,7 @@ class Issuer:
         return page_template(self.site, doc.format)
 
     def _seal(self, doc: Document, extra: Mapping[str, str], kind: DocumentKind, now: dt.datetime, number: str,
-              receipt: dict[str, Any], checks: list[dict[str, str]]) -> tuple[bytes, bytes]:
+              receipt: dict[str, Any], checks: list[dict[str, str]], actor: str) -> tuple[bytes, bytes]:
         request = SealRequest(
             kind=kind, issuing_state=doc.issuing_state, mrz=tuple(mrz_lines(doc, self.site.names)),
             issue_date=doc.date_of_issue or now.date(),
@@ -755,7 +758,7 @@ class Issuer:
             raise MrtdSealError(f"the seal does not verify from its own image: {report.verdict.value}")
         digest = sha256_hex(payload)
         self.store.attach_seal(number, kind=fmt, payload_sha256=digest, signer_key_id=self.seal_signer.key_id,
-                               actor=self.options.actor)
+                               actor=actor)
         receipt["seal"] = {"format": fmt, "type": kind.value, "document_type": report.document_type,
                            "messages": list(report.content), "symbology": self.site.symbology, "file": SEAL_FILE,
                            "bytes": len(payload), "payload_sha256": digest}

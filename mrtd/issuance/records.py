@@ -454,6 +454,8 @@ class RecordStore:
         return store
 
     def _create(self) -> None:
+        # The tables the office keeps beside these (users, cases, the queue) are created with them.
+        from mrtd.issuance import casework, queue, users  # noqa: F401
         try:
             with self._write_engine.begin() as conn:
                 if conn.dialect.name == "postgresql":

@@ -14,7 +14,9 @@ from mrtd.cli.records import document, records, records_url
 from mrtd.errors import ConfigurationError
 from mrtd.issuance.numbering import NumberPolicy
 from mrtd.issuance.records import RecordStore, default_url
+from mrtd.issuance.roles import Role
 from mrtd.issuance.states import DocumentState
+from mrtd.issuance.users import add_user
 
 pytest_plugins = ["test_records_backends"]  # the parametrised backend fixtures
 
@@ -101,6 +103,7 @@ def test_show_unknown_number_exits_1(site: Path, numbers: dict[str, str]) -> Non
 
 
 def test_void(site: Path, numbers: dict[str, str], store: RecordStore) -> None:
+    add_user(store, "clerk-7", Role.SUPERVISOR, actor="admin")
     code, out = invoke(
         document,
         [
@@ -110,7 +113,7 @@ def test_void(site: Path, numbers: dict[str, str], store: RecordStore) -> None:
             "damaged at the counter",
             "--site",
             str(site),
-            "--actor",
+            "--user",
             "clerk-7",
         ],
     )

@@ -76,18 +76,21 @@ class NullCard:
         return b"\x90\x00"
 
 
-def serve(card: Card, sock: socket.socket, die_after: int | None = None) -> None:
-    """Answer vpcd until it closes the connection."""
+def serve(card: Card, sock: socket.socket, die_after: int | None = None, *, swap_when_locked: bool = False) -> bool:
+    """Answer vpcd until it closes the connection (False), or, with `swap_when_locked`, until a locked
+    card is powered off or reset (True: the booklet is done and is taken out)."""
     commands = 0
     while True:
         head = _recv_exact(sock, 2)
         if head is None:
-            return
+            return False
         payload = _recv_exact(sock, int.from_bytes(head, "big"))
         if payload is None:
-            return
+            return False
         if len(payload) == 1:
             code = payload[0]
+            if code in (0x00, 0x02) and swap_when_locked and getattr(getattr(card, "state", None), "locked", False):
+                return True
             if code in (0x00, 0x01, 0x02):
                 card.power_on()
             elif code == 0x04:
@@ -108,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--state", type=Path)
     ap.add_argument("--die-after", type=int)
     ap.add_argument("--null", action="store_true")
+    ap.add_argument("--feeder", action="store_true",
+                    help="a booklet feeder: once a card is locked and powered off, take it out and put in a blank one")
     args = ap.parse_args(argv)
+    if args.feeder:
+        return _feed(args.host, args.port, args.profile)
     card: Card
     if args.null:
         card = NullCard()
@@ -123,6 +130,24 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sock.close()
     return 0
+
+
+def _feed(host: str, port: int, profile: str) -> int:
+    """Blank cards one after another: each personalised (locked) card leaves the reader when the station
+    lets go of it, and a new blank card follows after a pause pcscd notices (its poll is 0.4 s)."""
+    first = True
+    while True:
+        sock = connect(host, port)
+        if first:
+            print("ready", flush=True)
+            first = False
+        try:
+            swapped = serve(VirtualCard(profile), sock, swap_when_locked=True)
+        finally:
+            sock.close()
+        if not swapped:
+            return 0
+        time.sleep(1.0)
 
 
 if __name__ == "__main__":

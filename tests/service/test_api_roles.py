@@ -1,0 +1,162 @@
+"""The role table: every role (and no token, and a revoked token) on every endpoint, with the status each
+must get; four eyes through the API; a revoked token refused at once."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from servicekit import USERS, auth, make_site, make_users, now, submission
+
+from mrtd.chip.keytransport import load_or_create_station_key, public_key_text
+from mrtd.issuance.office import Office
+from mrtd.issuance.roles import PERMISSIONS, Action, Principal, Role
+from mrtd.issuance.users import revoke
+from mrtd.service.app import create_app
+
+ANONYMOUS = "anonymous"
+Ctx = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, str], Ctx, Office]]:
+    root = tmp_path_factory.mktemp("roles")
+    site = make_site(root / "site")
+    tokens = make_users(site, {"old": Role.SUPERVISOR})
+    office = Office(site, clock=now, passphrase=b"service-test-passphrase", lease_seconds=120)
+    local = Principal("operator")
+    ctx: Ctx = {"key": public_key_text(load_or_create_station_key(root / "st1.key"))}
+    for name, label in (("anna-eriksson-td3.json", "n1"), ("anna-eriksson-td1.json", "n2")):
+        data = submission(name)
+        images = {k: base64.b64decode(v) for k, v in data["images"].items()}
+        app_id = office.submit(local, data["application"], images).case.id
+        ctx[label] = office.issue_stored(local, app_id, root / label).number
+    with TestClient(create_app(office)) as client:
+        yield client, tokens, ctx, office
+    office.close()
+
+
+# (method, path, body or a function of the context, the action it needs (None: anyone), the success status)
+Row = tuple[str, str, Any, Action | None, int]
+TABLE: list[Row] = [
+    ("POST", "/v1/applications", lambda c: submission("olena-shevchenko-cyrillic.json"), Action.SUBMIT, 201),
+    ("GET", "/v1/applications", None, Action.LIST_APPLICATIONS, 200),
+    ("GET", "/v1/applications/{app}", None, Action.READ_PERSON, 200),
+    ("POST", "/v1/applications/{app}/approve", {}, Action.DECIDE, 200),
+    ("POST", "/v1/applications/{app2}/reject", {"reason": "photo too old"}, Action.DECIDE, 200),
+    ("POST", "/v1/stations/st1/claim", lambda c: {"formats": ["TD3"], "public_key": c["key"]}, Action.PRODUCE, 200),
+    ("POST", "/v1/jobs/{job}/heartbeat", {}, Action.PRODUCE, 200),
+    ("POST", "/v1/jobs/{job}/result", {"chip": None, "print_check": None}, Action.PRODUCE, 200),
+    ("GET", "/v1/documents/{n1}", None, Action.READ_DOCUMENT, 200),
+    ("POST", "/v1/documents/{n1}/reprint", {}, Action.REPRINT, 200),
+    ("POST", "/v1/documents/{n1}/report-lost", {"reason": "lost on a train"}, Action.CHANGE_DOCUMENT, 200),
+    ("POST", "/v1/documents/{n1}/report-stolen", {"reason": "police report 42"}, Action.CHANGE_DOCUMENT, 200),
+    ("POST", "/v1/documents/{n2}/void", {"reason": "damaged"}, Action.CHANGE_DOCUMENT, 200),
+    ("POST", "/v1/documents/{n1}/replace", {"changes": {"holder": {"place_of_birth": "MALMO"}}}, Action.REPLACE, 201),
+    ("GET", "/v1/search?name=eriksson&reason=fraud+check", None, Action.SEARCH, 200),
+    ("GET", "/v1/audit?after=0&limit=5", None, Action.READ_AUDIT, 200),
+    ("POST", "/v1/verify/seal", "seal", None, 200),
+    ("GET", "/v1/whoami", None, None, 200),
+    ("GET", "/healthz", None, None, 200),
+    ("GET", "/metrics", None, None, 200),
+]
+PUBLIC = {"/v1/verify/seal", "/healthz", "/metrics"}
+
+
+def expected(row: Row, who: str) -> int:
+    method, path, _, action, ok = row
+    if path in PUBLIC:
+        return ok
+    if who == ANONYMOUS:
+        return 401
+    role = next(r for r, n in USERS.items() if n == who)
+    if action is None or role in PERMISSIONS[action]:
+        return ok
+    return 403
+
+
+def call(client: TestClient, row: Row, token: str | None, ctx: Ctx) -> Any:
+    method, path, body, _, _ = row
+    url = path.format(**ctx)
+    headers = auth(token) if token else {}
+    if body == "seal":
+        return client.post(url, content=ctx["seal"], headers={**headers, "Content-Type": "image/png"})
+    payload = body(ctx) if callable(body) else body
+    return client.request(method, url, json=payload, headers=headers)
+
+
+def test_every_role_on_every_endpoint(world: tuple[TestClient, dict[str, str], Ctx, Office]) -> None:
+    client, tokens, ctx, office = world
+    # a second application to reject, submitted through the API by the clerk
+    second = client.post("/v1/applications", json=submission("anna-eriksson-td3.json", holder={"place_of_birth": "LUND"}),
+                         headers=auth(tokens["carla"]))
+    assert second.status_code == 201, second.text
+    ctx["app2"] = second.json()["id"]
+    seen: list[tuple[str, str, int]] = []
+    for row in TABLE:
+        # the refused first (they change nothing), then the roles that may, the first of them succeeding
+        order = sorted([ANONYMOUS, *USERS.values()], key=lambda w: expected(row, w) < 400)
+        for who in order:
+            want = expected(row, who)
+            response = call(client, row, tokens.get(who), ctx)
+            if row[1] == "/v1/applications" and row[0] == "POST" and response.status_code == 201:
+                ctx["app"] = response.json()["id"]
+            elif row[1].endswith("/claim") and response.status_code == 200:
+                ctx["job"] = response.json()["job"]
+                ctx["seal"] = base64.b64decode(response.json()["page"]["seal.png"])
+            got = response.status_code
+            seen.append((f"{row[0]} {row[1]}", who, got))
+            assert got == want, f"{row[0]} {row[1]} as {who}: {got} (wanted {want}): {response.text[:300]}"
+            if got >= 400:
+                assert response.headers["content-type"].startswith("application/problem+json")
+                problem = response.json()
+                assert problem["status"] == got and problem["rule"] and problem["detail"]
+    assert len(seen) == len(TABLE) * (len(USERS) + 1)
+    verdict = client.post("/v1/verify/seal", content=ctx["seal"], headers={"Content-Type": "image/png"}).json()
+    assert verdict["ok"] is True and verdict["verdict"] == "valid", verdict
+
+
+def test_four_eyes_and_revocation(world: tuple[TestClient, dict[str, str], Ctx, Office]) -> None:
+    client, tokens, ctx, office = world
+    # "amal" at the counter submits on the command line (as the OS user), then tries to approve via the API
+    data = submission("anna-eriksson-td3.json", holder={"place_of_birth": "UPPSALA"})
+    images = {k: base64.b64decode(v) for k, v in data["images"].items()}
+    own = office.submit(Principal("amal"), data["application"], images).case.id
+    refused = client.post(f"/v1/applications/{own}/approve", json={}, headers=auth(tokens["amal"]))
+    assert refused.status_code == 403 and refused.json()["rule"] == "four-eyes", refused.text
+    # a token revoked is refused on the very next request
+    assert client.get("/v1/whoami", headers=auth(tokens["old"])).json() == {"name": "old", "role": "supervisor"}
+    revoke(office.store, "old", actor="ada")
+    gone = client.get("/v1/whoami", headers=auth(tokens["old"]))
+    assert gone.status_code == 401 and gone.headers["www-authenticate"] == "Bearer"
+
+
+def test_problem_details_name_field_and_rule(world: tuple[TestClient, dict[str, str], Ctx, Office]) -> None:
+    client, tokens, _, _ = world
+    bad = submission("anna-eriksson-td3.json", holder={"sex": "Q"}, document={"date_of_expiry": "2001-01-01"})
+    response = client.post("/v1/applications", json=bad, headers=auth(tokens["carla"]))
+    assert response.status_code == 422
+    problem = response.json()
+    fields = {(f["field"], f["rule"]) for f in problem["findings"]}
+    assert ("holder.sex", "enum") in fields and any(f == "document.date_of_expiry" for f, _ in fields)
+    page = client.get("/v1/applications?cursor=bogus", headers=auth(tokens["amal"]))
+    assert page.status_code == 422 and page.json()["field"] == "cursor"
+    nothing = client.get("/v1/documents/ZZ0000000", headers=auth(tokens["audra"]))
+    assert nothing.status_code == 404 and nothing.json()["field"] == "document.number"
+
+
+def test_cursor_pagination(world: tuple[TestClient, dict[str, str], Ctx, Office]) -> None:
+    client, tokens, _, _ = world
+    ids: list[int] = []
+    cursor: str | None = None
+    while True:
+        query: Callable[[], str] = lambda: f"/v1/applications?limit=2{'&cursor=' + cursor if cursor else ''}"  # noqa: E731
+        page = client.get(query(), headers=auth(tokens["sam"])).json()
+        ids += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert ids == sorted(ids) and len(ids) == len(set(ids)) >= 4
