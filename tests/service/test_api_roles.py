@@ -4,7 +4,7 @@ must get; four eyes through the API; a revoked token refused at once."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -67,7 +67,7 @@ PUBLIC = {"/v1/verify/seal", "/healthz", "/metrics"}
 
 
 def expected(row: Row, who: str) -> int:
-    method, path, _, action, ok = row
+    _method, path, _, action, ok = row
     if path in PUBLIC:
         return ok
     if who == ANONYMOUS:
@@ -89,7 +89,7 @@ def call(client: TestClient, row: Row, token: str | None, ctx: Ctx) -> Any:
 
 
 def test_every_role_on_every_endpoint(world: tuple[TestClient, dict[str, str], Ctx, Office]) -> None:
-    client, tokens, ctx, office = world
+    client, tokens, ctx, _ = world
     # a second application to reject, submitted through the API by the clerk
     second = client.post("/v1/applications", json=submission("anna-eriksson-td3.json", holder={"place_of_birth": "LUND"}),
                          headers=auth(tokens["carla"]))
@@ -120,7 +120,7 @@ def test_every_role_on_every_endpoint(world: tuple[TestClient, dict[str, str], C
 
 
 def test_four_eyes_and_revocation(world: tuple[TestClient, dict[str, str], Ctx, Office]) -> None:
-    client, tokens, ctx, office = world
+    client, tokens, _, office = world
     # "amal" at the counter submits on the command line (as the OS user), then tries to approve via the API
     data = submission("anna-eriksson-td3.json", holder={"place_of_birth": "UPPSALA"})
     images = {k: base64.b64decode(v) for k, v in data["images"].items()}
@@ -153,8 +153,8 @@ def test_cursor_pagination(world: tuple[TestClient, dict[str, str], Ctx, Office]
     ids: list[int] = []
     cursor: str | None = None
     while True:
-        query: Callable[[], str] = lambda: f"/v1/applications?limit=2{'&cursor=' + cursor if cursor else ''}"  # noqa: E731
-        page = client.get(query(), headers=auth(tokens["sam"])).json()
+        query = f"/v1/applications?limit=2{'&cursor=' + cursor if cursor else ''}"
+        page = client.get(query, headers=auth(tokens["sam"])).json()
         ids += [item["id"] for item in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
