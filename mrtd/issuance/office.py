@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
 from sqlalchemy import select
 
+from mrtd.asn1.x509 import as_certificate
 from mrtd.chip.keytransport import ChipKeys, parse_public_key, seal_keys
 from mrtd.errors import Finding, InputError, MrtdError, StateError, ValidationError
 from mrtd.issuance.application import check_application
@@ -58,7 +58,6 @@ from mrtd.issuance.states import IN_PRODUCTION, DocumentState
 from mrtd.issuance.stored import application_json, materialised, merge_changes, stored_application
 from mrtd.issuance.users import register_station_key
 from mrtd.pki.site import PkiSite
-from mrtd.seals.certs import load_certificate
 from mrtd.seals.verify import SealReport, Trust, check_seal
 
 Clock = Callable[[], dt.datetime]
@@ -417,9 +416,9 @@ class Office:
         """Anyone: a seal (image, bytes, IDB text) checked against the site's CSCA and seal signers."""
         if self._seal_trust is None:
             pki = PkiSite(self.site.root, clock=self.clock)
-            signers = [load_certificate(_der(pki.certificate(rec))) for rec in pki.list()
+            signers = [as_certificate(pki.certificate(rec)) for rec in pki.list()
                        if rec.role in ("seal-signer", "vdsnc-signer")]
-            self._seal_trust = Trust(pki.trust_store(), [], signers)
+            self._seal_trust = Trust(pki.trust_store(), signers)
         return check_seal(data, self._seal_trust, self.clock().astimezone(dt.UTC))
 
     # -- audit
@@ -445,12 +444,6 @@ def change_document(store: RecordStore, who: Principal, number: str, to: Documen
     text = _reason(reason, required=to is DocumentState.VOIDED)
     store.transition(number, to, actor=who.name, detail={"reason": text} if text else {})
     return store.document(number)
-
-
-def _der(cert: x509.Certificate) -> bytes:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return cert.public_bytes(Encoding.DER)
 
 
 def _print_check(data: Mapping[str, str]) -> dict[str, str]:
