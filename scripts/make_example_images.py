@@ -83,7 +83,7 @@ def portrait(p: Person) -> Image.Image:
     if p.hair_style == "bob":
         d.rounded_rectangle(_e(cx, face_cy - 10, rx * 1.16, face_h * 0.5), radius=150 * SS, fill=p.hair)
     if p.hair_style == "scarf":
-        d.ellipse(_e(cx, face_cy + 30, rx * 1.28, face_h * 0.66), fill=p.clothing)
+        d.ellipse(_e(cx, face_cy + 30, rx * 1.22, face_h * 0.66), fill=p.clothing)
 
     # Shoulders and neck.
     d.rounded_rectangle(
@@ -109,7 +109,7 @@ def portrait(p: Person) -> Image.Image:
         else:  # swept the other way
             d.chord(_e(cx - rx * 0.35, crown + 40, rx * 0.9, 75), 210, 430, fill=p.hair)
     if p.beard:
-        d.chord(_e(cx, face_cy + 12, rx * 0.99, face_h / 2 - 12), 15, 165, fill=_shade(p.hair, 1.1))
+        d.chord(_e(cx, face_cy + 12, rx * 0.99, face_h / 2 - 12), 40, 140, fill=_shade(p.hair, 1.1))  # a trimmed beard
 
     # Eyes, brows.
     eye_dx = rx * 0.38

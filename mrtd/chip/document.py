@@ -33,7 +33,7 @@ from mrtd.chip.lds import securityinfos as si
 from mrtd.chip.lds.cardaccess import CardAccess
 from mrtd.chip.lds.cardsecurity import CardSecurity
 from mrtd.chip.lds.dg1 import Dg1
-from mrtd.chip.lds.dg2 import Dg2, FaceImage, FaceRecord, ImageDataType, face_header
+from mrtd.chip.lds.dg2 import Dg2, FaceImage, FaceRecord, ImageDataType, eye_centre_points, face_header
 from mrtd.chip.lds.dg7 import Dg7
 from mrtd.chip.lds.dg11 import Dg11, Dg11Fields
 from mrtd.chip.lds.dg12 import Dg12, Dg12Fields
@@ -42,6 +42,7 @@ from mrtd.chip.lds.dg15 import Dg15
 from mrtd.chip.lds.efcom import EfCom
 from mrtd.chip.lds.files import by_name, dg_name, file_name
 from mrtd.chip.lds.sod import Sod
+from mrtd.chip.portrait import token_eyes
 from mrtd.errors import EncodingError, InputError, KeyAccessError
 from mrtd.model import Document, PartialDate, Sex
 from mrtd.pki.keys import decrypt_private_key, encrypt_private_key
@@ -155,16 +156,22 @@ def build_document_image(
     card_security: bool = False,
     hash_name: HashName = HashName.SHA256,
     extra_certificates: Sequence[x509.Certificate] = (),
+    eyes_located: bool = False,
 ) -> DocumentImage:
     """Encode and sign one document's LDS. `portrait_jpeg` is the prepared DG2 image (JPEG or JPEG 2000,
     see `mrtd.chip.portrait.prepare_portrait`). `aa=None` leaves out DG15, `ca=None` Chip Authentication;
-    `ca_protocol` is id-CA-ECDH-AES-CBC-CMAC-128 unless the chip does CA with 3DES only (the JMRTD applet)."""
+    `ca_protocol` is id-CA-ECDH-AES-CBC-CMAC-128 unless the chip does CA with 3DES only (the JMRTD applet).
+    `eyes_located`: the portrait is a token image cropped at eye centres that a detector found, so DG2
+    records where they are (ISO/IEC 19794-5 feature points 12.1 and 12.2)."""
     now = clock()
     holder = document.holder
     dgs: dict[int, bytes] = {1: Dg1.create(mrz_lines).raw}
 
     kind, width, height, space = _image_facts(portrait_jpeg)
-    face = FaceImage(portrait_jpeg, width, height, kind, gender=_gender(holder.sex), colour_space=space)
+    eyes = token_eyes(width)
+    points = eye_centre_points(eyes.right, eyes.left) if eyes_located else ()
+    face = FaceImage(portrait_jpeg, width, height, kind, gender=_gender(holder.sex), colour_space=space,
+                     feature_points=points)
     dgs[2] = Dg2.create([(face_header(now), FaceRecord.create([face]).raw)]).raw
     if signature_image is not None:
         dgs[7] = Dg7.create([signature_image]).raw

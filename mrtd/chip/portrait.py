@@ -1,18 +1,20 @@
 """Portrait preparation: an application photo -> the DG2 face image (ISO/IEC 19794-5 token frontal).
 
-Token frontal geometry (ISO/IEC 19794-5:2005 §8.4, Doc 9303-10 §4.7.2): width W, height W/0.75,
-eye centres on a horizontal line 0.6 W from the top, their midpoint at 0.5 W, and 0.25 W apart.
+Token frontal geometry (ISO/IEC 19794-5:2005 clause 9, Table 10; Doc 9303-10 §4.7.2): width W, height
+W/0.75, both eye centres on a horizontal line 0.6 W from the top, 0.25 W apart, their midpoint at 0.5 W.
 
-There is no face detector here. The face box (crown to chin, and its horizontal centre) is either given
-by the caller or assumed from the ICAO photo rules for a 35 x 45 mm passport photo (Doc 9303-3 and the
-ICAO portrait quality guidelines: head 32-36 mm of 45 mm, centred, crown about 10 % below the top). From
-the head box the eyes are placed the way anthropometry puts them: 47 % of the head height below the crown,
-pupils 27 % of the head height apart.
+The crop is made from the eye centres: a rotation and scale that puts the two eyes exactly where the
+token image has them (so a slight head tilt is levelled). The eye centres come from the caller, normally
+`mrtd.issuance.photo`, which finds them with a face detector. Without them, a caller may give the head
+box (crown, chin, vertical axis), or fall back to where an ICAO-conformant 35 x 45 mm passport photo has
+the head (head 32-36 mm of 45 mm, centred, crown about 10 % below the top); from a head box the eyes are
+placed the way anthropometry puts them: 47 % of the head height below the crown, 27 % of it apart.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import struct
 from dataclasses import dataclass
 from typing import Literal
@@ -21,10 +23,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mrtd.errors import InputError
 
-CLAUSE = "ISO/IEC 19794-5:2005 §8.4"
+CLAUSE = "ISO/IEC 19794-5:2005 clause 9 (token face image)"
 TOKEN_ASPECT = 0.75  # width / height
 EYE_LINE = 0.6  # eye line, from the top, in units of W
 EYE_DISTANCE = 0.25  # in units of W
+FIRST_EYE = 0.375  # the eye on the viewer's left (the subject's right), in units of W
 MIN_TOKEN_WIDTH = 240  # eyes 60 px apart: the token minimum
 TARGET_TOKEN_WIDTH = 360  # eyes 90 px apart: ICAO's recommended resolution
 MIN_SOURCE_EYE_DISTANCE = 45  # below this the portrait would be upscaled by more than a third
@@ -33,6 +36,37 @@ MAX_PIXELS = 40_000_000
 PAD_COLOUR = (224, 224, 224)  # neutral light grey where the crop runs past the photo's edge
 
 Format = Literal["jpeg", "jp2"]
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class EyeCentres:
+    """The centres of the two eyes in image pixels (x to the right, y down).
+
+    `right` is the subject's right eye, which the viewer sees on the left; `left` the subject's left eye
+    (ISO/IEC 19794-5 names eyes from the subject's side)."""
+
+    right: Point
+    left: Point
+
+    @property
+    def distance(self) -> float:
+        return math.dist(self.right, self.left)
+
+    @property
+    def midpoint(self) -> Point:
+        return ((self.right[0] + self.left[0]) / 2, (self.right[1] + self.left[1]) / 2)
+
+    @property
+    def roll(self) -> float:
+        """Degrees the eye line is turned from horizontal; positive when the subject's left eye is lower."""
+        return math.degrees(math.atan2(self.left[1] - self.right[1], self.left[0] - self.right[0]))
+
+
+def token_eyes(width: int) -> EyeCentres:
+    """Where the eyes are in a token image `width` pixels wide: that is what the token geometry means."""
+    y = EYE_LINE * width
+    return EyeCentres(right=(FIRST_EYE * width, y), left=((FIRST_EYE + EYE_DISTANCE) * width, y))
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +81,20 @@ class FaceBox:
     def height(self) -> float:
         return self.bottom - self.top
 
+    def eyes(self) -> EyeCentres:
+        """The eyes where anthropometry puts them in this head: an estimate, for callers without a detector."""
+        y = self.top + 0.47 * self.height
+        half = 0.27 * self.height / 2
+        return EyeCentres(right=(self.centre_x - half, y), left=(self.centre_x + half, y))
+
 
 def assumed_face_box(width: int, height: int) -> FaceBox:
     """Where an ICAO-conformant passport photo has the head: 75 % of the height, crown 10 % from the top."""
     return FaceBox(top=0.10 * height, bottom=0.85 * height, centre_x=width / 2)
 
 
-def _decode(image_bytes: bytes) -> Image.Image:
+def decode(image_bytes: bytes) -> Image.Image:
+    """The image, loaded and turned upright by its EXIF orientation; InputError for anything else."""
     if not image_bytes:
         raise InputError("portrait: the image is empty")
     try:
@@ -68,21 +109,23 @@ def _decode(image_bytes: bytes) -> Image.Image:
     return transposed if transposed is not None else img
 
 
-def token_crop(img: Image.Image, face: FaceBox) -> tuple[Image.Image, float]:
-    """The token frontal crop (padded where needed) and the source eye distance in pixels."""
-    eye_distance = 0.27 * face.height
-    eye_y = face.top + 0.47 * face.height
-    crop_w = eye_distance / EYE_DISTANCE
-    crop_h = crop_w / TOKEN_ASPECT
-    left = face.centre_x - crop_w / 2
-    top = eye_y - EYE_LINE * crop_w
-    box = (round(left), round(top), round(left + crop_w), round(top + crop_h))
+def token_crop(img: Image.Image, eyes: EyeCentres) -> Image.Image:
+    """The token frontal crop at the source's own resolution (W = eye distance / 0.25), padded where the
+    photo ends: one similarity transform (rotate, scale, shift) that puts the eyes where `token_eyes` says."""
+    width = max(1, round(eyes.distance / EYE_DISTANCE))
+    height = round(width / TOKEN_ASPECT)
+    target = token_eyes(width)
+    # PIL's affine transform maps each output pixel back into the source: source = A * out + offset.
+    scale = eyes.distance / (EYE_DISTANCE * width)
+    angle = math.radians(eyes.roll)
+    a, b = scale * math.cos(angle), -scale * math.sin(angle)
+    d, e = scale * math.sin(angle), scale * math.cos(angle)
+    c = eyes.right[0] - (a * target.right[0] + b * target.right[1])
+    f = eyes.right[1] - (d * target.right[0] + e * target.right[1])
     mode = "L" if img.mode in ("L", "LA", "I;16") else "RGB"
-    src = img.convert(mode)
     fill = PAD_COLOUR[0] if mode == "L" else PAD_COLOUR
-    canvas = Image.new(mode, (box[2] - box[0], box[3] - box[1]), fill)
-    canvas.paste(src, (-box[0], -box[1]))
-    return canvas, eye_distance
+    return img.convert(mode).transform((width, height), Image.Transform.AFFINE, (a, b, c, d, e, f),
+                                       resample=Image.Resampling.BICUBIC, fillcolor=fill)
 
 
 def _encode(img: Image.Image, fmt: Format, quality: float) -> bytes:
@@ -123,34 +166,41 @@ def prepare_portrait(
     *,
     budget: int = 20_000,
     fmt: Format = "jpeg",
+    eyes: EyeCentres | None = None,
     face_box: FaceBox | None = None,
     width: int = TARGET_TOKEN_WIDTH,
 ) -> bytes:
     """Crop and scale to the token frontal geometry, then encode as JPEG or JPEG 2000 within `budget` bytes.
 
-    Raises InputError when the image cannot be decoded, is too small, or is not shaped like a portrait."""
+    The crop is made from `eyes` (found by a face detector), else from `face_box`, else from where a
+    passport photo has the head. Raises InputError when the image cannot be decoded, is too small, or is
+    not shaped like a portrait."""
     if fmt not in ("jpeg", "jp2"):
         raise InputError(f"portrait format: {fmt!r} is not 'jpeg' or 'jp2' [Doc 9303-10 §4.7.2]")
     if budget < 2_000:
         raise InputError(f"portrait budget: {budget} bytes is too small for a face image")
-    img = _decode(image_bytes)
+    img = decode(image_bytes)
     w, h = img.size
     aspect = w / h if h else 0.0
-    if face_box is None:
-        if not MIN_ASPECT <= aspect <= MAX_ASPECT:
-            raise InputError(
-                f"portrait: {w}x{h} (aspect {aspect:.2f}) is not a face-sized photo; expected a portrait-format "
-                f"photo with width/height between {MIN_ASPECT} and {MAX_ASPECT} (35 x 45 mm is 0.78) [Doc 9303-3]"
-            )
-        face_box = assumed_face_box(w, h)
-    elif not (0 <= face_box.top < face_box.bottom <= h and 0 <= face_box.centre_x <= w):
-        raise InputError(f"portrait: the face box is outside the {w}x{h} image")
-    crop, eye_distance = token_crop(img, face_box)
-    if eye_distance < MIN_SOURCE_EYE_DISTANCE:
+    if eyes is None:
+        if face_box is None:
+            if not MIN_ASPECT <= aspect <= MAX_ASPECT:
+                raise InputError(
+                    f"portrait: {w}x{h} (aspect {aspect:.2f}) is not a face-sized photo; expected a portrait-format "
+                    f"photo with width/height between {MIN_ASPECT} and {MAX_ASPECT} (35 x 45 mm is 0.78) [Doc 9303-3]"
+                )
+            face_box = assumed_face_box(w, h)
+        elif not (0 <= face_box.top < face_box.bottom <= h and 0 <= face_box.centre_x <= w):
+            raise InputError(f"portrait: the face box is outside the {w}x{h} image")
+        eyes = face_box.eyes()
+    elif not all(0 <= x <= w and 0 <= y <= h for x, y in (eyes.right, eyes.left)) or eyes.left[0] <= eyes.right[0]:
+        raise InputError(f"portrait: the eye centres {eyes.right} and {eyes.left} are not two eyes inside the {w}x{h} image")
+    if eyes.distance < MIN_SOURCE_EYE_DISTANCE:
         raise InputError(
-            f"portrait: {w}x{h} is too small; the eyes would be {eye_distance:.0f} px apart, at least "
+            f"portrait: {w}x{h} is too small; the eyes are {eyes.distance:.0f} px apart, at least "
             f"{MIN_SOURCE_EYE_DISTANCE} are needed for a token image with {MIN_TOKEN_WIDTH * EYE_DISTANCE:.0f} [{CLAUSE}]"
         )
+    crop = token_crop(img, eyes)
     out_w = max(MIN_TOKEN_WIDTH, min(width, crop.width))
     while out_w >= MIN_TOKEN_WIDTH:
         out_h = round(out_w / TOKEN_ASPECT)
@@ -166,9 +216,9 @@ def prepare_signature(image_bytes: bytes, *, budget: int = 10_000) -> bytes:
     """A displayed signature for DG7: kept as it is when JPEG or JPEG 2000 within `budget`, else re-encoded
     as a greyscale JPEG (scaled down until it fits)."""
     if len(image_bytes) <= budget and (image_bytes[:3] == b"\xff\xd8\xff" or image_bytes[:4] in (b"\x00\x00\x00\x0c", b"\xff\x4f\xff\x51")):
-        _decode(image_bytes)
+        decode(image_bytes)
         return image_bytes
-    src = _decode(image_bytes)
+    src = decode(image_bytes)
     if src.mode in ("RGBA", "LA", "PA") or (src.mode == "P" and "transparency" in src.info):
         rgba = src.convert("RGBA")
         flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

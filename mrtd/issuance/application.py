@@ -6,7 +6,9 @@ Checks run in three passes and all their findings are returned together:
 2. field rules: real dates, known three-letter codes, plain text;
 3. rules across fields, only on what passed 1 and 2: expiry after issue, birth before issue, the
    document code for the format and dates, the whole MRZ buildable (names transliterable), and the
-   portrait and signature images present and sane.
+   portrait and signature images present and sane; the portrait also passes the photo checks
+   (`mrtd.issuance.photo`: one face, both eyes, resolution, tilt, exposure, sharpness are errors; its
+   framing and background are warnings).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from jsonschema import Draft202012Validator
 
 from mrtd.errors import Finding, InputError, Severity, ValidationError
 from mrtd.issuance.images import check_image
+from mrtd.issuance.photo import check_photo
 from mrtd.model import Application, Document, DocumentCode, DocumentFormat, Holder, PartialDate, Sex
 from mrtd.mrz import NameOptions, record_from_document
 from mrtd.mrz.codes import check_document_code, check_state
@@ -520,5 +523,17 @@ class _Intake:
         if not path.is_absolute():
             path = base_dir / path
         found = check_image(path, key)
+        if key == "portrait" and not any(f.severity is Severity.ERROR for f in found):
+            found = [*found, *_photo_findings(path)]
         self.findings.merge(found)
         return _BAD if any(f.severity is Severity.ERROR for f in found) else path
+
+
+def _photo_findings(path: Path) -> list[Finding]:
+    """The photo checks' findings about a portrait file that passed the image checks."""
+    try:
+        return check_photo(path.read_bytes()).findings("portrait")
+    except OSError as exc:
+        return [Finding("portrait", "image-unreadable", f"{str(path)!r} cannot be read ({exc.strerror or exc})")]
+    except InputError as exc:
+        return [Finding("portrait", "image-undecodable", str(exc))]

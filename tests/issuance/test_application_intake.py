@@ -327,16 +327,38 @@ def test_the_schema_documents_the_required_fields() -> None:
 
 
 def test_a_warning_does_not_stop_the_application(tmp_path: Path) -> None:
-    data = anna()
-    wide = tmp_path / "wide.jpg"
+    """Anna's portrait on a wider canvas: a landscape photo with a face is warned about, not refused."""
     from PIL import Image
 
-    Image.new("RGB", (800, 600), (220, 220, 220)).save(wide, "JPEG")
+    data = anna()
+    wide = tmp_path / "wide.jpg"
+    face = Image.open(EXAMPLES / "portraits" / "anna.jpg")
+    canvas = Image.new("RGB", (900, 750), face.getpixel((5, 5)))  # type: ignore[arg-type]
+    canvas.paste(face, (150, 0))
+    canvas.save(wide, "JPEG", quality=92)
     data["portrait"] = str(wide)
     data["signature"] = str(EXAMPLES / "signatures" / "anna.png")
     checked = check_application(copy.deepcopy(data), tmp_path, "t")
     assert checked.application is not None
-    assert [(f.field, f.rule) for f in checked.warnings] == [("portrait", "portrait-orientation")]
+    rules = [(f.field, f.rule) for f in checked.warnings]
+    assert rules[0] == ("portrait", "portrait-orientation")
+    assert ("portrait", "photo-head-width") in rules  # the head is now a smaller part of the width
+
+
+def test_a_photo_without_a_face_is_refused(tmp_path: Path) -> None:
+    """The issue's "NOT A FACE" red rectangle: refused by intake, naming the field and the rule."""
+    from PIL import Image, ImageDraw
+
+    data = anna()
+    red = tmp_path / "red.jpg"
+    img = Image.new("RGB", (600, 800), (200, 20, 20))
+    ImageDraw.Draw(img).text((200, 380), "NOT A FACE", fill=(255, 255, 255))
+    img.save(red, "JPEG")
+    data["portrait"] = str(red)
+    data["signature"] = str(EXAMPLES / "signatures" / "anna.png")
+    checked = check_application(copy.deepcopy(data), tmp_path, "t")
+    assert checked.application is None
+    assert [(f.field, f.rule) for f in checked.errors] == [("portrait", "photo-face"), ("portrait", "photo-eyes")]
 
 
 def test_the_schema_is_valid_draft_2020_12_and_every_example_conforms() -> None:

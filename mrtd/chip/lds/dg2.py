@@ -119,6 +119,46 @@ class FaceImageType(IntEnum):
     TOKEN_FRONTAL = 2
 
 
+# A feature point (ISO/IEC 19794-5:2005 §5.6.3 and §5.8): type, point code (major << 4 | minor), x, y, reserved.
+_POINT_BLOCK = struct.Struct(">BBHHH")
+FEATURE_2D = 1  # feature point type: 2D (MPEG-4 face definition point)
+# The eye centres, which ISO/IEC 19794-5 adds to the MPEG-4 points as 12.1 (left) and 12.2 (right); left and
+# right are the subject's own.
+EYE_CENTRE_LEFT = (12, 1)
+EYE_CENTRE_RIGHT = (12, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class FeaturePoint:
+    """One feature point of a face image, in the image's pixel coordinates."""
+
+    kind: int
+    major: int
+    minor: int
+    x: int
+    y: int
+
+    def encode(self) -> bytes:
+        if not (0 <= self.kind <= 0xFF and 0 <= self.major <= 0xF and 0 <= self.minor <= 0xF):
+            raise TlvError(f"face record: feature point {self.major}.{self.minor} type {self.kind} out of range [{FACE_CLAUSE}]")
+        if not (0 <= self.x <= 0xFFFF and 0 <= self.y <= 0xFFFF):
+            raise TlvError(f"face record: feature point ({self.x}, {self.y}) out of range [{FACE_CLAUSE}]")
+        return _POINT_BLOCK.pack(self.kind, self.major << 4 | self.minor, self.x, self.y, 0)
+
+    @classmethod
+    def decode(cls, block: bytes) -> FeaturePoint:
+        kind, code, x, y, _reserved = _POINT_BLOCK.unpack(block)
+        return cls(kind, code >> 4, code & 0xF, x, y)
+
+
+def eye_centre_points(right: tuple[float, float], left: tuple[float, float]) -> tuple[bytes, bytes]:
+    """The two eye centres as feature point blocks 12.1 (the subject's left eye) and 12.2 (right)."""
+    return (
+        FeaturePoint(FEATURE_2D, *EYE_CENTRE_LEFT, round(left[0]), round(left[1])).encode(),
+        FeaturePoint(FEATURE_2D, *EYE_CENTRE_RIGHT, round(right[0]), round(right[1])).encode(),
+    )
+
+
 _FAC_HEADER = struct.Struct(">4s4sIH")  # "FAC\0", "010\0", record length, number of faces
 _FACE_INFO = struct.Struct(">IHBBB3sH3s3s")  # block length, points, gender, eyes, hair, mask, expression, pose, uncertainty
 _IMAGE_INFO = struct.Struct(">BBHHBBHH")  # face type, data type, width, height, colour space, source, device, quality
@@ -146,6 +186,9 @@ class FaceImage:
     source_type: int = 2  # 2 = static photograph, unknown source
     device_type: int = 0
     quality: int = 0
+
+    def points(self) -> tuple[FeaturePoint, ...]:
+        return tuple(FeaturePoint.decode(p) for p in self.feature_points)
 
     def encode(self) -> bytes:
         length = _FACE_INFO.size + _POINT * len(self.feature_points) + _IMAGE_INFO.size + len(self.image)

@@ -1,0 +1,255 @@
+"""The portrait checks: each measures one thing and holds it to the figure in `rules.toml`.
+
+The measurements are made on the photo as given (scaled down to at most `WORK_SIDE` pixels for speed; the
+figures in pixels are converted back to the photo's own pixels):
+- eye centres and the face box from `detect`;
+- the background: the colour of the strips along the left and right edges above the eye line (beside the
+  head), compared in CIELAB with their median colour;
+- the head: where the background is uniform, the crown is the first row from the top in which the band
+  over the eyes is mostly not background, the head width the run of not-background pixels along the eye
+  line; the chin is the bottom of the detector's face box (a frontal Haar box ends at the chin);
+- sharpness: the variance of the Laplacian of the face, scaled to 160 px wide and stretched to full
+  contrast (so a dark photo is judged dark, not blurred);
+- exposure: how many of the 256 grey levels the face uses.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from mrtd.chip.portrait import EyeCentres
+from mrtd.errors import Finding, Severity
+from mrtd.issuance.photo.detect import Box, Detection, Grey, detect
+
+RGB = npt.NDArray[Any]  # H x W x 3, 8 bits
+Status = Literal["pass", "fail", "unmeasured"]
+WORK_SIDE = 1000  # longest side the photo is measured at
+FACE_SCALE = 160  # face width at which sharpness is measured
+EDGE = 0.08  # width of the background strips, fraction of the photo width
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    what: str
+    unit: str
+    min: float | None
+    max: float | None
+    severity: Severity
+    clause: str
+
+    def max_or(self, default: float) -> float:
+        return default if self.max is None else self.max
+
+    def holds(self, value: float) -> bool:
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+    @property
+    def figure(self) -> str:
+        unit = f" {self.unit}" if self.unit and self.unit not in ("°",) else self.unit
+        if self.min is not None and self.max is not None:
+            if self.min == self.max:
+                return f"exactly {number_text(self.min)}{unit}"
+            if self.min == -self.max:
+                return f"within ±{number_text(self.max)}{unit}"
+            return f"{number_text(self.min)} to {number_text(self.max)}{unit}"
+        if self.min is not None:
+            return f"at least {number_text(self.min)}{unit}"
+        return f"at most {number_text(self.max or 0)}{unit}"
+
+
+def number_text(v: float) -> str:
+    """A figure or a measured value as people write it: 60, 0.45, 82.4, 0.752."""
+    if v == int(v):
+        return str(int(v))
+    return f"{v:.3f}".rstrip("0") if abs(v) < 10 else f"{v:.1f}"
+
+
+@cache
+def rules() -> dict[str, Rule]:
+    """The rules as shipped (`rules.toml`), in report order."""
+    text = resources.files("mrtd.issuance.photo").joinpath("rules.toml").read_text("utf-8")
+    out: dict[str, Rule] = {}
+    for name, r in tomllib.loads(text).items():
+        out[name] = Rule(name, r["what"], r["unit"], r.get("min"), r.get("max"), Severity(r["severity"]), r["clause"])
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One rule applied: the value measured (None when it could not be), and the outcome."""
+
+    rule: Rule
+    value: float | None
+    status: Status
+    detail: str = ""
+
+    def finding(self, field: str, strict: bool) -> Finding | None:
+        if self.status != "fail":
+            return None
+        severity = Severity.ERROR if strict else self.rule.severity
+        measured = number_text(self.value) if self.value is not None else "nothing"
+        unit = f" {self.rule.unit}" if self.rule.unit and self.value is not None else ""
+        why = f" ({self.detail})" if self.detail else ""
+        return Finding(field, f"photo-{self.rule.name}",
+                       f"{self.rule.what}: {measured}{unit}, needs {self.rule.figure}{why}", self.rule.clause, severity)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule.name, "what": self.rule.what, "value": self.value, "unit": self.rule.unit,
+                "figure": self.rule.figure, "status": self.status, "severity": self.rule.severity.value,
+                "clause": self.rule.clause, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The head in photo pixels: crown and chin rows, and its left and right edges on the eye line."""
+
+    crown: float
+    chin: float
+    left: float
+    right: float
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoReport:
+    """Everything `check_photo` found, in the photo's own pixels."""
+
+    width: int
+    height: int
+    detection: Detection
+    head: Head | None
+    checks: tuple[Check, ...]
+    strict: bool = False
+
+    @property
+    def eyes(self) -> EyeCentres | None:
+        return self.detection.eyes
+
+    def findings(self, field: str = "portrait") -> list[Finding]:
+        return [f for c in self.checks if (f := c.finding(field, self.strict)) is not None]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing refuses the photo (warnings may remain)."""
+        return not any(f.severity is Severity.ERROR for f in self.findings())
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(c.rule.name for c in self.checks if c.status == "fail")
+
+    def as_dict(self) -> dict[str, Any]:
+        eyes = self.eyes
+        return {
+            "ok": self.ok, "width": self.width, "height": self.height, "strict": self.strict,
+            "faces": [[round(v, 1) for v in (b.x, b.y, b.w, b.h)] for b in self.detection.faces],
+            "eyes": None if eyes is None else {"right": [round(v, 1) for v in eyes.right],
+                                                "left": [round(v, 1) for v in eyes.left]},
+            "head": None if self.head is None else {k: round(getattr(self.head, k), 1)
+                                                    for k in ("crown", "chin", "left", "right")},
+            "checks": [c.as_dict() for c in self.checks],
+            "findings": [f.as_dict() for f in self.findings()],
+        }
+
+
+def measure(rgb: RGB, *, strict: bool = False) -> PhotoReport:
+    """Run every check on an RGB photo (H x W x 3, uint8)."""
+    height, width = rgb.shape[:2]
+    f = min(1.0, WORK_SIDE / max(width, height))
+    work = rgb if f == 1.0 else cv2.resize(rgb, (round(width * f), round(height * f)), interpolation=cv2.INTER_AREA)
+    grey: Grey = cv2.cvtColor(work, cv2.COLOR_RGB2GRAY)
+    found = detect(grey)
+    values: dict[str, tuple[float | None, str]] = {}
+    values["face"] = (float(len(found.faces)), "")
+    eyes, face = found.eyes, found.face
+    values["eyes"] = (2.0 if eyes else 0.0, "" if face else "no face to look in")
+    spread, background = _background(work, eyes, face)
+    values["background"] = (spread, "")
+    head: Head | None = None
+    if eyes is not None and face is not None:
+        values["token-resolution"] = values["eye-distance"] = (eyes.distance / f, "")
+        values["tilt"] = (eyes.roll, "")
+        mx, my = eyes.midpoint
+        values["horizontal-position"] = (mx / grey.shape[1], "")
+        values["vertical-position"] = (my / grey.shape[0], "")
+        if spread is not None and spread <= rules()["background"].max_or(math.inf):
+            head = _head(work, background, spread, eyes, face)
+        why = "" if head else "the background is not uniform enough to find the head's outline"
+        values["head-width"] = ((head.right - head.left) / grey.shape[1] if head else None, why)
+        values["head-length"] = ((head.chin - head.crown) / grey.shape[0] if head else None, why)
+    if face is not None:
+        region = _crop(grey, face)
+        values["sharpness"] = (_sharpness(region), "")
+        values["exposure"] = (float(len(np.unique(region))), "")
+    checks = tuple(_judge(rule, *values.get(name, (None, "no face and eyes to measure")))
+                   for name, rule in rules().items())
+    detection = found.scaled(1 / f) if f != 1.0 else found
+    if head is not None and f != 1.0:
+        head = Head(head.crown / f, head.chin / f, head.left / f, head.right / f)
+    return PhotoReport(width, height, detection, head, checks, strict)
+
+
+def _judge(rule: Rule, value: float | None, detail: str) -> Check:
+    if value is None:
+        # Nothing to measure: the face or eye rules that failed already say why; no second refusal.
+        return Check(rule, None, "unmeasured", detail)
+    return Check(rule, value, "pass" if rule.holds(value) else "fail", detail)
+
+
+def _crop(img: Grey, box: Box) -> Grey:
+    h, w = img.shape[:2]
+    x0, y0 = max(0, round(box.x)), max(0, round(box.y))
+    return img[y0:min(h, round(box.y + box.h)), x0:min(w, round(box.x + box.w))]
+
+
+def _lab(rgb: RGB) -> npt.NDArray[Any]:
+    return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+
+def _background(rgb: RGB, eyes: EyeCentres | None, face: Box | None) -> tuple[float | None, npt.NDArray[Any]]:
+    """The spread of the background colour (95th percentile ΔE from the median) and the median (CIELAB)."""
+    h, w = rgb.shape[:2]
+    edge = max(2, round(w * EDGE))
+    # beside the head: down to the eye line, or to the top of the face box when no eyes were found
+    limit = eyes.midpoint[1] if eyes is not None else (face.y if face is not None else h / 3)
+    rows = max(2, min(h, round(limit)))
+    lab = _lab(rgb[:rows])
+    samples = np.concatenate([lab[:, :edge].reshape(-1, 3), lab[:, w - edge:].reshape(-1, 3)])
+    median = np.median(samples, axis=0).astype(np.float32)
+    spread = float(np.percentile(np.linalg.norm(samples - median, axis=1), 95))
+    return spread, median
+
+
+def _head(rgb: RGB, background: npt.NDArray[Any], spread: float, eyes: EyeCentres, face: Box) -> Head | None:
+    """Crown, chin and head width against a uniform background; None when the outline cannot be found."""
+    h, w = rgb.shape[:2]
+    # Not background: further from its colour than the background's own spread, with a floor for noise.
+    foreground = (np.linalg.norm(_lab(rgb) - background, axis=2) > max(8.0, 3 * spread)).astype(np.uint8)
+    speck = max(3, w // 100) | 1
+    foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, np.ones((speck, speck), np.uint8))
+    mx, my = eyes.midpoint
+    half = eyes.distance / 2
+    band = foreground[:, max(0, round(mx - half)):round(mx + half) + 1]
+    rows = np.nonzero(band.mean(axis=1) >= 0.5)[0]
+    cols = np.nonzero(foreground[min(h - 1, round(my))])[0]
+    if rows.size == 0 or cols.size == 0:
+        return None
+    return Head(crown=float(rows[0]), chin=face.bottom, left=float(cols[0]), right=float(cols[-1] + 1))
+
+
+def _sharpness(face: Grey) -> float:
+    if face.size == 0:
+        return 0.0
+    scale = FACE_SCALE / face.shape[1]
+    small = cv2.resize(face, (FACE_SCALE, max(1, round(face.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    lo, hi = np.percentile(small, (1, 99))
+    stretched = np.clip((small.astype(np.float64) - lo) * (255.0 / max(1.0, hi - lo)), 0, 255)
+    return float(cv2.Laplacian(stretched, cv2.CV_64F).var())
