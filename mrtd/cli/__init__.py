@@ -24,6 +24,7 @@ COMMANDS = {
     "users": "mrtd.cli.people:users_group",
     "serve": "mrtd.cli.serve:serve",
     "station": "mrtd.cli.serve:station",
+    "photo": "mrtd.cli.photo:photo",
     "mrz": "mrtd.cli.mrz:mrz",
     "render": "mrtd.cli.render:render",
     "layout": "mrtd.cli.render:layout",

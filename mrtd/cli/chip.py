@@ -35,7 +35,7 @@ from mrtd.cli._common import (
     prompt_secret,
 )
 from mrtd.cli.lazy import LazyGroup
-from mrtd.errors import InputError
+from mrtd.errors import InputError, ValidationError
 from mrtd.mrz import mrz_lines
 from mrtd.pki.trust import TrustStore
 
@@ -74,6 +74,7 @@ def build(
 ) -> None:  # fmt: skip
     """Encode and sign the chip files of APPLICATION into --out."""
     from mrtd.issuance.application import read_application  # the records floor loads only for `build`
+    from mrtd.issuance.photo import check_photo
     from mrtd.issuance.site import load_site
     from mrtd.pki.site import PkiSite
 
@@ -86,7 +87,11 @@ def build(
     if app.portrait is None:
         raise InputError(f"{application}: portrait: the chip's DG2 needs a portrait image")
     fmt: Format = "jp2" if portrait_format == "jp2" else "jpeg"
-    portrait = prepare_portrait(app.portrait.read_bytes(), budget=portrait_budget, fmt=fmt)
+    raw = app.portrait.read_bytes()
+    photo = check_photo(raw)
+    if not photo.ok:
+        raise ValidationError(photo.findings("portrait"), source=str(application))
+    portrait = prepare_portrait(raw, budget=portrait_budget, fmt=fmt, eyes=photo.eyes)
     signature = prepare_signature(app.signature.read_bytes()) if app.signature is not None else None
     # the site's mrtd.toml, when there is one: name transliteration choices and where the DS key lives
     config = load_site(site) if (site / "mrtd.toml").is_file() else None
@@ -104,7 +109,7 @@ def build(
     image = build_document_image(
         document, lines, portrait, signature, signer, certificate,
         clock=_now, aa=None if aa == "none" else aa,
-        ca=None if ca == "none" else ca, pace=pace, card_security=card_security,
+        ca=None if ca == "none" else ca, pace=pace, card_security=card_security, eyes_located=True,
     )  # fmt: skip
     written = write_folder(image, out, passphrase=keys_secret)
     if as_json:

@@ -244,6 +244,7 @@ class Office:
             with stored_application(case.payload, self.casework.images(job.application_id),
                                     names=self.site.names, source=f"application {job.application_id}") as app:
                 issuer.check_not_expired(app)
+                photo = issuer.check_portrait(app)
                 record = self.store.application(case.key)
                 assert record is not None
                 issuer.settle_previous(record, actor=station)
@@ -253,7 +254,8 @@ class Office:
                             "four_eyes": case.decided_by != case.submitted_by}
                 with tempfile.TemporaryDirectory(prefix=f"mrtd-job-{job.id}-") as tmp:
                     work = Path(tmp)
-                    production = issuer.produce(app, number, case.key, work, Steps(), approval, actor=station)
+                    production = issuer.produce(app, number, case.key, work, Steps(), approval, actor=station,
+                                                photo=photo)
                     production.receipt["station"] = station
                     page = {name: (work / name).read_bytes() for name in (PAGE_PNG, PAGE_PDF, SEAL_FILE)
                             if (work / name).is_file()}

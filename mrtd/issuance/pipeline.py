@@ -1,7 +1,7 @@
 """The issuing pipeline: one application -> one issued document, its outputs and its records.
 
-validate -> allocate a unique number -> MRZ -> portrait -> LDS + EF.SOD -> seal -> data page with the
-seal -> print check (OCR) -> chip personalisation with read-back -> record.
+validate (the photo check included) -> allocate a unique number -> MRZ -> portrait -> LDS + EF.SOD -> seal
+-> data page with the seal -> print check (OCR) -> chip personalisation with read-back -> record.
 
 Records are the arbiter. The application is received idempotently (its key is a hash of its content),
 a number is drawn only when the application has no live document, and every state change is written as it
@@ -57,6 +57,7 @@ from mrtd.errors import (
 )
 from mrtd.issuance.audit import canonical_json
 from mrtd.issuance.casework import CaseState, Casework
+from mrtd.issuance.photo import PhotoReport, check_photo
 from mrtd.issuance.records import ApplicationRecord, RecordStore, UnknownRecord
 from mrtd.issuance.site import SiteConfig
 from mrtd.issuance.states import ABANDONED, IN_PRODUCTION, DocumentState
@@ -490,6 +491,20 @@ class Issuer:
                                            f"{app.document.date_of_expiry} is not after the date of issue "
                                            f"{today}", "Doc 9303-3 §4.1")], source=app.source)
 
+    def check_portrait(self, app: Application) -> PhotoReport | None:
+        """The photo check of the application's portrait (None without one); ValidationError when it refuses
+        the photo. Like the expiry, checked before a number is drawn, so a refusal consumes nothing."""
+        raw = _read(app.portrait, "portrait")
+        if raw is None:
+            return None
+        try:
+            report = check_photo(raw)
+        except InputError as exc:
+            raise ValidationError([Finding("portrait", "image-undecodable", str(exc))], source=app.source) from None
+        if not report.ok:
+            raise ValidationError(report.findings("portrait"), source=app.source)
+        return report
+
     def _issue(self, app: Application, folder_for: Callable[[str], Path],
                transport_factory: TransportFactory | None) -> Receipt:
         steps = Steps()
@@ -498,6 +513,7 @@ class Issuer:
         with steps.step("validate"):
             try:
                 self.check_not_expired(app)
+                photo = self.check_portrait(app)
             except ValidationError as bad:
                 raise PipelineError("validate", str(bad), cause=bad) from None
             record = self.receive(app)
@@ -516,7 +532,7 @@ class Issuer:
         work = partial_dir(final, number)
         try:
             work.mkdir(parents=True)
-            production = self.produce(app, number, record.key, work, steps, approval)
+            production = self.produce(app, number, record.key, work, steps, approval, photo=photo)
             with steps.step("chip"):
                 self.accept(production, self._personalise(production, transport_factory))
             with steps.step("record"):
@@ -561,12 +577,15 @@ class Issuer:
             pass  # the records are unreachable: a resumed run spoils the document it finds in production
 
     def produce(self, app: Application, number: str, key: str, work: Path, steps: Steps,
-                approval: Mapping[str, Any], *, actor: str | None = None) -> Production:
+                approval: Mapping[str, Any], *, actor: str | None = None, photo: PhotoReport | None = None) -> Production:
         """What the centre makes for a numbered document, written into `work`: the MRZ, the chip's files
         signed (`chip/`, the per-document keys only in memory), the seal, the page (PNG and PDF) and its
-        OCR print check. The chip is personalised afterwards, here or at a station, and `accept`ed."""
+        OCR print check. The chip is personalised afterwards, here or at a station, and `accept`ed.
+        `photo` is the portrait's check made before the number was drawn (`check_portrait`); made here if not."""
         site, opts, store = self.site, self.options, self.store
         actor = actor or opts.actor
+        if photo is None:
+            photo = self.check_portrait(app)
         now = self.clock().astimezone(dt.UTC)
         today = now.date()
         # A document is issued on the day it is issued: the office's date_of_issue, when different, is kept
@@ -586,6 +605,12 @@ class Issuer:
             "approval": dict(approval),
             "checks": checks,
         }
+        if photo is not None:
+            summary = photo.as_dict()
+            receipt["photo"] = {k: summary[k] for k in ("eyes", "checks", "findings")}
+            warned = len(summary["findings"])
+            checks.append(_check("photo", "pass", f"one face, eyes at {summary['eyes']}"
+                                 + (f", {warned} warning{'s' if warned != 1 else ''}" if warned else "")))
         if app.document.number and app.document.number != number:
             receipt["document"]["requested_number"] = app.document.number
         if app.document.date_of_issue and app.document.date_of_issue != today:
@@ -606,7 +631,8 @@ class Issuer:
             if has_chip:
                 if portrait_raw is None:
                     raise InputError("portrait: a document with a chip needs a portrait for DG2 [Doc 9303-10 §4.7.2]")
-                portrait = prepare_portrait(portrait_raw)
+                assert photo is not None and photo.eyes is not None  # checked in the validate step
+                portrait = prepare_portrait(portrait_raw, eyes=photo.eyes)
                 signature = prepare_signature(signature_raw) if signature_raw is not None else None
             store.transition(number, S.APPROVED, actor=actor, detail={"step": "portrait", **approval})
 
@@ -614,7 +640,7 @@ class Issuer:
             if has_chip:
                 assert portrait is not None
                 image = build_document_image(doc, lines, portrait, signature, self.ds_signer, self.ds_cert,
-                                             clock=lambda: now)
+                                             clock=lambda: now, eyes_located=True)
                 write_folder(DocumentImage(image.files), work / CHIP_DIR)  # the per-document keys stay on the chip
                 production.set_image(image)
                 receipt["lds"] = {"files": sorted(image.files), "sod_sha256": sha256_hex(image.files["EF.SOD"])}

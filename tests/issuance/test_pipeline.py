@@ -14,6 +14,7 @@ import pytest
 from conftest import EXAMPLES, SEAL_SYMBOLOGIES
 
 from mrtd.chip.document import read_files
+from mrtd.chip.lds.dg2 import Dg2
 from mrtd.chip.sim.card import VirtualCard
 from mrtd.chip.sim.transport import SimTransport
 from mrtd.chip.transport import Transport
@@ -72,8 +73,12 @@ def test_issue_writes_every_output_and_records_every_state(site: SiteConfig, tmp
     assert data["document"]["date_of_issue"] == "2026-11-23"
     assert data["document"]["requested_number"] == "L898902C3"
     assert {c["name"]: c["status"] for c in data["checks"]} == {
-        "mrz": "pass", "lds": "pass", "seal": "pass", "page": "skipped", "print-check": "skipped",
+        "photo": "pass", "mrz": "pass", "lds": "pass", "seal": "pass", "page": "skipped", "print-check": "skipped",
         "chip": "pass"}
+    # The photo check found the eyes; DG2 holds the token crop made there, with the eye centres recorded.
+    assert data["photo"]["eyes"] is not None and data["photo"]["findings"] == []
+    face = Dg2.decode(files["DG2"]).instances[0].face().faces[0]
+    assert {(p.major, p.minor) for p in face.points()} == {(12, 1), (12, 2)}
     assert [s["step"] for s in data["steps"]] == [
         "validate", "number", "mrz", "portrait", "lds", "seal", "page", "print-check", "chip"]
     assert list(receipt.steps)[-1] == "record"
@@ -135,15 +140,26 @@ def test_a_failed_step_spoils_the_number_and_the_application_can_be_issued_again
     assert report.ok, report
 
 
-def test_bad_portrait_fails_at_the_portrait_step(site: SiteConfig, tmp_path: Path) -> None:
-    bad = tmp_path / "portrait.jpg"
-    bad.write_bytes(b"not an image at all")
+@pytest.mark.parametrize("content", [b"not an image at all", "red"])
+def test_bad_portrait_is_refused_before_a_number_is_drawn(site: SiteConfig, tmp_path: Path, content: object) -> None:
+    """Junk, or the issue's 600x800 red "NOT A FACE" rectangle: the photo check refuses it in the validate
+    step, so no number is used up."""
+    bad = tmp_path / "portrait.png"
+    if isinstance(content, bytes):
+        bad.write_bytes(content)
+    else:
+        from PIL import Image, ImageDraw
+
+        red = Image.new("RGB", (600, 800), (200, 20, 20))
+        ImageDraw.Draw(red).text((220, 390), "NOT A FACE", fill=(255, 255, 255))
+        red.save(bad)
     application = dataclasses.replace(app("anna-eriksson-td1.json"), portrait=bad)
     with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
         with pytest.raises(PipelineError) as err:
             issuer.issue(application, tmp_path / "out")
-        assert err.value.step == "portrait"
-        assert issuer.store.document(err.value.number or "").state is DocumentState.SPOILED
+        assert err.value.step == "validate" and err.value.number is None
+        assert "portrait" in str(err.value)
+        assert issuer.store.documents() == []
 
 
 def test_visa_with_passport_and_stay_gets_a_seal_and_no_chip(site: SiteConfig, tmp_path: Path) -> None:
@@ -152,8 +168,8 @@ def test_visa_with_passport_and_stay_gets_a_seal_and_no_chip(site: SiteConfig, t
     with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
         receipt = issuer.issue(visa, tmp_path / "out")
         record = issuer.store.document(receipt.number)
-    assert receipt.checks == {"mrz": "pass", "lds": "not-applicable", "seal": "pass", "page": "not-applicable",
-                              "print-check": "not-applicable", "chip": "not-applicable"}
+    assert receipt.checks == {"photo": "pass", "mrz": "pass", "lds": "not-applicable", "seal": "pass",
+                              "page": "not-applicable", "print-check": "not-applicable", "chip": "not-applicable"}
     assert (tmp_path / "out" / "seal.png").is_file()
     assert [s.kind for s in record.seals] == ["vds"] and record.chip is None
     assert receipt.data["seal"]["format"] == "vds" and receipt.data["seal"]["type"] == "visa"

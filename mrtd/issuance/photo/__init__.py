@@ -14,7 +14,7 @@ from PIL import Image
 from mrtd.chip.portrait import decode, token_crop
 from mrtd.errors import InputError
 from mrtd.issuance.photo.annotate import annotated_png
-from mrtd.issuance.photo.checks import Check, PhotoReport, Rule, measure, rules
+from mrtd.issuance.photo.checks import Check, PhotoReport, Rule, measure, rules, work_size
 
 __all__ = ["Check", "PhotoReport", "Rule", "annotated_png", "check_photo", "rules", "token_image"]
 
@@ -24,8 +24,12 @@ def check_photo(image_bytes: bytes, *, strict: bool = False) -> PhotoReport:
 
     InputError when it is not an image; otherwise every check is in the report, failed or not.
     `strict` makes every failed check refuse the photo, warnings included."""
-    img = decode(image_bytes)
-    return measure(np.asarray(img.convert("RGB")), strict=strict)
+    img = decode(image_bytes).convert("RGB")
+    size = img.size
+    work = work_size(*size)
+    if work != size:
+        img = img.resize(work, Image.Resampling.BOX, reducing_gap=2.0)
+    return measure(np.asarray(img), size, strict=strict)
 
 
 def token_image(image_bytes: bytes, report: PhotoReport) -> Image.Image:

@@ -12,7 +12,7 @@ import io
 from PIL import Image, ImageDraw
 
 from mrtd.chip.portrait import decode
-from mrtd.issuance.photo.checks import EDGE, Check, PhotoReport, number_text
+from mrtd.issuance.photo.checks import EDGE, Check, PhotoReport
 from mrtd.layouts.fonts import font as load_font
 
 SIDE = 900  # longest side of the drawn photo
@@ -75,7 +75,6 @@ def annotated_png(image_bytes: bytes, report: PhotoReport) -> bytes:
 def _legend(c: Check) -> tuple[str, tuple[int, int, int]]:
     if c.status == "unmeasured":
         return f"----  {c.rule.name}: not measured ({c.detail})", (120, 120, 120)
-    value = number_text(c.value) if c.value is not None else "-"
-    unit = f" {c.rule.unit}" if c.rule.unit else ""
+    value = c.rule.amount(c.value) if c.value is not None else "-"
     tag = "PASS" if c.status == "pass" else "FAIL" if c.rule.severity.value == "error" else "WARN"
-    return f"{tag}  {c.rule.name}: {value}{unit} (needs {c.rule.figure})", PASS if c.status == "pass" else FAIL
+    return f"{tag}  {c.rule.name}: {value} (needs {c.rule.figure})", PASS if c.status == "pass" else FAIL

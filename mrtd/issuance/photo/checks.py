@@ -53,18 +53,22 @@ class Rule:
     def holds(self, value: float) -> bool:
         return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
 
+    def amount(self, value: float) -> str:
+        """A value in this rule's unit: 82.4 px, -2.334°, 0.516."""
+        gap = "" if self.unit in ("", "°") else " "
+        return f"{number_text(value)}{gap}{self.unit}"
+
     @property
     def figure(self) -> str:
-        unit = f" {self.unit}" if self.unit and self.unit not in ("°",) else self.unit
         if self.min is not None and self.max is not None:
             if self.min == self.max:
-                return f"exactly {number_text(self.min)}{unit}"
+                return f"exactly {self.amount(self.min)}"
             if self.min == -self.max:
-                return f"within ±{number_text(self.max)}{unit}"
-            return f"{number_text(self.min)} to {number_text(self.max)}{unit}"
+                return f"within ±{self.amount(self.max)}"
+            return f"{number_text(self.min)} to {self.amount(self.max)}"
         if self.min is not None:
-            return f"at least {number_text(self.min)}{unit}"
-        return f"at most {number_text(self.max or 0)}{unit}"
+            return f"at least {self.amount(self.min)}"
+        return f"at most {self.amount(self.max or 0)}"
 
 
 def number_text(v: float) -> str:
@@ -97,11 +101,10 @@ class Check:
         if self.status != "fail":
             return None
         severity = Severity.ERROR if strict else self.rule.severity
-        measured = number_text(self.value) if self.value is not None else "nothing"
-        unit = f" {self.rule.unit}" if self.rule.unit and self.value is not None else ""
+        measured = self.rule.amount(self.value) if self.value is not None else "nothing"
         why = f" ({self.detail})" if self.detail else ""
         return Finding(field, f"photo-{self.rule.name}",
-                       f"{self.rule.what}: {measured}{unit}, needs {self.rule.figure}{why}", self.rule.clause, severity)
+                       f"{self.rule.what}: {measured}, needs {self.rule.figure}{why}", self.rule.clause, severity)
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule.name, "what": self.rule.what, "value": self.value, "unit": self.rule.unit,
@@ -160,17 +163,20 @@ class PhotoReport:
         }
 
 
-def measure(rgb: RGB, *, strict: bool = False) -> PhotoReport:
-    """Run every check on an RGB photo (H x W x 3, uint8)."""
-    height, width = rgb.shape[:2]
-    f = min(1.0, WORK_SIDE / max(width, height))
-    work = rgb if f == 1.0 else cv2.resize(rgb, (round(width * f), round(height * f)), interpolation=cv2.INTER_AREA)
+def measure(work: RGB, size: tuple[int, int], *, strict: bool = False) -> PhotoReport:
+    """Run every check on an RGB photo (H x W x 3, uint8) of `size` (width, height) pixels, given scaled
+    to at most `WORK_SIDE` (see `work_size`); what is reported is in the photo's own pixels."""
+    width, height = size
+    f = work.shape[1] / width
     grey: Grey = cv2.cvtColor(work, cv2.COLOR_RGB2GRAY)
     found = detect(grey)
     values: dict[str, tuple[float | None, str]] = {}
     values["face"] = (float(len(found.faces)), "")
     eyes, face = found.eyes, found.face
-    values["eyes"] = (2.0 if eyes else 0.0, "" if face else "no face to look in")
+    if len(found.faces) == 1:
+        values["eyes"] = (2.0 if eyes else 0.0, "")
+    else:
+        values["eyes"] = (None, f"{len(found.faces)} faces: no one face to look in")
     spread, background = _background(work, eyes, face)
     values["background"] = (spread, "")
     head: Head | None = None
@@ -180,9 +186,10 @@ def measure(rgb: RGB, *, strict: bool = False) -> PhotoReport:
         mx, my = eyes.midpoint
         values["horizontal-position"] = (mx / grey.shape[1], "")
         values["vertical-position"] = (my / grey.shape[0], "")
-        if spread is not None and spread <= rules()["background"].max_or(math.inf):
-            head = _head(work, background, spread, eyes, face)
-        why = "" if head else "the background is not uniform enough to find the head's outline"
+        uniform = spread <= rules()["background"].max_or(math.inf)
+        head = _head(work, background, spread, eyes, face) if uniform else None
+        why = "" if head else ("the head's outline was not found against the background" if uniform
+                               else "the background is not uniform enough to find the head's outline")
         values["head-width"] = ((head.right - head.left) / grey.shape[1] if head else None, why)
         values["head-length"] = ((head.chin - head.crown) / grey.shape[0] if head else None, why)
     if face is not None:
@@ -195,6 +202,12 @@ def measure(rgb: RGB, *, strict: bool = False) -> PhotoReport:
     if head is not None and f != 1.0:
         head = Head(head.crown / f, head.chin / f, head.left / f, head.right / f)
     return PhotoReport(width, height, detection, head, checks, strict)
+
+
+def work_size(width: int, height: int) -> tuple[int, int]:
+    """The size a photo is measured at: its own, or scaled down to `WORK_SIDE` on its longer side."""
+    f = min(1.0, WORK_SIDE / max(width, height))
+    return (round(width * f), round(height * f))
 
 
 def _judge(rule: Rule, value: float | None, detail: str) -> Check:
@@ -214,7 +227,7 @@ def _lab(rgb: RGB) -> npt.NDArray[Any]:
     return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
 
 
-def _background(rgb: RGB, eyes: EyeCentres | None, face: Box | None) -> tuple[float | None, npt.NDArray[Any]]:
+def _background(rgb: RGB, eyes: EyeCentres | None, face: Box | None) -> tuple[float, npt.NDArray[Any]]:
     """The spread of the background colour (95th percentile ΔE from the median) and the median (CIELAB)."""
     h, w = rgb.shape[:2]
     edge = max(2, round(w * EDGE))

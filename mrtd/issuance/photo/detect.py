@@ -54,7 +54,7 @@ class Box:
 
 @dataclass(frozen=True, slots=True)
 class Detection:
-    """Every face found (largest first) and the eye centres in the largest, when both were found."""
+    """Every face found (largest first) and, when there is exactly one, its eye centres if both were found."""
 
     faces: tuple[Box, ...]
     eyes: EyeCentres | None
@@ -93,8 +93,8 @@ def detect(grey: Grey) -> Detection:
     side = max(24, round(min(grey.shape) * MIN_FACE))
     found = _cascade(FACE_CASCADE).detectMultiScale(equalised, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))
     faces = sorted((Box(*map(float, f)) for f in found), key=lambda b: -b.w * b.h)
-    if not faces:
-        return Detection((), None)
+    if len(faces) != 1:  # no face, or whose eyes would they be?
+        return Detection(tuple(faces), None)
     pair = _eye_pair(equalised, faces[0])
     if pair is None:
         return Detection(tuple(faces), None)
