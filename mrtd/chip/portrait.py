@@ -22,6 +22,7 @@ from typing import Literal
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mrtd.errors import InputError
+from mrtd.limits import MAX_PIXELS
 
 CLAUSE = "ISO/IEC 19794-5:2005 clause 9 (token face image)"
 TOKEN_ASPECT = 0.75  # width / height
@@ -32,7 +33,6 @@ MIN_TOKEN_WIDTH = 240  # eyes 60 px apart: the token minimum
 TARGET_TOKEN_WIDTH = 360  # eyes 90 px apart: ICAO's recommended resolution
 MIN_SOURCE_EYE_DISTANCE = 45  # below this the portrait would be upscaled by more than a third
 MIN_ASPECT, MAX_ASPECT = 0.6, 1.0  # a passport-style photo is taller than wide (35 x 45 mm = 0.78)
-MAX_PIXELS = 40_000_000
 PAD_COLOUR = (224, 224, 224)  # neutral light grey where the crop runs past the photo's edge
 
 Format = Literal["jpeg", "jp2"]

@@ -12,6 +12,7 @@ from mrtd.chip.portrait import prepare_portrait
 from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option
 from mrtd.errors import InputError, ValidationError
 from mrtd.issuance.photo import PhotoReport, annotated_png, check_photo, token_image
+from mrtd.limits import read_file
 
 _image = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -32,7 +33,7 @@ def check(image: Path, annotate: Path | None, strict: bool, as_json: bool) -> No
     """Find the face and eyes in IMAGE and hold each measurement to its ICAO / ISO figure.
 
     Exit status: 0 when the photo is accepted (warnings may be listed), 1 when it is refused."""
-    raw = _read(image)
+    raw = read_file(image, "photo")
     report = check_photo(raw, strict=strict)
     if annotate is not None:
         annotate.write_bytes(annotated_png(raw, report))
@@ -57,7 +58,7 @@ def crop(image: Path, out: Path, budget: int, as_json: bool) -> None:
     """Write the ICAO token frontal crop of IMAGE, made from the eye centres the check finds.
 
     Refused (exit 1, nothing written) when the photo check refuses the photo."""
-    raw = _read(image)
+    raw = read_file(image, "photo")
     report = check_photo(raw)
     if not report.ok:
         raise ValidationError(report.findings("portrait"), source=str(image))
@@ -78,13 +79,6 @@ def crop(image: Path, out: Path, budget: int, as_json: bool) -> None:
         for f in report.findings():
             click.echo(f"  warning: {f.message} ({f.rule}) [{f.clause}]")
         click.echo(f"{out}: token image, {len(data)} bytes")
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
 def _print(image: Path, report: PhotoReport) -> None:

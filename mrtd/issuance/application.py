@@ -28,6 +28,7 @@ from jsonschema import Draft202012Validator
 from mrtd.errors import Finding, InputError, Severity, ValidationError
 from mrtd.issuance.images import check_image
 from mrtd.issuance.photo import check_photo
+from mrtd.limits import read_file
 from mrtd.model import Application, Document, DocumentCode, DocumentFormat, Holder, PartialDate, Sex
 from mrtd.mrz import NameOptions, record_from_document
 from mrtd.mrz.codes import check_document_code, check_state
@@ -532,8 +533,6 @@ class _Intake:
 def _photo_findings(path: Path) -> list[Finding]:
     """The photo checks' findings about a portrait file that passed the image checks."""
     try:
-        return check_photo(path.read_bytes()).findings("portrait")
-    except OSError as exc:
-        return [Finding("portrait", "image-unreadable", f"{str(path)!r} cannot be read ({exc.strerror or exc})")]
+        return check_photo(read_file(path, "portrait")).findings("portrait")
     except InputError as exc:
         return [Finding("portrait", "image-undecodable", str(exc))]
