@@ -1,6 +1,8 @@
-"""Captions, titles and sex markers in the issuing State's language plus English, French and Spanish.
+"""Captions, titles, endorsements and sex markers in the issuing State's language plus English, French
+and Spanish, chosen by document code.
 
-The words are data (`labels.toml`); this module only picks and orders them.
+The words are data (`labels.toml`), and so is what each document code is called (`documents.toml`);
+this module only picks and orders them.
 """
 
 from __future__ import annotations
@@ -16,9 +18,23 @@ from mrtd.errors import ConfigurationError
 from mrtd.layouts.fonts import is_rtl_text
 
 
-@functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=2)
+def _data(name: str) -> Mapping[str, Any]:
+    return tomllib.loads(resources.files("mrtd.layouts").joinpath(name).read_text("utf-8"))
+
+
 def _labels() -> Mapping[str, Any]:
-    return tomllib.loads(resources.files("mrtd.layouts").joinpath("labels.toml").read_text("utf-8"))
+    return _data("labels.toml")
+
+
+def document_type(document_code: str) -> Mapping[str, str]:
+    """The title, number caption and endorsement keys of a document code (`PE`, then `P`)."""
+    table = _data("documents.toml")["code"]
+    code = document_code.upper().replace("<", "")
+    found: Mapping[str, str] | None = table.get(code) or table.get(code[:1])
+    if found is None:
+        raise ConfigurationError(f"documents.toml: no document type for document code {document_code!r}")
+    return found
 
 
 def translations() -> tuple[str, ...]:
@@ -75,11 +91,25 @@ def caption(key: str, language: str) -> Caption:
 
 
 def title(document_code: str, language: str) -> Caption:
-    kind = document_code[:1].upper()
-    table = _labels()["title"].get(kind)
+    key = document_type(document_code)["title"]
+    table = _labels()["title"].get(key)
     if table is None:
-        raise ConfigurationError(f"labels.toml: no document title for document code {document_code!r}")
-    return _split(_words(table, language, f"title.{kind}"), language, table)
+        raise ConfigurationError(f"labels.toml: no document title {key!r} (document code {document_code!r})")
+    return _split(_words(table, language, f"title.{key}"), language, table)
+
+
+def number_caption(document_code: str) -> str:
+    """The caption key of the document number: `passport_number` on passports, else `document_number`."""
+    return document_type(document_code).get("number", "document_number")
+
+
+def endorsement(document_code: str, language: str) -> tuple[str, ...]:
+    """The standing endorsement of a document code in the national language and English (none: ())."""
+    key = document_type(document_code).get("endorsement")
+    if key is None:
+        return ()
+    table = _labels()["endorsement"][key]
+    return tuple(dict.fromkeys(table[lang] for lang in (language, "en") if lang in table))
 
 
 def sex_marker(sex: str, language: str) -> str:

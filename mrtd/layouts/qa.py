@@ -130,10 +130,10 @@ class PrintCheck:
 
 def _cells(image: Image.Image, t: Template, dpi: float, line: int, start: int, end: int) -> Image.Image:
     m = t.mrz
-    pitch = px(m.char_pitch, dpi)  # type: ignore[arg-type]
-    centre = image.height - px(m.centre(line), dpi)  # type: ignore[arg-type]
-    half = px(min(m.line_pitch, 4.6) / 2, dpi)  # type: ignore[arg-type]
-    x0 = px(m.left, dpi) + start * pitch  # type: ignore[arg-type]
+    pitch = px(m.char_pitch, dpi)
+    centre = image.height - px(m.centre(line), dpi)
+    half = px(min(m.line_pitch, 4.6) / 2, dpi)
+    x0 = px(m.left, dpi) + start * pitch
     box = (round(x0), round(centre - half), round(x0 + (end - start) * pitch), round(centre + half))
     crop = image.crop(box).convert("L")
     scale = _WORK_PITCH_PX / pitch

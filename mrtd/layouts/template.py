@@ -7,6 +7,7 @@ MRZ zone. A site adds its own template file; no code changes.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import tomllib
 from collections.abc import Mapping
@@ -23,9 +24,10 @@ ZONE_KINDS = frozenset({"state", "title", "field", "portrait", "ghost", "signatu
 FIELDS = frozenset({
     "type", "issuing_state", "document_number", "surname", "given_names", "name_national",
     "nationality", "date_of_birth", "sex", "place_of_birth", "personal_number", "date_of_issue",
-    "date_of_expiry", "authority", "address",
+    "date_of_expiry", "authority", "address", "observations", "number_of_entries", "duration_of_stay",
+    "passport_number",
 })
-BUILTIN = ("td3", "td1")
+BUILTIN = ("td3", "td1", "td2", "mrv-a", "mrv-b")
 _EPS = 1e-6
 
 
@@ -60,6 +62,12 @@ class Zone:
     size: float = 0.0
     mono: bool = False
     inline: bool = False
+    wrap: bool = False  # values wrap onto as many lines as the zone holds (observations)
+
+    def mirrored(self, width: float) -> Zone:
+        """The zone reflected left-right on a page `width` mm wide (a right-to-left page)."""
+        b = self.box
+        return dataclasses.replace(self, box=Box(width - b.right, b.y, b.w, b.h))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +77,8 @@ class Side:
     pattern: str
     accent: str
     zones: tuple[Zone, ...]
+    optional: bool = False  # printed only when one of its fields has a value
+    mirror_rtl: bool = False  # zones reflected left-right when the page's language reads right to left
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +151,8 @@ def check_geometry(t: Template) -> list[Finding]:
     rules = standard_format(t.format)
     found: list[Finding] = []
     where = f"template {t.name}"
-    clause = {"TD3": "Doc 9303-4 §4.3", "TD1": "Doc 9303-5 §4.3", "TD2": "Doc 9303-6 §4.3"}.get(
-        t.format.value, "Doc 9303")
+    clause = {"TD3": "Doc 9303-4 §4.3", "TD1": "Doc 9303-5 §4.3", "TD2": "Doc 9303-6 §4.3",
+              "MRV-A": "Doc 9303-7 §4.3", "MRV-B": "Doc 9303-7 §4.3"}.get(t.format.value, "Doc 9303")
 
     def bad(field: str, rule: str, message: str, cl: str = clause) -> None:
         found.append(Finding(f"{where}.{field}", rule, message, cl))
@@ -230,8 +240,8 @@ def _zone(raw: Any, where: str) -> Zone:
     if box.w <= 0 or box.h <= 0:
         raise ConfigurationError(f"{where}: width and height must be positive")
     size = _num(raw, "size", where) if "size" in raw else 0.0
-    return Zone(kind, box, field, _text(raw, "label", where, field), size,
-                bool(raw.get("mono", False)), bool(raw.get("inline", False)))
+    return Zone(kind, box, field, _text(raw, "label", where, ""), size,
+                bool(raw.get("mono", False)), bool(raw.get("inline", False)), bool(raw.get("wrap", False)))
 
 
 def parse_template(raw: Mapping[str, Any], source: str = "template") -> Template:
@@ -252,9 +262,15 @@ def parse_template(raw: Mapping[str, Any], source: str = "template") -> Template
             raise ConfigurationError(f"{w}: a table with a list of zones is required")
         zones = tuple(_zone(z, f"{w}.zones[{i}]") for i, z in enumerate(s.get("zones", [])))
         sides.append(Side(name, _text(s, "paper", w, "#ffffff"), _text(s, "pattern", w, "#dddddd"),
-                          _text(s, "accent", w, "#000000"), zones))
-    if mrz.side not in {s.name for s in sides}:
+                          _text(s, "accent", w, "#000000"), zones, bool(s.get("optional", False)),
+                          bool(s.get("mirror_rtl", False))))
+    names = [s.name for s in sides]
+    if mrz.side not in names:
         raise ConfigurationError(f"{source}.mrz.side: {mrz.side!r} is not a side of the template")
+    for k, side in enumerate(sides):
+        # A page whose optional side is left out keeps its sides' order: the MRZ side stays where it is.
+        if side.optional and (side.name == mrz.side or k < names.index(mrz.side)):
+            raise ConfigurationError(f"{source}.side.{side.name}: an optional side must come after the MRZ side")
     t = Template(_text(raw, "name", source), fmt, _text(raw, "description", source, ""),
                  _num(raw, "width", source), _num(raw, "height", source),
                  _num(raw, "label_size", source), _num(raw, "value_size", source), mrz, tuple(sides))
@@ -274,7 +290,8 @@ def load_template_file(path: Path) -> Template:
 
 @functools.lru_cache(maxsize=32)
 def load_template(name: str) -> Template:
-    """A built-in template by name (`td3`, `td1`), or a site template by path to its TOML file."""
+    """A built-in template by name (`td3`, `td1`, `td2`, `mrv-a`, `mrv-b`), or a site template by path to
+    its TOML file."""
     if name in BUILTIN:
         text = resources.files("mrtd.layouts").joinpath("templates", f"{name}.toml").read_text("utf-8")
         return parse_template(tomllib.loads(text), f"templates/{name}.toml")

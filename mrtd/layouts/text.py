@@ -1,0 +1,89 @@
+"""Text as both renderers draw it: a string cut into visual runs (bidi order, one font per run) and its
+width in mm.
+
+python-bidi (the Unicode Bidirectional Algorithm) orders the characters; each right-to-left run is put
+back into logical order and handed whole to the shaper (raqm in Pillow, HarfBuzz in reportlab), which
+joins the Arabic letters and lays the run out right to left. Both renderers draw the same runs with the
+same fonts, so a caption that fits on the PNG fits in the PDF.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from dataclasses import dataclass
+
+from bidi import get_display
+
+from mrtd.layouts.fonts import font, has_arabic
+
+MEASURE_PX_PER_PT = 10.0  # text is measured at 720 dpi, then scaled: widths are resolution independent
+MM_PER_PT = 25.4 / 72.0
+_RTL_CLASSES = frozenset({"R", "AL", "AN"})
+_STRONG = frozenset({"L", "R", "AL"})
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A piece of a line in one direction and one font; `text` in logical order."""
+
+    text: str
+    rtl: bool
+    font: str
+
+
+def _is_rtl_char(ch: str) -> bool:
+    return unicodedata.bidirectional(ch) in _RTL_CLASSES or (0x0600 <= ord(ch) <= 0x06FF)
+
+
+def _font_key(text: str, bold: bool) -> str:
+    if has_arabic(text):
+        return "arabic"
+    return "sans-bold" if bold else "sans"
+
+
+@functools.lru_cache(maxsize=4096)
+def runs(text: str, rtl_base: bool, bold: bool = False) -> tuple[Run, ...]:
+    """The visual runs of `text`, left to right, for a paragraph whose base direction is RTL or LTR."""
+    if not text:
+        return ()
+    if not any(_is_rtl_char(c) for c in text):
+        return (Run(text, False, _font_key(text, bold)),)
+    visual = get_display(text, base_dir="R" if rtl_base else "L")
+    groups: list[tuple[bool, list[str]]] = []
+    for ch in visual:
+        cls = unicodedata.bidirectional(ch)
+        strong_rtl = _is_rtl_char(ch) if cls in _STRONG or cls == "AN" else None
+        if groups and (strong_rtl is None or strong_rtl == groups[-1][0]):
+            groups[-1][1].append(ch)
+        else:
+            groups.append((bool(strong_rtl), [ch]))
+    out = []
+    for rtl, chars in groups:
+        piece = "".join(reversed(chars)) if rtl else "".join(chars)
+        out.append(Run(piece, rtl, _font_key(piece, bold)))
+    return tuple(out)
+
+
+def run_width_pt(run: Run, size_pt: float) -> float:
+    f = font(run.font, size_pt * MEASURE_PX_PER_PT)
+    kwargs = {"direction": "rtl", "language": "ar"} if run.rtl else {}
+    return float(f.getlength(run.text, **kwargs)) / MEASURE_PX_PER_PT  # type: ignore[arg-type]
+
+
+def width_mm(text: str, size_pt: float, rtl_base: bool = False, bold: bool = False) -> float:
+    return sum(run_width_pt(r, size_pt) for r in runs(text, rtl_base, bold)) * MM_PER_PT
+
+
+def metrics_mm(text: str, size_pt: float, bold: bool = False) -> tuple[float, float]:
+    """Ascent and descent of the line (mm). Arabic uses its ink box: Naskh's line metrics cover stacked
+    marks and would make every Arabic line twice as tall."""
+    key = _font_key(text, bold)
+    f = font(key, size_pt * MEASURE_PX_PER_PT)
+    if key == "arabic":
+        _, top, _, bottom = f.getbbox(text, anchor="ls", direction="rtl", language="ar")
+        asc, desc = -top, bottom
+    else:
+        asc, desc = f.getmetrics()
+    scale = MM_PER_PT / MEASURE_PX_PER_PT
+    return (asc + MEASURE_PX_PER_PT * 0.1) * scale, (desc + MEASURE_PX_PER_PT * 0.1) * scale
