@@ -162,7 +162,12 @@ class PartialDate:
 
 @dataclass(frozen=True, slots=True)
 class Holder:
-    """The person the document is issued to. Names are as the office wrote them (any script)."""
+    """The person the document is issued to. Names are as the office wrote them (any script).
+
+    The `*_latin` fields are the authority's own spelling in Latin letters, printed in the VIZ in place
+    of the MRZ transliteration when the name (or place) is written in another script (Doc 9303-3 §3:
+    the VIZ may spell a name differently from the MRZ).
+    """
 
     primary_identifier: str
     secondary_identifier: str
@@ -170,6 +175,9 @@ class Holder:
     date_of_birth: PartialDate
     sex: Sex
     place_of_birth: str = ""
+    primary_identifier_latin: str = ""
+    secondary_identifier_latin: str = ""
+    place_of_birth_latin: str = ""
     personal_number: str = ""
     name_in_national_characters: str = ""
     other_names: tuple[str, ...] = ()
@@ -185,7 +193,8 @@ class Document:
 
     `number` is None until the issuing office allocates one. `optional_data_2` is the second optional
     data field that only TD1 has (line 2, positions 19-29). `can` is the 6-digit card access number
-    for PACE, when the document prints one.
+    for PACE, when the document prints one. `observations` is the office's own endorsement text (e.g.
+    the destination of an emergency travel document), printed after the document type's standing one.
     """
 
     code: DocumentCode
@@ -199,6 +208,7 @@ class Document:
     optional_data: str = ""
     optional_data_2: str = ""
     can: str = ""
+    observations: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
-"""`mrtd render` (an application -> printed page images, checked by OCR) and `mrtd layout check`
-(OCR check of an existing page image, e.g. a scan)."""
+"""`mrtd render` (applications -> printed page images or vector PDF, checked by OCR; print sheets with a
+printer's calibration offset) and `mrtd layout check` (OCR check of an existing page image, e.g. a scan)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,18 @@ import click
 from PIL import Image, UnidentifiedImageError
 
 from mrtd.cli._common import EXIT_FINDINGS, emit_json, guarded, json_option, print_findings
-from mrtd.errors import InputError
+from mrtd.errors import InputError, MrtdError
 from mrtd.issuance.application import read_application
-from mrtd.layouts import load_template
+from mrtd.layouts import load_template, sheet_pdf
 from mrtd.layouts import render as render_page
 from mrtd.layouts import write as write_page
+from mrtd.layouts.pdf import sheets
 from mrtd.layouts.qa import check_print, mrz_image, verify_print
 from mrtd.layouts.viewmodel import page_from_document
-from mrtd.model import Application, DocumentFormat
+from mrtd.model import Application
+from mrtd.seals import barcode
 
-LAYOUTS = ("td3", "td1")
+LAYOUTS = ("td3", "td1", "td2", "mrv-a", "mrv-b")
 
 
 def _read_bytes(path: Path | None, what: str) -> bytes | None:
@@ -32,42 +34,88 @@ def _read_bytes(path: Path | None, what: str) -> bytes | None:
 
 
 def _layout_for(app: Application) -> str:
-    fmt = app.document.format
-    if fmt is DocumentFormat.TD1:
-        return "td1"
-    if fmt is DocumentFormat.TD3:
-        return "td3"
-    raise InputError(f"--layout: the application is {fmt.value}; give --layout td3 or td1")
+    return app.document.format.value.lower()
+
+
+def _seal_modules(data: bytes | None) -> tuple[str, ...]:
+    """A seal image made by `mrtd seal make` as its barcode modules (printed as vectors); () for any
+    other image, which is then printed as an image."""
+    if data is None:
+        return ()
+    try:
+        return barcode.modules(barcode.open_image(data))
+    except MrtdError:
+        return ()
+
+
+def _parse_offset(text: str) -> tuple[float, float]:
+    try:
+        dx, dy = (float(v) for v in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not DX,DY in mm (e.g. 0.4,-0.2)") from None
+    if max(abs(dx), abs(dy)) > 10:
+        raise click.BadParameter(f"{text!r}: a calibration offset beyond 10 mm is not a calibration")
+    return dx, dy
 
 
 @click.command("render")
-@click.argument("application", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--layout", type=click.Choice(LAYOUTS), required=True, help="Page template.")
+@click.argument("applications", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--layout", type=click.Choice(LAYOUTS), default=None,
+              help="Page template (default: from the application's format).")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="FILE.png (TD1: FILE-front.png and FILE-back.png) or FILE.pdf (one page per side).")
-@click.option("--dpi", type=click.Choice(["300", "600"]), default="300", show_default=True)
+              help="FILE.png (two sides: FILE-front.png, FILE-back.png) or FILE.pdf (vector, one page per side).")
+@click.option("--dpi", type=click.Choice(["300", "600"]), default="300", show_default=True,
+              help="Resolution of the PNG and of the OCR check.")
 @click.option("--seal", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Seal image (e.g. a VDS barcode) for the template's seal zone.")
+@click.option("--sheet", type=click.Choice(sorted(sheets())), default=None,
+              help="Print sheet PDF: the documents placed on the printer's paper with crop marks.")
+@click.option("--offset", default="0,0", show_default=True,
+              help="Printer calibration for --sheet: DX,DY in mm (right, down).")
 @click.option("--check/--no-check", default=True, show_default=True,
               help="Read the MRZ back with tesseract before writing; a mismatch writes nothing.")
 @json_option
 @guarded
-def render(application: Path, layout: str, out: Path, dpi: str, seal: Path | None, check: bool,
-           as_json: bool) -> None:
-    """Render the data page of APPLICATION."""
-    app = read_application(application)
-    template = load_template(layout)
-    page = page_from_document(app.document, template, portrait=_read_bytes(app.portrait, "portrait"),
-                              signature=_read_bytes(app.signature, "signature"),
-                              seal=_read_bytes(seal, "--seal"))
+def render(applications: tuple[Path, ...], layout: str | None, out: Path, dpi: str, seal: Path | None,
+           sheet: str | None, offset: str, check: bool, as_json: bool) -> None:
+    """Render the data page of APPLICATION (several, n-up, with --sheet)."""
+    if len(applications) > 1 and sheet is None:
+        raise click.UsageError("several applications are printed together on a --sheet")
+    if sheet is not None and out.suffix.lower() != ".pdf":
+        raise click.UsageError("--sheet writes a PDF: give --out FILE.pdf")
     res = int(dpi)
-    sides = render_page(template, page, res)
-    payload: dict[str, Any] = {"ok": True, "layout": layout, "dpi": res}
-    if check:
-        result = verify_print(mrz_image([s.image for s in sides], template), template, page.mrz)
-        payload["mrz_read"] = list(result.read)
-        payload["fillers_recovered"] = len(result.recovered)
-    written = write_page(template, sides, out, res)
+    seal_data = _read_bytes(seal, "--seal")
+    payload: dict[str, Any] = {"ok": True, "dpi": res, "documents": []}
+    documents = []
+    for path in applications:
+        app = read_application(path)
+        name = layout or _layout_for(app)
+        template = load_template(name)
+        modules = _seal_modules(seal_data)
+        page = page_from_document(app.document, template, portrait=_read_bytes(app.portrait, "portrait"),
+                                  signature=_read_bytes(app.signature, "signature"),
+                                  seal=None if modules else seal_data, seal_modules=modules)
+        sides = render_page(template, page, res)
+        entry: dict[str, Any] = {"application": str(path), "layout": name}
+        if check:
+            result = verify_print(mrz_image([s.image for s in sides], template), template, page.mrz)
+            entry["mrz_read"] = list(result.read)
+            entry["raw_agreement"] = result.raw_agreement
+            entry["fillers_recovered"] = len(result.recovered)
+        payload["documents"].append(entry)
+        documents.append((template, sides))
+    if sheet is not None:
+        blob = sheet_pdf(sheet, [[s.layout for s in sides if s.layout] for _, sides in documents],
+                         _parse_offset(offset), title=f"mrtd {sheet}")
+        try:
+            out.write_bytes(blob)
+        except OSError as exc:
+            raise InputError(f"--out: cannot write {out} ({exc})") from None
+        written = [out]
+    else:
+        template, sides = documents[0]
+        written = write_page(template, sides, out, res)
     payload["files"] = [str(p) for p in written]
     if as_json:
         emit_json(payload)
@@ -103,10 +151,11 @@ def check(image: Path, application: Path, layout_name: str | None, as_json: bool
     result = check_print(picture, template, page.mrz)
     if as_json:
         emit_json({"ok": result.ok, "expected": list(page.mrz), "read": list(result.read),
-                   "fillers_recovered": len(result.recovered),
+                   "raw_agreement": result.raw_agreement, "fillers_recovered": len(result.recovered),
                    "findings": [f.as_dict() for f in result.findings]})
     elif result.ok:
-        click.echo(f"MRZ reads back as printed ({len(result.recovered)} fillers recovered from misreads)")
+        click.echo(f"MRZ reads back as printed (raw OCR agreement {result.raw_agreement:.1%} before recovery; "
+                   f"{len(result.recovered)} fillers recovered from misreads)")
     else:
         click.echo("MRZ does not read back as printed:")
         print_findings(result.findings)

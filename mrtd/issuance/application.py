@@ -5,10 +5,11 @@ Checks run in three passes and all their findings are returned together:
    field paths and rule names (`holder.sex`, `enum`);
 2. field rules: real dates, known three-letter codes, plain text;
 3. rules across fields, only on what passed 1 and 2: expiry after issue, birth before issue, the
-   document code for the format and dates, the whole MRZ buildable (names transliterable), and the
-   portrait and signature images present and sane; the portrait also passes the photo checks
-   (`mrtd.issuance.photo`: one face, both eyes, resolution, tilt, exposure, sharpness are errors; its
-   framing and background are warnings).
+   document code for the format and dates, the whole MRZ buildable (names transliterable), the Latin
+   forms for the VIZ (given only for what is written in another script; required for a place of birth
+   in another script), and the portrait and signature images present and sane; the portrait also
+   passes the photo checks (`mrtd.issuance.photo`: one face, both eyes, resolution, tilt, exposure,
+   sharpness are errors; its framing and background are warnings).
 """
 
 from __future__ import annotations
@@ -258,6 +259,11 @@ class _Findings:
         return bad
 
 
+def is_latin(text: str) -> bool:
+    """True when every letter of `text` is a Latin letter (digits, spaces and punctuation allowed)."""
+    return all(not c.isalpha() or unicodedata.name(c, "").startswith("LATIN") for c in text)
+
+
 def _path(parts: Iterable[object]) -> str:
     out = ""
     for p in parts:
@@ -394,7 +400,8 @@ class _Intake:
             k: self.stand_in(f"holder.{k}", self.text(f"holder.{k}"), "")
             for k in (
                 "secondary_identifier", "place_of_birth", "personal_number", "name_in_national_characters",
-                "address", "telephone", "profession", "title",
+                "address", "telephone", "profession", "title", "primary_identifier_latin",
+                "secondary_identifier_latin", "place_of_birth_latin",
             )
         }
         other = self.raw("holder.other_names")
@@ -411,16 +418,30 @@ class _Intake:
         birth = self.partial_date("holder.date_of_birth")
         self.birth = birth
         sex = self.raw("holder.sex")
+        primary = self.stand_in("holder.primary_identifier", self.text("holder.primary_identifier", default=_BAD), "X")
+        self._latin_forms({"primary_identifier": primary, **texts})
         return Holder(
-            primary_identifier=self.stand_in(
-                "holder.primary_identifier", self.text("holder.primary_identifier", default=_BAD), "X"
-            ),
+            primary_identifier=primary,
             nationality=self.stand_in("holder.nationality", self.state("holder.nationality"), "UTO", True),
             date_of_birth=self.stand_in("holder.date_of_birth", birth, PartialDate(None), True),
             sex=Sex.parse(str(self.stand_in("holder.sex", sex, "X", True))),
             other_names=tuple(other_names),
             **texts,
         )
+
+    def _latin_forms(self, values: Mapping[str, str]) -> None:
+        """A Latin form is the authority's spelling of something written in another script: it is
+        refused beside a value already in Latin letters, and a place of birth in another script needs
+        one (Doc 9303-3 §3: the VIZ gives a Latin form of what it prints in national characters)."""
+        for key in ("primary_identifier", "secondary_identifier", "place_of_birth"):
+            value, latin = values.get(key, ""), values.get(f"{key}_latin", "")
+            if latin and value and is_latin(value):
+                self.findings.add(f"holder.{key}_latin", "latin-not-needed",
+                                  f"is given, but holder.{key} is already in Latin letters")
+            if key == "place_of_birth" and value and not latin and not is_latin(value):
+                self.findings.add("holder.place_of_birth_latin", "required",
+                                  f"is required: holder.place_of_birth {_show(value)} is not in Latin letters",
+                                  "Doc 9303-3 §3")
 
     def document(self, names: NameOptions, today: dt.date | None) -> Document | None:
         """The document when every field passed; otherwise None, after running every rule that can run."""
@@ -432,7 +453,7 @@ class _Intake:
         number = self.raw("document.number")
         texts = {
             k: self.stand_in(f"document.{k}", self.text(f"document.{k}"), "")
-            for k in ("authority", "optional_data", "optional_data_2", "can")
+            for k in ("authority", "optional_data", "optional_data_2", "can", "observations")
         }
         holder = self.holder()
         self._dates(issue, expiry, self.birth, today)

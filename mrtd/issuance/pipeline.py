@@ -11,7 +11,7 @@ and the application may be issued again under a new number. Outputs are written 
 between the two is repaired by `recover_partials`.
 
 Which products a document gets follows Doc 9303: a chip for every format but visas (no eMRV exists); a
-printed page where mrtd.layouts has a template (TD3, TD1); a visible digital seal where an ICAO seal
+printed page for every format (mrtd.layouts' templates, or the site's own); a visible digital seal where an ICAO seal
 profile exists: a visa gets the Part 13 VDS visa seal (with the passport number and duration of stay
 from the application's `extra`); a TD1 or TD3 document (any code, emergency passports included) gets an
 IDB holding its own MRZ (message 0x07 / 0x08, plus 0x09 CAN when it has one); a TD2 emergency travel
@@ -87,7 +87,8 @@ PAGE_PDF = "page.pdf"
 SEAL_PAYLOAD = "seal.payload"  # the signed seal's bytes, kept in the records for reprints
 REPLACES = "replaces"  # the application's extra naming the document it replaces
 _PARTIAL = re.compile(r"^\.partial-([A-Z0-9]{1,9})-(.+)$")
-PAGE_TEMPLATES = {DocumentFormat.TD3: "td3", DocumentFormat.TD1: "td1"}
+PAGE_TEMPLATES = {DocumentFormat.TD3: "td3", DocumentFormat.TD1: "td1", DocumentFormat.TD2: "td2",
+                  DocumentFormat.MRVA: "mrv-a", DocumentFormat.MRVB: "mrv-b"}
 
 
 def page_template(site: SiteConfig, fmt: DocumentFormat) -> Template | None:
@@ -669,8 +670,9 @@ class Issuer:
             elif not opts.render_page or not site.render_page:
                 checks.append(_check("page", "skipped", "page rendering switched off for this run"))
             else:
+                modules = barcode.modules(barcode.open_image(seal_png)) if seal_png is not None else ()
                 page = page_from_document(doc, template, portrait=portrait_raw, signature=signature_raw,
-                                          seal=seal_png, names=site.names)
+                                          seal_modules=modules, names=site.names, extra=app.extra)
                 sides = render_page(template, page, site.dpi)
                 write_page(template, sides, work / PAGE_PNG, site.dpi)
                 write_page(template, sides, work / PAGE_PDF, site.dpi)
@@ -684,8 +686,10 @@ class Issuer:
             else:
                 result = verify_print(mrz_image([s.image for s in sides], template), template, page.mrz)
                 checks.append(_check("print-check", "pass",
-                                     f"tesseract read the MRZ back ({len(result.recovered)} fillers recovered)"))
-                receipt["print_check"] = {"read": list(result.read), "fillers_recovered": len(result.recovered)}
+                                     f"tesseract read the MRZ back ({result.raw_agreement:.1%} raw agreement, "
+                                     f"{len(result.recovered)} fillers recovered)"))
+                receipt["print_check"] = {"read": list(result.read), "raw_agreement": result.raw_agreement,
+                                          "fillers_recovered": len(result.recovered)}
         return production
 
     def _personalise(self, production: Production, transport_factory: TransportFactory | None) -> ChipOutcome | None:

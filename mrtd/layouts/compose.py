@@ -320,8 +320,17 @@ def _zone_ops(t: Template, z: Zone, page: PageData) -> list[Op]:
         if not values:
             return []  # an empty optional field prints nothing, not even its caption
         bold = z.field in ("surname", "given_names")
-        return list(_block(box, _field_caption(z, page),
-                           lambda sc: _value_lines(values, value_pt * sc, box.w, rtl, bold_first=bold, wrap=z.wrap),
+        caption = _field_caption(z, page)
+        try:
+            return list(_block(box, caption, lambda sc: _value_lines(values, value_pt * sc, box.w, rtl,
+                                                                     bold_first=bold, wrap=z.wrap),
+                               label_pt, z.field)[0])
+        except LayoutError:
+            if len(values) < 2 or z.wrap:
+                raise
+        # A national form and its Latin form that cannot stand one under the other share one line.
+        joined = (" / ".join(values),)
+        return list(_block(box, caption, lambda sc: _value_lines(joined, value_pt * sc, box.w, rtl, bold_first=bold),
                            label_pt, z.field)[0])
     if z.kind in ("portrait", "ghost") and page.portrait is not None:
         return [Picture(box, page.portrait, z.kind)]
@@ -358,8 +367,8 @@ def _can_ops(t: Template, z: Zone, page: PageData) -> list[Op]:
 
 
 def _prints(side: Side, page: PageData) -> bool:
-    """An optional side prints only when one of its fields has something to show."""
-    return not side.optional or any(page.values(z.field) for z in side.zones if z.kind == "field")
+    """A side printed `when` a field has a value prints only then (an observations page)."""
+    return not side.when or bool(page.values(side.when))
 
 
 def compose(t: Template, page: PageData) -> list[SideLayout]:

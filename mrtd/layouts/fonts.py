@@ -1,6 +1,6 @@
 """The fonts that ship with the package, loaded once per pixel size.
 
-OCR-B (Matthew Skala, public domain; the TrueType copy of OCRB.otf) prints the MRZ and the CAN; DejaVu Sans covers Latin, Greek and
+OCR-B (Matthew Skala, public domain) prints the MRZ and the CAN; DejaVu Sans covers Latin, Greek and
 Cyrillic in the VIZ; Noto Naskh Arabic covers Arabic, which Pillow shapes and lays out right-to-left
 through libraqm. The licence notes sit beside the files.
 """
@@ -17,7 +17,10 @@ from PIL import ImageFont, features
 from mrtd.errors import ConfigurationError
 
 FONT_FILES = {
-    "ocrb": "OCRB.ttf",  # made from OCRB.otf by scripts/make_ocrb_ttf.py (TrueType outlines for PDF)
+    "ocrb": "OCRB.otf",
+    # The same glyphs with TrueType outlines (scripts/make_ocrb_ttf.py), for the PDF: reportlab embeds
+    # only TrueType. The raster keeps the original, whose rendering the print check was tuned against.
+    "ocrb-pdf": "OCRB.ttf",
     "sans": "DejaVuSans.ttf",
     "sans-bold": "DejaVuSans-Bold.ttf",
     "arabic": "NotoNaskhArabic-Regular.ttf",

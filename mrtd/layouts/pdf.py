@@ -46,7 +46,8 @@ def _font(key: str) -> str:
     try:
         pdfmetrics.getFont(name)
     except KeyError:
-        pdfmetrics.registerFont(TTFont(name, str(font_path(key)), shapable=key == "arabic"))
+        path = font_path("ocrb-pdf" if key == "ocrb" else key)
+        pdfmetrics.registerFont(TTFont(name, str(path), shapable=key == "arabic"))
     return name
 
 

@@ -10,6 +10,10 @@ uses the MRZ's fixed structure:
 - when comparing, only a position where the expected text has `<` may be recovered from a misread,
   a dropped or an extra character next to it; every expected letter or digit must be read exactly,
   in order. Every cell must also carry ink (a blank where a `<` belongs is not a filler).
+
+The check reports the raw agreement too: the share of MRZ characters the first reading got exactly,
+before any filler was recovered or any run re-read. That is what a reader without mrtd's knowledge of
+the layout would have seen.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class Alignment:
     ok: bool
     recovered: tuple[int, ...]  # expected positions (0-based) where a `<` was recovered
     bad: tuple[tuple[int, str, str], ...]  # (expected position, expected char, read char or '')
+    matched: int = 0  # expected characters read exactly, in place
 
 
 def align(expected: str, read: str) -> Alignment:
@@ -85,11 +90,13 @@ def align(expected: str, read: str) -> Alignment:
                 relax(i, j, i, j + 1, 1 if filler_edge else _BIG, "extra" if filler_edge else "inserted")
     recovered: list[int] = []
     bad: list[tuple[int, str, str]] = []
+    matched = 0
     i, j = n, m
     while (i, j) != (0, 0):
         step = back[i][j]
         assert step is not None
         pi, pj, op = step
+        matched += op == "match"
         if op in ("recover", "dropped"):
             recovered.append(pi)
         elif op == "wrong":
@@ -99,7 +106,7 @@ def align(expected: str, read: str) -> Alignment:
         elif op == "inserted":
             bad.append((min(pi, n - 1), expected[min(pi, n - 1)] if n else "", read[pj]))
         i, j = pi, pj
-    return Alignment(not bad, tuple(sorted(set(recovered))), tuple(sorted(bad)))
+    return Alignment(not bad, tuple(sorted(set(recovered))), tuple(sorted(bad)), matched)
 
 
 # --- reading ----------------------------------------------------------------------------------------
@@ -126,6 +133,7 @@ class PrintCheck:
     findings: tuple[Finding, ...]
     read: tuple[str, ...]  # what tesseract read per line (segments joined, as read)
     recovered: tuple[tuple[int, int], ...] = field(default=())  # (line, position), 1-based
+    raw_agreement: float = 0.0  # share of MRZ characters the first reading got exactly (before recovery)
 
 
 def _cells(image: Image.Image, t: Template, dpi: float, line: int, start: int, end: int) -> Image.Image:
@@ -302,7 +310,8 @@ def _check_print(image: Image.Image, t: Template, expected: Sequence[str]) -> Pr
         for k in _blank_cells(image, t, dpi, line):
             findings.append(Finding(f"mrz.line{line + 1}[{k + 1}]", "blank-cell",
                                     f"no ink where {expected[line][k]!r} must be printed", CLAUSE))
-    return PrintCheck(not findings, tuple(findings), tuple(per_line), tuple(sorted(set(recovered))))
+    raw = sum(a.matched for a in first.values()) / (t.lines * t.line_length)
+    return PrintCheck(not findings, tuple(findings), tuple(per_line), tuple(sorted(set(recovered))), round(raw, 4))
 
 
 def verify_print(image: Image.Image, t: Template, expected: Sequence[str]) -> PrintCheck:

@@ -77,7 +77,7 @@ class Side:
     pattern: str
     accent: str
     zones: tuple[Zone, ...]
-    optional: bool = False  # printed only when one of its fields has a value
+    when: str = ""  # printed only when this field has a value ("" = always)
     mirror_rtl: bool = False  # zones reflected left-right when the page's language reads right to left
 
 
@@ -262,15 +262,17 @@ def parse_template(raw: Mapping[str, Any], source: str = "template") -> Template
             raise ConfigurationError(f"{w}: a table with a list of zones is required")
         zones = tuple(_zone(z, f"{w}.zones[{i}]") for i, z in enumerate(s.get("zones", [])))
         sides.append(Side(name, _text(s, "paper", w, "#ffffff"), _text(s, "pattern", w, "#dddddd"),
-                          _text(s, "accent", w, "#000000"), zones, bool(s.get("optional", False)),
+                          _text(s, "accent", w, "#000000"), zones, _text(s, "when", w, ""),
                           bool(s.get("mirror_rtl", False))))
+        if sides[-1].when and sides[-1].when not in FIELDS:
+            raise ConfigurationError(f"{w}.when: {sides[-1].when!r} is not one of {sorted(FIELDS)}")
     names = [s.name for s in sides]
     if mrz.side not in names:
         raise ConfigurationError(f"{source}.mrz.side: {mrz.side!r} is not a side of the template")
     for k, side in enumerate(sides):
-        # A page whose optional side is left out keeps its sides' order: the MRZ side stays where it is.
-        if side.optional and (side.name == mrz.side or k < names.index(mrz.side)):
-            raise ConfigurationError(f"{source}.side.{side.name}: an optional side must come after the MRZ side")
+        # A page whose conditional side is left out keeps its sides' order: the MRZ side stays where it is.
+        if side.when and (side.name == mrz.side or k < names.index(mrz.side)):
+            raise ConfigurationError(f"{source}.side.{side.name}: a side printed `when` must come after the MRZ side")
     t = Template(_text(raw, "name", source), fmt, _text(raw, "description", source, ""),
                  _num(raw, "width", source), _num(raw, "height", source),
                  _num(raw, "label_size", source), _num(raw, "value_size", source), mrz, tuple(sides))

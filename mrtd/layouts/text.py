@@ -19,8 +19,7 @@ from mrtd.layouts.fonts import font, has_arabic
 
 MEASURE_PX_PER_PT = 10.0  # text is measured at 720 dpi, then scaled: widths are resolution independent
 MM_PER_PT = 25.4 / 72.0
-_RTL_CLASSES = frozenset({"R", "AL", "AN"})
-_STRONG = frozenset({"L", "R", "AL"})
+_RTL_CLASSES = frozenset({"R", "AL"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +32,11 @@ class Run:
 
 
 def _is_rtl_char(ch: str) -> bool:
-    return unicodedata.bidirectional(ch) in _RTL_CLASSES or (0x0600 <= ord(ch) <= 0x06FF)
+    return unicodedata.bidirectional(ch) in _RTL_CLASSES
+
+
+def _is_strong_or_digit(ch: str) -> bool:
+    return unicodedata.bidirectional(ch) in ("L", "R", "AL", "EN", "AN") or _is_rtl_char(ch)
 
 
 def _font_key(text: str, bold: bool) -> str:
@@ -50,18 +53,26 @@ def runs(text: str, rtl_base: bool, bold: bool = False) -> tuple[Run, ...]:
     if not any(_is_rtl_char(c) for c in text):
         return (Run(text, False, _font_key(text, bold)),)
     visual = get_display(text, base_dir="R" if rtl_base else "L")
-    groups: list[tuple[bool, list[str]]] = []
-    for ch in visual:
-        cls = unicodedata.bidirectional(ch)
-        strong_rtl = _is_rtl_char(ch) if cls in _STRONG or cls == "AN" else None
-        if groups and (strong_rtl is None or strong_rtl == groups[-1][0]):
-            groups[-1][1].append(ch)
-        else:
-            groups.append((bool(strong_rtl), [ch]))
+    # Right-to-left spans of the visual line: from one right-to-left letter to the next with only
+    # neutrals (spaces, punctuation) between; digits and Latin stay left-to-right runs.
+    rtl_at = [k for k, ch in enumerate(visual) if _is_rtl_char(ch)]
+    in_rtl = [False] * len(visual)
+    for k0, k1 in zip(rtl_at, rtl_at[1:] + [rtl_at[-1]], strict=True):
+        if all(not _is_strong_or_digit(c) for c in visual[k0 + 1:k1]):
+            for k in range(k0, k1 + 1):
+                in_rtl[k] = True
+        in_rtl[k0] = True
     out = []
-    for rtl, chars in groups:
-        piece = "".join(reversed(chars)) if rtl else "".join(chars)
-        out.append(Run(piece, rtl, _font_key(piece, bold)))
+    k = 0
+    while k < len(visual):
+        j = k
+        while j < len(visual) and in_rtl[j] == in_rtl[k]:
+            j += 1
+        piece = visual[k:j]
+        if in_rtl[k]:
+            piece = piece[::-1]  # back to logical order: the shaper lays it out right to left
+        out.append(Run(piece, in_rtl[k], _font_key(piece, bold)))
+        k = j
     return tuple(out)
 
 

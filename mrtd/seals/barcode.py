@@ -82,6 +82,18 @@ def _render_datamatrix(data: bytes, module_px: int) -> Image.Image:
     return Image.frombytes("L", (width, height), pixels)
 
 
+def modules(image: Image.Image, module_px: int = MODULE_PX) -> tuple[str, ...]:
+    """The module grid of a symbol drawn by `render` at `module_px` (quiet zone included), as rows of
+    '1' (dark) and '0' (light): what a vector printer draws."""
+    if image.width % module_px or image.height % module_px:
+        raise InputError(f"barcode: a {image.width}x{image.height} image is not a grid of {module_px} px modules")
+    grey = image.convert("L")
+    half = module_px // 2
+    return tuple("".join("1" if grey.getpixel((x * module_px + half, y * module_px + half)) < 128 else "0"  # type: ignore[operator]
+                         for x in range(image.width // module_px))
+                 for y in range(image.height // module_px))
+
+
 def to_png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", dpi=(DPI, DPI))
