@@ -95,7 +95,7 @@ def render(applications: tuple[Path, ...], layout: str | None, out: Path, dpi: s
         modules = _seal_modules(seal_data)
         page = page_from_document(app.document, template, portrait=_read_bytes(app.portrait, "portrait"),
                                   signature=_read_bytes(app.signature, "signature"),
-                                  seal=None if modules else seal_data, seal_modules=modules)
+                                  seal=None if modules else seal_data, seal_modules=modules, extra=app.extra)
         sides = render_page(template, page, res)
         entry: dict[str, Any] = {"application": str(path), "layout": name}
         if check:

@@ -1,7 +1,7 @@
 """Printed data pages: templates as data, one layout in mm drawn by a Pillow (PNG) and a reportlab
 (vector PDF) renderer, print sheets, and the OCR print check of the MRZ."""
 
-from mrtd.layouts.compose import LayoutError, SideLayout, compose
+from mrtd.layouts.compose import LayoutError, SideLayout
 from mrtd.layouts.page import PageData
 from mrtd.layouts.pdf import pdf_bytes, sheet_pdf
 from mrtd.layouts.qa import PrintCheck, PrintQualityError, check_print, mrz_image, verify_print
@@ -20,7 +20,6 @@ __all__ = [
     "Template",
     "check_geometry",
     "check_print",
-    "compose",
     "load_template",
     "mrz_image",
     "page_from_document",

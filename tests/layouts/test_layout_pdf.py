@@ -1,0 +1,141 @@
+"""The vector PDF and print sheets, checked by software we did not write: poppler's pdftotext (the MRZ
+lines exactly), pdffonts (every font embedded), pdftoppm (it renders) and zxing-cpp (the seal reads from
+the rendered PDF); and the printed MRZ of each format read by PassportEye."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import io
+import re
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, require
+from PIL import Image
+
+from mrtd.issuance.application import read_application
+from mrtd.layouts import load_template, page_from_document, pdf_bytes, render, sheet_pdf
+from mrtd.layouts.qa import mrz_image
+from mrtd.seals import barcode
+
+PT_PER_MM = 72 / 25.4
+CASES = [("anna-eriksson-td3.json", "td3"), ("anna-eriksson-td1.json", "td1"), ("arnpol-long-name-td2.json", "td2"),
+         ("alex-mueller-visa-mrva.json", "mrv-a"), ("alex-mueller-visa-mrva.json", "mrv-b")]
+
+
+def _poppler(tool: str) -> str:
+    exe = shutil.which(tool)
+    require(exe is not None, f"{tool} (Debian poppler-utils)")
+    assert exe is not None
+    return exe
+
+
+def _page(app_name: str, layout: str, seal: bytes = b"DC03UTOSEAL-TEST-PAYLOAD"):  # type: ignore[no-untyped-def]
+    app = read_application(EXAMPLES / app_name)
+    t = load_template(layout)
+    doc = app.document if app.document.format is t.format else dataclasses.replace(app.document, format=t.format)
+    modules = barcode.modules(barcode.render(seal, barcode.Symbology.DATAMATRIX))
+    page = page_from_document(doc, t, portrait=app.portrait.read_bytes() if app.portrait else None,
+                              signature=app.signature.read_bytes() if app.signature else None,
+                              seal_modules=modules, extra=app.extra)
+    return t, page
+
+
+@pytest.mark.parametrize("app_name, layout", CASES)
+def test_pdf_text_fonts_render_and_barcode(tmp_path: Path, app_name: str, layout: str) -> None:
+    t, page = _page(app_name, layout)
+    sides = render(t, page, 300)
+    pdf = tmp_path / "page.pdf"
+    pdf.write_bytes(pdf_bytes([s.layout for s in sides if s.layout is not None], t.description))
+    text = subprocess.run([_poppler("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for mrz_line in page.mrz:
+        assert mrz_line in lines  # each MRZ line extracted exactly, as one line of text
+    fonts = subprocess.run([_poppler("pdffonts"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    rows = [r.split() for r in fonts.splitlines()[2:]]
+    assert rows and all(r[-5] == "yes" for r in rows), fonts  # the "emb" column
+    assert any("OCRB" in r[0] for r in rows)
+    assert b"/DCTDecode" not in pdf.read_bytes() or b"/Image" in pdf.read_bytes()  # only pictures are images
+    subprocess.run([_poppler("pdftoppm"), "-r", "400", "-png", str(pdf), str(tmp_path / "r")], check=True)
+    rendered = sorted(tmp_path.glob("r-*.png"))
+    assert len(rendered) == len(sides)
+    seal_side = next(i for i, s in enumerate(sides) if any(z.kind == "seal" for z in t.side(s.name).zones))
+    with Image.open(rendered[seal_side]) as im:
+        found = barcode.decode(im.convert("L"))
+    assert [d.data for d in found] == [b"DC03UTOSEAL-TEST-PAYLOAD"]
+
+
+def test_pdf_page_is_exact_size_and_has_no_raster_mrz(tmp_path: Path) -> None:
+    t, page = _page("anna-eriksson-td3.json", "td3")
+    pdf = pdf_bytes([s.layout for s in render(t, page, 300) if s.layout is not None])
+    boxes = [tuple(float(v) for v in m.split()) for m in re.findall(rb"/MediaBox\s*\[\s*([^\]]+)\]", pdf)]
+    assert boxes == [(0.0, 0.0, pytest.approx(125 * PT_PER_MM, abs=0.01), pytest.approx(88 * PT_PER_MM, abs=0.01))]
+    assert pdf.count(b"/Subtype /Image") <= 3  # portrait, ghost, signature: nothing else is pixels
+
+
+def test_sheets_cards_eight_up_duplex_etd_on_a4_and_calibration(tmp_path: Path) -> None:
+    t, page = _page("anna-eriksson-td1.json", "td1")
+    card = [s.layout for s in render(t, page, 300) if s.layout is not None]
+    pdf = sheet_pdf("a4-cards", [card] * 9)
+    boxes = re.findall(rb"/MediaBox\s*\[\s*([^\]]+)\]", pdf)
+    assert len(boxes) == 4  # 8 fronts, 8 backs, then 1 front and 1 back
+    a4 = tuple(float(v) for v in boxes[0].split())
+    assert a4[2:] == (pytest.approx(210 * PT_PER_MM, abs=0.01), pytest.approx(297 * PT_PER_MM, abs=0.01))
+    out = tmp_path / "cards.pdf"
+    out.write_bytes(pdf)
+    text = subprocess.run([_poppler("pdftotext"), "-f", "2", "-l", "2", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert text.count(page.mrz[0]) == 8  # the backs carry the MRZ
+
+    t3, etd = _page("siobhan-oneill-emergency.json", "td3")
+    sides = [s.layout for s in render(t3, etd, 300) if s.layout is not None]
+    assert [s.name for s in sides] == ["front", "observations"]
+    plain = sheet_pdf("a4-etd", [sides])
+    moved = sheet_pdf("a4-etd", [sides], offset=(1.5, -0.5))
+    (tmp_path / "plain.pdf").write_bytes(plain)
+    (tmp_path / "moved.pdf").write_bytes(moved)
+
+    def mrz_x(name: str) -> float:
+        xml = subprocess.run([_poppler("pdftotext"), "-bbox", str(tmp_path / name), "-"], capture_output=True,
+                             text=True, check=True).stdout
+        m = re.search(r"<word xMin=\"([0-9.]+)\"[^>]*>" + re.escape(html.escape(etd.mrz[0])) + "<", xml)
+        assert m is not None
+        return float(m.group(1))
+
+    assert mrz_x("moved.pdf") - mrz_x("plain.pdf") == pytest.approx(1.5 * PT_PER_MM, abs=0.05)
+
+
+@pytest.mark.ocr
+@pytest.mark.parametrize("app_name, layout", CASES)
+def test_passporteye_reads_each_format_with_valid_check_digits(app_name: str, layout: str) -> None:
+    """An independent reader (PassportEye: its own MRZ locator, tesseract with its own settings, its own
+    check-digit logic) reads the printed MRZ of every format; every check digit it verifies is valid.
+
+    TD1's composite check digit is the exception and is asserted as what it is: PassportEye drops most
+    of line 1's fillers (reads 21 of 30 characters), and the composite covers them."""
+    require(shutil.which("tesseract") is not None, "tesseract")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from passporteye import read_mrz
+    t, page = _page(app_name, layout)
+    img = mrz_image([s.image for s in render(t, page, 300)], t)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    buf.seek(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mrz = read_mrz(buf)
+    assert mrz is not None
+    found = mrz.to_dict()
+    assert found["number"].replace("<", "") == page.document_number
+    checks = {k: v for k, v in found.items() if k.startswith("valid_") and k != "valid_score"}
+    assert checks["valid_number"] and checks["valid_date_of_birth"] and checks["valid_expiration_date"], checks
+    if layout == "td1":
+        assert len(mrz.aux["raw_text"].split("\n")[0].replace(" ", "")) < 30  # the reader's dropped fillers
+    elif "valid_composite" in checks:
+        assert checks["valid_composite"], checks
