@@ -57,7 +57,7 @@ def runs(text: str, rtl_base: bool, bold: bool = False) -> tuple[Run, ...]:
     # neutrals (spaces, punctuation) between; digits and Latin stay left-to-right runs.
     rtl_at = [k for k, ch in enumerate(visual) if _is_rtl_char(ch)]
     in_rtl = [False] * len(visual)
-    for k0, k1 in zip(rtl_at, rtl_at[1:] + [rtl_at[-1]], strict=True):
+    for k0, k1 in zip(rtl_at, [*rtl_at[1:], rtl_at[-1]], strict=True):
         if all(not _is_strong_or_digit(c) for c in visual[k0 + 1:k1]):
             for k in range(k0, k1 + 1):
                 in_rtl[k] = True
