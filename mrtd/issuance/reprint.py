@@ -31,6 +31,7 @@ from mrtd.layouts import write as write_page
 from mrtd.layouts.qa import mrz_image, verify_print
 from mrtd.layouts.viewmodel import page_from_document
 from mrtd.mrz import mrz_lines
+from mrtd.seals import barcode
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,10 @@ def reprint_page(number: str, *, store: RecordStore, site: SiteConfig, actor: st
             seal = seal_png(kept[SEAL_PAYLOAD], (receipt.get("seal") or {}).get("symbology", site.symbology))
         portrait = application.portrait.read_bytes() if application.portrait else None
         signature = application.signature.read_bytes() if application.signature else None
-    page = page_from_document(doc, template, portrait=portrait, signature=signature, seal=seal, names=site.names)
+        extra = dict(application.extra)
+    modules = barcode.modules(barcode.open_image(seal)) if seal is not None else ()
+    page = page_from_document(doc, template, portrait=portrait, signature=signature, seal_modules=modules,
+                              names=site.names, extra=extra)
     sides = render_page(template, page, site.dpi)
     verify_print(mrz_image([s.image for s in sides], template), template, page.mrz)
     with tempfile.TemporaryDirectory(prefix=f"mrtd-reprint-{number}-") as tmp:

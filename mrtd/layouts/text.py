@@ -97,4 +97,4 @@ def metrics_mm(text: str, size_pt: float, bold: bool = False) -> tuple[float, fl
     else:
         asc, desc = f.getmetrics()
     scale = MM_PER_PT / MEASURE_PX_PER_PT
-    return (asc + MEASURE_PX_PER_PT * 0.1) * scale, (desc + MEASURE_PX_PER_PT * 0.1) * scale
+    return asc * scale, desc * scale

@@ -168,8 +168,9 @@ def test_visa_with_passport_and_stay_gets_a_seal_and_no_chip(site: SiteConfig, t
     with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
         receipt = issuer.issue(visa, tmp_path / "out")
         record = issuer.store.document(receipt.number)
+    # The page is skipped by this test's options (a visa has a page: the MRV-A template).
     assert receipt.checks == {"photo": "pass", "mrz": "pass", "lds": "not-applicable", "seal": "pass",
-                              "page": "not-applicable", "print-check": "not-applicable", "chip": "not-applicable"}
+                              "page": "skipped", "print-check": "skipped", "chip": "not-applicable"}
     assert (tmp_path / "out" / "seal.png").is_file()
     assert [s.kind for s in record.seals] == ["vds"] and record.chip is None
     assert receipt.data["seal"]["format"] == "vds" and receipt.data["seal"]["type"] == "visa"
@@ -307,7 +308,9 @@ def test_cli_issue_json_then_refuses_the_same_application(site: SiteConfig, tmp_
     data = json.loads(first.output)
     assert data["ok"] and data["out"] == str(tmp_path / "a")
     assert {c["name"]: c["status"] for c in data["checks"]}["print-check"] == "skipped"
-    assert (tmp_path / "a" / "page.png").is_file() and (tmp_path / "a" / "page.pdf").is_file()
+    # A refugee's travel document: the data page and its observations page (the 1951 Convention wording).
+    assert (tmp_path / "a" / "page-front.png").is_file() and (tmp_path / "a" / "page-observations.png").is_file()
+    assert (tmp_path / "a" / "page.pdf").is_file()
     again = runner.invoke(issue, [*args, "--out", str(tmp_path / "b")], env=env)
     assert again.exit_code == 1 and f"already issued as document {data['number']}" in again.output
     wrong = runner.invoke(issue, [*args, "--out", str(tmp_path / "c")], env={"MRTD_KEY_PASSPHRASE": "Xq7-not-it"})

@@ -34,7 +34,8 @@ def test_the_template_is_copied_and_used(tmp_path: Path) -> None:
     assert read_config(site.root)["page"]["templates"] == {"TD2": "templates/td2.toml"}
     t = page_template(load_site(site.root), DocumentFormat.TD2)
     assert t is not None and t.format is DocumentFormat.TD2
-    assert page_template(site, DocumentFormat.MRVA) is None  # nothing shipped, nothing configured
+    visa = page_template(site, DocumentFormat.MRVA)  # nothing configured: the shipped template
+    assert visa is not None and visa.name == "mrv-a"
 
 
 @pytest.mark.ocr
