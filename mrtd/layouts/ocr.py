@@ -111,7 +111,10 @@ def read_words(image: Image.Image, alphabet: str, psm: int = 6) -> list[Word]:
     words = []
     level = tesserocr.RIL.WORD
     for item in tesserocr.iterate_level(engine.GetIterator(), level):
-        text = (item.GetUTF8Text(level) or "").strip()
+        try:
+            text = (item.GetUTF8Text(level) or "").strip()
+        except RuntimeError:  # tesserocr: "No text returned" for an empty word
+            continue
         box = item.BoundingBox(level)
         if text and box is not None:
             left, top, right, bottom = box
