@@ -91,9 +91,9 @@ def reprint_page(number: str, *, store: RecordStore, site: SiteConfig, actor: st
     sides = render_page(template, page, site.dpi)
     verify_print(mrz_image([s.image for s in sides], template), template, page.mrz)
     with tempfile.TemporaryDirectory(prefix=f"mrtd-reprint-{number}-") as tmp:
-        for name in (PAGE_PNG, PAGE_PDF):
-            write_page(template, sides, Path(tmp) / name, site.dpi)
-        files = {name: (Path(tmp) / name).read_bytes() for name in (PAGE_PNG, PAGE_PDF)}
+        # A page of several sides writes page-front.png, page-observations.png, ... and one page.pdf.
+        written = [p for name in (PAGE_PNG, PAGE_PDF) for p in write_page(template, sides, Path(tmp) / name, site.dpi)]
+        files = {p.name: p.read_bytes() for p in written}
     digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
     seq = store.note(number, "reprint", actor=actor, detail={"files": digests})
     return Reprint(number, files, seq)

@@ -43,10 +43,10 @@ def issued(tmp_path: Path) -> tuple[SiteConfig, str, Path]:
     item = next(o for o in summary.outcomes if o.status == "issued" and o.number)
     assert item.number is not None
     folder = tmp_path / "issued" / item.number
-    page = (folder / "page.png").read_bytes() if (folder / "page.png").exists() else None
-    kept = tmp_path / "kept-page.png"
-    if page is not None:
-        kept.write_bytes(page)
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    for png in folder.glob("page*.png"):  # the first batch item is a PS document: data and observations pages
+        (kept / png.name).write_bytes(png.read_bytes())
     import shutil
 
     shutil.rmtree(tmp_path / "issued")
@@ -59,9 +59,9 @@ def test_reprint_makes_the_same_page_from_the_records(issued: tuple[SiteConfig, 
         result = reprint_page(number, store=store, site=site, actor="clerk")
         assert store.document(number).state is DocumentState.ISSUED
         assert verify_chain(store).ok
-    assert set(result.files) == {"page.png", "page.pdf"}
-    if page.exists():
-        assert result.files["page.png"] == page.read_bytes()
+    pngs = {p.name: p.read_bytes() for p in page.glob("page*.png")}
+    assert pngs and set(result.files) == {*pngs, "page.pdf"}
+    assert all(result.files[name] == data for name, data in pngs.items())
 
 
 def test_an_edited_receipt_is_refused(issued: tuple[SiteConfig, str, Path]) -> None:
@@ -80,7 +80,7 @@ def test_a_voided_document_is_not_reprinted_and_the_cli_says_why(issued: tuple[S
     result = CliRunner().invoke(document, ["reprint", number, "--out", str(tmp_path / "ok"), "--site", str(site.root),
                                            "--json"])
     assert result.exit_code == 0, result.output
-    assert {p.name for p in (tmp_path / "ok").iterdir()} == {"page.png", "page.pdf"}
+    assert {p.name for p in (tmp_path / "ok").iterdir()} == {"page-front.png", "page-observations.png", "page.pdf"}
     with site.open_records() as store:
         store.transition(number, DocumentState.VOIDED, actor="clerk", detail={"reason": "damaged"})
         with pytest.raises(StateError, match="only an issued document"):
