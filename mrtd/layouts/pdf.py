@@ -24,7 +24,7 @@ from typing import Any
 
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.ttfonts import TTFont, shapeStr
 from reportlab.pdfgen.canvas import Canvas
 
 from mrtd.errors import ConfigurationError, InputError
@@ -97,9 +97,17 @@ class _Page:
         x = op.x - {"l": 0.0, "m": total / 2, "r": total}[op.anchor]
         self.c.setFillColorRGB(*_colour(op.colour))
         for r, w in pieces:
-            self.c.setFont(_font(r.font), op.size)
-            # HarfBuzz shapes a right-to-left run and returns its glyphs in visual order.
-            self.c.drawString(*self.xy(x, op.baseline), r.text, shaping=r.rtl)
+            name = _font(r.font)
+            self.c.setFont(name, op.size)
+            if r.rtl:
+                # HarfBuzz (through reportlab) joins the letters and returns the glyphs in visual order.
+                # Canvas.drawString would only shape with reportlab's optional bidi package.
+                t = self.c.beginText(*self.xy(x, op.baseline))
+                t.setFont(name, op.size)
+                t.textOut(shapeStr(r.text, name, op.size))
+                self.c.drawText(t)
+            else:
+                self.c.drawString(*self.xy(x, op.baseline), r.text)
             x += w / PT_PER_MM
 
     def curve(self, op: Curve) -> None:

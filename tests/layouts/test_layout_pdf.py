@@ -139,3 +139,21 @@ def test_passporteye_reads_each_format_with_valid_check_digits(app_name: str, la
         assert len(mrz.aux["raw_text"].split("\n")[0].replace(" ", "")) < 30  # the reader's dropped fillers
     elif "valid_composite" in checks:
         assert checks["valid_composite"], checks
+
+
+def test_arabic_in_the_pdf_is_shaped_and_in_logical_order(tmp_path: Path) -> None:
+    """An Arabic (right-to-left) page: the PDF's Arabic text is HarfBuzz-shaped (joined presentation
+    forms), and a reader extracts its words in logical order (NFKC folds the forms back to the letters;
+    pdftotext adds bidi embedding marks, removed here). A lam-alef ligature has no code point of its own
+    and extracts as a private-use character, so the words checked have none."""
+    import unicodedata
+
+    t, page = _page("anna-eriksson-td1.json", "td1")
+    page = dataclasses.replace(page, language="ar", surname="الزهراء", surname_latin="AL-ZAHRAA",
+                               address="عمان، شارع الملكة رانيا 12")
+    pdf = tmp_path / "ar.pdf"
+    pdf.write_bytes(pdf_bytes([s.layout for s in render(t, page, 300) if s.layout is not None]))
+    text = subprocess.run([_poppler("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "\ufee3" in text or any(0xFE70 <= ord(c) <= 0xFEFF for c in text)  # joined (presentation) forms
+    folded = "".join(c for c in unicodedata.normalize("NFKC", text) if not 0x202A <= ord(c) <= 0x202E)
+    assert "الزهراء" in folded and "شارع الملكة رانيا" in folded and "عمان" in folded
