@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from mrtd.errors import ChipError, InputError, KeyAccessError, MrtdError, VerificationError
@@ -26,6 +26,8 @@ from mrtd.service.ratelimit import limited
 router = APIRouter(prefix="/v1")
 Who = Annotated[Principal, Depends(principal)]
 TheOffice = Annotated[Office, Depends(office_of)]
+Id = Annotated[int, Path(ge=1, le=2**62, description="A record's id")]
+Number = Annotated[str, Path(min_length=1, max_length=9, pattern="^[A-Z0-9]+$", description="A document number")]
 MAX_JSON = 32 * 1024 * 1024  # an application with two inline images stays far below this
 
 
@@ -145,7 +147,7 @@ def list_applications(who: Who, office: TheOffice, state: CaseState | None = Non
 
 @router.get("/applications/{application_id}", response_model=m.ApplicationDetail,
             responses=responses(401, 403, 404), tags=["applications"])
-def get_application(application_id: int, who: Who, office: TheOffice) -> m.ApplicationDetail:
+def get_application(application_id: Id, who: Who, office: TheOffice) -> m.ApplicationDetail:
     """One application with its personal data and images (clerk, approver, supervisor; audited)."""
     case = office.application(who, application_id)
     images = {k: encode_b64(v) for k, v in office.casework.images(application_id).items()}
@@ -154,14 +156,14 @@ def get_application(application_id: int, who: Who, office: TheOffice) -> m.Appli
 
 @router.post("/applications/{application_id}/approve", response_model=m.ApplicationSummary,
              responses=responses(401, 403, 404, 409, 422), tags=["applications"])
-def approve(application_id: int, who: Who, office: TheOffice, body: m.Decision | None = None) -> m.ApplicationSummary:
+def approve(application_id: Id, who: Who, office: TheOffice, body: m.Decision | None = None) -> m.ApplicationSummary:
     """Approve and queue for production (approver; never the submitter: four eyes)."""
     return _summary(office.approve(who, application_id, body.reason if body else None))
 
 
 @router.post("/applications/{application_id}/reject", response_model=m.ApplicationSummary,
              responses=responses(401, 403, 404, 409, 422), tags=["applications"])
-def reject(application_id: int, body: m.Reason, who: Who, office: TheOffice) -> m.ApplicationSummary:
+def reject(application_id: Id, body: m.Reason, who: Who, office: TheOffice) -> m.ApplicationSummary:
     """Reject with a reason (approver; never the submitter)."""
     return _summary(office.reject(who, application_id, body.reason))
 
@@ -180,7 +182,7 @@ def _claim_response(claim: Claim) -> m.ClaimResponse:
 
 @router.post("/stations/{name}/claim", response_model=m.ClaimResponse,
              responses={204: {"description": "Nothing to do now"}, **responses(401, 403, 422)}, tags=["stations"])
-def claim(name: str, body: m.ClaimRequest, who: Who, office: TheOffice) -> Any:
+def claim(name: Annotated[str, Path(max_length=64)], body: m.ClaimRequest, who: Who, office: TheOffice) -> Any:
     """The next approved job this station can do, produced and signed at the centre, with a lease
     (station, as itself)."""
     made = office.claim(who, name, formats=list(body.formats), public_key=body.public_key)
@@ -191,7 +193,7 @@ def claim(name: str, body: m.ClaimRequest, who: Who, office: TheOffice) -> Any:
 
 @router.post("/jobs/{job_id}/heartbeat", response_model=m.Lease, responses=responses(401, 403, 404, 409),
              tags=["stations"])
-def heartbeat(job_id: int, who: Who, office: TheOffice) -> m.Lease:
+def heartbeat(job_id: Id, who: Who, office: TheOffice) -> m.Lease:
     """Extend the lease of a job this station holds."""
     job = office.heartbeat(who, job_id)
     assert job.lease_expires_at is not None
@@ -200,7 +202,7 @@ def heartbeat(job_id: int, who: Who, office: TheOffice) -> m.Lease:
 
 @router.post("/jobs/{job_id}/result", response_model=m.JobOutcome, responses=responses(401, 403, 404, 409, 422),
              tags=["stations"])
-def result(job_id: int, body: m.JobResult, who: Who, office: TheOffice) -> m.JobOutcome:
+def result(job_id: Id, body: m.JobResult, who: Who, office: TheOffice) -> m.JobOutcome:
     """The chip read back and the print check: the centre checks them (passive authentication over the
     files read back) and records the document issued, or spoiled (its application is queued again)."""
     chip = None
@@ -227,13 +229,13 @@ def _document(office: Office, who: Principal, number: str) -> m.DocumentDetail:
 
 @router.get("/documents/{number}", response_model=m.DocumentDetail, responses=responses(401, 403, 404, 422),
             tags=["documents"])
-def get_document(number: str, who: Who, office: TheOffice) -> m.DocumentDetail:
+def get_document(number: Number, who: Who, office: TheOffice) -> m.DocumentDetail:
     """A document's record and its events, without personal data."""
     return _document(office, who, number)
 
 
 def _change(to: DocumentState) -> Any:
-    def change(number: str, body: m.Reason, who: Who, office: TheOffice) -> m.DocumentDetail:
+    def change(number: Number, body: m.Reason, who: Who, office: TheOffice) -> m.DocumentDetail:
         office.change(who, number, to, body.reason)
         return _document(office, who, number)
 
@@ -253,7 +255,7 @@ for _path, _state, _doc in (
 @router.post("/documents/{number}/replace", status_code=201, response_model=m.Submitted,
              responses={200: {"model": m.Submitted, "description": "The same replacement, received before"},
                         **responses(401, 403, 404, 409, 422)}, tags=["documents"])
-def replace(number: str, body: m.Replacement, response: Response, who: Who, office: TheOffice) -> m.Submitted:
+def replace(number: Number, body: m.Replacement, response: Response, who: Who, office: TheOffice) -> m.Submitted:
     """A new application from the stored one, with changes, linked to the old document (supervisor); it
     is approved like any other."""
     images: dict[str, bytes] = {str(k): decode_b64(v, f"images.{k}") for k, v in body.images.items()}
@@ -262,7 +264,7 @@ def replace(number: str, body: m.Replacement, response: Response, who: Who, offi
 
 @router.post("/documents/{number}/reprint", response_model=m.ReprintResult,
              responses=responses(401, 403, 404, 409, 422), tags=["documents"])
-def reprint(number: str, who: Who, office: TheOffice) -> m.ReprintResult:
+def reprint(number: Number, who: Who, office: TheOffice) -> m.ReprintResult:
     """The data page again, from the stored payload, exactly as issued (supervisor; audited)."""
     done = office.reprint(who, number)
     return m.ReprintResult(number=number, files={k: encode_b64(v) for k, v in done.files.items()},

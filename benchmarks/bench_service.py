@@ -1,0 +1,228 @@
+"""The service on PostgreSQL: 2 API processes (`mrtd serve`), 12 station processes (`mrtd station run`)
+whose simulated device takes 3 s per document (the chip simulator in process, then a wait to 3 s: chip
+encoding and printing), and clerks submitting at a steady 20 requests/s meanwhile.
+
+Prints documents per minute against the ideal of 12 stations x 20/min = 240 (goal: at least 90 %),
+duplicate numbers and lost jobs (goal: 0), and p50/p99 of POST /v1/applications at 20 requests/s (goal:
+p99 under 250 ms). Needs PostgreSQL at 127.0.0.1:5432 (database `test`); works in a schema of its own,
+dropped at the end.
+
+Run: .venv/bin/python benchmarks/bench_service.py [--documents N] [--stations 12] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mrtd.issuance.roles import Role  # noqa: E402
+from mrtd.issuance.site import init_site, load_site  # noqa: E402
+from mrtd.issuance.users import add_user, issue_token  # noqa: E402
+
+EXAMPLES = ROOT / "examples" / "applications"
+PASS = "benchmark-passphrase"
+MRTD = [sys.executable, "-m", "mrtd.cli"]
+DEVICE_SECONDS = 3.0
+RATE = 20.0
+LETTERS = "ABCDEFGHIJ"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def images() -> dict[str, str]:
+    return {name: base64.b64encode((EXAMPLES / sub / name).read_bytes()).decode()
+            for sub, name in (("portraits", "anna.jpg"), ("signatures", "anna.png"))}
+
+
+def body(i: int, kind: str, pictures: dict[str, str]) -> dict[str, Any]:
+    tag = "".join(LETTERS[int(c)] for c in f"{i:05d}")
+    return {"application": {
+        "document": {"code": "PP", "format": "TD3", "issuing_state": "UTO", "date_of_expiry": "2036-11-19",
+                     "authority": "Benchmark Office"},
+        "holder": {"primary_identifier": "ERIKSSON", "secondary_identifier": f"ANNA {kind} {tag}",
+                   "nationality": "UTO", "date_of_birth": "1974-08-12", "sex": "F", "place_of_birth": "ZENITH"},
+        "portrait": "anna.jpg", "signature": "anna.png"}, "images": pictures}
+
+
+def psql(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as c:
+        c.execute(sql)
+
+
+def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"mrtd serve exited with {proc.returncode}")
+        time.sleep(0.2)
+    raise SystemExit("mrtd serve did not come up")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--documents", type=int, default=240, help="approved applications for the stations")
+    ap.add_argument("--stations", type=int, default=12)
+    ap.add_argument("--seconds", type=float, default=30.0, help="length of the 20 requests/s submission load")
+    args = ap.parse_args()
+    schema = f"mrtd_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    psql(f'CREATE SCHEMA "{schema}"')
+    work = Path(tempfile.mkdtemp(prefix="mrtd-bench-service-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        url_db = f"postgresql://postgres@127.0.0.1:5432/test?options={quote(f'-csearch_path={schema}')}"
+        now = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
+        init_site(work / "site", "UTO", passphrase=PASS.encode(), clock=now, certificate_country="UT",
+                  database_url=url_db, kdf_log2n=14)
+        site = load_site(work / "site", {"page.print_check": False})
+        tokens: dict[str, str] = {}
+        with site.open_records() as store:
+            for name, role in [("clerk", Role.CLERK), ("approver", Role.APPROVER)] + [
+                    (f"st{i:02d}", Role.STATION) for i in range(args.stations)]:
+                add_user(store, name, role, actor="bench")
+                tokens[name] = issue_token(store, name, actor="bench")
+        env = {**os.environ, "MRTD_KEY_PASSPHRASE": PASS, "OMP_THREAD_LIMIT": "1"}
+        urls = []
+        for _ in range(2):
+            port = free_port()
+            proc = subprocess.Popen([*MRTD, "serve", "--site", str(site.root), "--bind", f"127.0.0.1:{port}",
+                                     "--no-print-check", "--lease-seconds", "30"], env=env, cwd=ROOT)
+            procs.append(proc)
+            urls.append(f"http://127.0.0.1:{port}")
+        for url, proc in zip(urls, procs, strict=True):
+            wait_up(url, proc)
+        pictures = images()
+        clerk = {"Authorization": f"Bearer {tokens['clerk']}"}
+        approver = {"Authorization": f"Bearer {tokens['approver']}"}
+
+        # the queue, filled before the stations start
+        filled = time.perf_counter()
+        ids = []
+        with httpx.Client(timeout=60) as http:
+            for i in range(args.documents):
+                url = urls[i % 2]
+                made = http.post(f"{url}/v1/applications", json=body(i, "Q", pictures), headers=clerk)
+                made.raise_for_status()
+                ids.append(made.json()["id"])
+                http.post(f"{url}/v1/applications/{ids[-1]}/approve", json={}, headers=approver).raise_for_status()
+        print(f"queue: {len(ids)} applications submitted and approved in {time.perf_counter() - filled:.1f} s")
+
+        for i in range(args.stations):
+            name = f"st{i:02d}"
+            (work / f"{name}.token").write_text(tokens[name], "ascii")
+            procs.append(subprocess.Popen(
+                [*MRTD, "station", "run", "--service", urls[i % 2], "--name", name, "--token-file",
+                 str(work / f"{name}.token"), "--formats", "TD3", "--device-seconds", str(DEVICE_SECONDS),
+                 "--idle-exit", "4", "--poll", "0.5", "--heartbeat", "10"],
+                env=env, cwd=ROOT, stderr=subprocess.DEVNULL))
+        started = time.perf_counter()
+
+        # clerks at a steady 20 requests/s, open loop, while the stations work
+        latencies: list[float] = []
+        failures = 0
+        lock = threading.Lock()
+
+        def one(i: int) -> None:
+            nonlocal failures
+            t = time.perf_counter()
+            try:
+                r = httpx.post(f"{urls[i % 2]}/v1/applications", json=body(i, "L", pictures), headers=clerk,
+                               timeout=30)
+                ok = r.status_code == 201
+            except httpx.HTTPError:
+                ok = False
+            with lock:
+                latencies.append(time.perf_counter() - t)
+                failures += 0 if ok else 1
+
+        threads = []
+        total = int(args.seconds * RATE)
+        for i in range(total):
+            due = started + 2.0 + i / RATE
+            time.sleep(max(0.0, due - time.perf_counter()))
+            th = threading.Thread(target=one, args=(i,))
+            th.start()
+            threads.append(th)
+        for th in threads:
+            th.join()
+
+        # wait for the stations to finish the queue
+        stations = procs[2:]
+        for proc in stations:
+            proc.wait(timeout=args.documents * DEVICE_SECONDS + 300)
+        with site.open_records() as store:
+            docs = store.documents()
+        issued = [d for d in docs if d.state.value == "issued"]
+        last = max(d.state_changed_at for d in issued) if issued else None
+        first_claim = min(d.created_at for d in docs) if docs else None
+        elapsed = (last - first_claim).total_seconds() if last and first_claim else float("nan")
+        per_app: dict[int, int] = {}
+        for d in issued:
+            per_app[d.application_id] = per_app.get(d.application_id, 0) + 1
+        numbers = [d.number for d in docs]
+        duplicates = len(numbers) - len(set(numbers)) + sum(1 for c in per_app.values() if c > 1)
+        lost = len([i for i in ids if i not in per_app])
+        rate = len(issued) * 60.0 / elapsed if elapsed == elapsed and elapsed > 0 else 0.0
+        ideal = args.stations * 60.0 / DEVICE_SECONDS
+        print(f"stations: {args.stations} x {DEVICE_SECONDS:.0f} s device, 2 API processes, PostgreSQL")
+        print(f"documents: {len(issued)} issued of {len(ids)} in {elapsed:.1f} s from the first claim -> "
+              f"{rate:.0f} documents/min; ideal {ideal:.0f}/min; {rate / ideal:.0%} of ideal (goal >= 90 %)")
+        print(f"spoiled: {sum(1 for d in docs if d.state.value == 'spoiled')}; duplicate numbers or applications "
+              f"issued twice: {duplicates} (goal 0); lost jobs: {lost} (goal 0)")
+        print(f"POST /v1/applications at {RATE:.0f}/s for {args.seconds:.0f} s during production: {len(latencies)} "
+              f"requests, {failures} failed; p50 {statistics.median(latencies) * 1000:.0f} ms, p99 "
+              f"{percentile(latencies, 0.99) * 1000:.0f} ms (goal p99 < 250 ms)")
+        print(json.dumps({"documents_per_minute": round(rate, 1), "ideal": ideal, "ratio": round(rate / ideal, 3),
+                          "duplicates": duplicates, "lost": lost,
+                          "submit_p50_ms": round(statistics.median(latencies) * 1000, 1),
+                          "submit_p99_ms": round(percentile(latencies, 0.99) * 1000, 1)}))
+        return 0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        psql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+if __name__ == "__main__":
+    sys.exit(main())

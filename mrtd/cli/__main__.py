@@ -1,0 +1,5 @@
+"""`python -m mrtd.cli`: the `mrtd` command (for subprocesses started with the same interpreter)."""
+
+from mrtd.cli import main
+
+main(prog_name="mrtd")
