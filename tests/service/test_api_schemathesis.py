@@ -17,9 +17,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import schemathesis
-from schemathesis import checks
 from conftest import REQUIRE_ALL, ROOT
 from hypothesis import HealthCheck, settings
+from schemathesis import checks
 from servicekit import PASS, make_site, make_users
 
 # No 5xx, and every answer as the schema says (status, content type, headers, body). Not schemathesis'
