@@ -326,7 +326,7 @@ class Office:
 
     def expire_leases(self) -> list[Job]:
         """Expire every lease that ran out: spoil its document, queue the next attempt."""
-        expired = self.queue.expire_due(actor="lease-expiry")
+        expired = self.queue.expire_due(actor="lease-expiry", now=self.clock().astimezone(dt.UTC))
         if not expired:
             return expired
         for job in expired:

@@ -103,6 +103,10 @@ class Queue:
 
     def lease(self, station: str, formats: Sequence[str], *, seconds: float) -> Job | None:
         """The oldest queued job of one of `formats`, now leased to `station`; None when there is none."""
+        waiting = select(JobRow.id).where(JobRow.state == JobState.QUEUED.value, JobRow.format.in_(list(formats)))
+        with self.store.reading() as s:
+            if s.execute(waiting.limit(1)).first() is None:
+                return None  # idle stations poll: answer them without taking the write lock
         with self.store.writing() as w:
             row = w.session.execute(
                 select(JobRow).where(JobRow.state == JobState.QUEUED.value, JobRow.format.in_(list(formats)))
@@ -163,9 +167,13 @@ class Queue:
                 self.enqueue(w, row.application_id, row.format, actor=station, attempt=row.attempt + 1)
             return _job(row)
 
-    def expire_due(self, *, actor: str, limit: int = 20) -> list[Job]:
+    def expire_due(self, *, actor: str, now: dt.datetime, limit: int = 20) -> list[Job]:
         """Expire leases that ran out and queue their next attempt; returns the expired jobs (the caller
         spoils their numbered documents)."""
+        due = select(JobRow.id).where(JobRow.state == JobState.LEASED.value, JobRow.lease_expires_at < now)
+        with self.store.reading() as s:
+            if s.execute(due.limit(1)).first() is None:
+                return []
         with self.store.writing() as w:
             rows = list(w.session.execute(
                 select(JobRow).where(JobRow.state == JobState.LEASED.value, JobRow.lease_expires_at < w.now)
