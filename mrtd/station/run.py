@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,91 +113,130 @@ def _page(config: StationConfig, job: Job) -> dict[str, str]:
     return {"status": "skipped", "detail": "no printer and no output folder"}
 
 
-def do_job(config: StationConfig, service: Service, key: x25519.X25519PrivateKey, job: Job) -> dict[str, Any]:
-    """One job end to end; returns the service's outcome (issued or spoiled)."""
+@dataclass
+class Done:
+    """What the devices made of one job, to report."""
+
+    job: Job
+    report: dict[str, Any] | None
+    files: dict[str, bytes]
+    print_check: dict[str, str]
+    started: float
+
+
+def work(config: StationConfig, key: x25519.X25519PrivateKey, job: Job) -> Done:
+    """The devices' part of one job: open the chip keys, personalise and read back, print or write."""
     started = time.monotonic()
-    beat = _Heartbeat(service, job.id, config.heartbeat_seconds)
-    try:
-        report: dict[str, Any] | None = None
-        files: dict[str, bytes] = {}
-        if job.files:
+    report: dict[str, Any] | None = None
+    files: dict[str, bytes] = {}
+    if job.files:
+        try:
             keys = open_keys(job.keys, key, job.key_info)
             image = ChipImage(job.files, keys.aa_key, keys.ca_key, keys.ca_key_id, job.can)
+            transport = _transport(config, job.chip_profile)
             try:
-                transport = _transport(config, job.chip_profile)
-                try:
-                    done = personalise(image, transport, job.chip_profile, at=dt.datetime.now(dt.UTC))
-                finally:
-                    transport.close()
-                report = {**done.as_dict(), "access": done.read.access if done.read else "?"}
-                files = dict(done.read.files) if done.read else {}
-            except MrtdError as exc:  # the card failed or went away: report it, the centre spoils it
-                step = getattr(exc, "step", "chip")
-                report = {"profile": job.chip_profile, "status": "failed",
-                          "checks": [{"name": str(step)[:64], "status": "fail", "detail": str(exc)[:2000]}]}
-        print_check = _page(config, job)
-        left = config.device_seconds - (time.monotonic() - started)
-        if left > 0:
-            time.sleep(left)
-        outcome = service.result(job.id, report, files, print_check, config.reader or "simulator")
-        if outcome.get("state") == "issued" and config.out is not None and outcome.get("receipt"):
-            import json
+                done = personalise(image, transport, job.chip_profile, at=dt.datetime.now(dt.UTC))
+            finally:
+                transport.close()
+            report = {**done.as_dict(), "access": done.read.access if done.read else "?"}
+            files = dict(done.read.files) if done.read else {}
+        except MrtdError as exc:  # the card failed or went away: report it, the centre spoils it
+            step = getattr(exc, "step", "chip")
+            report = {"profile": job.chip_profile, "status": "failed",
+                      "checks": [{"name": str(step)[:64], "status": "fail", "detail": str(exc)[:2000]}]}
+    print_check = _page(config, job)
+    left = config.device_seconds - (time.monotonic() - started)
+    if left > 0:
+        time.sleep(left)
+    return Done(job, report, files, print_check, started)
 
-            (config.out / job.number / "receipt.json").write_text(
-                json.dumps(outcome["receipt"], ensure_ascii=False, indent=1) + "\n", "utf-8")
-        return outcome
-    finally:
-        beat.stop()
+
+def report(config: StationConfig, service: Service, done: Done) -> dict[str, Any]:
+    """Tell the centre; keep its receipt beside the page when the document was issued."""
+    outcome = service.result(done.job.id, done.report, done.files, done.print_check, config.reader or "simulator")
+    if outcome.get("state") == "issued" and config.out is not None and outcome.get("receipt"):
+        (config.out / done.job.number / "receipt.json").write_text(
+            json.dumps(outcome["receipt"], ensure_ascii=False, indent=1) + "\n", "utf-8")
+    return outcome
 
 
 def run(config: StationConfig, service: Service, key: x25519.X25519PrivateKey, *, max_jobs: int | None = None,
         idle_exit: float | None = None, status: Callable[[str], None] | None = None,
         stop: threading.Event | None = None) -> Tally:
-    """Claim and do jobs until `stop`, `max_jobs` done, or no job came for `idle_exit` seconds."""
+    """Claim and do jobs until `stop`, `max_jobs` done, or no job came for `idle_exit` seconds.
+
+    The devices never wait for the network: while one job is in the devices, the next is claimed (its
+    lease kept by heartbeats) and the one before is reported, each in its own thread. A job claimed but
+    never done (the station stopped) is not lost: its lease runs out, its number is spoiled and its
+    application goes back in the queue."""
     tally = Tally()
     public = public_key_text(key)
     say = status or (lambda line: print(line, file=sys.stderr, flush=True))
-    idle_since = time.monotonic()
     stop = stop or threading.Event()
-    while not stop.is_set() and (max_jobs is None or tally.issued + tally.spoiled < max_jobs):
-        try:
-            if config.reader is not None:
-                from mrtd.chip.pcsc import wait_for_card
+    lock = threading.Lock()
+    beats: dict[int, _Heartbeat] = {}
+    claimed = 0
 
-                wait_for_card(config.reader, config.card_wait_seconds)  # a blank booklet is in
-            job = service.claim(config.name, config.formats, public)
-        except MrtdError as exc:
-            tally.errors += 1
-            tally.last = f"waiting: {exc}"
-            say(tally.line(config.name))
-            stop.wait(config.poll_seconds)
-            continue
-        if job is None:
-            if idle_exit is not None and time.monotonic() - idle_since > idle_exit:
-                break
-            stop.wait(config.poll_seconds)
-            continue
-        tally.last = f"job {job.id}: {job.number} ..."
-        say(tally.line(config.name))
-        started = time.monotonic()
-        try:
-            outcome = do_job(config, service, key, job)
-        except MrtdError as exc:
-            tally.errors += 1
-            tally.last = f"job {job.id}: {job.number} not reported: {exc}"
-            say(tally.line(config.name))
-            continue
-        if outcome.get("state") == "issued":
-            tally.issued += 1
-            tally.numbers.append(job.number)
-        else:
-            tally.spoiled += 1
-        tally.last = (f"job {job.id}: {job.number} {outcome.get('state')} in {time.monotonic() - started:.1f} s"
-                      + ("" if outcome.get("state") == "issued" else f" ({outcome.get('message')})"))
-        say(tally.line(config.name))
+    def claim() -> Job | None:
+        """The next job (its heartbeat started), or None when there is none / the station must stop."""
+        nonlocal claimed
         idle_since = time.monotonic()
-        if config.reader is not None:
-            from mrtd.chip.pcsc import wait_for_removal
+        while not stop.is_set() and (max_jobs is None or claimed < max_jobs):
+            try:
+                job = service.claim(config.name, config.formats, public)
+            except MrtdError as exc:
+                with lock:
+                    tally.errors += 1
+                    tally.last = f"waiting: {exc}"
+                say(tally.line(config.name))
+                stop.wait(config.poll_seconds)
+                continue
+            if job is not None:
+                claimed += 1
+                beats[job.id] = _Heartbeat(service, job.id, config.heartbeat_seconds)
+                return job
+            if idle_exit is not None and time.monotonic() - idle_since > idle_exit:
+                return None
+            stop.wait(config.poll_seconds)
+        return None
 
-            wait_for_removal(config.reader, config.card_wait_seconds)  # the booklet is taken out
+    def send(done: Done) -> None:
+        try:
+            outcome = report(config, service, done)
+        except MrtdError as exc:
+            with lock:
+                tally.errors += 1
+                tally.last = f"job {done.job.id}: {done.job.number} not reported: {exc}"
+            say(tally.line(config.name))
+            return
+        finally:
+            beats.pop(done.job.id).stop()
+        issued = outcome.get("state") == "issued"
+        with lock:
+            if issued:
+                tally.issued += 1
+                tally.numbers.append(done.job.number)
+            else:
+                tally.spoiled += 1
+            tally.last = (f"job {done.job.id}: {done.job.number} {outcome.get('state')} in "
+                          f"{time.monotonic() - done.started:.1f} s"
+                          + ("" if issued else f" ({outcome.get('message')})"))
+        say(tally.line(config.name))
+
+    with ThreadPoolExecutor(1, thread_name_prefix="claim") as claims, \
+            ThreadPoolExecutor(1, thread_name_prefix="report") as reports:
+        following: Future[Job | None] = claims.submit(claim)
+        while True:
+            job = following.result()
+            if job is None:
+                break
+            following = claims.submit(claim)  # the next job is produced while this one is in the devices
+            with lock:
+                tally.last = f"job {job.id}: {job.number} ..."
+            say(tally.line(config.name))
+            reports.submit(send, work(config, key, job))
+            if config.reader is not None:
+                from mrtd.chip.pcsc import wait_for_removal
+
+                wait_for_removal(config.reader, config.card_wait_seconds)  # the booklet is taken out
     return tally
