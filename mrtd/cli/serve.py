@@ -125,7 +125,7 @@ def station_run(service_url: str, name: str, token_file: Path, key_file: Path | 
     def status(line: str) -> None:
         click.echo(("\r\x1b[K" + line) if tty else line, err=True, nl=not tty)
 
-    service = Service(service_url, token, verify=ca_file or True)
+    service = Service(service_url, token, ca_file=ca_file)
     try:
         tally = run(config, service, key, max_jobs=max_jobs, idle_exit=idle_exit, status=status)
     except KeyboardInterrupt:

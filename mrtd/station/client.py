@@ -4,6 +4,7 @@ the status and the problem's detail."""
 from __future__ import annotations
 
 import base64
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,7 +49,8 @@ def _b64(data: bytes) -> str:
 
 
 class Service:
-    def __init__(self, url: str, token: str, *, timeout: float = 60.0, verify: bool | str = True) -> None:
+    def __init__(self, url: str, token: str, *, timeout: float = 60.0, ca_file: str | None = None) -> None:
+        verify: bool | ssl.SSLContext = ssl.create_default_context(cafile=ca_file) if ca_file else True
         self.http = httpx.Client(base_url=url.rstrip("/"), timeout=timeout, verify=verify,
                                  headers={"Authorization": f"Bearer {token}"})
 

@@ -1,0 +1,82 @@
+"""`mrtd serve --workers 2 --tls-cert F --tls-key F`: HTTPS that httpx verifies against the certificate,
+requests served by two worker processes, Prometheus metrics summed over both, /openapi.json and /docs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from conftest import ROOT
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from servicekit import PASS, auth, make_site, make_users
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "tls.pem", folder / "tls.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_tls_and_two_workers(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    tokens = make_users(site)
+    cert, key = self_signed(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "mrtd.cli", "serve", "--site", str(site.root), "--bind",
+                               f"127.0.0.1:{port}", "--workers", "2", "--tls-cert", str(cert), "--tls-key", str(key)],
+                              env={**os.environ, "MRTD_KEY_PASSPHRASE": PASS.decode()}, cwd=ROOT,
+                              start_new_session=True)
+    url = f"https://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=url, verify=ssl.create_default_context(cafile=str(cert)), timeout=10) as client:
+            for _ in range(300):
+                assert server.poll() is None, "mrtd serve exited"
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            assert client.get("/healthz").json() == {"status": "ok", "records": "sqlite"}
+            for _ in range(20):
+                assert client.get("/v1/whoami", headers=auth(tokens["audra"])).status_code == 200
+            metrics = client.get("/metrics").text
+            served = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                         if line.startswith("mrtd_http_requests_total{") and 'route="/v1/whoami"' in line)
+            assert served == 20, metrics[:2000]
+            assert "mrtd_jobs" in metrics
+            spec = client.get("/openapi.json").json()
+            assert spec["info"]["title"] == "mrtd" and "/v1/stations/{name}/claim" in spec["paths"]
+            assert "swagger" in client.get("/docs").text.lower()
+        try:
+            httpx.get(f"{url}/healthz", timeout=5)  # the system's CAs do not know this certificate
+            raise AssertionError("an unverified certificate was accepted")
+        except httpx.ConnectError:
+            pass
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(20)
