@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,3 +53,28 @@ def _seal_symbologies() -> object:
 # Seals are 2D symbols. Reading an image with every zxing-cpp reader can also "find" a linear code in a
 # QR's modules (an ITF of 4 bytes was seen once in 300 random QR seals), so tests read the 2D formats.
 SEAL_SYMBOLOGIES = _seal_symbologies()
+
+
+def _have_pyscard() -> bool:
+    try:
+        import smartcard.scard  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@contextmanager
+def pcscd_stack() -> Iterator[None]:
+    """pcscd running with vpcd's two slots (started by scripts/pcscd.sh, and stopped again if it was not
+    running before), and pyscard to reach it; a missing part skips (fails in CI)."""
+    script = ROOT / "scripts" / "pcscd.sh"
+    require(shutil.which("pcscd") is not None or Path("/usr/sbin/pcscd").exists(), "pcscd")
+    require(Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so").exists(), "vsmartcard-vpcd")
+    require(_have_pyscard(), "pyscard")
+    was_running = subprocess.run([str(script), "status"], capture_output=True, check=False).returncode == 0
+    subprocess.run([str(script), "start"], check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        if not was_running:
+            subprocess.run([str(script), "stop"], check=False, capture_output=True)

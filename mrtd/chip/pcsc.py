@@ -8,6 +8,7 @@ card removed, link lost) or `ChipError` (a card that is there but does not answe
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from smartcard import scard
 
@@ -56,33 +57,8 @@ def list_readers() -> list[str]:
         ctx.release()
 
 
-def wait_for_card(reader: str, timeout: float = 10.0) -> None:
-    """Block until a card is present in `reader`; TransportError when the time runs out."""
-    ctx = _Context()
-    try:
-        deadline = time.monotonic() + timeout
-        state = scard.SCARD_STATE_UNAWARE
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TransportError("wait for card", f"no card in {reader!r} after {timeout:g} s")
-            hresult, states = scard.SCardGetStatusChange(ctx.handle, int(min(left, 1.0) * 1000), [(reader, state)])
-            if hresult == scard.SCARD_E_TIMEOUT:
-                continue
-            if hresult != scard.SCARD_S_SUCCESS:
-                raise _fail("wait for card", hresult)
-            _, event, _atr = states[0]
-            if event & scard.SCARD_STATE_UNKNOWN:
-                raise TransportError("wait for card", f"no reader named {reader!r}")
-            if event & scard.SCARD_STATE_PRESENT and not event & scard.SCARD_STATE_MUTE:
-                return
-            state = event & ~scard.SCARD_STATE_CHANGED
-    finally:
-        ctx.release()
-
-
-def wait_for_removal(reader: str, timeout: float = 10.0) -> bool:
-    """Block until `reader` is empty (the booklet taken out); False when the time runs out first."""
+def _wait(reader: str, timeout: float, step: str, reached: Callable[[int], bool]) -> bool:
+    """Block until the reader's state satisfies `reached`; False when the time runs out first."""
     ctx = _Context()
     try:
         deadline = time.monotonic() + timeout
@@ -95,15 +71,28 @@ def wait_for_removal(reader: str, timeout: float = 10.0) -> bool:
             if hresult == scard.SCARD_E_TIMEOUT:
                 continue
             if hresult != scard.SCARD_S_SUCCESS:
-                raise _fail("wait for card removal", hresult)
+                raise _fail(step, hresult)
             _, event, _atr = states[0]
             if event & scard.SCARD_STATE_UNKNOWN:
-                raise TransportError("wait for card removal", f"no reader named {reader!r}")
-            if event & scard.SCARD_STATE_EMPTY:
+                raise TransportError(step, f"no reader named {reader!r}")
+            if reached(event):
                 return True
             state = event & ~scard.SCARD_STATE_CHANGED
     finally:
         ctx.release()
+
+
+def wait_for_card(reader: str, timeout: float = 10.0) -> None:
+    """Block until a card is present in `reader`; TransportError when the time runs out."""
+    present = scard.SCARD_STATE_PRESENT
+    if not _wait(reader, timeout, "wait for card",
+                 lambda event: bool(event & present) and not event & scard.SCARD_STATE_MUTE):
+        raise TransportError("wait for card", f"no card in {reader!r} after {timeout:g} s")
+
+
+def wait_for_removal(reader: str, timeout: float = 10.0) -> bool:
+    """Block until `reader` is empty (the booklet taken out); False when the time runs out first."""
+    return _wait(reader, timeout, "wait for card removal", lambda event: bool(event & scard.SCARD_STATE_EMPTY))
 
 
 class PcscTransport:

@@ -7,6 +7,8 @@ role, and four eyes applies to it as to the service.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -32,10 +34,15 @@ def principal(store: RecordStore, user: str | None) -> Principal:
     return cli_principal(store, os_user(), user)
 
 
-def _store(site: Path) -> RecordStore:
+@contextmanager
+def _as_admin(site: Path, user: str | None) -> Iterator[tuple[RecordStore, Principal]]:
+    """The site's records and the principal, who must be allowed to manage users."""
     from mrtd.cli.records import open_site_store
 
-    return open_site_store(site)
+    with open_site_store(site) as store:
+        who = principal(store, user)
+        require(who, Action.MANAGE_USERS)
+        yield store, who
 
 
 site_option = click.option("--site", type=click.Path(file_okay=False, path_type=Path), envvar="MRTD_SITE",
@@ -56,9 +63,7 @@ def users_group() -> None:
 @guarded
 def users_add(name: str, role: str, site: Path, user: str | None, as_json: bool) -> None:
     """Register NAME in a role."""
-    with _store(site) as store:
-        who = principal(store, user)
-        require(who, Action.MANAGE_USERS)
+    with _as_admin(site, user) as (store, who):
         made = add_user(store, name, Role(role), actor=who.name)
     if as_json:
         emit_json({"ok": True, **made.as_dict()})
@@ -78,9 +83,7 @@ def users_token(name: str, out: Path | None, site: Path, user: str | None, as_js
     """Make a bearer token for NAME. It is shown once (or written to --out); the site keeps only its hash."""
     import os
 
-    with _store(site) as store:
-        who = principal(store, user)
-        require(who, Action.MANAGE_USERS)
+    with _as_admin(site, user) as (store, who):
         token = issue_token(store, name, actor=who.name)
     if out is not None:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -103,9 +106,7 @@ def users_token(name: str, out: Path | None, site: Path, user: str | None, as_js
 @guarded
 def users_revoke(name: str, site: Path, user: str | None, as_json: bool) -> None:
     """Revoke every token of NAME, at once on every API node."""
-    with _store(site) as store:
-        who = principal(store, user)
-        require(who, Action.MANAGE_USERS)
+    with _as_admin(site, user) as (store, who):
         count = revoke(store, name, actor=who.name)
     if as_json:
         emit_json({"ok": True, "user": name, "revoked": count})
@@ -121,9 +122,7 @@ def users_revoke(name: str, site: Path, user: str | None, as_json: bool) -> None
 @guarded
 def users_reset_key(name: str, site: Path, user: str | None, as_json: bool) -> None:
     """Forget station NAME's registered key (its next claim registers a new one)."""
-    with _store(site) as store:
-        who = principal(store, user)
-        require(who, Action.MANAGE_USERS)
+    with _as_admin(site, user) as (store, who):
         reset_station_key(store, name, actor=who.name)
     if as_json:
         emit_json({"ok": True, "user": name})
@@ -138,8 +137,7 @@ def users_reset_key(name: str, site: Path, user: str | None, as_json: bool) -> N
 @guarded
 def users_list(site: Path, user: str | None, as_json: bool) -> None:
     """Every user, its role and how many live tokens it has."""
-    with _store(site) as store:
-        require(principal(store, user), Action.MANAGE_USERS)
+    with _as_admin(site, user) as (store, _who):
         found = users(store)
     if as_json:
         emit_json([u.as_dict() for u in found])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, require
+from conftest import ROOT, pcscd_stack
 
 from mrtd.chip.protocol.bac import MrzInfo
 from mrtd.chip.sim.specimen import Specimen, specimen
@@ -32,24 +31,10 @@ AT = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
 MRZ = MrzInfo("L898902C3", "740812", "120415")
 
 
-def _have_pyscard() -> bool:
-    try:
-        import smartcard.scard  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @pytest.fixture(scope="session")
 def pcscd() -> Iterator[None]:
-    require(shutil.which("pcscd") is not None or Path("/usr/sbin/pcscd").exists(), "pcscd")
-    require(Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so").exists(), "vsmartcard-vpcd")
-    require(_have_pyscard(), "pyscard")
-    was_running = subprocess.run([str(SCRIPT), "status"], capture_output=True).returncode == 0
-    subprocess.run([str(SCRIPT), "start"], check=True, capture_output=True)
-    yield
-    if not was_running:
-        subprocess.run([str(SCRIPT), "stop"], check=False, capture_output=True)
+    with pcscd_stack():
+        yield
 
 
 _last_stop: dict[int, float] = {}

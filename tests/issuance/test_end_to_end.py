@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, ROOT, SEAL_SYMBOLOGIES, require
+from conftest import EXAMPLES, ROOT, SEAL_SYMBOLOGIES, pcscd_stack, require
 from PIL import Image
 
 from mrtd.chip.document import read_files
@@ -55,24 +55,10 @@ def clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _have_pyscard() -> bool:
-    try:
-        import smartcard.scard  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def pcscd() -> Iterator[None]:
-    require(Path("/usr/sbin/pcscd").exists() or shutil.which("pcscd") is not None, "pcscd")
-    require(Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so").exists(), "vsmartcard-vpcd")
-    require(_have_pyscard(), "pyscard")
-    was_running = subprocess.run([str(SCRIPT), "status"], capture_output=True, check=False).returncode == 0
-    subprocess.run([str(SCRIPT), "start"], check=True, capture_output=True)
-    yield
-    if not was_running:
-        subprocess.run([str(SCRIPT), "stop"], check=False, capture_output=True)
+    with pcscd_stack():
+        yield
 
 
 _last_stop = [0.0]

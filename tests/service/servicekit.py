@@ -6,10 +6,19 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from conftest import EXAMPLES
+import httpx
+from conftest import EXAMPLES, ROOT
 
 from mrtd.issuance.roles import Role
 from mrtd.issuance.site import SiteConfig, init_site, load_site
@@ -60,3 +69,42 @@ def submission(name: str, **changes: Any) -> dict[str, Any]:
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(site: SiteConfig, *options: str, scheme: str = "http",
+            client: httpx.Client | None = None) -> Iterator[str]:
+    """`mrtd serve` as a process of its own (a process group: workers included), up when /healthz
+    answers; its URL. Stopped with SIGTERM (its group) at the end."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "mrtd.cli", "serve", "--site", str(site.root), "--bind",
+                               f"127.0.0.1:{port}", *options], env={**os.environ, "MRTD_KEY_PASSPHRASE": PASS.decode()},
+                              cwd=ROOT, start_new_session=True)
+    url = f"{scheme}://127.0.0.1:{port}"
+    probe = client or httpx.Client(timeout=2)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, f"mrtd serve exited with {server.returncode}"
+            assert time.monotonic() < deadline, "mrtd serve did not come up"
+            try:
+                if probe.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        if client is None:
+            probe.close()
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()

@@ -8,19 +8,14 @@ for a long one."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 import schemathesis
-from conftest import REQUIRE_ALL, ROOT
+from conftest import REQUIRE_ALL
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
-from servicekit import PASS, make_site, make_users
+from servicekit import make_site, make_users, serving
 
 # No 5xx, and every answer as the schema says (status, content type, headers, body). Not schemathesis'
 # "positive data accepted": an application that is valid JSON of the documented shape may still break
@@ -32,30 +27,11 @@ EXAMPLES = int(os.environ.get("MRTD_SCHEMATHESIS_EXAMPLES", "8"))
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    import socket
-
     root = tmp_path_factory.mktemp("schemathesis")
     site = make_site(root / "site")
     tokens = make_users(site)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "mrtd.cli", "serve", "--site", str(site.root), "--bind",
-                               f"127.0.0.1:{port}", "--no-print-check", "--verify-rate", "1000"],
-                              env={**os.environ, "MRTD_KEY_PASSPHRASE": PASS.decode()}, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            assert server.poll() is None, "mrtd serve exited"
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with serving(site, "--no-print-check", "--verify-rate", "1000") as url:
         yield url, tokens
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(10)
 
 
 def who_for(path: str, method: str) -> str:

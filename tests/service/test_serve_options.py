@@ -5,22 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
-import signal
-import socket
 import ssl
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
-from conftest import ROOT
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from servicekit import PASS, auth, make_site, make_users
+from servicekit import auth, make_site, make_users, serving
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
@@ -44,39 +37,23 @@ def test_tls_and_two_workers(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site")
     tokens = make_users(site)
     cert, key = self_signed(tmp_path)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "mrtd.cli", "serve", "--site", str(site.root), "--bind",
-                               f"127.0.0.1:{port}", "--workers", "2", "--tls-cert", str(cert), "--tls-key", str(key)],
-                              env={**os.environ, "MRTD_KEY_PASSPHRASE": PASS.decode()}, cwd=ROOT,
-                              start_new_session=True)
-    url = f"https://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=url, verify=ssl.create_default_context(cafile=str(cert)), timeout=10) as client:
-            for _ in range(300):
-                assert server.poll() is None, "mrtd serve exited"
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            assert client.get("/healthz").json() == {"status": "ok", "records": "sqlite"}
-            for _ in range(20):
-                assert client.get("/v1/whoami", headers=auth(tokens["audra"])).status_code == 200
-            metrics = client.get("/metrics").text
-            served = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
-                         if line.startswith("mrtd_http_requests_total{") and 'route="/v1/whoami"' in line)
-            assert served == 20, metrics[:2000]
-            assert "mrtd_jobs" in metrics
-            spec = client.get("/openapi.json").json()
-            assert spec["info"]["title"] == "mrtd" and "/v1/stations/{name}/claim" in spec["paths"]
-            assert "swagger" in client.get("/docs").text.lower()
+    context = ssl.create_default_context(cafile=str(cert))
+    with httpx.Client(verify=context, timeout=10) as client, \
+            serving(site, "--workers", "2", "--tls-cert", str(cert), "--tls-key", str(key), scheme="https",
+                    client=client) as url:
+        assert client.get(f"{url}/healthz").json() == {"status": "ok", "records": "sqlite"}
+        for _ in range(20):
+            assert client.get(f"{url}/v1/whoami", headers=auth(tokens["audra"])).status_code == 200
+        metrics = client.get(f"{url}/metrics").text
+        served = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                     if line.startswith("mrtd_http_requests_total{") and 'route="/v1/whoami"' in line)
+        assert served == 20, metrics[:2000]
+        assert "mrtd_jobs" in metrics
+        spec = client.get(f"{url}/openapi.json").json()
+        assert spec["info"]["title"] == "mrtd" and "/v1/stations/{name}/claim" in spec["paths"]
+        assert "swagger" in client.get(f"{url}/docs").text.lower()
         try:
             httpx.get(f"{url}/healthz", timeout=5)  # the system's CAs do not know this certificate
             raise AssertionError("an unverified certificate was accepted")
         except httpx.ConnectError:
             pass
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(20)

@@ -12,21 +12,18 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from conftest import EXAMPLES, ROOT, require
-from servicekit import PASS, auth, make_site, make_users, submission
+from conftest import EXAMPLES, ROOT, pcscd_stack
+from servicekit import PASS, auth, make_site, make_users, serving, submission
 
 from mrtd.issuance.roles import Role
 
@@ -38,30 +35,10 @@ PORTS = {0: 35963, 1: 35964}
 MRTD = [sys.executable, "-m", "mrtd.cli"]
 
 
-def _have_pyscard() -> bool:
-    try:
-        import smartcard.scard  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def pcscd() -> Iterator[None]:
-    require(Path("/usr/sbin/pcscd").exists() or shutil.which("pcscd") is not None, "pcscd")
-    require(Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so").exists(), "vsmartcard-vpcd")
-    require(_have_pyscard(), "pyscard")
-    was_running = subprocess.run([str(SCRIPT), "status"], capture_output=True).returncode == 0
-    subprocess.run([str(SCRIPT), "start"], check=True, capture_output=True)
-    yield
-    if not was_running:
-        subprocess.run([str(SCRIPT), "stop"], check=False, capture_output=True)
+    with pcscd_stack():
+        yield
 
 
 @contextmanager
@@ -92,32 +69,9 @@ def service(pcscd: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     tokens = make_users(site, {"st2": Role.STATION})
     for name in ("st1", "st2"):
         (root / f"{name}.token").write_text(tokens[name] + "\n", "ascii")
-    port = free_port()
     env = {**os.environ, "MRTD_KEY_PASSPHRASE": PASS.decode()}
-    server = subprocess.Popen([*MRTD, "serve", "--site", str(site.root), "--bind", f"127.0.0.1:{port}",
-                               "--lease-seconds", "5", "--no-print-check"], env=env, cwd=ROOT,
-                              stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
-            assert time.monotonic() < deadline, "mrtd serve did not come up"
-            time.sleep(0.2)
-        with feeders():
-            yield {"url": url, "tokens": tokens, "root": root, "site": site, "env": env}
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with serving(site, "--lease-seconds", "5", "--no-print-check") as url, feeders():
+        yield {"url": url, "tokens": tokens, "root": root, "site": site, "env": env}
 
 
 def station(svc: dict[str, Any], name: str, slot: int, *extra: str) -> subprocess.Popen[str]:

@@ -1,0 +1,61 @@
+"""The command line on a local site, through the same use cases as the service: users and tokens, submit,
+four eyes, approve as a named user, issue here, report lost, replace, search (audited), reprint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import EXAMPLES
+from servicekit import PASS, make_site
+
+from mrtd.cli import main
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    site = make_site(tmp_path / "site")
+    monkeypatch.setenv("MRTD_KEY_PASSPHRASE", PASS.decode())
+    monkeypatch.setenv("MRTD_SITE", str(site.root))
+    monkeypatch.delenv("MRTD_USER", raising=False)
+
+    def invoke(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, list(args))
+        return result.exit_code, result.output
+
+    return invoke
+
+
+def test_casework_on_the_command_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("users", "add", "amal", "--role", "approver")[0] == 0
+    assert run("users", "add", "sam", "--role", "supervisor")[0] == 0
+    code, out = run("users", "token", "amal", "--out", str(tmp_path / "amal.token"))
+    assert code == 0 and (tmp_path / "amal.token").stat().st_mode & 0o777 == 0o600
+    assert "mrtd_" not in out  # written to the file, not shown
+    code, out = run("application", "submit", str(EXAMPLES / "olena-shevchenko-cyrillic.json"), "--json")
+    assert code == 0, out
+    app_id = json.loads(out)["id"]
+    code, out = run("application", "approve", str(app_id), "--user", "sam")
+    assert code == 1 and "may not application.decide" in out  # a supervisor is no approver
+    code, out = run("application", "approve", str(app_id), "--json")
+    # the OS user submitted it and so may not approve it too
+    assert code == 1 and "four eyes" in out
+    code, out = run("application", "approve", str(app_id), "--user", "amal", "--json")
+    assert code == 0 and json.loads(out)["decided_by"] == "amal", out
+    code, out = run("application", "issue", str(app_id), "--out", str(tmp_path / "doc"), "--no-print-check", "--json")
+    assert code == 0, out
+    number = json.loads(out)["number"]
+    assert json.loads(out)["approval"] == {"approved_by": "amal", "submitted_by": json.loads(out)["approval"]["submitted_by"],
+                                           "four_eyes": True}
+    assert run("document", "report-lost", number, "--user", "sam")[0] == 0
+    code, out = run("document", "replace", number, "--user", "sam", "--json")
+    assert code == 0, out
+    assert json.loads(out)["replaces"] == number
+    code, out = run("search", "--reason", "replacement", "--name", "shevchenko", "--user", "sam", "--json")
+    assert code == 0 and len(json.loads(out)) == 2, out
+    code, out = run("search", "--name", "shevchenko", "--user", "sam")
+    assert code == 2  # the reason is required
+    code, out = run("application", "show", str(app_id), "--user", "sam", "--json")
+    assert code == 0 and json.loads(out)["application"]["holder"]["primary_identifier"] == "Шевченко"
