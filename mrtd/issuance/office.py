@@ -62,6 +62,8 @@ from mrtd.seals.verify import SealReport, Trust, check_seal
 
 Clock = Callable[[], dt.datetime]
 _REASON_LIMIT = 500
+_ANSWERS = {DocumentState.ISSUED: "valid", DocumentState.VOIDED: "voided",
+            DocumentState.REPORTED_LOST: "reported-lost", DocumentState.REPORTED_STOLEN: "reported-stolen"}
 _FORMAT = re.compile(r"^(TD1|TD2|TD3|MRV-A|MRV-B)$")
 
 
@@ -413,6 +415,28 @@ class Office:
         return found
 
     # -- verifying
+
+    def status(self, number: str, date_of_birth: str, date_of_expiry: str) -> str:
+        """Anyone holding the document: its status (valid, expired, voided, reported-lost, reported-stolen),
+        asked with the MRZ's number, date of birth and date of expiry so that numbers cannot be
+        enumerated: a wrong date, an unknown number and a document never issued all answer `unknown`. The
+        question is audited without who asked."""
+        answer = "unknown"
+        try:
+            record = self.store.document(number.strip().upper())
+            holder = self.casework.case(record.application_id, with_payload=True).payload
+            known = (holder.get("holder", {}).get("date_of_birth") == date_of_birth
+                     and holder.get("document", {}).get("date_of_expiry") == date_of_expiry)
+            if known and record.state in _ANSWERS:
+                answer = _ANSWERS[record.state]
+                if answer == "valid" and dt.date.fromisoformat(date_of_expiry) <= self._today():
+                    answer = "expired"
+        except (InputError, ValueError):
+            pass  # an unknown or malformed number: the same answer as a wrong date
+        with self.store.writing() as w:
+            w.audit(actor="anonymous", action="document.status-asked", subject=number[:9],
+                    detail={"answer": answer})
+        return answer
 
     def verify_seal(self, data: bytes) -> SealReport:
         """Anyone: a seal (image, bytes, IDB text) checked against the site's CSCA and seal signers."""

@@ -319,6 +319,15 @@ async def verify_seal(request: Request, office: TheOffice) -> JSONResponse:
     return JSONResponse(report.as_dict())
 
 
+@router.post("/status", response_model=m.StatusAnswer, responses=responses(422, 429), tags=["verify"],
+             dependencies=[Depends(limited)])
+def status(body: m.StatusQuestion, office: TheOffice) -> m.StatusAnswer:
+    """Anyone (rate-limited): a document's status from the issuing office, asked with its MRZ fields;
+    `unknown` unless all three match a document issued. Audited without who asked."""
+    return m.StatusAnswer.model_validate({"status": office.status(body.number, body.date_of_birth,
+                                                                  body.date_of_expiry)})
+
+
 @router.get("/audit", response_model=m.AuditPage, responses=responses(401, 403, 422), tags=["audit"])
 def audit(who: Who, office: TheOffice, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> m.AuditPage:

@@ -225,3 +225,16 @@ class WhoAmI(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     records: str
+
+
+class StatusQuestion(BaseModel):
+    """The MRZ's fields, as printed on the document (dates as YYYY-MM-DD, XX for an unknown part)."""
+
+    model_config = ConfigDict(extra="forbid")
+    number: str = Field(min_length=1, max_length=9, pattern="^[A-Za-z0-9]+$")
+    date_of_birth: str = Field(pattern="^[0-9X]{4}-[0-9X]{2}-[0-9X]{2}$")
+    date_of_expiry: str = Field(pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+class StatusAnswer(BaseModel):
+    status: Literal["valid", "expired", "voided", "reported-lost", "reported-stolen", "unknown"]

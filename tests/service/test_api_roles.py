@@ -34,6 +34,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
         images = {k: base64.b64decode(v) for k, v in data["images"].items()}
         app_id = office.submit(local, data["application"], images).case.id
         ctx[label] = office.issue_stored(local, app_id, root / label).number
+    td1 = submission("anna-eriksson-td1.json")["application"]
+    ctx["question"] = {"number": ctx["n2"], "date_of_birth": td1["holder"]["date_of_birth"],
+                       "date_of_expiry": td1["document"]["date_of_expiry"]}
     with TestClient(create_app(office)) as client:
         yield client, tokens, ctx, office
     office.close()
@@ -59,11 +62,12 @@ TABLE: list[Row] = [
     ("GET", "/v1/search?name=eriksson&reason=fraud+check", None, Action.SEARCH, 200),
     ("GET", "/v1/audit?after=0&limit=5", None, Action.READ_AUDIT, 200),
     ("POST", "/v1/verify/seal", "seal", None, 200),
+    ("POST", "/v1/status", lambda c: c["question"], None, 200),
     ("GET", "/v1/whoami", None, None, 200),
     ("GET", "/healthz", None, None, 200),
     ("GET", "/metrics", None, None, 200),
 ]
-PUBLIC = {"/v1/verify/seal", "/healthz", "/metrics"}
+PUBLIC = {"/v1/verify/seal", "/v1/status", "/healthz", "/metrics"}
 
 
 def expected(row: Row, who: str) -> int:
@@ -160,3 +164,17 @@ def test_cursor_pagination(world: tuple[TestClient, dict[str, str], Ctx, Office]
         if cursor is None:
             break
     assert ids == sorted(ids) and len(ids) == len(set(ids)) >= 4
+
+
+def test_status_answers_only_who_knows_the_mrz(world: tuple[TestClient, dict[str, str], Ctx, Office]) -> None:
+    client, _, ctx, office = world
+    asked = dict(ctx["question"])
+    before = len(office.audit(Principal("audra", Role.AUDITOR), limit=1000))
+    assert client.post("/v1/status", json=asked).json() == {"status": "voided"}  # voided in the role table
+    for wrong in ({"date_of_birth": "1974-08-13"}, {"date_of_expiry": "2099-01-01"}, {"number": "ZZ9999999"}):
+        assert client.post("/v1/status", json={**asked, **wrong}).json() == {"status": "unknown"}, wrong
+    entries = office.audit(Principal("audra", Role.AUDITOR), after=0, limit=1000)[before:]
+    asked_entries = [e for e in entries if e.action == "document.status-asked"]
+    assert len(asked_entries) == 4 and {e.actor for e in asked_entries} == {"anonymous"}
+    bad = client.post("/v1/status", json={**asked, "date_of_birth": "12/08/1974"})
+    assert bad.status_code == 422 and bad.json()["findings"][0]["field"] == "date_of_birth"
