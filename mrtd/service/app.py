@@ -11,10 +11,10 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
@@ -36,9 +36,10 @@ the field and the rule."""
 
 
 def create_app(office: Office, *, verify_rate: float = 5.0, verify_burst: int = 20,
-               reap_every: float | None = None) -> FastAPI:
-    """The app over `office`. `reap_every` seconds a background task expires leases that ran out (default:
-    a quarter of the lease)."""
+               reap_every: float | None = None, routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """The app over `office`: the v1 API and any other `routers` (server-rendered pages, say), which reach
+    the office as `request.app.state.office` and the principal through `mrtd.service.auth`. `reap_every`
+    seconds a background task expires leases that ran out (default: a quarter of the lease)."""
     interval = reap_every if reap_every is not None else max(1.0, office.lease_seconds / 4)
 
     @contextlib.asynccontextmanager
@@ -65,6 +66,8 @@ def create_app(office: Office, *, verify_rate: float = 5.0, verify_burst: int = 
     app.add_exception_handler(HTTPException, problems.http_error)
     app.middleware("http")(metrics.middleware)
     app.include_router(api.router)
+    for router in routers:
+        app.include_router(router)
     registry = metrics.registry(office)
 
     @app.get("/healthz", response_model=Health, responses=problems.responses(503), tags=["service"])

@@ -178,3 +178,19 @@ def test_status_answers_only_who_knows_the_mrz(world: tuple[TestClient, dict[str
     assert len(asked_entries) == 4 and {e.actor for e in asked_entries} == {"anonymous"}
     bad = client.post("/v1/status", json={**asked, "date_of_birth": "12/08/1974"})
     assert bad.status_code == 422 and bad.json()["findings"][0]["field"] == "date_of_birth"
+
+
+def test_multipart_submission(world: tuple[TestClient, dict[str, str], Ctx, Office]) -> None:
+    """The application as a form part and its images as file parts, named as the application names them."""
+    import json
+
+    client, tokens, _, _ = world
+    body = submission("anna-eriksson-td3.json", holder={"place_of_birth": "KIRUNA"})
+    files = [("application", (None, json.dumps(body["application"]), "application/json"))]
+    files += [(name, (name, base64.b64decode(data), "application/octet-stream")) for name, data in body["images"].items()]
+    made = client.post("/v1/applications", files=files, headers=auth(tokens["carla"]))
+    assert made.status_code == 201, made.text
+    again = client.post("/v1/applications", json=body, headers=auth(tokens["carla"]))
+    assert again.status_code == 200 and again.json()["id"] == made.json()["id"]  # the same application
+    missing = client.post("/v1/applications", files=files[:1], headers=auth(tokens["carla"]))
+    assert missing.status_code == 422 and any(f["field"] == "portrait" for f in missing.json()["findings"])
