@@ -9,7 +9,6 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 from servicekit import PASS, make_site, submission
 
 from mrtd.chip.keytransport import load_or_create_station_key, public_key_text
