@@ -11,8 +11,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from mrtd.errors import ChipError, InputError, KeyAccessError, MrtdError, VerificationError
+from mrtd.errors import ChipError, InputError, KeyAccessError, VerificationError
 from mrtd.issuance.casework import Case, CaseState
 from mrtd.issuance.office import Claim, Office, Submitted
 from mrtd.issuance.pipeline import ChipOutcome
@@ -128,8 +129,6 @@ async def submit(request: Request, response: Response, who: Who, office: TheOffi
     """Submit an application (clerk). 201 with its id; the same application again: 200 and the same id;
     422 with every finding when it is invalid."""
     data, images = await _submission(request)
-    from starlette.concurrency import run_in_threadpool
-
     result = await run_in_threadpool(office.submit, who, data, images, source="application")
     return _submitted(result, response)
 
@@ -307,15 +306,10 @@ VERIFY_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
              responses=responses(422, 429), tags=["verify"], dependencies=[Depends(limited)])
 async def verify_seal(request: Request, office: TheOffice) -> JSONResponse:
     """Anyone (rate-limited): a seal as an image, the payload bytes, or its text -> the verdict."""
-    from starlette.concurrency import run_in_threadpool
-
     data = await request.body()
     if len(data) > 8 * 1024 * 1024:
         raise InputError("body: larger than 8 MiB")
-    try:
-        report = await run_in_threadpool(office.verify_seal, data)
-    except MrtdError:
-        raise
+    report = await run_in_threadpool(office.verify_seal, data)
     return JSONResponse(report.as_dict())
 
 
