@@ -90,6 +90,12 @@ def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("mrtd serve did not come up")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -188,8 +194,11 @@ def main() -> int:
             submissions()
         for proc in stations:
             proc.wait(timeout=args.documents * DEVICE_SECONDS + 300)
+        api_cpu = sum(cpu_seconds(p.pid) for p in procs[:2]) - api_cpu
         if not args.concurrent:
+            submit_cpu = sum(cpu_seconds(p.pid) for p in procs[:2])
             submissions()
+            submit_cpu = sum(cpu_seconds(p.pid) for p in procs[:2]) - submit_cpu
         with site.open_records() as store:
             docs = store.documents()
         issued = [d for d in docs if d.state.value == "issued"]
@@ -207,12 +216,17 @@ def main() -> int:
         print(f"stations: {args.stations} x {DEVICE_SECONDS:.0f} s device, 2 API processes, PostgreSQL")
         print(f"documents: {len(issued)} issued of {len(ids)} in {elapsed:.1f} s from the first claim -> "
               f"{rate:.0f} documents/min; ideal {ideal:.0f}/min; {rate / ideal:.0%} of ideal (goal >= 90 %)")
+        print(f"API processes' CPU while the stations worked: {api_cpu:.1f} s, {api_cpu / max(1, len(issued)) * 1000:.0f} "
+              f"ms per document (the machine has {os.cpu_count()} cores; load average now "
+              f"{os.getloadavg()[0]:.1f})")
         print(f"spoiled: {sum(1 for d in docs if d.state.value == 'spoiled')}; duplicate numbers or applications "
               f"issued twice: {duplicates} (goal 0); lost jobs: {lost} (goal 0)")
         when = "during production" if args.concurrent else "after production"
         print(f"POST /v1/applications at {RATE:.0f}/s for {args.seconds:.0f} s {when}: {len(latencies)} "
               f"requests, {failures} failed; p50 {statistics.median(latencies) * 1000:.0f} ms, p99 "
               f"{percentile(latencies, 0.99) * 1000:.0f} ms (goal p99 < 250 ms)")
+        if not args.concurrent:
+            print(f"API processes' CPU per submission: {submit_cpu / max(1, len(latencies)) * 1000:.0f} ms")
         print(json.dumps({"documents_per_minute": round(rate, 1), "ideal": ideal, "ratio": round(rate / ideal, 3),
                           "duplicates": duplicates, "lost": lost,
                           "submit_p50_ms": round(statistics.median(latencies) * 1000, 1),
