@@ -150,6 +150,7 @@ def main() -> int:
                 http.post(f"{url}/v1/applications/{ids[-1]}/approve", json={}, headers=approver).raise_for_status()
         print(f"queue: {len(ids)} applications submitted and approved in {time.perf_counter() - filled:.1f} s")
 
+        api_cpu = sum(cpu_seconds(p.pid) for p in procs[:2])
         for i in range(args.stations):
             name = f"st{i:02d}"
             (work / f"{name}.token").write_text(tokens[name], "ascii")
