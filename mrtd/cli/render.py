@@ -15,7 +15,7 @@ from mrtd.issuance.application import read_application
 from mrtd.layouts import load_template, sheet_pdf
 from mrtd.layouts import render as render_page
 from mrtd.layouts import write as write_page
-from mrtd.layouts.pdf import sheets
+from mrtd.layouts.pdf import parse_offset, sheets
 from mrtd.layouts.qa import check_print, mrz_image, verify_print
 from mrtd.layouts.viewmodel import page_from_document
 from mrtd.model import Application
@@ -46,16 +46,6 @@ def _seal_modules(data: bytes | None) -> tuple[str, ...]:
         return barcode.modules(barcode.open_image(data))
     except MrtdError:
         return ()
-
-
-def _parse_offset(text: str) -> tuple[float, float]:
-    try:
-        dx, dy = (float(v) for v in text.split(","))
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not DX,DY in mm (e.g. 0.4,-0.2)") from None
-    if max(abs(dx), abs(dy)) > 10:
-        raise click.BadParameter(f"{text!r}: a calibration offset beyond 10 mm is not a calibration")
-    return dx, dy
 
 
 @click.command("render")
@@ -107,7 +97,7 @@ def render(applications: tuple[Path, ...], layout: str | None, out: Path, dpi: s
         documents.append((template, sides))
     if sheet is not None:
         blob = sheet_pdf(sheet, [[s.layout for s in sides if s.layout] for _, sides in documents],
-                         _parse_offset(offset), title=f"mrtd {sheet}")
+                         parse_offset(offset), title=f"mrtd {sheet}")
         try:
             out.write_bytes(blob)
         except OSError as exc:

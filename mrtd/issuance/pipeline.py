@@ -61,7 +61,7 @@ from mrtd.issuance.photo import PhotoReport, check_photo
 from mrtd.issuance.records import ApplicationRecord, RecordStore, UnknownRecord
 from mrtd.issuance.site import SiteConfig
 from mrtd.issuance.states import ABANDONED, IN_PRODUCTION, DocumentState
-from mrtd.layouts import load_template
+from mrtd.layouts import load_template, sheet_pdf
 from mrtd.layouts import render as render_page
 from mrtd.layouts import write as write_page
 from mrtd.layouts.qa import mrz_image, verify_print
@@ -84,6 +84,7 @@ SEAL_FILE = "seal.png"
 CHIP_DIR = "chip"
 PAGE_PNG = "page.png"
 PAGE_PDF = "page.pdf"
+PRINT_SHEET = "print-sheet.pdf"
 SEAL_PAYLOAD = "seal.payload"  # the signed seal's bytes, kept in the records for reprints
 REPLACES = "replaces"  # the application's extra naming the document it replaces
 _PARTIAL = re.compile(r"^\.partial-([A-Z0-9]{1,9})-(.+)$")
@@ -676,7 +677,12 @@ class Issuer:
                 sides = render_page(template, page, site.dpi)
                 write_page(template, sides, work / PAGE_PNG, site.dpi)
                 write_page(template, sides, work / PAGE_PDF, site.dpi)
-                checks.append(_check("page", "pass", f"{template.name} at {site.dpi} dpi, PNG and PDF"))
+                printed = "PNG and PDF"
+                if name := site.print_sheets.get(doc.format.value):
+                    layouts = [[s.layout for s in sides if s.layout is not None]]
+                    (work / PRINT_SHEET).write_bytes(sheet_pdf(name, layouts, site.print_offset, title=number))
+                    printed += f" and the {name} print sheet"
+                checks.append(_check("page", "pass", f"{template.name} at {site.dpi} dpi, {printed}"))
         with steps.step("print-check"):
             if sides is None or page is None or template is None:
                 checks.append(_check("print-check", "not-applicable" if template is None else "skipped",

@@ -27,6 +27,7 @@ from mrtd.errors import ConfigurationError, InputError, StateError
 from mrtd.issuance.numbering import NumberPolicy
 from mrtd.issuance.records import RecordStore, normalise_url
 from mrtd.layouts import load_template
+from mrtd.layouts.pdf import parse_offset, sheet
 from mrtd.model import DocumentFormat
 from mrtd.mrz import NameOptions
 from mrtd.pki.keys import DEFAULT_SCRYPT_LOG2N
@@ -49,6 +50,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
     "chip": {"profile": str, "reader": str},
     "seal": {"symbology": str},
     "page": {"dpi": int, "print_check": bool, "render": bool, "templates": dict},
+    "print": {"offset": str, "sheets": dict},
     "names": {"cyrillic_language": str, "latin": dict},
 }
 
@@ -77,6 +79,10 @@ class SiteConfig:
     # A site's own page templates by format ("TD2" -> absolute path of a template file); formats not
     # named here use the templates shipped with mrtd.layouts.
     page_templates: Mapping[str, str] = field(default_factory=dict)
+    # The site printer's calibration (mm, right and down) and the print sheet of each format
+    # ("TD3" -> "a4-etd"): the pipeline then also writes print-sheet.pdf.
+    print_offset: tuple[float, float] = (0.0, 0.0)
+    print_sheets: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def config_path(self) -> Path:
@@ -185,6 +191,11 @@ def load_site(root: Path, overrides: Mapping[str, object] | None = None) -> Site
     dpi = get("page", "dpi", 300)
     if dpi not in (300, 600):
         raise ConfigurationError(f"{root / CONFIG_NAME}: page.dpi is {dpi}, not 300 or 600")
+    try:
+        print_offset = parse_offset(get("print", "offset", "0,0"))
+        print_sheets = _print_sheets(get("print", "sheets", {}))
+    except (InputError, ConfigurationError) as exc:
+        raise ConfigurationError(f"{root / CONFIG_NAME}: print: {exc}") from None
     return SiteConfig(
         root=root,
         country=country,
@@ -203,6 +214,8 @@ def load_site(root: Path, overrides: Mapping[str, object] | None = None) -> Site
         render_page=get("page", "render", True),
         names=name_options,
         page_templates=page_templates,
+        print_offset=print_offset,
+        print_sheets=print_sheets,
     )
 
 
@@ -220,6 +233,15 @@ def _page_templates(root: Path, table: Mapping[str, object]) -> dict[str, str]:
         if not isinstance(value, str) or not value:
             raise ConfigurationError(f"{root / CONFIG_NAME}: page.templates.{key} must name a template file")
         out[fmt.value] = str((root / value).resolve())
+    return out
+
+
+def _print_sheets(table: Mapping[str, object]) -> dict[str, str]:
+    """`[print] sheets = { TD3 = "a4-etd", TD1 = "a4-cards" }`: format -> print sheet (mrtd.layouts)."""
+    out: dict[str, str] = {}
+    for key, value in table.items():
+        fmt = DocumentFormat.parse(key)
+        out[fmt.value] = sheet(str(value)).name
     return out
 
 

@@ -211,6 +211,17 @@ def sheets() -> dict[str, Sheet]:
                         float(s["gap"]), bool(s.get("duplex", False))) for name, s in raw["sheet"].items()}
 
 
+def parse_offset(text: str) -> tuple[float, float]:
+    """A printer calibration offset `DX,DY` in mm (right, down); at most 10 mm each way."""
+    try:
+        dx, dy = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ConfigurationError(f"offset: {text!r} is not DX,DY in mm (e.g. 0.4,-0.2)") from None
+    if max(abs(dx), abs(dy)) > 10:
+        raise ConfigurationError(f"offset: {text!r}: a calibration offset beyond 10 mm is not a calibration")
+    return dx, dy
+
+
 def sheet(name: str) -> Sheet:
     try:
         return sheets()[name]

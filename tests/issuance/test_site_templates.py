@@ -66,3 +66,35 @@ def test_wrong_templates_are_refused(tmp_path: Path) -> None:
     write_config(site.root, table)
     with pytest.raises(ConfigurationError, match="not a document format"):
         load_site(site.root)
+
+
+def test_print_sheet_with_the_site_printers_calibration(tmp_path: Path) -> None:
+    """`[print] sheets` and `offset`: an emergency passport also gets its A4 print sheet, moved by the site
+    printer's calibration; poppler reads the MRZ where the offset puts it."""
+    import html
+    import re
+    import shutil
+    import subprocess
+
+    require(tesseract_path() is not None, "tesseract (Debian tesseract-ocr)")
+    require(shutil.which("pdftotext") is not None, "pdftotext (Debian poppler-utils)")
+    site = init_site(tmp_path / "site", "UTO", passphrase=PASS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    table = read_config(site.root)
+    table["print"] = {"offset": "1.5,-0.5", "sheets": {"TD3": "a4-etd"}}
+    write_config(site.root, table)
+    site = load_site(site.root)
+    assert site.print_offset == (1.5, -0.5) and site.print_sheets == {"TD3": "a4-etd"}
+    with Issuer(site, clock=clock, passphrase=PASS, options=IssueOptions(actor="tester")) as issuer:
+        receipt = issuer.issue(read_application(EXAMPLES / "siobhan-oneill-emergency.json"), tmp_path / "out")
+    sheet = receipt.out_dir / "print-sheet.pdf"
+    xml = subprocess.run(["pdftotext", "-bbox", str(sheet), "-"], capture_output=True, text=True, check=True).stdout
+    m = re.search(r'<word xMin="([0-9.]+)"[^>]*>' + re.escape(html.escape(receipt.data["mrz"][0])) + "<", xml)
+    assert m is not None
+    # A4 (210 mm) centres the 125 mm page at 42.5 mm; the MRZ's first cell is 5.6 mm in; then the offset.
+    assert float(m.group(1)) == pytest.approx((42.5 + 5.6 + 1.5) * 72 / 25.4, abs=0.2)
+    assert re.search(r'<page width="595\.2\d*" height="841\.8\d*"', xml)
+
+    table["print"] = {"offset": "30,0"}
+    write_config(site.root, table)
+    with pytest.raises(ConfigurationError, match="beyond 10 mm"):
+        load_site(site.root)
