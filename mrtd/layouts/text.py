@@ -40,8 +40,12 @@ def _is_strong_or_digit(ch: str) -> bool:
 
 
 def _font_key(text: str, bold: bool) -> str:
-    if has_arabic(text):
+    """Noto Naskh for Arabic; DejaVu Sans for everything else, and for Arabic mixed with marks Naskh
+    lacks (`/`, Latin): DejaVu Sans has Arabic letters too."""
+    if has_arabic(text) and all(has_arabic(c) or c.isspace() for c in text):
         return "arabic"
+    if has_arabic(text):
+        return "sans"
     return "sans-bold" if bold else "sans"
 
 
