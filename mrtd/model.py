@@ -222,4 +222,5 @@ class Application:
     portrait: Path | None = None
     signature: Path | None = None
     source: str = ""
+    fingerprints: tuple[tuple[str, Path], ...] = ()  # ("right-index", path), ... for DG3
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)

@@ -29,6 +29,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from PIL import Image, UnidentifiedImageError
 
+from mrtd.chip.fingerprint import build_dg3
+from mrtd.chip.lds import efcvca
 from mrtd.chip.lds import securityinfos as si
 from mrtd.chip.lds.cardaccess import CardAccess
 from mrtd.chip.lds.cardsecurity import CardSecurity
@@ -41,12 +43,14 @@ from mrtd.chip.lds.dg14 import Dg14
 from mrtd.chip.lds.dg15 import Dg15
 from mrtd.chip.lds.efcom import EfCom
 from mrtd.chip.lds.files import by_name, dg_name, file_name
+from mrtd.chip.lds.finger import FingerPosition
 from mrtd.chip.lds.sod import Sod
 from mrtd.chip.portrait import token_eyes
 from mrtd.errors import EncodingError, InputError, KeyAccessError
 from mrtd.model import Document, PartialDate, Sex
+from mrtd.pki.cvc.certificate import CvCertificate
 from mrtd.pki.keys import decrypt_private_key, encrypt_private_key
-from mrtd.pki.signer import HashName, Signer, hash_for_curve
+from mrtd.pki.signer import HashName, PublicKey, Signer, hash_for_curve
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 KeyGen = Callable[[str], PrivateKey]
@@ -92,6 +96,8 @@ class DocumentImage:
     aa_key: PrivateKey | None = field(default=None, repr=False)
     ca_key: ec.EllipticCurvePrivateKey | None = field(default=None, repr=False)
     ca_key_id: int | None = None
+    cvca: tuple[bytes, ...] = ()  # the Terminal Authentication trust point(s) the chip gets
+    chip_date: dt.date | None = None  # the chip's current date: the day of personalisation
 
     def __post_init__(self) -> None:
         for name in self.files:
@@ -157,12 +163,20 @@ def build_document_image(
     hash_name: HashName = HashName.SHA256,
     extra_certificates: Sequence[x509.Certificate] = (),
     eyes_located: bool = False,
+    fingerprints: Sequence[tuple[str, bytes]] = (),
+    cvca: CvCertificate | None = None,
+    aa_public: PublicKey | None = None,
+    ca_public: ec.EllipticCurvePublicKey | None = None,
 ) -> DocumentImage:
     """Encode and sign one document's LDS. `portrait_jpeg` is the prepared DG2 image (JPEG or JPEG 2000,
     see `mrtd.chip.portrait.prepare_portrait`). `aa=None` leaves out DG15, `ca=None` Chip Authentication;
     `ca_protocol` is id-CA-ECDH-AES-CBC-CMAC-128 unless the chip does CA with 3DES only (the JMRTD applet).
     `eyes_located`: the portrait is a token image cropped at eye centres that a detector found, so DG2
-    records where they are (ISO/IEC 19794-5 feature points 12.1 and 12.2)."""
+    records where they are (ISO/IEC 19794-5 feature points 12.1 and 12.2).
+    `fingerprints` ("right-index", image file) make DG3 (WSQ); with `cvca` (the CVCA's CV certificate) they
+    are protected by Terminal Authentication: DG14 offers it and EF.CVCA names the trust point.
+    `aa_public`/`ca_public`: public keys of key pairs the chip generated (mrtd.chip.onchip); no key pair
+    is made here for them and the image carries no private key."""
     now = clock()
     holder = document.holder
     dgs: dict[int, bytes] = {1: Dg1.create(mrz_lines).raw}
@@ -173,6 +187,12 @@ def build_document_image(
     face = FaceImage(portrait_jpeg, width, height, kind, gender=_gender(holder.sex), colour_space=space,
                      feature_points=points)
     dgs[2] = Dg2.create([(face_header(now), FaceRecord.create([face]).raw)]).raw
+    if fingerprints:
+        try:
+            positions = [FingerPosition[name.upper().replace("-", "_")] for name, _ in fingerprints]
+        except KeyError as exc:
+            raise InputError(f"fingerprints: {exc.args[0]} is not a finger (right-thumb ... left-little)") from None
+        dgs[3] = build_dg3(list(zip(positions, (img for _, img in fingerprints), strict=True))).raw
     if signature_image is not None:
         dgs[7] = Dg7.create([signature_image]).raw
 
@@ -198,8 +218,8 @@ def build_document_image(
         )
     ).raw
 
-    aa_key = keygen(aa) if aa is not None else None
-    ca_key = keygen(ca) if ca is not None else None
+    aa_key = keygen(aa) if aa is not None and aa_public is None else None
+    ca_key = keygen(ca) if ca is not None and ca_public is None else None
     if ca_key is not None and not isinstance(ca_key, ec.EllipticCurvePrivateKey):
         raise InputError(f"ca: {ca} did not give an EC key; Chip Authentication here is ECDH")
     if pace and pace_parameter_id not in PACE_PARAMETERS:
@@ -209,20 +229,24 @@ def build_document_image(
     if pace_info is not None:
         infos.append(pace_info)
     ca_infos: list[si.SecurityInfo] = []
-    if ca_key is not None:
+    aa_pub = aa_public if aa_public is not None else (aa_key.public_key() if aa_key is not None else None)
+    ca_pub = ca_public if ca_public is not None else (ca_key.public_key() if isinstance(ca_key, ec.EllipticCurvePrivateKey) else None)
+    if ca_pub is not None:
         ca_infos = [
             si.ChipAuthenticationInfo.create(ca_protocol),
-            si.ChipAuthenticationPublicKeyInfo.create(ca_key.public_key()),
+            si.ChipAuthenticationPublicKeyInfo.create(ca_pub),
         ]
         infos += ca_infos
-    if isinstance(aa_key, ec.EllipticCurvePrivateKey):
+    if cvca is not None:
+        infos.append(si.TerminalAuthenticationInfo.create())
+    if isinstance(aa_pub, ec.EllipticCurvePublicKey):
         # the hash Doc 9303 pairs with the curve size (SHA-256 for 256-bit curves, SHA-384, SHA-512)
-        aa_hash = hash_for_curve(aa_key.curve)
+        aa_hash = hash_for_curve(aa_pub.curve)
         infos.append(si.ActiveAuthenticationInfo.create(si.ECDSA_PLAIN_BY_HASH[aa_hash.value]))
     if infos:
         dgs[14] = Dg14.create(infos).raw
-    if aa_key is not None:
-        dgs[15] = Dg15.create(aa_key.public_key()).raw
+    if aa_pub is not None:
+        dgs[15] = Dg15.create(aa_pub).raw
 
     files: dict[str, bytes] = {
         "EF.COM": EfCom.create(LDS_VERSION, UNICODE_VERSION, (by_name(dg_name(n)).tag for n in sorted(dgs))).raw
@@ -236,7 +260,9 @@ def build_document_image(
         files["EF.CardAccess"] = CardAccess.create([pace_info]).raw
         if card_security:
             files["EF.CardSecurity"] = CardSecurity.create([pace_info, *ca_infos], ds_signer, ds_certificate, hash_name=hash_name).raw
-    return DocumentImage(files, aa_key, ca_key, None)
+    if cvca is not None:
+        files["EF.CVCA"] = efcvca.create([cvca.chr])
+    return DocumentImage(files, aa_key, ca_key, None, (cvca.raw,) if cvca is not None else (), now.date())
 
 
 def _key_entry(key: PrivateKey, passphrase: bytes | None) -> dict[str, str]:

@@ -21,7 +21,8 @@ CA = "chip-authentication"
 @dataclass(frozen=True)
 class ChipImage:
     """`cvca`: CV certificates of the chip's Terminal Authentication trust points (most recent first, at
-    most two, Doc 9303-11 §7.1.4.3.1); `chip_date`: the card's current date at personalisation."""
+    most two, Doc 9303-11 §7.1.4.3.1); `chip_date`: the card's current date at personalisation;
+    `aa_public`/`ca_public`: the public keys of key pairs the chip generated (no private key here)."""
 
     files: Mapping[str, bytes]
     aa_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None = field(default=None, repr=False)
@@ -31,6 +32,20 @@ class ChipImage:
     mrz: MrzInfo | None = None
     cvca: tuple[bytes, ...] = ()
     chip_date: dt.date | None = None
+    # key pairs the chip generated itself: only their public keys exist outside it
+    aa_public: rsa.RSAPublicKey | ec.EllipticCurvePublicKey | None = None
+    ca_public: ec.EllipticCurvePublicKey | None = None
+
+    @property
+    def onchip(self) -> frozenset[str]:
+        return frozenset(k for k, pub, priv in ((AA, self.aa_public, self.aa_key), (CA, self.ca_public, self.ca_key))
+                         if pub is not None and priv is None)
+
+    def aa_public_key(self) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey | None:
+        return self.aa_key.public_key() if self.aa_key is not None else self.aa_public
+
+    def ca_public_key(self) -> ec.EllipticCurvePublicKey | None:
+        return self.ca_key.public_key() if self.ca_key is not None else self.ca_public
 
     @property
     def mrz_info(self) -> MrzInfo:
@@ -55,5 +70,5 @@ def as_image(obj: Any) -> ChipImage:
     ca_key = getattr(obj, "ca_private_key", None) or getattr(obj, "ca_key", None)
     return ChipImage(
         dict(files), aa_key, ca_key, getattr(obj, "ca_key_id", None), getattr(obj, "can", None),
-        cvca=tuple(getattr(obj, "cvca", ()) or ()),
+        cvca=tuple(getattr(obj, "cvca", ()) or ()), chip_date=getattr(obj, "chip_date", None),
     )

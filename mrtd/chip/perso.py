@@ -106,7 +106,7 @@ def _plan_steps(image: ChipImage, profile: ChipProfile) -> list[PlanStep]:
         steps.append(PlanStep("Chip Authentication key", pc.put_ca_key(d, image.ca_key.private_numbers().private_value, image.ca_key_id)))
     for i, cert in enumerate(image.cvca):
         steps.append(PlanStep("CVCA trust point", pc.put_cvca(cert, i)))
-    if image.chip_date is not None:
+    if image.cvca and image.chip_date is not None:  # the date Terminal Authentication starts from
         steps.append(PlanStep("chip current date", pc.put_date(image.chip_date)))
     return steps
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from mrtd.asn1.keys import spki
-from mrtd.chip.image import AA, CA, ChipImage
+from mrtd.chip.image import CA, ChipImage
 from mrtd.chip.lds import files as lds_files
 from mrtd.chip.lds import securityinfos as si
 from mrtd.chip.lds.cardsecurity import CardSecurity
@@ -49,8 +49,8 @@ def _f(field: str, rule: str, message: str, clause: str = "", severity: Severity
     return Finding(field, rule, message, clause, severity)
 
 
-def _key_kind(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPublicKey | ec.EllipticCurvePublicKey) -> str:
-    if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+def _key_kind(key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey) -> str:
+    if isinstance(key, rsa.RSAPublicKey):
         return f"RSA-{key.key_size}"
     return "ECDSA"
 
@@ -76,19 +76,23 @@ def _keys(image: ChipImage, profile: ChipProfile, onchip: frozenset[str]) -> Ite
     for kind in onchip:
         if kind not in profile.onchip_keys:
             yield _f(kind, "no-onchip-keys", f"the {profile.name} card cannot generate the {kind} key pair")
-    if image.aa_key is not None and _key_kind(image.aa_key) not in profile.aa_keys:
-        yield _f("aa_key", "aa-key-type", f"Active Authentication with {_key_kind(image.aa_key)} is not one of "
+    aa_key, ca_key = image.aa_public_key(), image.ca_public_key()
+    if aa_key is not None and _key_kind(aa_key) not in profile.aa_keys:
+        yield _f("aa_key", "aa-key-type", f"Active Authentication with {_key_kind(aa_key)} is not one of "
                  f"the {profile.name} card's ({', '.join(profile.aa_keys)})", "Doc 9303-11 §6.1")
-    if image.ca_key is not None or CA in onchip:
+    if ca_key is not None or CA in onchip:
         if not profile.chip_authentication:
             yield _f("ca_key", "no-chip-authentication", f"the {profile.name} card has no Chip Authentication")
-        elif image.ca_key is not None and image.ca_key.curve.name not in profile.ca_curves:
-            yield _f("ca_key", "ca-curve", f"a Chip Authentication key on {image.ca_key.curve.name} cannot be used "
+        elif ca_key is not None and ca_key.curve.name not in profile.ca_curves:
+            yield _f("ca_key", "ca-curve", f"a Chip Authentication key on {ca_key.curve.name} cannot be used "
                      f"by the {profile.name} card (it takes {', '.join(profile.ca_curves)})", "Doc 9303-11 §6.2")
     if image.can is not None and not profile.can:
         yield _f("can", "no-can", f"the {profile.name} card has no CAN", "Doc 9303-11 §4.4")
     if image.cvca and not profile.terminal_authentication:
         yield _f("cvca", "no-terminal-authentication", f"the {profile.name} card has no Terminal Authentication")
+    if image.cvca and image.chip_date is None:
+        yield _f("chip_date", "chip-date", "a chip with a CVCA trust point needs its current date (the day of "
+                 "personalisation)", "Doc 9303-11 §7.1.4.3.1")
     if len(image.cvca) > 2:
         yield _f("cvca", "trust-points", "a chip stores at most two CVCA trust points", "Doc 9303-11 §7.1.4.3.2")
 
@@ -104,8 +108,8 @@ def _infos(image: ChipImage, name: str) -> si.SecurityInfos | None:
     return si.SecurityInfos.decode(raw, name)
 
 
-def _spki_of(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
-    return spki(key.public_key())
+def _spki_of(key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey) -> bytes:
+    return spki(key)
 
 
 def _security_infos(image: ChipImage, profile: ChipProfile, onchip: frozenset[str]) -> Iterable[Finding]:
@@ -122,8 +126,9 @@ def _security_infos(image: ChipImage, profile: ChipProfile, onchip: frozenset[st
                      f"{profile.name} card", "Doc 9303-11 §4.4")
     ca_keys = dg14.of_type(si.ChipAuthenticationPublicKeyInfo) if dg14 is not None else ()
     ta = dg14.of_type(si.TerminalAuthenticationInfo) if dg14 is not None else ()
+    ca_key = image.ca_public_key()
     needs_dg14 = [w for w, on in (("PACE-GM/IM", any(not pace_family(i.protocol).endswith("CAM") for i in pace)),
-                                  ("Chip Authentication", image.ca_key is not None or CA in onchip),
+                                  ("Chip Authentication", ca_key is not None or CA in onchip),
                                   ("Terminal Authentication", bool(image.cvca))) if on]
     if needs_dg14 and dg14 is None:
         yield _f("DG14", "dg14-required", f"the chip offers {', '.join(needs_dg14)}, so DG14 is required", SI_CLAUSE)
@@ -133,11 +138,11 @@ def _security_infos(image: ChipImage, profile: ChipProfile, onchip: frozenset[st
         if missing:
             yield _f("DG14", "dg14-card-access", f"{len(missing)} SecurityInfo(s) of EF.CardAccess are not in DG14 "
                      "(it must carry the full set)", SI_CLAUSE)
-    if image.ca_key is not None:
-        mine = _spki_of(image.ca_key)
+    if ca_key is not None:
+        mine = _spki_of(ca_key)
         if not any(k.subject_public_key_info == mine for k in ca_keys):
             yield _f("DG14", "ca-key-mismatch", "no ChipAuthenticationPublicKeyInfo carries the chip's key", SI_CLAUSE)
-    elif ca_keys and CA not in onchip:
+    elif ca_keys:
         yield _f("ca_key", "ca-key-missing", "DG14 offers Chip Authentication but there is no key for the chip",
                  "Doc 9303-11 §6.2")
     if ca_keys and dg14 is not None and not dg14.of_type(si.ChipAuthenticationInfo):
@@ -159,30 +164,31 @@ def _security_infos(image: ChipImage, profile: ChipProfile, onchip: frozenset[st
             yield _f("EF.CardSecurity", "cam-card-security", "PACE-CAM needs EF.CardSecurity with the chip's key",
                      SI_CLAUSE)
         curve = PACE_CURVES.get(info.parameter_id or -1)
-        if image.ca_key is not None and curve != image.ca_key.curve.name:
+        if ca_key is not None and curve != ca_key.curve.name:
             yield _f("ca_key", "cam-curve", f"PACE-CAM on {curve or info.parameter_id} needs the chip's key on the "
-                     f"same curve, not {image.ca_key.curve.name}", "Doc 9303-11 §4.4.3.5")
+                     f"same curve, not {ca_key.curve.name}", "Doc 9303-11 §4.4.3.5")
     yield from _active_authentication(image, dg14, onchip)
 
 
 def _active_authentication(image: ChipImage, dg14: si.SecurityInfos | None, onchip: frozenset[str]) -> Iterable[Finding]:
     dg15 = image.files.get("DG15")
-    if image.aa_key is not None:
+    aa_key = image.aa_public_key()
+    if aa_key is not None:
         if dg15 is None:
             yield _f("DG15", "aa-key-missing", "an Active Authentication key but no DG15", "Doc 9303-10 §4.7.15")
             return
         try:
-            if Dg15.decode(dg15).subject_public_key_info != _spki_of(image.aa_key):
+            if Dg15.decode(dg15).subject_public_key_info != _spki_of(aa_key):
                 yield _f("DG15", "aa-key-mismatch", "DG15 does not carry the chip's Active Authentication key",
                          "Doc 9303-10 §4.7.15")
         except MrtdError as exc:
             yield _f("DG15", "undecodable", str(exc), "Doc 9303-10 §4.7.15")
-        if isinstance(image.aa_key, ec.EllipticCurvePrivateKey) and (
+        if isinstance(aa_key, ec.EllipticCurvePublicKey) and (
             dg14 is None or not dg14.of_type(si.ActiveAuthenticationInfo)
         ):
             yield _f("DG14", "aa-info", "ECDSA Active Authentication needs an ActiveAuthenticationInfo in DG14",
                      "Doc 9303-11 §9.2.4")
-    elif dg15 is not None and AA not in onchip:
+    elif dg15 is not None:
         yield _f("aa_key", "aa-key-missing", "DG15 offers Active Authentication but there is no key for the chip",
                  "Doc 9303-11 §6.1")
 
@@ -212,10 +218,11 @@ def _structure(image: ChipImage) -> Iterable[Finding]:
 
 def check_plan(image: ChipImage, profile: ChipProfile, onchip: Iterable[str] = ()) -> list[Finding]:
     """Every reason the image cannot go onto a `profile` card as it is (errors), and warnings.
-    `onchip`: the key pairs the card will generate itself (their public keys are not in the image yet)."""
-    keys_on_chip = frozenset(onchip)
+    `onchip`: key pairs the card is to generate, before it has (the files are not built yet: only the
+    profile is checked); once generated, their public keys are in the image (`aa_public`/`ca_public`)."""
+    keys_on_chip = frozenset(onchip) | image.onchip
     out = [*_files(image, profile), *_keys(image, profile, keys_on_chip)]
-    if not keys_on_chip:
+    if not onchip:
         out += [*_security_infos(image, profile, keys_on_chip), *_structure(image)]
     return out
 

@@ -8,7 +8,7 @@ use case. Every failure names the step (`ChipError.step` / `TransportError.step`
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from mrtd.asn1.tlv import TlvError, parse_all
+from mrtd.chip.lds import efcvca
 from mrtd.chip.lds import files as lds_files
 from mrtd.chip.lds.dg14 import Dg14
 from mrtd.chip.lds.dg15 import Dg15
@@ -31,8 +32,10 @@ from mrtd.chip.protocol.curves import domain_for_name
 from mrtd.chip.protocol.kdf import Cipher, can_password, mrz_password
 from mrtd.chip.protocol.pace import PW_CAN, PW_MRZ, PaceParams, PaceTerminal, parse_card_access
 from mrtd.chip.protocol.sm import SecureChannel
+from mrtd.chip.protocol.ta import TerminalAuthTerminal
 from mrtd.chip.transport import Transport
 from mrtd.errors import ChipError, EncodingError, InputError, MrtdError, TransportError
+from mrtd.pki.cvc.certificate import CvCertificate
 
 LDS1_AID = bytes.fromhex("A0000002471001")
 SHORT_READ = 223  # what a short Le answers under SM (and the JMRTD applet's limit)
@@ -51,6 +54,8 @@ class ChipSession:
         self.channel: SecureChannel | None = None
         self.access: str | None = None
         self.pace: PaceTerminal | None = None
+        self.id_ic = b""  # the chip's identifier for Terminal Authentication [Doc 9303-11 §7.1.2]
+        self.comp_pk_ifd: bytes | None = None  # our Chip Authentication key, compressed
 
     def send(self, cmd: Command, step: str) -> Response:
         """Send one command (protected when a channel is open) and return the (unprotected) answer."""
@@ -88,6 +93,7 @@ class ChipSession:
         answer = self.check(term.external_authenticate(rnd_ic), "BAC EXTERNAL AUTHENTICATE")
         self.channel = term.finish(answer)
         self.access = "BAC"
+        self.id_ic = mrz.information[:-14].encode("ascii")  # the document number and its check digit
 
     def run_pace(self, params: PaceParams, secret: MrzInfo | str) -> None:
         if isinstance(secret, MrzInfo):
@@ -102,6 +108,7 @@ class ChipSession:
         self.channel = term.finish(a)
         self.access = "PACE"
         self.pace = term
+        self.id_ic = term.d.compress(term.d.decode(term.pk_ic))
 
     # -- files -------------------------------------------------------------------------------------------------
 
@@ -127,6 +134,14 @@ class ChipSession:
                 raise ChipError(step, f"chip returned no data at offset {len(data)} of {total}")
             data += chunk
         return bytes(data[:total])
+
+    def read_ef_cvca(self) -> bytes | None:
+        """EF.CVCA: a fixed 36 bytes, not one data object, so it is read by size [TR-03110-1 §A.1.2.5]."""
+        rsp = self.send(pc.select_file(lds_files.by_name("EF.CVCA").fid), "select EF.CVCA")
+        if rsp.sw == SW_NOT_FOUND:
+            return None
+        rsp.check("select EF.CVCA")
+        return self.check(pc.read_binary(0, efcvca.SIZE), "read EF.CVCA")
 
     def read_file(self, name: str) -> bytes | None:
         """An LDS file by short name; None when the chip does not have it."""
@@ -158,7 +173,25 @@ class ChipSession:
         for cmd in term.commands():
             self.check(cmd, "Chip Authentication")
         self.channel = term.new_channel()
+        self.comp_pk_ifd = d.compress(d.decode(term.pk))
         # the chip proves itself implicitly: the next protected command must verify under the new keys
+
+
+    def terminal_authentication(self, chain: Sequence[CvCertificate], key: ec.EllipticCurvePrivateKey) -> None:
+        """Terminal Authentication v1 after Chip Authentication [Doc 9303-11 §7.1.5]."""
+        step = "Terminal Authentication"
+        if self.comp_pk_ifd is None:
+            raise ChipError(step, "needs Chip Authentication first (it authenticates the terminal's CA key)")
+        try:
+            term = TerminalAuthTerminal(chain, key, self.id_ic, self.comp_pk_ifd)
+        except EncodingError as exc:
+            raise ChipError(step, str(exc)) from exc
+        for cmd in term.certificate_commands():
+            what = "MSE:Set DST" if cmd.ins == 0x22 else "PSO:Verify Certificate"
+            self.check(cmd, f"{step} ({what})")
+        self.check(term.set_at(), f"{step} (MSE:Set AT)")
+        r_ic = self.check(GET_CHALLENGE, f"{step} (GET CHALLENGE)")
+        self.check(term.external_authenticate(r_ic), f"{step} (EXTERNAL AUTHENTICATE)")
 
 
 def _tlv_total(head: bytes) -> int:
@@ -197,14 +230,14 @@ class ReadReport:
 
     @property
     def ok(self) -> bool:
-        """Everything the chip offers passed, passive authentication included (skipped is not a pass)."""
-        return all(c.status in ("pass", "absent") for c in self.checks)
+        """Everything the chip offers passed, passive authentication included (skipped is not a pass).
+        Terminal Authentication skipped (no inspection-system certificate) is fine: DG3/DG4 stay unread."""
+        return all(_fine(c) for c in self.checks)
 
     @property
     def ok_without_passive(self) -> bool:
         """As `ok`, but passive authentication may have been skipped (no trust store given)."""
-        return all(c.status in ("pass", "absent") or (c.name == "passive-authentication" and c.status == "skipped")
-                   for c in self.checks)
+        return all(_fine(c) or (c.name == "passive-authentication" and c.status == "skipped") for c in self.checks)
 
     def check(self, name: str) -> Check | None:
         return next((c for c in self.checks if c.name == name), None)
@@ -217,6 +250,22 @@ class ReadReport:
             "files": {k: len(v) for k, v in self.files.items()},
             "checks": [c.as_dict() for c in self.checks],
         }
+
+
+def _fine(c: Check) -> bool:
+    return c.status in ("pass", "absent") or (c.name == "terminal-authentication" and c.status == "skipped")
+
+
+@dataclass(frozen=True)
+class TerminalCredentials:
+    """An inspection system: its CV certificate chain (DV, terminal; link certificates first when the
+    chip needs them) and its private key."""
+
+    chain: tuple[CvCertificate, ...]
+    key: ec.EllipticCurvePrivateKey = field(repr=False)
+
+
+EAC_PROTECTED = ("DG3", "DG4")
 
 
 def mrz_info_from_dg1(dg1: bytes) -> MrzInfo:
@@ -265,12 +314,15 @@ def read_chip(
     max_read: int = SHORT_READ,
     expected: Mapping[str, bytes] | None = None,
     passive: Callable[[Mapping[str, bytes], Any, datetime | None], Check] | None = None,
+    terminal: TerminalCredentials | None = None,
 ) -> ReadReport:
     """Authenticate (PACE if EF.CardAccess offers it, else BAC; a CAN needs PACE), read every file
     EF.COM lists plus EF.SOD (and EF.CardSecurity after PACE), run AA and CA when the chip has the keys,
     and passive authentication when `trust` is given (through `passive`, or mrtd.chip.passive).
 
-    `expected`: files the chip must hold byte for byte (the personaliser's read-back check).
+    `expected`: files the chip must hold byte for byte (the personaliser's read-back check; an unlocked
+    chip lets the personaliser read DG3/DG4). `terminal`: an inspection system's credentials for
+    Terminal Authentication, after which DG3/DG4 are read; without them they stay unread.
     """
     session = ChipSession(transport, random, max_read)
     files: dict[str, bytes] = {}
@@ -297,22 +349,47 @@ def read_chip(
     if com is None:
         raise ChipError("read EF.COM", "the chip has no EF.COM", SW_NOT_FOUND)
     files["EF.COM"] = com
-    for number in _dg_numbers(com):
-        name = lds_files.dg_name(number)
-        content = session.read_file(name)
-        if content is None:
-            raise ChipError(f"read {name}", "EF.COM lists it but the chip does not have it", SW_NOT_FOUND)
-        files[name] = content
+    listed = [lds_files.dg_name(n) for n in _dg_numbers(com)]
+    protected = [n for n in listed if n in EAC_PROTECTED and expected is None]
+    for name in (n for n in listed if n not in protected):
+        _read_listed(session, files, name)
     sod = session.read_file("EF.SOD")
     if sod is not None:
         files["EF.SOD"] = sod
+    if protected or (expected is not None and "EF.CVCA" in expected):
+        cvca = session.read_ef_cvca()
+        if cvca is not None:
+            files["EF.CVCA"] = cvca
     report = ReadReport(files, session.access or "", protocol)
-    if expected is not None:
-        report.checks.append(_compare(expected, files))
     report.checks.append(_run_aa(session, files))
     report.checks.extend(_run_ca(session, files))
+    if protected:
+        report.checks.append(_run_ta(session, files, protected, terminal))
+    if expected is not None:
+        report.checks.insert(0, _compare(expected, files))
     report.checks.append(_run_passive(files, trust, at, passive))
     return report
+
+
+def _read_listed(session: ChipSession, files: dict[str, bytes], name: str) -> None:
+    content = session.read_file(name)
+    if content is None:
+        raise ChipError(f"read {name}", "EF.COM lists it but the chip does not have it", SW_NOT_FOUND)
+    files[name] = content
+
+
+def _run_ta(session: ChipSession, files: dict[str, bytes], names: list[str], terminal: TerminalCredentials | None) -> Check:
+    """Terminal Authentication, then the files it protects; a chip that refuses keeps secure messaging."""
+    if terminal is None:
+        return Check("terminal-authentication", "skipped",
+                     f"{', '.join(names)} need Terminal Authentication: no inspection-system certificate given")
+    try:
+        session.terminal_authentication(terminal.chain, terminal.key)
+        for name in names:
+            _read_listed(session, files, name)
+    except ChipError as exc:
+        return Check("terminal-authentication", "fail", str(exc))
+    return Check("terminal-authentication", "pass", f"{terminal.chain[-1].chr}: read {', '.join(names)}")
 
 
 def _dg_numbers(com: bytes) -> list[int]:

@@ -18,7 +18,7 @@ from mrtd.chip.lds.files import file_name
 from mrtd.chip.perso import personalise
 from mrtd.chip.profiles import PROFILE_NAMES
 from mrtd.chip.protocol.bac import MrzInfo
-from mrtd.chip.reader import SHORT_READ, read_chip
+from mrtd.chip.reader import SHORT_READ, TerminalCredentials, read_chip
 from mrtd.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -27,6 +27,7 @@ from mrtd.cli._common import (
     emit_json,
     guarded,
     json_option,
+    prompt_secret,
 )
 
 
@@ -36,6 +37,24 @@ def _trust(path: Path | None) -> Any:
     from mrtd.pki.trust import TrustStore
 
     return TrustStore.load(path)
+
+
+def _terminal(cert: Path, key: Path, passphrase_file: Path | None) -> TerminalCredentials:
+    """The inspection system's chain and key; the key file is encrypted PKCS#8 (mrtd pki is issue)."""
+    import os
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from mrtd.errors import KeyAccessError
+    from mrtd.pki.cvc.certificate import split_certificates
+    from mrtd.pki.keys import decrypt_private_key, terminal_passphrase_from
+
+    chain = tuple(split_certificates(cert.read_bytes()))
+    secret = terminal_passphrase_from(os.environ, passphrase_file, prompt_secret)
+    private = decrypt_private_key(key.read_bytes(), secret, source=key.name)
+    if not isinstance(private, ec.EllipticCurvePrivateKey):
+        raise KeyAccessError(f"{key.name}: an inspection system's key is an EC key (id-TA-ECDSA)")
+    return TerminalCredentials(chain, private)
 
 
 def _print_checks(checks: list[dict[str, str]]) -> None:
@@ -82,23 +101,32 @@ def write(
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--trust", type=click.Path(exists=True, path_type=Path), default=None)
 @click.option("--max-read", type=int, default=SHORT_READ, show_default=True, help="Bytes per READ BINARY (extended length above 256).")
+@click.option("--is-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Inspection system CV certificate chain (DV, terminal) for Terminal Authentication (DG3/DG4).")
+@click.option("--is-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The inspection system's private key (passphrase: --is-passphrase-file or $MRTD_IS_KEY_PASSPHRASE).")
+@click.option("--is-passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
 @click.option("--wait", type=float, default=10.0, show_default=True)
 @json_option
 @guarded
 def read(
     reader_name: str, mrz_info: str | None, can: str | None, out_dir: Path, trust: Path | None,
-    max_read: int, wait: float, as_json: bool,
+    max_read: int, is_cert: Path | None, is_key: Path | None, is_passphrase_file: Path | None, wait: float,
+    as_json: bool,
 ) -> None:  # fmt: skip
-    """Read a chip: PACE or BAC, every file (saved raw in OUT), AA, CA, passive authentication."""
+    """Read a chip: PACE or BAC, every file (saved raw in OUT), AA, CA, Terminal Authentication (with
+    --is-cert/--is-key: DG3, DG4), passive authentication."""
     from mrtd.chip.pcsc import PcscTransport
 
-    if (mrz_info is None) == (can is None):
-        click.echo("error: give exactly one of --mrz-info and --can", err=True)
+    if (mrz_info is None) == (can is None) or (is_cert is None) != (is_key is None):
+        click.echo("error: give exactly one of --mrz-info and --can, and --is-cert with --is-key", err=True)
         sys.exit(EXIT_USAGE)
     secret: MrzInfo | str = MrzInfo.parse(mrz_info) if mrz_info else str(can)
+    terminal = _terminal(is_cert, is_key, is_passphrase_file) if is_cert and is_key else None
     transport = PcscTransport(reader_name, wait=wait)
     try:
-        report = read_chip(transport, secret, _trust(trust), dt.datetime.now(dt.UTC), max_read=max_read)
+        report = read_chip(transport, secret, _trust(trust), dt.datetime.now(dt.UTC), max_read=max_read,
+                           terminal=terminal)
     finally:
         transport.close()
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ from mrtd.cli._common import (
     passphrase_file_option,
     pin_file_option,
     print_findings,
+    prompt_secret,
     site_secret,
 )
 from mrtd.errors import Finding, InputError
@@ -273,3 +274,135 @@ def list_cmd(site: Path | None, as_json: bool) -> None:
     for r in recs:
         click.echo(f"{r.role:21} {r.serial:40} {r.not_before[:10]}..{r.not_after[:10]} "
                    f"usage {(r.usage_start or '-')[:10]}..{(r.usage_end or '-')[:10]} {r.status:10} {s.root / r.file}")
+
+
+# -- EAC: the CV certificate PKI (CVCA -> DV -> inspection systems) ----------------------------------------
+
+
+def _cv(site: Path | None, country: str | None) -> Any:
+    from mrtd.pki.cvc.store import CvPki
+
+    pki_site = _site(site)
+    code = country or (str(pki_site._load().get("country", "")) if pki_site.exists() else "")
+    if not code:
+        raise InputError("--country: no site PKI to take the country from; give the two-letter code")
+    alpha2 = alpha2_of(normalise_state(code)) if len(code) == 3 else code.upper()
+    if alpha2 is None:
+        raise InputError(f"--country: {code!r} has no two-letter code")
+    return CvPki(pki_site.root, alpha2)
+
+
+def _today() -> Any:
+    return datetime.now(UTC).date()
+
+
+def _rights(values: tuple[str, ...]) -> int:
+    from mrtd.pki.cvc.store import rights_of
+
+    return rights_of(v for value in values for v in value.split(","))
+
+
+def _cv_out(as_json: bool, cert: Any, path: str, extra: dict[str, Any] | None = None) -> None:
+    payload = {"chr": cert.chr, "car": cert.car, "role": cert.chat.role.name, "rights": cert.chat.rights,
+               "effective": cert.effective.isoformat(), "expiration": cert.expiration.isoformat(), "file": path,
+               **(extra or {})}
+    _out(as_json, payload, f"{cert.chat.role.name} {cert.chr} (by {cert.car}), {cert.effective} .. "
+                           f"{cert.expiration}, rights {cert.chat.rights:#04x}: {path}")
+
+
+country_option = click.option("--country", default=None, help="Two-letter code (default: the site PKI's country).")
+rights_option = click.option("--rights", multiple=True, default=("dg3,dg4",), show_default=True,
+                             help="Read access granted: dg3 (fingerprints), dg4 (irises), comma separated.")
+
+
+@pki.group("cvca")
+def cvca() -> None:
+    """The Country Verifying CA of Extended Access Control (BSI TR-03110): CV certificates."""
+
+
+@cvca.command("init")
+@click.option("--mnemonic", default="CVCA", show_default=True, help="Holder mnemonic (up to 9 characters).")
+@click.option("--curve", type=click.Choice(["brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1", "secp256r1",
+                                            "secp384r1", "secp521r1"]), default="brainpoolP256r1", show_default=True)
+@click.option("--days", type=click.IntRange(1, 3650), default=3 * 365, show_default=True)
+@rights_option
+@country_option
+@site_option
+@passphrase_file_option
+@json_option
+@guarded
+def cvca_init(mnemonic: str, curve: str, days: int, rights: tuple[str, ...], country: str | None, site: Path | None,
+              passphrase_file: Path | None, as_json: bool) -> None:
+    """Make the CVCA key and its self-signed CV certificate (with the domain parameters)."""
+    cv = _cv(site, country)
+    cert = cv.init_cvca(mnemonic, curve, days, _rights(rights), key_secret(False, passphrase_file, None), _today())
+    _cv_out(as_json, cert, str(cv.root / "cvca" / f"{cert.chr}.cvcert"))
+
+
+@cvca.command("link")
+@click.option("--days", type=click.IntRange(1, 3650), default=3 * 365, show_default=True)
+@country_option
+@site_option
+@passphrase_file_option
+@json_option
+@guarded
+def cvca_link(days: int, country: str | None, site: Path | None, passphrase_file: Path | None, as_json: bool) -> None:
+    """Roll the CVCA over: a new key, its certificate, and the link certificate the old key signs."""
+    cv = _cv(site, country)
+    new, link = cv.link(days, key_secret(False, passphrase_file, None), _today())
+    _cv_out(as_json, link, str(cv.root / "links" / f"{link.chr}.cvcert"), {"new_cvca": new.chr})
+
+
+@pki.group("dv")
+def dv() -> None:
+    """Document Verifiers: certified by the CVCA, they certify inspection systems."""
+
+
+@dv.command("issue")
+@click.option("--mnemonic", required=True, help="Holder mnemonic the CVCA assigns (up to 9 characters).")
+@click.option("--foreign", is_flag=True, help="A foreign DV (its terminal certificates do not set the chip's date).")
+@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True)
+@rights_option
+@country_option
+@site_option
+@passphrase_file_option
+@json_option
+@guarded
+def dv_issue(mnemonic: str, foreign: bool, days: int, rights: tuple[str, ...], country: str | None, site: Path | None,
+             passphrase_file: Path | None, as_json: bool) -> None:
+    """Issue a DV key pair and certificate under the current CVCA."""
+    cv = _cv(site, country)
+    cert = cv.issue_dv(mnemonic, not foreign, _rights(rights), days, key_secret(False, passphrase_file, None), _today())
+    _cv_out(as_json, cert, str(cv.root / "dv" / f"{cert.chr}.cvcert"))
+
+
+@pki.group("is")
+def is_group() -> None:
+    """Inspection systems: the terminals that read fingerprints and irises."""
+
+
+@is_group.command("issue")
+@click.option("--dv", "dv_chr", required=True, help="The issuing DV's CHR.")
+@click.option("--mnemonic", required=True, help="Holder mnemonic the DV assigns (up to 9 characters).")
+@click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True)
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the terminal's chain (<CHR>.cvcert) and encrypted key (<CHR>.key).")
+@click.option("--is-passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Passphrase for the terminal's key (else $MRTD_IS_KEY_PASSPHRASE or a prompt).")
+@rights_option
+@country_option
+@site_option
+@passphrase_file_option
+@json_option
+@guarded
+def is_issue(dv_chr: str, mnemonic: str, days: int, out: Path, is_passphrase_file: Path | None, rights: tuple[str, ...],
+             country: str | None, site: Path | None, passphrase_file: Path | None, as_json: bool) -> None:
+    """Issue an inspection system's key pair and CV certificate under a DV."""
+    from mrtd.pki.keys import terminal_passphrase_from
+
+    cv = _cv(site, country)
+    is_secret = terminal_passphrase_from(os.environ, is_passphrase_file, prompt_secret)
+    cert, chain, key = cv.issue_is(dv_chr, mnemonic, _rights(rights), days, key_secret(False, passphrase_file, None),
+                                   is_secret, _today(), out)
+    _cv_out(as_json, cert, str(chain), {"key": str(key)})
+

@@ -7,7 +7,7 @@ Checks run in three passes and all their findings are returned together:
 3. rules across fields, only on what passed 1 and 2: expiry after issue, birth before issue, the
    document code for the format and dates, the whole MRZ buildable (names transliterable), the Latin
    forms for the VIZ (given only for what is written in another script; required for a place of birth
-   in another script), and the portrait and signature images present and sane; the portrait also
+   in another script), and the portrait, signature and finger images present and sane; the portrait also
    passes the photo checks (`mrtd.issuance.photo`: one face, both eyes, resolution, tilt, exposure,
    sharpness are errors; its framing and background are warnings).
 """
@@ -205,6 +205,7 @@ def check_application(
     document = intake.document(names or NameOptions(), today)
     portrait = intake.image("portrait", base_dir)
     signature = intake.image("signature", base_dir)
+    fingerprints = intake.fingerprints(base_dir)
     if document is None or portrait is _BAD or signature is _BAD or findings.has_errors():
         return CheckedApplication(None, findings.sorted())
     extra = data.get("extra")
@@ -213,6 +214,7 @@ def check_application(
         portrait=portrait if isinstance(portrait, Path) else None,
         signature=signature if isinstance(signature, Path) else None,
         source=source,
+        fingerprints=fingerprints,
         extra=dict(extra) if isinstance(extra, Mapping) else {},
     )
     return CheckedApplication(application, findings.sorted())
@@ -532,6 +534,27 @@ class _Intake:
             self.findings.merge(f for f in exc.findings if f.field not in done)
         except InputError as exc:
             self.findings.add("document", "mrz", str(exc))
+
+    def fingerprints(self, base_dir: Path) -> tuple[tuple[str, Path], ...]:
+        """The finger images (shape already checked by the schema): each a sane image, each finger once."""
+        entries = self.raw("fingerprints")
+        if not isinstance(entries, list):
+            return ()
+        out: list[tuple[str, Path]] = []
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("image"), str):
+                continue
+            finger = str(entry.get("finger"))
+            if any(f == finger for f, _ in out):
+                self.findings.add(f"fingerprints[{i}].finger", "duplicate-finger", f"{finger} is given twice")
+                continue
+            path = Path(entry["image"])
+            path = path if path.is_absolute() else base_dir / path
+            found = [replace(f, field=f"fingerprints[{i}].image") for f in check_image(path, "fingerprint")]
+            self.findings.merge(found)
+            if not any(f.severity is Severity.ERROR for f in found):
+                out.append((finger, path))
+        return tuple(out)
 
     def image(self, key: str, base_dir: Path) -> Any:
         value = self.raw(key)

@@ -1,4 +1,4 @@
-"""Checks on the images that come with an application (portrait, signature) before anything decodes them.
+"""Checks on the images that come with an application (portrait, signature, fingerprints) before anything decodes them.
 
 The file is read once into memory (with a size cap) and closed at once, so nothing keeps it open. The
 pixel count is read from the header and refused above a limit before any pixel data is decoded: a
@@ -32,6 +32,8 @@ class ImageLimits:
 LIMITS: dict[str, ImageLimits] = {
     "portrait": ImageLimits(max_bytes=10 * 1024 * 1024, min_width=240, min_height=300, max_pixels=25_000_000),
     "signature": ImageLimits(max_bytes=4 * 1024 * 1024, min_width=120, min_height=30, max_pixels=12_000_000),
+    # a 500 ppi finger image (ISO/IEC 19794-4); the chip stores it as WSQ, at most 1000 pixels a side
+    "fingerprint": ImageLimits(max_bytes=4 * 1024 * 1024, min_width=64, min_height=64, max_pixels=1_000_000),
 }
 
 # Pillow's names for the formats accepted: JPEG (MPO is a camera JPEG), PNG and JPEG 2000.

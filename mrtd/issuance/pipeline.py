@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives import serialization
 
 from mrtd.asn1.x509 import as_certificate
 from mrtd.chip.document import DocumentImage, build_document_image, write_folder
+from mrtd.chip.onchip import ChipKeys, personalise_with_chip_keys
 from mrtd.chip.passive import passive_authentication
 from mrtd.chip.perso import ChipImage, PersoReport, personalise
 from mrtd.chip.portrait import prepare_portrait, prepare_signature
@@ -69,6 +70,8 @@ from mrtd.layouts.template import Template
 from mrtd.layouts.viewmodel import page_from_document
 from mrtd.model import Application, Document, DocumentFormat, PartialDate
 from mrtd.mrz import NameOptions, mrz_lines
+from mrtd.pki.cvc.certificate import CvCertificate
+from mrtd.pki.cvc.store import CvPki
 from mrtd.pki.signer import Signer
 from mrtd.pki.site import PkiSite
 from mrtd.pki.trust import TrustStore
@@ -187,6 +190,8 @@ class Production:
     receipt: dict[str, Any]
     can: str | None = None
     image: DocumentImage | None = field(default=None, repr=False)
+    # on-chip keys: builds the image once the chip has made its key pairs (in this process only)
+    build: Callable[[ChipKeys], DocumentImage] | None = field(default=None, repr=False)
     file_digests: dict[str, str] = field(default_factory=dict)
     data_groups: list[int] = field(default_factory=list)
     seal_payload: bytes | None = None
@@ -200,7 +205,7 @@ class Production:
         if self.image is None:
             raise StateError(f"document {self.number}: no chip image in this process")
         i = self.image
-        return ChipImage(dict(i.files), i.aa_key, i.ca_key, i.ca_key_id, self.can)
+        return ChipImage(dict(i.files), i.aa_key, i.ca_key, i.ca_key_id, self.can, cvca=i.cvca, chip_date=i.chip_date)
 
     def to_json(self) -> dict[str, Any]:
         """Everything but the chip image, for the queue to keep until the station reports."""
@@ -638,17 +643,28 @@ class Issuer:
                 signature = prepare_signature(signature_raw) if signature_raw is not None else None
             store.transition(number, S.APPROVED, actor=actor, detail={"step": "portrait", **approval})
 
+        fingers = [(finger, path.read_bytes()) for finger, path in app.fingerprints]
+        cvca = self._cvca() if fingers else None
+
+        def build(keys: ChipKeys | None = None) -> DocumentImage:
+            """The LDS and EF.SOD; with `keys`, around the public keys of key pairs the chip generated."""
+            assert portrait is not None
+            image = build_document_image(doc, lines, portrait, signature, self.ds_signer, self.ds_cert,
+                                         clock=lambda: now, eyes_located=True, fingerprints=fingers, cvca=cvca,
+                                         aa_public=keys.aa if keys else None, ca_public=keys.ca if keys else None)
+            write_folder(DocumentImage(image.files), work / CHIP_DIR)  # the per-document keys stay on the chip
+            production.set_image(image)
+            receipt["lds"] = {"files": sorted(image.files), "sod_sha256": sha256_hex(image.files["EF.SOD"])}
+            checks.append(_check("lds", "pass", f"{len(image.files)} files, EF.SOD signed by the Document Signer"))
+            return image
+
         with steps.step("lds"):
-            if has_chip:
-                assert portrait is not None
-                image = build_document_image(doc, lines, portrait, signature, self.ds_signer, self.ds_cert,
-                                             clock=lambda: now, eyes_located=True)
-                write_folder(DocumentImage(image.files), work / CHIP_DIR)  # the per-document keys stay on the chip
-                production.set_image(image)
-                receipt["lds"] = {"files": sorted(image.files), "sod_sha256": sha256_hex(image.files["EF.SOD"])}
-                checks.append(_check("lds", "pass", f"{len(image.files)} files, EF.SOD signed by the Document Signer"))
-            else:
+            if not has_chip:
                 checks.append(_check("lds", "not-applicable", "a visa has no chip [Doc 9303-7]"))
+            elif self.site.chip_keys == "on-chip":
+                production.build = build  # the chip makes its key pairs first; the LDS is built around them
+            else:
+                build()
 
         seal_png: bytes | None = None
         with steps.step("seal"):
@@ -699,14 +715,23 @@ class Issuer:
         return production
 
     def _personalise(self, production: Production, transport_factory: TransportFactory | None) -> ChipOutcome | None:
-        """Personalise the chip here: through the named reader, else the in-process simulator."""
-        if production.image is None:
+        """Personalise the chip here: through the named reader, else the in-process simulator. With
+        `[chip] keys = "on-chip"` the chip generates its key pairs and the LDS is built around them."""
+        if production.image is None and production.build is None:
             return None
         factory = transport_factory or self.transport_factory
         transport: Transport = factory() if factory is not None else SimTransport(VirtualCard(self.site.chip_profile))
+        at = self.clock().astimezone(dt.UTC)
+        build = production.build
         try:
-            report = personalise(production.chip_image(), transport, self.site.chip_profile, trust=self.trust,
-                                 at=self.clock().astimezone(dt.UTC))
+            if build is not None:
+                def around(keys: ChipKeys) -> ChipImage:
+                    build(keys)
+                    return dataclasses.replace(production.chip_image(), aa_public=keys.aa, ca_public=keys.ca)
+
+                _image, report = personalise_with_chip_keys(around, transport, self.site.chip_profile, trust=self.trust, at=at)
+            else:
+                report = personalise(production.chip_image(), transport, self.site.chip_profile, trust=self.trust, at=at)
         finally:
             transport.close()
         return ChipOutcome.of(report, "simulator" if factory is None else "named reader")
@@ -801,6 +826,13 @@ class Issuer:
         checks.append(_check("seal", "pass", f"{fmt.upper()} {kind.value} seal ({report.document_type}) decoded from "
                                              "its image and verified"))
         return png, payload
+
+    def _cvca(self) -> CvCertificate | None:
+        """The site's current CVCA (pki/cvc), whose key the chip trusts for Terminal Authentication; None
+        when the site has no EAC PKI (then fingerprints are not protected by Terminal Authentication)."""
+        if not (self.pki.root / "cvc" / "cvca").is_dir():
+            return None
+        return CvPki(self.pki.root, str(self.pki._load().get("country", "XX"))).current_cvca()
 
 
 class MrtdSealError(MrtdError):

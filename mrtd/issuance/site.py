@@ -47,7 +47,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
     "records": {"url": str},
     "numbering": {"prefix": str, "length": int, "start": int},
     "pki": {"store": str, "algorithm": str, "seal_signer_cn": str, "pkcs11_module": str, "token": str},
-    "chip": {"profile": str, "reader": str},
+    "chip": {"profile": str, "reader": str, "keys": str},
     "seal": {"symbology": str},
     "page": {"dpi": int, "print_check": bool, "render": bool, "templates": dict},
     "print": {"offset": str, "sheets": dict},
@@ -70,6 +70,7 @@ class SiteConfig:
     pkcs11_token: str = ""
     algorithm: str = DEFAULT_ALGORITHM
     chip_profile: str = "mrtd-sim"
+    chip_keys: str = "centre"  # "on-chip": the chip generates its AA/CA key pairs (mrtd.chip.onchip)
     reader: str = ""
     symbology: str = "qr"
     dpi: int = 300
@@ -207,6 +208,7 @@ def load_site(root: Path, overrides: Mapping[str, object] | None = None) -> Site
         pkcs11_token=get("pki", "token", ""),
         algorithm=get("pki", "algorithm", DEFAULT_ALGORITHM),
         chip_profile=get("chip", "profile", "mrtd-sim"),
+        chip_keys=_chip_keys(root, get("chip", "keys", "centre")),
         reader=get("chip", "reader", ""),
         symbology=symbology,
         dpi=dpi,
@@ -217,6 +219,12 @@ def load_site(root: Path, overrides: Mapping[str, object] | None = None) -> Site
         print_offset=print_offset,
         print_sheets=print_sheets,
     )
+
+
+def _chip_keys(root: Path, value: str) -> str:
+    if value not in ("centre", "on-chip"):
+        raise ConfigurationError(f"{root / CONFIG_NAME}: chip.keys is {value!r}, not \"centre\" or \"on-chip\"")
+    return value
 
 
 # --- writing ------------------------------------------------------------------------------------------

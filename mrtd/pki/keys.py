@@ -211,6 +211,11 @@ def passphrase_from(env: Mapping[str, str], file: Path | None, prompt: Callable[
     return _secret_from(env, PASSPHRASE_ENV, file, prompt, "key passphrase")
 
 
+def terminal_passphrase_from(env: Mapping[str, str], file: Path | None, prompt: Callable[[str], str] | None) -> bytes:
+    """An inspection system's key passphrase: `file`, else $MRTD_IS_KEY_PASSPHRASE, else `prompt`."""
+    return _secret_from(env, "MRTD_IS_KEY_PASSPHRASE", file, prompt, "inspection system key passphrase")
+
+
 def pin_from(env: Mapping[str, str], file: Path | None, prompt: Callable[[str], str] | None) -> bytes:
     """The PKCS#11 user PIN: from `file`, else $MRTD_PKCS11_PIN, else `prompt`. Never argv."""
     return _secret_from(env, PIN_ENV, file, prompt, "PKCS#11 PIN")

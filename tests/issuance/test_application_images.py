@@ -139,7 +139,7 @@ def test_missing_and_folder(tmp_path: Path) -> None:
 
 def test_unknown_kind_is_a_programming_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
-        check_image(tmp_path / "x.jpg", "fingerprint")
+        check_image(tmp_path / "x.jpg", "tattoo")
 
 
 def test_file_not_kept_open(tmp_path: Path) -> None:

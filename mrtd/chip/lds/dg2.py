@@ -55,22 +55,29 @@ class Dg2:
     @classmethod
     def create(cls, instances: Iterable[tuple[Sequence[Tlv], bytes]], *, bdb_tag: int = BDB_19794) -> Dg2:
         """From (header elements, data block) pairs. The header must carry 87 and 88 (Table 39)."""
-        built: list[BiometricInstance] = []
-        for header, bdb in instances:
-            tags = {e.tag for e in header}
-            if not {0x87, 0x88} <= tags:
-                raise TlvError(f"DG2.BHT: format owner (87) and format type (88) are required [{CLAUSE}]")
-            raw = tlv(0x7F60, tlv(0xA1, b"".join(e.raw for e in header)) + tlv(bdb_tag, bdb))
-            built.append(BiometricInstance(tuple(header), bdb, bdb_tag, raw))
-        if not 1 <= len(built) <= 255:
-            raise TlvError(f"DG2: needs 1 to 255 biometric instances, got {len(built)} [{CLAUSE}]")
-        group = tlv(0x7F61, tlv(0x02, bytes((len(built),))) + b"".join(i.raw for i in built))
-        return cls(tuple(built), tlv(TAG, group))
+        built, raw = build_template_group(TAG, "DG2", list(instances), bdb_tag=bdb_tag)
+        return cls(built, raw)
 
     @classmethod
     def decode(cls, data: bytes) -> Dg2:
         top = only(data, TAG, "DG2", CLAUSE)
         return cls(decode_template_group(top.value, "DG2"), bytes(data))
+
+
+def build_template_group(tag: int, what: str, instances: Sequence[tuple[Sequence[Tlv], bytes]], *,
+                         bdb_tag: int = BDB_19794) -> tuple[tuple[BiometricInstance, ...], bytes]:
+    """`tag { 7F61 { 02 01 n, 7F60 { A1 BHT, 5F2E BDB } x n } }` for DG2, DG3 or DG4; the BHT must carry
+    87 and 88 (Table 39)."""
+    built: list[BiometricInstance] = []
+    for header, bdb in instances:
+        if not {0x87, 0x88} <= {e.tag for e in header}:
+            raise TlvError(f"{what}.BHT: format owner (87) and format type (88) are required [{CLAUSE}]")
+        raw = tlv(0x7F60, tlv(0xA1, b"".join(e.raw for e in header)) + tlv(bdb_tag, bdb))
+        built.append(BiometricInstance(tuple(header), bdb, bdb_tag, raw))
+    if not 1 <= len(built) <= 255:
+        raise TlvError(f"{what}: needs 1 to 255 biometric instances, got {len(built)} [{CLAUSE}]")
+    group = tlv(0x7F61, tlv(0x02, bytes((len(built),))) + b"".join(i.raw for i in built))
+    return tuple(built), tlv(tag, group)
 
 
 def decode_template_group(value: bytes, what: str) -> tuple[BiometricInstance, ...]:

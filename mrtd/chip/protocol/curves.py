@@ -305,6 +305,19 @@ def domain(param_id: int) -> Domain:
         ) from None
 
 
+_CRYPTOGRAPHY_CURVES: dict[str, type[ec.EllipticCurve]] = {
+    **_OPENSSL, "secp192r1": ec.SECP192R1, "brainpoolP256r1": ec.BrainpoolP256R1,
+    "brainpoolP384r1": ec.BrainpoolP384R1, "brainpoolP512r1": ec.BrainpoolP512R1,
+}
+
+
+def ec_curve(name: str) -> ec.EllipticCurve:
+    """cryptography's curve object for a curve name; ProfileError for the brainpool curves it lacks."""
+    if name not in _CRYPTOGRAPHY_CURVES:
+        raise ProfileError(f"curve {name}: no signing support in the crypto library [Doc 9303-11 §6.1]")
+    return _CRYPTOGRAPHY_CURVES[name]()
+
+
 def domain_for_name(name: str) -> Domain:
     """By cryptography's curve name (secp256r1, brainpoolP256r1, ...)."""
     if name not in _NAMES:

@@ -11,6 +11,8 @@ Data layouts (../shared/reference/pcsc-and-cards.md):
   AA private    00 DA 00 66     66 L PKCS#8 DER               (mrtd-sim, ECDSA or RSA)
   CVCA          00 DA 0i 67     7F21 CV certificate            (mrtd-sim; i = 0 most recent, 1 previous)
   current date  00 DA 00 68     68 06 YYMMDD (unpacked BCD)    (mrtd-sim, TR-03110 "current date")
+  key pair       00 46 80 0k    84 01 id (EC, a standardised domain) | 81 02 bits (RSA)   (mrtd-sim; k = 1 AA, 2 CA)
+                 -> 7F49 { 86 04||x||y } | 7F49 { 81 n, 82 e }     [ISO/IEC 7816-8 §5.1 GENERATE ASYMMETRIC KEY PAIR]
   UPDATE BINARY beyond 32767: odd INS 00 D7 00 00  54 L offset, 53 L data  [ISO/IEC 7816-4 §11.3.5]
   lock          00 DA DE AD
 """
@@ -142,6 +144,51 @@ def parse_date(data: bytes) -> dt.date:
         return dt.date(2000 + digits[0] * 10 + digits[1], digits[2] * 10 + digits[3], digits[4] * 10 + digits[5])
     except ValueError:
         raise EncodingError("PUT DATA 68: not a calendar date") from None
+
+
+KEY_AA = 0x01
+KEY_CA = 0x02
+
+
+def generate_key_pair(key: int, *, param_id: int | None = None, rsa_bits: int | None = None) -> Command:
+    """GENERATE ASYMMETRIC KEY PAIR inside the chip; the answer is the public key data object."""
+    if (param_id is None) == (rsa_bits is None):
+        raise EncodingError("GENERATE ASYMMETRIC KEY PAIR: an EC domain or an RSA size")
+    spec = tlv(0x84, bytes((param_id,))) if param_id is not None else tlv(0x81, (rsa_bits or 0).to_bytes(2, "big"))
+    return Command(0x00, 0x46, 0x80, key, spec, 65536 if rsa_bits else 256, bool(rsa_bits))
+
+
+def parse_key_spec(data: bytes) -> tuple[int | None, int | None]:
+    """(EC domain id, RSA bits) of a GENERATE ASYMMETRIC KEY PAIR command."""
+    objs = {o.tag: o.value for o in parse_all(data)}
+    if len(objs.get(0x84, b"")) == 1:
+        return objs[0x84][0], None
+    if len(objs.get(0x81, b"")) == 2:
+        return None, int.from_bytes(objs[0x81], "big")
+    raise EncodingError("GENERATE ASYMMETRIC KEY PAIR: neither 84 (domain) nor 81 (RSA size)")
+
+
+def public_key_object(*, point: bytes | None = None, n: int | None = None, e: int | None = None) -> bytes:
+    if point is not None:
+        return tlv(0x7F49, tlv(0x86, point))
+    assert n is not None and e is not None
+    return tlv(0x7F49, tlv(0x81, n.to_bytes((n.bit_length() + 7) // 8, "big")) + tlv(0x82, e.to_bytes((e.bit_length() + 7) // 8, "big")))
+
+
+def parse_public_key_object(data: bytes) -> tuple[bytes | None, int | None, int | None]:
+    """(EC point, RSA n, RSA e) from a 7F49 answer."""
+    try:
+        (obj,) = parse_all(data)
+        if obj.tag != 0x7F49:
+            raise EncodingError("not 7F49")
+        kids = {k.tag: k.value for k in obj.children()}
+    except (TlvError, ValueError) as exc:
+        raise EncodingError(f"generated public key: not a 7F49 public key data object ({exc}) [ISO/IEC 7816-8]") from exc
+    if 0x86 in kids:
+        return kids[0x86], None, None
+    if 0x81 in kids and 0x82 in kids:
+        return None, int.from_bytes(kids[0x81], "big"), int.from_bytes(kids[0x82], "big")
+    raise EncodingError("generated public key: neither 86 (EC point) nor 81/82 (RSA)")
 
 
 def lock() -> Command:

@@ -9,6 +9,7 @@ written, as a real chip's EEPROM would.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Callable
@@ -25,11 +26,13 @@ from mrtd.chip.protocol import perso_commands as pc
 from mrtd.chip.protocol.apdu import ApduError, Command, Response
 from mrtd.chip.protocol.bac import MrzInfo, bac_chip_answer, bac_keys
 from mrtd.chip.protocol.ca import CA_ECDH_ARC, chip_channel, cipher_for_oid
-from mrtd.chip.protocol.curves import domain
+from mrtd.chip.protocol.curves import domain, ec_curve
 from mrtd.chip.protocol.kdf import Cipher, can_password, mrz_password
 from mrtd.chip.protocol.pace import PW_CAN, PW_MRZ, PaceChip, PaceParams, parse_card_access
 from mrtd.chip.protocol.sm import SecureChannel, SmError
+from mrtd.chip.protocol.ta import TaChip
 from mrtd.errors import MrtdError
+from mrtd.pki.cvc.certificate import READ_DG3, READ_DG4, CvCertificate
 
 OK = 0x9000
 SW_WRONG_LENGTH = 0x6700
@@ -46,6 +49,7 @@ SW_SM_INCORRECT = 0x6988
 
 CARD_ACCESS_FID = 0x011C
 CARD_SECURITY_FID = 0x011D
+EAC_FILES = {0x0103: READ_DG3, 0x0104: READ_DG4}  # DG3 fingerprints, DG4 irises
 
 
 def _atr() -> bytes:
@@ -75,6 +79,8 @@ class CardState:
     ca_param_id: int | None = None
     ca_private: int | None = None
     ca_key_id: int | None = None
+    cvca: list[bytes] = field(default_factory=list)  # Terminal Authentication trust points, most recent first
+    current_date: str | None = None  # the chip's current date (ISO), moved forward by accurate CV certificates
 
     def to_json(self) -> str:
         return json.dumps(
@@ -90,6 +96,8 @@ class CardState:
                 "ca_param_id": self.ca_param_id,
                 "ca_private": self.ca_private,
                 "ca_key_id": self.ca_key_id,
+                "cvca": [c.hex() for c in self.cvca],
+                "current_date": self.current_date,
             }
         )
 
@@ -109,6 +117,8 @@ class CardState:
             ca_param_id=r["ca_param_id"],
             ca_private=r["ca_private"],
             ca_key_id=r["ca_key_id"],
+            cvca=[bytes.fromhex(c) for c in r.get("cvca", [])],
+            current_date=r.get("current_date"),
         )
 
 
@@ -155,11 +165,21 @@ class VirtualCard:
         self.challenge: bytes | None = None
         self.pace: PaceChip | None = None
         self.ca_cipher: Cipher | None = None
+        self._new_session_rights()
+
+    def _new_session_rights(self) -> None:
+        self.id_ic = b""  # ID_IC for Terminal Authentication: Comp(PACE PK_IC) or the document number
+        self.comp_pk_ifd: bytes | None = None  # the terminal's Chip Authentication key, compressed
+        self.ta: TaChip | None = None
+        self.ta_chr: str | None = None
+        self.ta_done = False
+        self.rights = 0  # DG3/DG4 read rights from Terminal Authentication
 
     def _drop_session(self) -> None:
         self.channel = None
         self.auth = None
         self.pace = None
+        self._new_session_rights()
 
     # -- entry point -----------------------------------------------------------------------------------------
 
@@ -208,9 +228,11 @@ class VirtualCard:
         if ins in (0xB0, 0xB1) and (ins == 0xB0 or self.profile.odd_ins):
             return self._read(cmd, protected)
         if ins == 0x84:
-            return self._get_challenge(cmd)
+            return self._ta_challenge(cmd) if protected else self._get_challenge(cmd)
         if ins == 0x82:
-            return self._external_authenticate(cmd)
+            return self._ta_authenticate(cmd) if protected else self._external_authenticate(cmd)
+        if ins == 0x2A and (cmd.p1, cmd.p2) == (0x00, 0xBE) and protected:
+            return self._ta_verify_certificate(cmd)
         if ins == 0x22:
             return self._mse(cmd, protected)
         if ins == 0x86:
@@ -219,6 +241,8 @@ class VirtualCard:
             return self._internal_authenticate(cmd, protected)
         if ins in (0xE0, 0xD6, 0xDA) or (ins == 0xD7 and self.profile.odd_ins):
             return self._perso(cmd, protected)
+        if ins == 0x46 and self.profile.onchip_keys:
+            return self._generate_key_pair(cmd)
         raise _Fail(SW_INS)
 
     # -- files -------------------------------------------------------------------------------------------------
@@ -231,6 +255,9 @@ class VirtualCard:
             return True
         if df == "mf" and fid == CARD_SECURITY_FID:
             return self.auth == "PACE"
+        if df == "app" and fid in EAC_FILES and self.state.locked:
+            # DG3/DG4 only with the rights Terminal Authentication granted [Doc 9303-11 §7.1.3]
+            return self.auth is not None and bool(self.rights & EAC_FILES[fid])
         return self.auth is not None
 
     def _select(self, cmd: Command, protected: bool) -> bytes:
@@ -307,7 +334,65 @@ class VirtualCard:
             raise _Fail(SW_AUTH_FAILED)
         data, channel = answer
         self.channel, self.auth = channel, "BAC"
+        self.id_ic = MrzInfo(*self.state.mrz).information[:-14].encode("ascii")  # document number + check digit
         return data
+
+    # -- Terminal Authentication (EAC v1) ----------------------------------------------------------------
+
+    def _ta_state(self) -> TaChip:
+        if self.ta is None:
+            if not self.profile.terminal_authentication or not self.state.cvca or self.state.current_date is None:
+                raise _Fail(SW_CONDITIONS)
+            trust = [CvCertificate.decode(c) for c in self.state.cvca]
+            self.ta = TaChip(trust, dt.date.fromisoformat(self.state.current_date))
+        return self.ta
+
+    def _ta_persist(self, ta: TaChip) -> None:
+        """The current date and the trust points are the chip's permanent memory [§7.1.4.3.4]."""
+        self.state.cvca = [c.raw for c in ta.trust]
+        self.state.current_date = ta.today.isoformat()
+        self._save()
+
+    def _ta_set_dst(self, car: bytes) -> bytes:
+        if self.comp_pk_ifd is None:
+            raise _Fail(SW_CONDITIONS)  # Chip Authentication first [Doc 9303-11 §7.1]
+        try:
+            self._ta_state().set_dst(car.decode("latin-1"))
+        except LookupError:
+            raise _Fail(0x6A88) from None
+        return b""
+
+    def _ta_verify_certificate(self, cmd: Command) -> bytes:
+        ta = self._ta_state()
+        try:
+            ta.verify(cmd.data)
+        except MrtdError:
+            raise _Fail(SW_WRONG_DATA) from None
+        self._ta_persist(ta)
+        return b""
+
+    def _ta_set_at(self, chr_: bytes) -> bytes:
+        try:
+            self._ta_state().terminal(chr_.decode("latin-1"))
+        except LookupError:
+            raise _Fail(0x6A88) from None
+        self.ta_chr = chr_.decode("latin-1")
+        return b""
+
+    def _ta_challenge(self, cmd: Command) -> bytes:
+        self.challenge = self.random(8)
+        return self.challenge
+
+    def _ta_authenticate(self, cmd: Command) -> bytes:
+        if self.ta_done or self.ta is None or self.ta_chr is None or self.challenge is None or self.comp_pk_ifd is None:
+            raise _Fail(SW_SECURITY)  # once per session, after the chain and a challenge [§7.1.5.5]
+        challenge, self.challenge = self.challenge, None
+        self.ta_done = True
+        try:
+            self.rights = self.ta.authenticate(self.ta_chr, cmd.data, self.id_ic, challenge, self.comp_pk_ifd)
+        except MrtdError:
+            raise _Fail(SW_AUTH_FAILED) from None
+        return b""
 
     # -- PACE and Chip Authentication -------------------------------------------------------------------------
 
@@ -318,6 +403,10 @@ class VirtualCard:
             raise _Fail(SW_WRONG_DATA) from None
         if (cmd.p1, cmd.p2) == (0xC1, 0xA4):
             return self._pace_start(objs)
+        if (cmd.p1, cmd.p2) == (0x81, 0xB6) and protected:
+            return self._ta_set_dst(objs.get(0x83, b""))
+        if (cmd.p1, cmd.p2) == (0x81, 0xA4) and protected:
+            return self._ta_set_at(objs.get(0x83, b""))
         if (cmd.p1, cmd.p2) == (0x41, 0xA6) and protected and self.channel is not None:
             # Chip Authentication with MSE:Set KAT (3DES)
             self._ca_agree(objs.get(0x91, b""), Cipher.DES3)
@@ -371,7 +460,9 @@ class VirtualCard:
             self.pace = None
             raise _Fail(SW_AUTH_FAILED)
         if last:
-            self.channel, self.auth = self.pace.channel, "PACE"
+            chip = self.pace
+            self.channel, self.auth = chip.channel, "PACE"
+            self.id_ic = chip.d.compress(chip.d.decode(chip.pk_eph))  # ID_IC = Comp(PK_DH,IC) [§7.1.2]
             self.pace = None
         return answer
 
@@ -379,7 +470,9 @@ class VirtualCard:
         if self.state.ca_private is None or self.state.ca_param_id is None:
             raise _Fail(SW_CONDITIONS)
         try:
-            self.pending_channel = chip_channel(domain(self.state.ca_param_id), self.state.ca_private, pk_ifd, cipher)
+            d = domain(self.state.ca_param_id)
+            self.pending_channel = chip_channel(d, self.state.ca_private, pk_ifd, cipher)
+            self.comp_pk_ifd = d.compress(d.decode(pk_ifd))
         except MrtdError:
             raise _Fail(SW_WRONG_DATA) from None
 
@@ -439,6 +532,39 @@ class VirtualCard:
         self._save()
         return b""
 
+    def _generate_key_pair(self, cmd: Command) -> bytes:
+        """The chip makes the key pair; only the public key leaves it [ISO/IEC 7816-8 §5.1]."""
+        if self.state.locked:
+            raise _Fail(SW_CONDITIONS)
+        wanted = {pc.KEY_AA: "active-authentication", pc.KEY_CA: "chip-authentication"}.get(cmd.p2)
+        if cmd.p1 != 0x80 or wanted not in self.profile.onchip_keys:
+            raise _Fail(SW_WRONG_P1P2)
+        param_id, bits = pc.parse_key_spec(cmd.data)
+        s = self.state
+        if cmd.p2 == pc.KEY_CA:
+            if param_id is None or domain(param_id).curve_name not in self.profile.ca_curves:
+                raise _Fail(SW_WRONG_DATA)
+            d = domain(param_id)
+            s.ca_param_id, s.ca_private, s.ca_key_id = param_id, d.scalar(self.random(d.scalar_bytes())), None
+            out = pc.public_key_object(point=d.encode(d.mul(s.ca_private, d.generator)))
+        else:
+            key: aa.AaKey
+            if bits is not None:
+                if f"RSA-{bits}" not in self.profile.aa_keys:
+                    raise _Fail(SW_WRONG_DATA)
+                key = rsa.generate_private_key(65537, bits)
+                nums = key.public_key().public_numbers()
+                out = pc.public_key_object(n=nums.n, e=nums.e)
+            else:
+                assert param_id is not None
+                key = ec.generate_private_key(ec_curve(domain(param_id).curve_name))
+                out = pc.public_key_object(point=key.public_key().public_bytes(
+                    serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
+            s.aa_pkcs8 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption())
+        self._save()
+        return out
+
     def _put_data(self, cmd: Command) -> None:
         s = self.state
         p = (cmd.p1, cmd.p2)
@@ -458,6 +584,12 @@ class VirtualCard:
             if key.domain.curve_name not in self.profile.ca_curves:
                 raise _Fail(SW_WRONG_DATA)  # as the JMRTD applet refuses a key its 192-bit key store cannot take
             s.ca_param_id, s.ca_private, s.ca_key_id = key.domain.param_id, key.private, key.key_id
+        elif cmd.p2 == 0x67 and cmd.p1 in (0, 1) and self.profile.terminal_authentication:
+            cert = CvCertificate.decode(cmd.data)  # a trust point: the CVCA certificate
+            trust = list(s.cvca[:1] if cmd.p1 == 1 else s.cvca[1:2])
+            s.cvca = [cert.raw, *trust] if cmd.p1 == 0 else [*trust, cert.raw]
+        elif p == (0x00, 0x68) and self.profile.terminal_authentication:
+            s.current_date = pc.parse_date(cmd.data).isoformat()
         elif p == (0x00, 0x65) and self.profile.can:
             s.can = pc.parse_simple(cmd.data, 0x65).decode("ascii")
         elif p == (0x00, 0x66) and self.profile.name == "mrtd-sim":
