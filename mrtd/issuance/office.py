@@ -13,6 +13,7 @@ through `application`, `search` and `claim`, and each such read is audited.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import json
@@ -131,6 +132,7 @@ class Office:
         self._issuer: Issuer | None = None
         self._seal_trust: Trust | None = None
         self._lock = threading.Lock()
+        self._signing = threading.Lock()
 
     def close(self) -> None:
         if self._issuer is not None:
@@ -254,7 +256,9 @@ class Office:
                 self.queue.number_drawn(job.id, station, number)
                 approval = {"approved_by": case.decided_by, "submitted_by": case.submitted_by,
                             "four_eyes": case.decided_by != case.submitted_by}
-                with tempfile.TemporaryDirectory(prefix=f"mrtd-job-{job.id}-") as tmp:
+                # A PKCS#11 session is not shared between threads: one signing request at a time.
+                signing = self._signing if self.site.pki_store == "pkcs11" else contextlib.nullcontext()
+                with signing, tempfile.TemporaryDirectory(prefix=f"mrtd-job-{job.id}-") as tmp:
                     work = Path(tmp)
                     production = issuer.produce(app, number, case.key, work, Steps(), approval, actor=station,
                                                 photo=photo)
