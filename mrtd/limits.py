@@ -1,36 +1,50 @@
 """The limits at every door: how big a file from outside may be, that it is a regular file, and how many
-pixels an image may hold before it is decoded. Every path that opens a file, an image or a PDF given by
-a user (seal verify, layout check, reprint, application intake, trust stores) goes through here, so that
-a FIFO cannot block a command for ever and a small decompression bomb cannot take gigabytes.
+pixels an image (or a rendered PDF page) may hold before it is decoded. Every path that opens a file, an
+image or a PDF given by a user (seal verify, layout check, reprint, application intake, trust stores) goes
+through here, so that a FIFO cannot block a command for ever and a small decompression bomb cannot take
+gigabytes: the pixel count is read from the image header and refused before any pixel is decoded.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import stat
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
+
+from PIL import Image
 
 from mrtd.errors import InputError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a master list of every country is ~2 MB; a 600-dpi A4 scan PNG ~30 MB
 MAX_PIXELS = 40_000_000  # an A4 page at 600 dpi is 35 Mpx; 13000 x 13000 (169 Mpx) is refused
+MAX_PDF_PAGES = 20
+PDF_DPI = 300
 
 
-def read_file(path: Path, what: str = "file", max_bytes: int = MAX_FILE_BYTES) -> bytes:
-    """The bytes of a regular file of at most `max_bytes`; FIFOs, devices and folders are refused
-    before they are opened for reading."""
+def regular_file(path: Path, what: str = "file") -> Path:
+    """`path`, if it is a regular file (for readers that stream it); FIFOs, devices and folders are refused."""
     try:
         info = os.stat(path)
     except OSError as exc:
         raise InputError(f"{what} {path}: cannot be read: {exc.strerror}") from None
     if not stat.S_ISREG(info.st_mode):
         raise InputError(f"{what} {path}: not a regular file")
-    if info.st_size > max_bytes:
-        raise InputError(f"{what} {path}: {info.st_size} bytes is over the limit of {max_bytes}")
+    return path
+
+
+def read_file(path: Path, what: str = "file", max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`; FIFOs, devices and folders are refused
+    before they are opened for reading."""
+    size = os.stat(regular_file(path, what)).st_size
+    if size > max_bytes:
+        raise InputError(f"{what} {path}: {size} bytes is over the limit of {max_bytes}")
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # never blocks, even if a FIFO replaced the file
         with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # replaced between stat and open
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
                 raise InputError(f"{what} {path}: not a regular file")
             data = fh.read(max_bytes + 1)
     except OSError as exc:
@@ -38,3 +52,55 @@ def read_file(path: Path, what: str = "file", max_bytes: int = MAX_FILE_BYTES) -
     if len(data) > max_bytes:
         raise InputError(f"{what} {path}: over the limit of {max_bytes} bytes")
     return data
+
+
+def open_image(data: bytes, what: str = "image", *, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Decode an image whose header claims at most `max_pixels`; anything Pillow cannot read, or reads
+    only in part, is an InputError naming `what`."""
+    if not data:
+        raise InputError(f"{what}: empty")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our limit is the stricter one
+        try:
+            img = Image.open(io.BytesIO(data))
+            width, height = img.size
+            if width * height > max_pixels or width <= 0 or height <= 0:
+                raise InputError(f"{what}: {width}x{height} pixels is over the limit of {max_pixels}; "
+                                 "refused before decoding")
+            img.load()
+        except InputError:
+            raise
+        except Exception as exc:  # Pillow raises many types on junk (SyntaxError "broken PNG file", struct.error, ...)
+            raise InputError(f"{what}: cannot be decoded as an image ({type(exc).__name__})") from None
+    return img
+
+
+def pdf_pages(data: bytes, what: str = "PDF", *, dpi: int = PDF_DPI, max_pixels: int = MAX_PIXELS,
+              max_pages: int = MAX_PDF_PAGES) -> Iterator[Image.Image]:
+    """The pages of a PDF rendered to greyscale at `dpi`, each scaled down to stay within `max_pixels`."""
+    import pypdfium2 as pdfium
+
+    try:
+        doc = pdfium.PdfDocument(data)
+    except Exception as exc:  # pdfium reports damaged files as PdfiumError (a RuntimeError) and others
+        raise InputError(f"{what}: cannot be read as a PDF ({type(exc).__name__})") from None
+    try:
+        count = len(doc)
+        if count == 0:
+            raise InputError(f"{what}: the PDF has no pages")
+        for index in range(min(count, max_pages)):
+            try:
+                page = doc[index]
+                width, height = page.get_size()  # points (1/72 inch)
+                scale = dpi / 72
+                if width <= 0 or height <= 0:
+                    continue
+                if width * height * scale * scale > max_pixels:
+                    scale = (max_pixels / (width * height)) ** 0.5
+                bitmap = page.render(scale=scale, grayscale=True)
+                image = bitmap.to_pil()
+            except Exception as exc:
+                raise InputError(f"{what}: page {index + 1} cannot be rendered ({type(exc).__name__})") from None
+            yield image
+    finally:
+        doc.close()

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import io
 import math
-import struct
 from dataclasses import dataclass
 from typing import Literal
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from mrtd.errors import InputError
-from mrtd.limits import MAX_PIXELS
+from mrtd.limits import MAX_PIXELS, open_image
 
 CLAUSE = "ISO/IEC 19794-5:2005 clause 9 (token face image)"
 TOKEN_ASPECT = 0.75  # width / height
@@ -95,16 +94,7 @@ def assumed_face_box(width: int, height: int) -> FaceBox:
 
 def decode(image_bytes: bytes) -> Image.Image:
     """The image, loaded and turned upright by its EXIF orientation; InputError for anything else."""
-    if not image_bytes:
-        raise InputError("portrait: the image is empty")
-    try:
-        img = Image.open(io.BytesIO(image_bytes))
-        if img.width * img.height > MAX_PIXELS:
-            raise InputError(f"portrait: {img.width}x{img.height} is larger than any photo we take ({MAX_PIXELS} pixels)")
-        img.load()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error,
-            Image.DecompressionBombError) as exc:  # fmt: skip
-        raise InputError(f"portrait: the image cannot be decoded ({exc.__class__.__name__})") from None
+    img = open_image(image_bytes, "portrait", max_pixels=MAX_PIXELS)
     transposed = ImageOps.exif_transpose(img)
     return transposed if transposed is not None else img
 

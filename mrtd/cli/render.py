@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from PIL import Image, UnidentifiedImageError
 
 from mrtd.cli._common import EXIT_FINDINGS, emit_json, guarded, json_option, print_findings
 from mrtd.errors import InputError, MrtdError
@@ -18,6 +17,7 @@ from mrtd.layouts import write as write_page
 from mrtd.layouts.pdf import parse_offset, sheets
 from mrtd.layouts.qa import check_print, mrz_image, verify_print
 from mrtd.layouts.viewmodel import page_from_document
+from mrtd.limits import open_image, read_file
 from mrtd.model import Application
 from mrtd.seals import barcode
 
@@ -28,8 +28,8 @@ def _read_bytes(path: Path | None, what: str) -> bytes | None:
     if path is None:
         return None
     try:
-        return path.read_bytes()
-    except OSError as exc:
+        return read_file(path, what)
+    except InputError as exc:
         raise InputError(f"{what}: cannot read {path} ({exc})") from None
 
 
@@ -132,12 +132,7 @@ def check(image: Path, application: Path, layout_name: str | None, as_json: bool
     app = read_application(application)
     template = load_template(layout_name or _layout_for(app))
     page = page_from_document(app.document, template)
-    try:
-        with Image.open(image) as im:
-            im.load()
-            picture = im.convert("RGB")
-    except (UnidentifiedImageError, OSError) as exc:
-        raise InputError(f"IMAGE: {image} is not a readable image ({exc})") from None
+    picture = open_image(read_file(image, "IMAGE"), f"IMAGE {image}").convert("RGB")
     result = check_print(picture, template, page.mrz)
     if as_json:
         emit_json({"ok": result.ok, "expected": list(page.mrz), "read": list(result.read),

@@ -29,6 +29,7 @@ from mrtd.cli._common import (
 )
 from mrtd.errors import ConfigurationError, InputError
 from mrtd.issuance.application import read_application
+from mrtd.limits import read_file
 from mrtd.model import DocumentFormat
 from mrtd.mrz import mrz_lines
 from mrtd.pki.site import PkiSite
@@ -182,7 +183,7 @@ def verify(input_file: Path, trust_path: Path, lookup_path: Path | None, strict:
 
     Exit status: 0 for a valid seal whose signer chains to a trusted CSCA or is itself trusted; 1 otherwise.
     """
-    data = input_file.read_bytes()
+    data = read_file(input_file, "INPUT")
     trust = Trust.load(trust_path, lookup_path)
     report = check_seal(data, trust, datetime.now(UTC), strict)
     if as_json:

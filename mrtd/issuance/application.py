@@ -119,12 +119,10 @@ def check_application_file(
 ) -> CheckedApplication:
     """Like `read_application`, but returns the findings (warnings too) instead of raising."""
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_APPLICATION_BYTES + 1)
-    except OSError as exc:
-        return _failed(Finding(ROOT, "unreadable", f"{str(path)!r} cannot be read ({exc.strerror or exc})"))
-    if len(raw) > MAX_APPLICATION_BYTES:
-        return _failed(Finding(ROOT, "too-large", f"is larger than {MAX_APPLICATION_BYTES} bytes"))
+        raw = read_file(path, "application", MAX_APPLICATION_BYTES)
+    except InputError as exc:
+        rule = "too-large" if "over the limit" in str(exc) else "unreadable"
+        return _failed(Finding(ROOT, rule, str(exc)))
     try:
         data = parse_json(raw)
     except ValidationError as exc:

@@ -23,6 +23,7 @@ from mrtd.issuance.application import (
     check_application_file,
     parse_json,
 )
+from mrtd.limits import regular_file
 from mrtd.model import Application
 from mrtd.mrz import NameOptions
 
@@ -95,7 +96,7 @@ def _unreadable(source: Path, exc: OSError) -> ValidationError:
 
 def _read_jsonl(source: Path, names: NameOptions | None, today: dt.date | None) -> Iterator[BatchItem]:
     try:
-        fh = source.open("rb")
+        fh = regular_file(source, "batch").open("rb")
     except OSError as exc:
         raise _unreadable(source, exc) from None
     with fh:
@@ -121,7 +122,7 @@ def _read_jsonl(source: Path, names: NameOptions | None, today: dt.date | None) 
 def _read_csv(source: Path, names: NameOptions | None, today: dt.date | None) -> Iterator[BatchItem]:
     try:
         # surrogateescape: a row with bytes that are not UTF-8 is reported, and the rest of the batch read.
-        fh = source.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
+        fh = regular_file(source, "batch").open(encoding="utf-8-sig", errors="surrogateescape", newline="")
     except OSError as exc:
         raise _unreadable(source, exc) from None
     with fh:

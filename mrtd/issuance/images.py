@@ -14,7 +14,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from mrtd.errors import Finding, Severity
+from mrtd.errors import Finding, InputError, Severity
+from mrtd.limits import read_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,17 +49,16 @@ def check_image(path: Path, kind: str) -> list[Finding]:
     limits = LIMITS.get(kind)
     if limits is None:
         raise ValueError(f"unknown image kind {kind!r}; expected one of {sorted(LIMITS)}")
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(limits.max_bytes + 1)
-    except FileNotFoundError:
+    if not path.exists():
         return [Finding(kind, "image-missing", f"{str(path)!r} does not exist")]
-    except IsADirectoryError:
+    if path.is_dir():
         return [Finding(kind, "image-missing", f"{str(path)!r} is a folder, not an image file")]
-    except OSError as exc:
-        return [Finding(kind, "image-unreadable", f"{str(path)!r} cannot be read ({exc.strerror or exc})")]
-    if len(data) > limits.max_bytes:
-        return [Finding(kind, "image-too-large", f"{path.name} is larger than {limits.max_bytes} bytes")]
+    try:  # a regular file only: a FIFO or a device would block the read for ever
+        data = read_file(path, kind, limits.max_bytes)
+    except InputError as exc:
+        if "over the limit" in str(exc):
+            return [Finding(kind, "image-too-large", f"{path.name} is larger than {limits.max_bytes} bytes")]
+        return [Finding(kind, "image-unreadable", str(exc))]
     if not data:
         return [Finding(kind, "image-undecodable", f"{path.name} is empty")]
     return _check_bytes(data, path.name, kind, limits)

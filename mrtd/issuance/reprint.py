@@ -30,6 +30,7 @@ from mrtd.layouts import render as render_page
 from mrtd.layouts import write as write_page
 from mrtd.layouts.qa import mrz_image, verify_print
 from mrtd.layouts.viewmodel import page_from_document
+from mrtd.limits import read_file
 from mrtd.mrz import mrz_lines
 from mrtd.seals import barcode
 
@@ -82,8 +83,8 @@ def reprint_page(number: str, *, store: RecordStore, site: SiteConfig, actor: st
         seal = None
         if SEAL_PAYLOAD in kept:
             seal = seal_png(kept[SEAL_PAYLOAD], (receipt.get("seal") or {}).get("symbology", site.symbology))
-        portrait = application.portrait.read_bytes() if application.portrait else None
-        signature = application.signature.read_bytes() if application.signature else None
+        portrait = read_file(application.portrait, "portrait") if application.portrait else None
+        signature = read_file(application.signature, "signature") if application.signature else None
         extra = dict(application.extra)
     modules = barcode.modules(barcode.open_image(seal)) if seal is not None else ()
     page = page_from_document(doc, template, portrait=portrait, signature=signature, seal_modules=modules,

@@ -5,11 +5,10 @@ into what is printed (the portrait cropped to its box, the ghost image lightened
 from __future__ import annotations
 
 import functools
-import io
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
-from mrtd.errors import InputError
+from mrtd.limits import open_image as within_limits
 
 GHOST_STRENGTH = 0.42  # the ghost image keeps 42% of the portrait's darkness
 
@@ -18,11 +17,7 @@ GHOST_STRENGTH = 0.42  # the ghost image keeps 42% of the portrait's darkness
 def open_image(data: bytes, what: str) -> Image.Image:
     """Decode an image; transparency is flattened onto white (a transparent PNG signature is ink on
     nothing, not ink on black)."""
-    try:
-        im = Image.open(io.BytesIO(data))
-        im.load()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise InputError(f"{what}: not a readable image ({exc})") from None
+    im = within_limits(data, what)
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         rgba = im.convert("RGBA")
         flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

@@ -17,9 +17,11 @@ from typing import Any, cast
 import qrcode
 import qrcode.constants
 import zxingcpp
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from mrtd.errors import EncodingError, InputError
+from mrtd.limits import MAX_PIXELS, read_file
+from mrtd.limits import open_image as open_image_within_limits
 
 DPI = 300
 MODULE_PX = 4  # at 300 dpi: 0.339 mm per module
@@ -101,11 +103,9 @@ def to_png(image: Image.Image) -> bytes:
 
 
 def open_image(source: bytes | Path) -> Image.Image:
-    try:
-        img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
-        img.load()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise InputError(f"image: cannot be read ({type(exc).__name__})") from None
+    """An image from outside, within `mrtd.limits` (file size, regular file, pixel count)."""
+    data = source if isinstance(source, bytes) else read_file(source, "image")
+    img = open_image_within_limits(data, "image")
     return img if img.mode in ("L", "RGB") else img.convert("L")  # zxing-cpp reads both as they are
 
 
@@ -129,10 +129,38 @@ def decode(image: Image.Image) -> list[DecodedBarcode]:
     return out
 
 
-def decode_one(image: Image.Image) -> DecodedBarcode:
+def decode_retrying(image: Image.Image) -> list[DecodedBarcode]:
+    """`decode`, then, for a photograph of a small seal (modules of one or two pixels, soft edges, uneven
+    light), the same image upscaled and binarized, within the pixel limit."""
     found = decode(image)
+    if found:
+        return found
+    grey = image.convert("L")
+    for factor in (2, 3, 4):
+        width, height = grey.width * factor, grey.height * factor
+        if width * height > MAX_PIXELS:
+            break
+        up = grey.resize((width, height), Image.Resampling.LANCZOS)
+        for candidate in (up, _binarized(up)):
+            found = decode(candidate)
+            if found:
+                return found
+    return []
+
+
+def _binarized(image: Image.Image) -> Image.Image:
+    """Black and white at the mean of the stretched histogram (light and ink of a photographed print)."""
+    stretched = ImageOps.autocontrast(image, cutoff=2)
+    histogram = stretched.histogram()
+    total = sum(histogram) or 1
+    threshold = sum(i * n for i, n in enumerate(histogram)) / total
+    return stretched.point(lambda v: 255 if v > threshold else 0)
+
+
+def decode_one(image: Image.Image) -> DecodedBarcode:
+    found = decode_retrying(image)
     if not found:
-        raise InputError("image: no QR code or DataMatrix found")
+        raise InputError("image: no QR code or DataMatrix found (also tried upscaled and binarized)")
     if len(found) > 1:
         raise InputError(f"image: {len(found)} barcodes found; give an image with one seal")
     return found[0]

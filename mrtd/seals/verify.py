@@ -29,7 +29,7 @@ from mrtd.errors import (
     SignatureError,
     VerificationError,
 )
-from mrtd.limits import read_file
+from mrtd.limits import pdf_pages, read_file
 from mrtd.pki.signer import HashName, hash_for_bits
 from mrtd.pki.trust import TrustStore
 from mrtd.seals import barcode, idb, vds, vdsnc
@@ -162,11 +162,13 @@ def read_input(data: bytes) -> SealInput:
     if not data:
         raise InputError("input: empty")
     if data.startswith(_IMAGE_MAGIC):
-        found = barcode.decode_one(barcode.open_image(data))
-        inner = _classify(found.data)
-        if inner is None:
-            raise InputError("image: the barcode holds neither a VDS (0xDC), an IDB string nor VDS-NC JSON")
-        return SealInput(inner, found.data, found)
+        return _from_barcodes(barcode.decode_retrying(barcode.open_image(data)), "image")
+    if data.startswith(b"%PDF-"):
+        for page in pdf_pages(data, "PDF"):
+            found = barcode.decode_retrying(page)
+            if found:
+                return _from_barcodes(found, "PDF")
+        raise InputError("PDF: no QR code or DataMatrix found on any page")
     kind = _classify(data)
     if kind is not None:
         return SealInput(kind, data)
@@ -176,7 +178,19 @@ def read_input(data: bytes) -> SealInput:
         raw = bytes.fromhex(compact)
         if _classify(raw) == "vds":
             return SealInput("vds", raw)
-    raise InputError("input: not a seal image, VDS bytes (0xDC...), hex, an IDB string (RDB1...) or VDS-NC JSON")
+    raise InputError("input: not a seal image or PDF, VDS bytes (0xDC...), hex, an IDB string (RDB1...) or VDS-NC JSON")
+
+
+def _from_barcodes(found: list[barcode.DecodedBarcode], where: str) -> SealInput:
+    seals = [(kind, b) for b in found if (kind := _classify(b.data)) is not None]
+    if not found:
+        raise InputError(f"{where}: no QR code or DataMatrix found (also tried upscaled and binarized)")
+    if not seals:
+        raise InputError(f"{where}: the barcode holds neither a VDS (0xDC), an IDB string nor VDS-NC JSON")
+    if len(seals) > 1:
+        raise InputError(f"{where}: {len(seals)} seals found; give one seal at a time")
+    kind, one = seals[0]
+    return SealInput(kind, one.data, one)
 
 
 def _classify(data: bytes) -> str | None:
