@@ -47,6 +47,7 @@ from mrtd.chip.lds.finger import FingerPosition
 from mrtd.chip.lds.sod import Sod
 from mrtd.chip.portrait import token_eyes
 from mrtd.errors import EncodingError, InputError, KeyAccessError
+from mrtd.limits import read_file
 from mrtd.model import Document, PartialDate, Sex
 from mrtd.pki.cvc.certificate import CvCertificate
 from mrtd.pki.keys import decrypt_private_key, encrypt_private_key
@@ -332,7 +333,7 @@ def read_files(folder: Path) -> dict[str, bytes]:
             continue  # not an LDS file (a note, a manifest): not ours to judge
         if name in out:
             raise InputError(f"{folder}: {name} is there twice (with and without .bin)")
-        out[name] = path.read_bytes()
+        out[name] = read_file(path, name)
     if not out:
         raise InputError(f"{folder}: holds no LDS file (EF.COM, DG1.bin, ..., EF.SOD)")
     return out
