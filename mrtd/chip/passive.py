@@ -25,7 +25,7 @@ from mrtd.chip.lds.dg1 import Dg1
 from mrtd.chip.lds.dg12 import Dg12
 from mrtd.chip.lds.files import by_name, dg_name
 from mrtd.chip.lds.sod import Sod
-from mrtd.errors import Finding, InputError, MrtdError
+from mrtd.errors import Finding, InputError, MrtdError, Severity
 from mrtd.mrz.codes import alpha2_of
 
 OID_DOCUMENT_TYPE_LIST = "2.23.136.1.1.6.2"
@@ -42,13 +42,15 @@ class Check:
     name: str
     status: Status
     why: str
+    warning: bool = False  # passed, but the verdict shows it (no CRL at hand)
 
     @property
     def passed(self) -> bool:
         return self.status is not Status.FAILED
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "passed": self.passed, "status": self.status.value, "why": self.why}
+        return {"name": self.name, "passed": self.passed, "status": self.status.value, "why": self.why,
+                "warning": self.warning}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,8 @@ class _PathCheck(Protocol):
     def passed(self) -> bool: ...
     @property
     def reason(self) -> str: ...
+    @property
+    def warning(self) -> bool: ...
 
 
 class _PathReport(Protocol):
@@ -155,7 +159,11 @@ def passive_authentication(files: Mapping[str, bytes], trust: Trust, at: dt.date
             checks.append(_ok("sod-signature", f"{scheme} signature by {_subject(ds)} verifies"))
         except MrtdError as exc:
             checks.append(_fail("sod-signature", str(exc)))
-        checks.extend(_chain(ds, trust, at))
+        chain = _chain(ds, trust, at)
+        checks.extend(chain)
+        findings.extend(Finding(c.name, "crl-missing" if "CRL" in c.why else "chain-warning", c.why,
+                                "Doc 9303-11 §5.1, Doc 9303-12 §7.1.4", Severity.WARNING)
+                        for c in chain if c.warning)
 
     present = {f.dg: name for name in files if (f := by_name(name)).dg is not None}
     for n in sorted(present):
@@ -206,7 +214,8 @@ def _chain(ds: Certificate, trust: Trust, at: dt.datetime) -> list[Check]:
         report = trust.validate(ds, at, purpose="ds")
     except MrtdError as exc:
         return [_fail("ds-chain", f"the DS certificate cannot be validated: {exc}")]
-    out = [Check(f"ds-chain:{c.name}", Status.PASSED if c.passed else Status.FAILED, c.reason) for c in report.checks]
+    out = [Check(f"ds-chain:{c.name}", Status.PASSED if c.passed else Status.FAILED, c.reason, c.passed and c.warning)
+           for c in report.checks]
     return out or [_fail("ds-chain", "the trust store reported no check")]
 
 

@@ -480,4 +480,6 @@ def _passive_authentication(files: Mapping[str, bytes], trust: Any, at: datetime
     failed = report.failed()
     if failed:
         return Check("passive-authentication", "fail", "; ".join(f"{c.name}: {c.why}" for c in failed))
-    return Check("passive-authentication", "pass", f"{len(report.checks)} checks passed")
+    warned = [str(f) for f in report.findings if f.severity.value == "warning"]
+    return Check("passive-authentication", "pass", f"{len(report.checks)} checks passed"
+                 + (f"; warnings: {'; '.join(warned)}" if warned else ""))

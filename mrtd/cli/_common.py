@@ -3,6 +3,7 @@ and reading secrets (passphrases, PINs) from a file, the environment or a hidden
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
@@ -34,6 +35,30 @@ pin_file_option = click.option(
     "--pin-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="File holding the PKCS#11 PIN for a token site (else $MRTD_PKCS11_PIN or a prompt).",
 )  # fmt: skip
+
+at_option = click.option(
+    "--at", "at", default=None,
+    help="Check as of this date (YYYY-MM-DD, or an ISO date-time; default now): a document checked for the day it was made.",
+)  # fmt: skip
+require_crl_option = click.option(
+    "--require-crl", is_flag=True,
+    help="Fail when no current CRL of the issuing CSCA is at hand (default: pass with a warning).",
+)  # fmt: skip
+
+
+def parse_at(value: str | None) -> dt.datetime:
+    """`--at`: a date (noon UTC, so that a day-precision validity reads naturally) or an ISO date-time."""
+    if value is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        if len(value) == 10:
+            day = dt.date.fromisoformat(value)
+            return dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not YYYY-MM-DD or an ISO date-time", param_hint="--at") from None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
 
 # Encrypts the per-document chip keys (keys/chip-keys.json) that `chip build` writes and `chip write` reads.
 KEYS_PASSPHRASE_ENV = "MRTD_CHIP_KEYS_PASSPHRASE"

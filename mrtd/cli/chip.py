@@ -27,12 +27,15 @@ from mrtd.chip.portrait import Format, prepare_portrait, prepare_signature
 from mrtd.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
+    at_option,
     chip_keys_passphrase,
     emit_json,
     guarded,
     json_option,
     key_secret,
+    parse_at,
     prompt_secret,
+    require_crl_option,
 )
 from mrtd.cli.lazy import LazyGroup
 from mrtd.errors import InputError, ValidationError
@@ -125,33 +128,31 @@ def build(
     click.echo(f"written to {out} (keys: {'encrypted' if keys_secret else 'NOT encrypted'}, mode 0600)")
 
 
-def _at(value: str | None) -> dt.datetime:
-    if value is None:
-        return dt.datetime.now(dt.UTC)
-    try:
-        when = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not YYYY-MM-DD or an ISO date-time", param_hint="--at") from None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-
-
 @chip.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--trust", "trust", required=True, type=click.Path(exists=True, path_type=Path), help="CSCA certificate, folder or master list.")
-@click.option("--at", "at", default=None, help="Verification time (YYYY-MM-DD or ISO date-time; default now).")
+@at_option
+@require_crl_option
 @json_option
 @guarded
-def verify(folder: Path, trust: Path, at: str | None, as_json: bool) -> None:
+def verify(folder: Path, trust: Path, at: str | None, require_crl: bool, as_json: bool) -> None:
     """Passive authentication of the document folder FOLDER; exit 0 only if every check passes."""
-    when = _at(at)
+    when = parse_at(at)
     files = read_files(folder)
-    report = passive_authentication(files, TrustStore.load(trust), when)
+    store = TrustStore.load(trust)
+    store.require_crl = require_crl
+    report = passive_authentication(files, store, when)
     if as_json:
         payload: dict[str, Any] = report.as_dict()
         emit_json(payload)
     else:
         for c in report.checks:
-            mark = {"passed": "ok  ", "failed": "FAIL", "not-applicable": "n/a "}[c.status.value]
+            mark = "warn" if c.warning else {"passed": "ok  ", "failed": "FAIL", "not-applicable": "n/a "}[c.status.value]
             click.echo(f"{mark} {c.name}: {c.why}")
-        click.echo("passive authentication " + ("PASSED" if report.ok else "FAILED: " + ", ".join(c.name for c in report.failed())))
+        for f in report.findings:
+            click.echo(f"[{f.severity.value}] {f}")
+        verdict = "PASSED" if report.ok else "FAILED: " + ", ".join(c.name for c in report.failed())
+        warned = [f for f in report.findings if f.severity.value == "warning"]
+        click.echo(f"passive authentication {verdict} as of {when:%Y-%m-%d %H:%M} UTC"
+                   + (f" with {len(warned)} warning(s)" if warned and report.ok else ""))
     sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)

@@ -23,20 +23,25 @@ from mrtd.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_USAGE,
+    at_option,
     chip_keys_passphrase,
     emit_json,
     guarded,
     json_option,
+    parse_at,
     prompt_secret,
+    require_crl_option,
 )
 
 
-def _trust(path: Path | None) -> Any:
+def _trust(path: Path | None, require_crl: bool = False) -> Any:
     if path is None:
         return None
     from mrtd.pki.trust import TrustStore
 
-    return TrustStore.load(path)
+    store = TrustStore.load(path)
+    store.require_crl = require_crl
+    return store
 
 
 def _terminal(cert: Path, key: Path, passphrase_file: Path | None) -> TerminalCredentials:
@@ -107,12 +112,14 @@ def write(
               help="The inspection system's private key (passphrase: --is-passphrase-file or $MRTD_IS_KEY_PASSPHRASE).")
 @click.option("--is-passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
 @click.option("--wait", type=float, default=10.0, show_default=True)
+@at_option
+@require_crl_option
 @json_option
 @guarded
 def read(
     reader_name: str, mrz_info: str | None, can: str | None, out_dir: Path, trust: Path | None,
     max_read: int, is_cert: Path | None, is_key: Path | None, is_passphrase_file: Path | None, wait: float,
-    as_json: bool,
+    at: str | None, require_crl: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Read a chip: PACE or BAC, every file (saved raw in OUT), AA, CA, Terminal Authentication (with
     --is-cert/--is-key: DG3, DG4), passive authentication."""
@@ -125,7 +132,7 @@ def read(
     terminal = _terminal(is_cert, is_key, is_passphrase_file) if is_cert and is_key else None
     transport = PcscTransport(reader_name, wait=wait)
     try:
-        report = read_chip(transport, secret, _trust(trust), dt.datetime.now(dt.UTC), max_read=max_read,
+        report = read_chip(transport, secret, _trust(trust, require_crl), parse_at(at), max_read=max_read,
                            terminal=terminal)
     finally:
         transport.close()

@@ -16,17 +16,21 @@ import click
 from cryptography.hazmat.primitives import serialization
 
 from mrtd.cli._common import (
+    at_option,
     emit_json,
     guarded,
     json_option,
     key_secret,
+    parse_at,
     passphrase_file_option,
     pin_file_option,
     print_findings,
     prompt_secret,
+    require_crl_option,
     site_secret,
 )
-from mrtd.errors import Finding, InputError
+from mrtd.errors import Finding, Severity
+from mrtd.limits import read_file
 from mrtd.mrz.codes import alpha2_of, normalise_state
 from mrtd.pki import lint as lintmod
 from mrtd.pki import masterlist as mlmod
@@ -187,77 +191,77 @@ def ml_build(out: Path, site: Path | None, passphrase_file: Path | None, pin_fil
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--trust", "trust", type=click.Path(exists=True, path_type=Path), default=None,
               help="CSCA certificate(s) to trust (default: the site's trust store).")
+@at_option
+@require_crl_option
 @site_option
 @json_option
 @guarded
-def ml_verify(file: Path, trust: Path | None, site: Path | None, as_json: bool) -> None:
+def ml_verify(file: Path, trust: Path | None, at: str | None, require_crl: bool, site: Path | None,
+              as_json: bool) -> None:
+    """Verify a master list's signature and its signer's path to a CSCA already trusted."""
     from mrtd.pki.trust import TrustStore
 
     store = TrustStore.load(trust) if trust else _site(site).trust_store()
-    ml = mlmod.parse(file.read_bytes())
-    signer = mlmod.verify(ml, store, datetime.now(UTC))
-    _out(as_json, {"signer": signer.subject.rfc4514_string(), "entries": len(ml.csca_der),
-                   "signing_time": ml.signing_time},
-         f"master list OK: {len(ml.csca_der)} entries, signed by {signer.subject.rfc4514_string()}")
+    store.require_crl = require_crl
+    when = parse_at(at)
+    ml = mlmod.parse(read_file(file, "FILE"))
+    signer = mlmod.verify(ml, store, when)
+    _out(as_json, {"signer": signer.subject_text, "entries": len(ml.csca_der), "signing_time": ml.signing_time,
+                   "at": when.isoformat()},
+         f"master list OK as of {when:%Y-%m-%d}: {len(ml.csca_der)} entries, signed by {signer.subject_text}")
 
 
 @masterlist.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--trust", "trust", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Verify against these CSCA certificate(s) first.")
+              help="Verify against these CSCA certificate(s) (default: the site's trust store).")
+@click.option("--unverified", is_flag=True,
+              help="Import without checking the list's signature (logged as unverified in the key log).")
+@at_option
 @site_option
 @json_option
 @guarded
-def ml_import(file: Path, trust: Path | None, site: Path | None, as_json: bool) -> None:
+def ml_import(file: Path, trust: Path | None, unverified: bool, at: str | None, site: Path | None,
+              as_json: bool) -> None:
+    """Import a master list's CSCA certificates into the site's trust store, after verifying it."""
     from mrtd.pki.trust import TrustStore
 
     s = _site(site)
-    n = s.import_masterlist(file.read_bytes(), verify_with=TrustStore.load(trust) if trust else None)
-    _out(as_json, {"entries": n}, f"imported {n} CSCA certificates (bytes kept as received)")
+    if unverified and trust is not None:
+        raise click.UsageError("--unverified and --trust contradict each other")
+    n = s.import_masterlist(read_file(file, "FILE"), verify_with=TrustStore.load(trust) if trust else None,
+                            at=parse_at(at) if at else None, unverified=unverified)
+    note = "NOT verified (--unverified; logged)" if unverified else "signature and signer verified"
+    if unverified:
+        click.echo("warning: importing a master list whose signature was not checked", err=True)
+    _out(as_json, {"entries": n, "verified": not unverified},
+         f"imported {n} CSCA certificates (bytes kept as received); {note}")
 
 
 @pki.command("lint")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--role", default=None, help="Certificate profile to check against (default: guessed).")
+@click.option("--role", default=None, type=click.Choice(sorted(lintmod.ROLES)),
+              help="Certificate profile to check against (default: from the certificate's own extensions).")
+@at_option
 @json_option
 @guarded
-def lint_cmd(files: tuple[Path, ...], role: str | None, as_json: bool) -> None:
+def lint_cmd(files: tuple[Path, ...], role: str | None, at: str | None, as_json: bool) -> None:
     """Lint certificates, CRLs and master lists against Doc 9303 Part 12 and the ICAO PKD checks."""
+    when = parse_at(at)
     results: dict[str, list[Finding]] = {}
     for f in files:
-        results[str(f)] = _lint_file(f.read_bytes(), role)
-    bad = any(results.values())
+        results[str(f)] = lintmod.lint_file(read_file(f, "FILE"), role, at=when)
+    bad = any(x.severity is not Severity.INFO for found in results.values() for x in found)
     if as_json:
         emit_json({"ok": not bad, "files": {k: [x.as_dict() for x in v] for k, v in results.items()}})
     else:
         for name, findings in results.items():
-            click.echo(f"{name}: {'OK' if not findings else f'{len(findings)} finding(s)'}")
+            serious = sum(1 for x in findings if x.severity is not Severity.INFO)
+            click.echo(f"{name}: {'OK' if not serious else f'{serious} finding(s)'}"
+                       + (f", {len(findings) - serious} note(s)" if len(findings) > serious else ""))
             print_findings(findings)
     if bad:
         raise SystemExit(1)
-
-
-def _lint_file(data: bytes, role: str | None) -> list[Finding]:
-    from cryptography import x509
-
-    if data.lstrip().startswith(b"-----BEGIN"):
-        if b"X509 CRL" in data:
-            return lintmod.lint_crl(x509.load_pem_x509_crl(data).public_bytes(serialization.Encoding.DER))
-        try:
-            der = x509.load_pem_x509_certificate(data).public_bytes(serialization.Encoding.DER)
-        except ValueError as exc:
-            raise InputError(f"not a PEM certificate or CRL: {exc}") from None
-        return lintmod.lint_certificate(der, role)
-    try:
-        x509.load_der_x509_certificate(data)
-        return lintmod.lint_certificate(data, role)
-    except ValueError:
-        pass
-    try:
-        x509.load_der_x509_crl(data)
-        return lintmod.lint_crl(data)
-    except ValueError:
-        return lintmod.lint_masterlist(data)
 
 
 @pki.command("list")

@@ -20,11 +20,14 @@ from cryptography.hazmat.primitives import serialization
 from mrtd.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
+    at_option,
     emit_json,
     guarded,
     json_option,
+    parse_at,
     passphrase_file_option,
     pin_file_option,
+    require_crl_option,
     site_secret,
 )
 from mrtd.errors import ConfigurationError, InputError
@@ -176,16 +179,22 @@ def _write_new(path: Path, data: bytes) -> None:
 @click.option("--certs", "lookup_path", type=click.Path(exists=True, path_type=Path), default=None,
               help="Signer certificates to look a VDS/IDB signer up in (trusted only through a CSCA).")
 @click.option("--strict", is_flag=True, help="Refuse the known field quirks instead of accepting and reporting them.")
+@at_option
+@require_crl_option
 @json_option
 @guarded
-def verify(input_file: Path, trust_path: Path, lookup_path: Path | None, strict: bool, as_json: bool) -> None:
-    """Verify the seal in INPUT: an image (PNG/JPEG), a .bin or .hex file, an IDB string or VDS-NC JSON.
+def verify(input_file: Path, trust_path: Path, lookup_path: Path | None, strict: bool, at: str | None,
+           require_crl: bool, as_json: bool) -> None:
+    """Verify the seal in INPUT: an image (PNG/JPEG), a PDF, a .bin or .hex file, an IDB string or VDS-NC JSON.
 
-    Exit status: 0 for a valid seal whose signer chains to a trusted CSCA or is itself trusted; 1 otherwise.
+    VDS and IDB seals are checked on the day they say they were signed; `--at` sets the verifier's clock
+    (VDS-NC seals carry no signature date). Exit status: 0 for a valid seal whose signer chains to a trusted
+    CSCA or is itself trusted; 1 otherwise.
     """
     data = read_file(input_file, "INPUT")
     trust = Trust.load(trust_path, lookup_path)
-    report = check_seal(data, trust, datetime.now(UTC), strict)
+    trust.store.require_crl = require_crl
+    report = check_seal(data, trust, parse_at(at), strict)
     if as_json:
         emit_json(report.as_dict())
     else:
@@ -195,7 +204,11 @@ def verify(input_file: Path, trust_path: Path, lookup_path: Path | None, strict:
 
 def _print_report(report: SealReport) -> None:
     data = report.as_dict()
-    click.echo(f"verdict: {report.verdict.value}  ({report.format}, {report.document_type})")
+    warned = [f for f in report.findings if f.severity.value == "warning"]
+    tail = f", {len(warned)} warning(s) below" if warned else ""
+    click.echo(f"verdict: {report.verdict.value}  ({report.format}, {report.document_type}{tail})")
+    for key, value in report.summary.items():
+        click.echo(f"  {key.replace('_', ' ')}: {value}")
     for key, value in data["header"].items():
         click.echo(f"  header.{key}: {value}")
     for key, value in data["content"].items():

@@ -63,14 +63,19 @@ class MrzRecord:
         """None for visas, which have no composite check digit (Part 7)."""
         return self.check_digits.get("composite")
 
+    @property
+    def holder_name(self) -> str:
+        """The name as a person reads it: primary, then secondary identifier, fillers as spaces."""
+        return " ".join(p for p in (_spaced(self.primary_identifier), _spaced(self.secondary_identifier)) if p)
+
     def as_dict(self) -> dict[str, str]:
-        """Plain fields for JSON output."""
+        """Plain fields for JSON output; names with spaces where the MRZ has fillers (`ESPANOLA ESPANOLA`)."""
         return {
             "format": self.format.value,
             "document_code": self.document_code,
             "issuing_state": self.issuing_state,
-            "primary_identifier": self.primary_identifier,
-            "secondary_identifier": self.secondary_identifier,
+            "primary_identifier": _spaced(self.primary_identifier),
+            "secondary_identifier": _spaced(self.secondary_identifier),
             "document_number": self.document_number,
             "nationality": self.nationality,
             "date_of_birth": self.date_of_birth.iso(),
@@ -79,3 +84,8 @@ class MrzRecord:
             "optional_data": self.optional_data,
             "optional_data_2": self.optional_data_2,
         }
+
+
+def _spaced(mrz_name: str) -> str:
+    """An MRZ name component with its inner fillers as spaces."""
+    return " ".join(part for part in mrz_name.split("<") if part)

@@ -20,9 +20,9 @@ from pyasn1_modules import rfc5280
 from mrtd.asn1 import cms
 from mrtd.asn1.der import children
 from mrtd.asn1.tlv import DER, Tlv
-from mrtd.asn1.x509 import read_certificate
+from mrtd.asn1.x509 import pem_blocks, read_certificate, read_crl
 from mrtd.errors import Finding, MrtdError, Severity
-from mrtd.pki.profiles import EXTENSION_OIDS, OID_NAMES, Profile, common, crl_profile, profile
+from mrtd.pki.profiles import EXTENSION_OIDS, OID_NAMES, ROLES, Profile, common, crl_profile, profile
 
 T5 = "9303-12 §7.1.1 Table 5"
 T6 = "9303-12 §7.1.1 Table 6"
@@ -30,23 +30,60 @@ CRL = "9303-12 §7.1.4 Tables 9-10"
 ML = "9303-12 §9 (CSCA Master List)"
 PKD = "ICAO PKD upload check"
 
+__all__ = ["ROLES", "assumed_role", "guess_role", "lint_certificate", "lint_crl", "lint_file", "lint_masterlist"]
+
 _ALLOWED_HASHES = (hashes.SHA224, hashes.SHA256, hashes.SHA384, hashes.SHA512)
 
 
 def guess_role(cert: x509.Certificate) -> str:
+    return assumed_role(cert)[0]
+
+
+def assumed_role(cert: x509.Certificate) -> tuple[str, str]:
+    """The profile a certificate's own extensions point to, and why: the extendedKeyUsage of the signer
+    roles, cA for CSCA and link, a DocumentTypeList for a Document Signer, and a subject of only C and a
+    2-character CN for a barcode signer (test signers in the wild carry no EKU)."""
     eku: list[str] = []
     with contextlib.suppress(x509.ExtensionNotFound, ValueError):
         eku = [o.dotted_string for o in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value]
     for oid, role in (("2.23.136.1.1.11.1", "seal-signer"), ("2.23.136.1.1.14.2", "vdsnc-signer"),
                       ("2.23.136.1.1.3", "masterlist-signer"), ("2.23.136.1.1.8", "deviationlist-signer")):
         if oid in eku:
-            return role
-    try:
+            return role, f"extendedKeyUsage {oid}"
+    with contextlib.suppress(x509.ExtensionNotFound, ValueError):
         if cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
-            return "csca" if cert.subject == cert.issuer else "link"
-    except (x509.ExtensionNotFound, ValueError):
-        pass
-    return "ds"
+            if cert.subject == cert.issuer:
+                return "csca", "cA and self-issued"
+            return "link", "cA, issued by another name"
+    with contextlib.suppress(x509.ExtensionNotFound, ValueError):
+        cert.extensions.get_extension_for_oid(x509.ObjectIdentifier(EXTENSION_OIDS["documentTypeList"]))
+        return "ds", "a DocumentTypeList extension"
+    oids = {a.oid for a in cert.subject}
+    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if oids == {NameOID.COUNTRY_NAME, NameOID.COMMON_NAME} and len(cns) == 1 and len(str(cns[0].value)) == 2:
+        return "seal-signer", "no DocumentTypeList and a subject of C and a 2-character CN"
+    return "ds", "none of the signer EKUs, not a CA"
+
+
+def lint_file(data: bytes, role: str | None = None, *, at: datetime | None = None) -> list[Finding]:
+    """Findings for one file: PEM (certificates and CRLs; text around the blocks, as `openssl pkcs7
+    -print_certs` writes it, is ignored) or DER/BER (a certificate, a CRL or a master list)."""
+    blocks = pem_blocks(data, "PEM")
+    if blocks:
+        out: list[Finding] = []
+        for i, (label, der) in enumerate(blocks):
+            found = lint_crl(der) if label == "X509 CRL" else lint_masterlist(der, at=at) if label in ("CMS", "PKCS7") \
+                else lint_certificate(der, role)
+            out.extend(Finding(f"[{i}].{f.field}", f.rule, f.message, f.clause, f.severity) if len(blocks) > 1 else f
+                       for f in found)
+        return out
+    for kind, read in (("certificate", read_certificate), ("crl", read_crl)):
+        try:
+            read(data)
+        except MrtdError:
+            continue
+        return lint_certificate(data, role) if kind == "certificate" else lint_crl(data)
+    return lint_masterlist(data, at=at)
 
 
 def lint_certificate(der: bytes, role: str | None = None) -> list[Finding]:
@@ -80,7 +117,11 @@ def _lint_certificate(der: bytes, role: str | None) -> list[Finding]:
         raw, _rest = der_decoder.decode(read.der_copy(), asn1Spec=rfc5280.Certificate())
     except Exception as exc:  # pyasn1 raises its own hierarchy on foreign bytes
         return [*out, Finding("certificate", "der", f"not decodable: {type(exc).__name__}", T5)]
-    prof = profile(role or guess_role(cert))
+    if role is None:
+        role, why = assumed_role(cert)
+        out.append(Finding("role", "role-assumed", f"linted as {role} ({why}); give --role to choose", T6,
+                           Severity.INFO))
+    prof = profile(role)
     tbs = raw["tbsCertificate"]
     if int(tbs["version"]) != 2:
         out.append(Finding("version", "version", "certificate must be X.509 v3", T5))
@@ -152,9 +193,13 @@ def _lint_name(name: x509.Name, raw: object, which: str, prof: Profile | None) -
                                "DirectoryString must be PrintableString or UTF8String", T5))
     if prof is not None and prof.subject == "c-cn":
         others = [a for a in name if a.oid not in (NameOID.COUNTRY_NAME, NameOID.COMMON_NAME)]
-        if others or len(cns) != 1 or (prof.cn_length and len(str(cns[0].value)) != prof.cn_length):
+        cn_off = len(cns) == 1 and bool(prof.cn_length) and len(str(cns[0].value)) != prof.cn_length
+        if others or len(cns) != 1 or cn_off:
+            # a production VDS-NC signer uses CN=DFAT: the 2-character CN is a warning there, not an error
+            lenient = prof.role == "vdsnc-signer" and not others and len(cns) == 1
             out.append(Finding("subject", "subject-form",
-                               f"a {prof.title} subject holds only C and a {prof.cn_length}-character CN", prof.clause))
+                               f"a {prof.title} subject holds only C and a {prof.cn_length}-character CN", prof.clause,
+                               Severity.WARNING if lenient else Severity.ERROR))
     return out
 
 

@@ -452,17 +452,20 @@ class PkiSite:
             store.add_path(imported)
         return store
 
-    def import_masterlist(self, der: bytes, *, verify_with: TrustStore | None = None) -> int:
-        """Keep a foreign master list's exact bytes under pki/trust/ (verified first if `verify_with`)."""
+    def import_masterlist(self, der: bytes, *, verify_with: TrustStore | None = None, at: datetime | None = None,
+                          unverified: bool = False) -> int:
+        """Keep a foreign master list's exact bytes under pki/trust/. Its signature and signer are verified
+        first, against `verify_with` or else the site's own trust store, as of `at` (default now); only
+        `unverified` skips that, and the key log says so."""
         ml = mlmod.parse(der)
-        if verify_with is not None:
-            mlmod.verify(ml, verify_with, self.now())
+        if not unverified:
+            mlmod.verify(ml, verify_with if verify_with is not None else self.trust_store(), at or self.now())
         import hashlib
 
         (self.root / "trust").mkdir(parents=True, exist_ok=True)
         name = f"ml-{hashlib.sha256(der).hexdigest()[:16]}.der"
         (self.root / "trust" / name).write_bytes(der)
-        self._log("masterlist-import", file=name, entries=len(ml.csca_der), verified=verify_with is not None)
+        self._log("masterlist-import", file=name, entries=len(ml.csca_der), verified=not unverified)
         return len(ml.csca_der)
 
     def list(self) -> list[CertRecord]:

@@ -80,6 +80,7 @@ class TrustStore:
         self._crls: dict[bytes, tuple[Crl, StoredItem]] = {}
         self._masterlists: list[StoredItem] = []
         self.skipped: list[str] = []  # master list entries that could not be read (reported, not trusted)
+        self.require_crl = False  # the verifier's policy: no current CRL fails the path instead of warning
 
     # Loading
 
@@ -204,7 +205,7 @@ class TrustStore:
     # Validation
 
     def validate(self, cert: Certificate | x509.Certificate, at: datetime, *, purpose: str | None = None,
-                 require_crl: bool = False) -> PathReport:
+                 require_crl: bool | None = None) -> PathReport:
         """Every check of the path from `cert` to a trusted CSCA at time `at`."""
         if purpose is not None and purpose not in PURPOSES:
             raise InputError(f"purpose: {purpose!r} is not one of {', '.join(PURPOSES)}")
@@ -215,13 +216,13 @@ class TrustStore:
                                      f"no trusted CSCA signs {leaf.issuer_text} (AKI {(leaf.aki or b'').hex()})"),))
         checks = [Check("signature", True, f"path of {len(path)} verified up to {path[-1].subject_text}")]
         checks.append(_validity(path, at))
-        checks.append(self._revocation(path, at, require_crl))
+        checks.append(self._revocation(path, at, self.require_crl if require_crl is None else require_crl))
         checks.append(_country(path))
         checks.append(_usage(path, purpose))
         return PathReport(tuple(checks), tuple(path))
 
     def verify(self, cert: Certificate | x509.Certificate, at: datetime, *, purpose: str | None = None,
-               require_crl: bool = False) -> PathReport:
+               require_crl: bool | None = None) -> PathReport:
         report = self.validate(cert, at, purpose=purpose, require_crl=require_crl)
         for check in report.checks:
             if not check.passed:

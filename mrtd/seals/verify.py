@@ -9,6 +9,7 @@ unless the verdict is `valid`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -78,15 +79,20 @@ class SealReport:
     verdict: Verdict
     signer: dict[str, Any] | None = None
     barcode: dict[str, Any] | None = None
+    # What a person checks first: holder, date of birth, document number and type, expiry, issuing state
+    # and signer (from the MRZ the seal carries, or a VDS-NC's person identification).
+    summary: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.verdict is Verdict.VALID
 
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "verdict": self.verdict.value,
+            "summary": self.summary,
             "format": self.format,
             "document_type": self.document_type,
             "header": jsonable(self.header),
@@ -252,14 +258,16 @@ def check_seal(
             findings.append(Finding("barcode.eci", "eci-present", "the symbol carries an ECI designator",
                                     "seals.md §1.9", Severity.WARNING))
     if source.kind == "vds":
-        return _check_vds(vds.decode(source.payload, strict), trust, now, findings, bc_info, given)
-    if source.kind == "idb":
+        report = _check_vds(vds.decode(source.payload, strict), trust, now, findings, bc_info, given)
+    elif source.kind == "idb":
         try:
             text = source.payload.decode("ascii")
         except UnicodeDecodeError:
             raise EncodingError("barcode: an IDB string is ASCII") from None
-        return _check_idb(idb.decode(text, strict), trust, now, findings, bc_info, given)
-    return _check_vdsnc(vdsnc.decode(source.payload, strict), trust, now, findings, bc_info, given)
+        report = _check_idb(idb.decode(text, strict), trust, now, findings, bc_info, given)
+    else:
+        report = _check_vdsnc(vdsnc.decode(source.payload, strict), trust, now, findings, bc_info, given)
+    return dataclasses.replace(report, summary=holder_summary(report, now.date()))
 
 
 def verify_seal(
@@ -403,13 +411,13 @@ def _finish(fmt: str, doc_type: str, header: dict[str, Any], content: dict[str, 
         checks.append(SealCheck("signature", False, str(exc)))
         return SealReport(fmt, doc_type, header, content, tuple(checks), tuple(findings), Verdict.INVALID,
                           signer_info, bc_info)
-    trusted = _trust_checks(cert, trust, at, purpose, checks)
+    trusted = _trust_checks(cert, trust, at, purpose, checks, findings)
     verdict = Verdict.VALID if trusted else Verdict.UNTRUSTED
     return SealReport(fmt, doc_type, header, content, tuple(checks), tuple(findings), verdict, signer_info, bc_info)
 
 
 def _trust_checks(cert: Certificate, trust: Trust, at: dt.datetime, purpose: str,
-                  checks: list[SealCheck]) -> bool:
+                  checks: list[SealCheck], findings: list[Finding]) -> bool:
     at = _moment_in_day(at, cert)
     in_period = cert.not_before <= at <= cert.not_after
     checks.append(SealCheck("signer-validity", in_period,
@@ -422,4 +430,66 @@ def _trust_checks(cert: Certificate, trust: Trust, at: dt.datetime, purpose: str
     chained = report.ok
     reason = "; ".join(f"{c.name}: {c.reason}" for c in (report.checks if report.ok else report.failed()))
     checks.append(SealCheck("chain", chained, reason, required=not listed))
+    findings.extend(Finding(f"chain.{c.name}", "crl-missing" if "CRL" in c.reason else "chain-warning", c.reason,
+                            "Doc 9303-12 §7.1.4", Severity.WARNING) for c in report.warnings())
     return in_period and (chained or listed)
+
+
+# --- what a person checks first -------------------------------------------------------------------
+
+_MRZ_SHAPES = {90: (30, 30, 30), 72: (36, 36), 88: (44, 44)}  # TD1, TD2/MRV-B, TD3/MRV-A
+
+
+def _mrz_of(value: Any) -> list[str] | None:
+    if isinstance(value, list | tuple) and value and all(isinstance(v, str) for v in value):
+        return [str(v) for v in value]
+    if isinstance(value, str):
+        text = value.replace("\n", "")
+        widths = _MRZ_SHAPES.get(len(text))
+        if widths and set(text) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"):
+            out, pos = [], 0
+            for w in widths:
+                out.append(text[pos : pos + w])
+                pos += w
+            return out
+    return None
+
+
+def _mrz_record(content: Any, today: dt.date) -> Any:
+    from mrtd.mrz.formats import decode as decode_mrz
+
+    values = list(content.values()) if isinstance(content, dict) else []
+    while values:
+        value = values.pop(0)
+        if isinstance(value, dict):
+            values.extend(value.values())
+            continue
+        lines = _mrz_of(value)
+        if lines:
+            record, _ = decode_mrz(lines, today)
+            if record is not None:
+                return record
+    return None
+
+
+def holder_summary(report: SealReport, today: dt.date) -> dict[str, str]:
+    content, header, signer = report.content, report.header, report.signer
+    out: dict[str, str] = {}
+    record = _mrz_record(content, today)
+    if record is not None:
+        out = {"holder": record.holder_name, "date_of_birth": record.date_of_birth.iso(),
+               "document_number": record.document_number,
+               "document_type": f"{record.document_code.rstrip('<')} ({record.format.value})",
+               "date_of_expiry": record.date_of_expiry.iso(), "issuing_state": record.issuing_state.rstrip("<")}
+    else:
+        found = content.get("pid")
+        pid: dict[str, Any] = found if isinstance(found, dict) else {}
+        for key, name in (("n", "holder"), ("dob", "date_of_birth"), ("i", "document_number")):
+            if isinstance(pid.get(key), str | int):
+                out[name] = str(pid[key])
+        state = header.get("issuing_state") or header.get("issuing_country") or header.get("country")
+        if state:
+            out["issuing_state"] = str(state).strip()
+    if signer:
+        out["signer"] = f"{signer['subject']} (serial {signer['serial']})"
+    return out
