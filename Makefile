@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-stamp
 
-.PHONY: setup test lint unit demo bench clean
+.PHONY: setup test lint unit demo bench fuzz clean
 
 setup: $(STAMP)
 
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml scripts/install-system-packages.sh
 	touch $@
 
 lint: setup
-	$(BIN)/ruff check mrtd tests benchmarks scripts
+	$(BIN)/ruff check mrtd tests benchmarks scripts fuzz
 	$(BIN)/mypy --strict mrtd
 	$(BIN)/lint-imports
 
@@ -35,6 +35,13 @@ demo: setup
 
 bench: setup
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Every fuzz target for FUZZ_SECONDS each (default 60), or until FUZZ_RUNS inputs; escapes are saved in
+# fuzz/crashes/TARGET/ (replayed by tests/test_fuzz_crashes.py) and fail the run.
+fuzz: setup
+	status=0; for t in $$($(BIN)/python -c "from fuzz.targets import TARGETS; print(' '.join(TARGETS))"); do \
+	  $(BIN)/python -m fuzz.run $$t --seconds $${FUZZ_SECONDS:-60} $${FUZZ_RUNS:+--runs $$FUZZ_RUNS} || status=1; \
+	done; exit $$status
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fuzz.world import EXAMPLES, NOW, der, jpeg, pdf, png, world
+from fuzz.world import EXAMPLES, NOW, der, jpeg, pdf, png, portrait, world
 from mrtd.asn1.x509 import read_certificate, read_crl
 from mrtd.chip.lds.cardaccess import CardAccess
 from mrtd.chip.lds.cardsecurity import CardSecurity
@@ -216,7 +216,7 @@ TARGETS: dict[str, Target] = {
     "vds": Target(_vds, lambda: [world().vds], _seal_cli),
     "idb": Target(_idb, lambda: [world().idb], _seal_cli),
     "vdsnc": Target(_vdsnc, lambda: [world().vdsnc], _seal_cli),
-    "seal-image": Target(_seal, lambda: [png(world().vds), jpeg(world().idb), png(world().vdsnc, module_px=2)],
+    "seal-image": Target(_seal, lambda: [png(world().vds, 1), jpeg(world().idb), png(world().vdsnc, 1)],
                          _seal_cli),
     "seal-pdf": Target(_seal, lambda: [pdf(world().idb)], _seal_cli),
     "application-json": Target(
@@ -228,7 +228,7 @@ TARGETS: dict[str, Target] = {
     "application-jsonl": Target(
         _batch(".jsonl"), lambda: [(EXAMPLES / "batches" / "consulate-day.jsonl").read_bytes()],
         lambda t, d: ["application", "validate", str(_write(t, "batch.jsonl", d))]),
-    "portrait": Target(_portrait, lambda: [p.read_bytes() for p in sorted((EXAMPLES / "portraits").glob("*"))[:3]],
+    "portrait": Target(_portrait, lambda: [portrait(), portrait(320, 400)],
                        lambda t, d: ["application", "validate", str(_portrait_application(t, d))]),
 }
 

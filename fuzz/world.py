@@ -123,13 +123,29 @@ def png(payload: bytes, module_px: int = 4) -> bytes:
 
 def jpeg(payload: bytes) -> bytes:
     out = io.BytesIO()
-    barcode.render(payload, module_px=3).convert("L").save(out, format="JPEG", quality=85)
+    barcode.render(payload, module_px=2).convert("L").save(out, format="JPEG", quality=85)
     return out.getvalue()
 
 
 def pdf(payload: bytes) -> bytes:
+    """A one-page PDF holding the seal: a label-sized page (an A4 page renders 16 times slower, for the
+    same parsing code)."""
     out = io.BytesIO()
-    page = Image.new("L", (1240, 1754), 255)  # A4 at 150 dpi
-    page.paste(barcode.render(payload, module_px=4), (100, 100))
-    page.save(out, format="PDF", resolution=150)
+    symbol = barcode.render(payload, module_px=2)
+    page = Image.new("L", (symbol.width + 40, symbol.height + 40), 255)
+    page.paste(symbol, (20, 20))
+    page.save(out, format="PDF", resolution=300)
+    return out.getvalue()
+
+
+def portrait(width: int = 240, height: int = 300) -> bytes:
+    """A small synthetic portrait (head-and-shoulders shapes), JPEG."""
+    from PIL import ImageDraw
+
+    img = Image.new("RGB", (width, height), (200, 205, 210))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((width * 0.3, height * 0.15, width * 0.7, height * 0.6), fill=(190, 150, 120))
+    draw.rectangle((width * 0.15, height * 0.65, width * 0.85, height), fill=(40, 50, 90))
+    out = io.BytesIO()
+    img.save(out, format="JPEG", quality=80)
     return out.getvalue()

@@ -52,9 +52,9 @@ def assumed_role(cert: x509.Certificate) -> tuple[str, str]:
             return role, f"extendedKeyUsage {oid}"
     with contextlib.suppress(x509.ExtensionNotFound, ValueError):
         if cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
-            if cert.subject == cert.issuer:
-                return "csca", "cA and self-issued"
-            return "link", "cA, issued by another name"
+            if cert.subject == cert.issuer and _own_key_signed(cert):
+                return "csca", "cA, self-issued, authorityKeyIdentifier = subjectKeyIdentifier"
+            return "link", "cA, signed by another CSCA key"
     with contextlib.suppress(x509.ExtensionNotFound, ValueError):
         cert.extensions.get_extension_for_oid(x509.ObjectIdentifier(EXTENSION_OIDS["documentTypeList"]))
         return "ds", "a DocumentTypeList extension"
@@ -63,6 +63,15 @@ def assumed_role(cert: x509.Certificate) -> tuple[str, str]:
     if oids == {NameOID.COUNTRY_NAME, NameOID.COMMON_NAME} and len(cns) == 1 and len(str(cns[0].value)) == 2:
         return "seal-signer", "no DocumentTypeList and a subject of C and a 2-character CN"
     return "ds", "none of the signer EKUs, not a CA"
+
+
+def _own_key_signed(cert: x509.Certificate) -> bool:
+    try:
+        ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+        aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    except (x509.ExtensionNotFound, ValueError):
+        return True  # no key identifiers to tell: self-issued is taken as self-signed
+    return aki is None or aki == ski
 
 
 def lint_file(data: bytes, role: str | None = None, *, at: datetime | None = None) -> list[Finding]:
