@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CRASHES = ROOT / "fuzz" / "crashes"
 CORPUS = ROOT / ".fuzz-corpus"
 TIMEOUT_S = 2
+ARTIFACTS = ("crash-", "timeout-", "oom-", "leak-", "slow-unit-")  # what libFuzzer writes
 
 
 def child(name: str, libfuzzer_args: list[str]) -> None:
@@ -73,7 +74,7 @@ def main() -> int:
     (CORPUS / f"{args.target}.log").write_text(log)
     runs = re.findall(r"stat::number_of_executed_units:\s+(\d+)", log) or re.findall(r"#(\d+)\s", log) or ["0"]
     seconds = re.findall(r"Done \d+ runs in (\d+) second", log) or [str(args.seconds)]
-    found = sorted(set(crashes.iterdir()) - before)
+    found = sorted(p for p in set(crashes.iterdir()) - before if p.name.startswith(ARTIFACTS))
     print(f"{args.target}: {int(runs[-1])} inputs in {seconds[-1]} s, {len(found)} escapes"
           + "".join(f"\n  saved {p.relative_to(ROOT)}" for p in found))
     if found:

@@ -20,7 +20,8 @@ from mrtd.errors import InputError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a master list of every country is ~2 MB; a 600-dpi A4 scan PNG ~30 MB
 MAX_PIXELS = 40_000_000  # an A4 page at 600 dpi is 35 Mpx; 13000 x 13000 (169 Mpx) is refused
-MAX_PDF_PAGES = 20
+MAX_PDF_PAGES = 4  # a seal is on the first pages of what a verifier is given
+PDF_PIXELS = 18_000_000  # all pages rendered together: two A4 pages at 300 dpi; bounds the time too
 PDF_DPI = 300
 
 
@@ -75,9 +76,10 @@ def open_image(data: bytes, what: str = "image", *, max_pixels: int = MAX_PIXELS
     return img
 
 
-def pdf_pages(data: bytes, what: str = "PDF", *, dpi: int = PDF_DPI, max_pixels: int = MAX_PIXELS,
+def pdf_pages(data: bytes, what: str = "PDF", *, dpi: int = PDF_DPI, max_pixels: int = PDF_PIXELS,
               max_pages: int = MAX_PDF_PAGES) -> Iterator[Image.Image]:
-    """The pages of a PDF rendered to greyscale at `dpi`, each scaled down to stay within `max_pixels`."""
+    """The first pages of a PDF rendered to greyscale at `dpi`, scaled down so that all of them together
+    stay within `max_pixels`."""
     import pypdfium2 as pdfium
 
     try:
@@ -88,15 +90,19 @@ def pdf_pages(data: bytes, what: str = "PDF", *, dpi: int = PDF_DPI, max_pixels:
         count = len(doc)
         if count == 0:
             raise InputError(f"{what}: the PDF has no pages")
+        budget = max_pixels
         for index in range(min(count, max_pages)):
+            if budget < 10_000:
+                break
             try:
                 page = doc[index]
                 width, height = page.get_size()  # points (1/72 inch)
                 scale = dpi / 72
-                if width <= 0 or height <= 0:
+                if not (width > 0 and height > 0):
                     continue
-                if width * height * scale * scale > max_pixels:
-                    scale = (max_pixels / (width * height)) ** 0.5
+                if width * height * scale * scale > budget:
+                    scale = (budget / (width * height)) ** 0.5
+                budget -= int(width * height * scale * scale)
                 bitmap = page.render(scale=scale, grayscale=True)
                 image = bitmap.to_pil()
             except Exception as exc:

@@ -19,8 +19,8 @@ from pyasn1_modules import rfc5280
 
 from mrtd.asn1 import cms
 from mrtd.asn1.der import children
-from mrtd.asn1.tlv import DER, Tlv
-from mrtd.asn1.x509 import pem_blocks, read_certificate, read_crl
+from mrtd.asn1.tlv import BER, DER, Tlv
+from mrtd.asn1.x509 import pem_blocks, read_certificate
 from mrtd.errors import Finding, MrtdError, Severity
 from mrtd.pki.profiles import EXTENSION_OIDS, OID_NAMES, ROLES, Profile, common, crl_profile, profile
 
@@ -86,13 +86,24 @@ def lint_file(data: bytes, role: str | None = None, *, at: datetime | None = Non
             out.extend(Finding(f"[{i}].{f.field}", f.rule, f.message, f.clause, f.severity) if len(blocks) > 1 else f
                        for f in found)
         return out
-    for kind, read in (("certificate", read_certificate), ("crl", read_crl)):
-        try:
-            read(data)
-        except MrtdError:
-            continue
-        return lint_certificate(data, role) if kind == "certificate" else lint_crl(data)
-    return lint_masterlist(data, at=at)
+    kind = _kind(data)
+    if kind == "masterlist":
+        return lint_masterlist(data, at=at)
+    return lint_crl(data) if kind == "crl" else lint_certificate(data, role)
+
+
+def _kind(data: bytes) -> str:
+    """What the DER/BER bytes are by their shape, so that a broken one is linted as what it is meant to be:
+    a ContentInfo starts with an OID; a CRL's TBSCertList has a time where a certificate has a Name."""
+    try:
+        first = Tlv.decode(data, what="file", rules=BER).children()[0]
+        if first.tag == 0x06:
+            return "masterlist"
+        items = first.children()
+        at = 3 if items and items[0].tag == 0x02 else 2  # [version,] signature, issuer, thisUpdate
+        return "crl" if len(items) > at and items[at].tag in (0x17, 0x18) else "certificate"
+    except (MrtdError, IndexError):
+        return "certificate"
 
 
 def lint_certificate(der: bytes, role: str | None = None) -> list[Finding]:

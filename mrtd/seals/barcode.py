@@ -20,8 +20,8 @@ import zxingcpp
 from PIL import Image, ImageOps
 
 from mrtd.errors import EncodingError, InputError
-from mrtd.limits import MAX_PIXELS, read_file
 from mrtd.limits import open_image as open_image_within_limits
+from mrtd.limits import read_file
 
 DPI = 300
 MODULE_PX = 4  # at 300 dpi: 0.339 mm per module
@@ -109,6 +109,8 @@ def open_image(source: bytes | Path) -> Image.Image:
     return img if img.mode in ("L", "RGB") else img.convert("L")  # zxing-cpp reads both as they are
 
 
+RETRY_PIXELS = 8_000_000  # upscaled retries stay within an A4 page at 300 dpi
+
 _FORMATS = zxingcpp.BarcodeFormats([zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.DataMatrix])
 
 
@@ -136,9 +138,12 @@ def decode_retrying(image: Image.Image) -> list[DecodedBarcode]:
     if found:
         return found
     grey = image.convert("L")
+    found = decode(_binarized(grey))
+    if found:
+        return found
     for factor in (2, 3, 4):
         width, height = grey.width * factor, grey.height * factor
-        if width * height > MAX_PIXELS:
+        if width * height > RETRY_PIXELS:  # a large image is not a small seal: upscaling would only cost time
             break
         up = grey.resize((width, height), Image.Resampling.LANCZOS)
         for candidate in (up, _binarized(up)):

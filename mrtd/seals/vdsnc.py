@@ -109,7 +109,7 @@ def decode(text: str | bytes, strict: bool = False) -> VdsNcSeal:
         if not isinstance(hdr.get(key), kind) or isinstance(hdr.get(key), bool):
             raise EncodingError(f"data.hdr.{key}: missing or not a {kind.__name__} [{CLAUSE}]")
     alg = sig.get("alg")
-    if alg not in ALGORITHMS:
+    if not isinstance(alg, str) or alg not in ALGORITHMS:
         raise EncodingError(f"sig.alg: {alg!r} is not ES256, ES384 or ES512 [{CLAUSE}]")
     findings: list[Finding] = []
     cer = _unb64url(sig.get("cer"), "sig.cer", findings, strict)
