@@ -32,6 +32,7 @@ from mrtd.cli._common import (
 )
 from mrtd.errors import ConfigurationError, InputError
 from mrtd.issuance.application import read_application
+from mrtd.issuance.site import load_site
 from mrtd.limits import read_file
 from mrtd.model import DocumentFormat
 from mrtd.mrz import mrz_lines
@@ -113,8 +114,9 @@ def make(application: Path, fmt: str, kind: str, site: Path | None, out: Path, s
         number_of_entries=entries if entries is not None else _entries(extra.get(_EXTRA["entries"])),
         can=doc.can if seal_kind is DocumentKind.MRZ else "",
     )
-    pki_site = PkiSite(site or Path(os.environ.get("MRTD_SITE") or os.getcwd()), clock=lambda: now,
-                       actor=getpass.getuser())
+    root = site or Path(os.environ.get("MRTD_SITE") or os.getcwd())
+    pki_site = PkiSite(root, clock=lambda: now, actor=getpass.getuser())
+    date_bytes = load_site(root).idb_date_bytes if (root / "mrtd.toml").is_file() else 4
     role = "vdsnc-signer" if seal_format is SealFormat.VDSNC else "seal-signer"
     signer, certificate = pki_site.signer_for(role, _secret(pki_site, passphrase_file, pin_file))
     cert_der = certificate.public_bytes(serialization.Encoding.DER)
@@ -122,7 +124,8 @@ def make(application: Path, fmt: str, kind: str, site: Path | None, out: Path, s
     if seal_format is SealFormat.VDS:
         payload = make_vds(request, signer, certificate, now.date()).raw
     elif seal_format is SealFormat.IDB:
-        payload = make_idb(request, signer, cert_der, now.date(), embed_certificate).text.encode("ascii")
+        payload = make_idb(request, signer, cert_der, now.date(), embed_certificate,
+                           date_bytes=date_bytes).text.encode("ascii")
     else:
         payload = make_vdsnc(request, signer, cert_der).text.encode("utf-8")
     image = barcode.render(payload, barcode.Symbology(symbology))

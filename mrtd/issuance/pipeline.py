@@ -812,7 +812,8 @@ class Issuer:
         else:  # the travel document's own MRZ, or the ETD message: IDB messages only
             fmt = "idb"
             cert_der = self.seal_cert.public_bytes(serialization.Encoding.DER)
-            payload = make_idb(request, self.seal_signer, cert_der, now.date()).text.encode("ascii")
+            payload = make_idb(request, self.seal_signer, cert_der, now.date(),
+                               date_bytes=self.site.idb_date_bytes).text.encode("ascii")
         png = seal_png(payload, self.site.symbology)
         report = check_seal(png, self.seal_trust, now)
         if not report.ok:

@@ -48,7 +48,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
     "numbering": {"prefix": str, "length": int, "start": int},
     "pki": {"store": str, "algorithm": str, "seal_signer_cn": str, "pkcs11_module": str, "token": str},
     "chip": {"profile": str, "reader": str, "keys": str},
-    "seal": {"symbology": str},
+    "seal": {"symbology": str, "idb_date_bytes": int},
     "page": {"dpi": int, "print_check": bool, "render": bool, "templates": dict},
     "print": {"offset": str, "sheets": dict},
     "names": {"cyrillic_language": str, "latin": dict},
@@ -73,6 +73,7 @@ class SiteConfig:
     chip_keys: str = "centre"  # "on-chip": the chip generates its AA/CA key pairs (mrtd.chip.onchip)
     reader: str = ""
     symbology: str = "qr"
+    idb_date_bytes: int = 4  # the IDB signature date: 4 (masked, what readers read) or 3 (the TR's table)
     dpi: int = 300
     print_check: bool = True
     render_page: bool = True
@@ -188,6 +189,9 @@ def load_site(root: Path, overrides: Mapping[str, object] | None = None) -> Site
     symbology = get("seal", "symbology", "qr")
     if symbology not in ("qr", "datamatrix"):
         raise ConfigurationError(f"{root / CONFIG_NAME}: seal.symbology is {symbology!r}, not qr or datamatrix")
+    idb_date_bytes = get("seal", "idb_date_bytes", 4)
+    if idb_date_bytes not in (3, 4):
+        raise ConfigurationError(f"{root / CONFIG_NAME}: seal.idb_date_bytes is {idb_date_bytes}, not 3 or 4")
     page_templates = _page_templates(root, get("page", "templates", {}))
     dpi = get("page", "dpi", 300)
     if dpi not in (300, 600):
@@ -211,6 +215,7 @@ def load_site(root: Path, overrides: Mapping[str, object] | None = None) -> Site
         chip_keys=_chip_keys(root, get("chip", "keys", "centre")),
         reader=get("chip", "reader", ""),
         symbology=symbology,
+        idb_date_bytes=idb_date_bytes,
         dpi=dpi,
         print_check=get("page", "print_check", True),
         render_page=get("page", "render", True),

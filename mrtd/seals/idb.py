@@ -4,10 +4,11 @@
     payload = header || 0x61 message group || [0x7E signer certificate] || [0x7F r||s]
     header  = country (C40, 2 bytes) [|| signature algorithm (1) || certificate reference (5) || date]
 
-The certificate reference is the last 5 bytes of SHA-1 over the DER signer certificate. The IDB TR gives
-the signature date 3 bytes; vdstools and every vector here write a 4-byte masked date. Readers accept
-both; writers use the TR's 3 bytes. The signature covers header || message group; the certificate TLV
-is not signed.
+The certificate reference is the last 5 bytes of SHA-1 over the DER signer certificate. The IDB TR's table
+gives the signature date 3 bytes; every real IDB we hold and both independent readers (vdstools, li0ard/vds)
+use the 4-byte masked date, and those readers cannot parse the 3-byte form. Readers accept both; writers use
+4 bytes unless a site asks for the TR's 3 (`seal.idb_date_bytes`). The signature covers header || message
+group; the certificate TLV is not signed.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from mrtd.asn1.tlv import SEAL, Tlv, read_tlv, seal_rules, tlv
 from mrtd.errors import EncodingError, Finding, Severity
 from mrtd.pki.signer import HashName, Signer, raw_ecdsa
 from mrtd.seals import c40
-from mrtd.seals.dates import decode_date, decode_masked_date, encode_date
+from mrtd.seals.dates import decode_date, decode_masked_date, encode_date, encode_masked_date
 
 CLAUSE = "ICAO TR Datastructure for Barcode"
 PREFIXES = ("RDB", "NDB")
@@ -215,8 +216,12 @@ def make(
     cert_ref: bytes | None = None,
     embed_certificate: bool = False,
     compress: bool = False,
+    date_bytes: int = 4,
 ) -> IdbSeal:
-    """Build an IDB string; signed when a signer is given (hash by curve size: 256 -> SHA-256, ...)."""
+    """Build an IDB string; signed when a signer is given (hash by curve size: 256 -> SHA-256, ...). The
+    signature date takes `date_bytes`: 4 (masked date, what readers read) or 3 (the TR's table)."""
+    if date_bytes not in (3, 4):
+        raise EncodingError(f"header.signature_date: {date_bytes} bytes; the IDB date takes 3 or 4 [{CLAUSE}]")
     if signer is None:
         header = IdbHeader(country)
         body = _signed_part(header, messages)
@@ -233,7 +238,8 @@ def make(
         if certificate_der is None:
             raise EncodingError(f"header.cert_ref: give the signer certificate or its reference [{CLAUSE}]")
         cert_ref = hashlib.sha1(certificate_der).digest()[-5:]
-    header = IdbHeader(country, _ALGORITHM_OF[hash_name], cert_ref, encode_date(signature_date))
+    date = encode_masked_date(signature_date) if date_bytes == 4 else encode_date(signature_date)
+    header = IdbHeader(country, _ALGORITHM_OF[hash_name], cert_ref, date)
     signed_part = _signed_part(header, messages)
     signature = raw_ecdsa(signer.sign(signed_part, hash_name), key.curve)
     certificate = certificate_der if embed_certificate else None

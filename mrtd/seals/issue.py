@@ -141,7 +141,8 @@ def make_vds(req: SealRequest, signer: Signer, certificate: x509.Certificate, si
 
 
 def make_idb(
-    req: SealRequest, signer: Signer, certificate_der: bytes, signed_on: dt.date, embed_certificate: bool = False
+    req: SealRequest, signer: Signer, certificate_der: bytes, signed_on: dt.date, embed_certificate: bool = False,
+    date_bytes: int = 4,
 ) -> idb.IdbSeal:
     messages: tuple[Tlv, ...]
     if req.kind is DocumentKind.MRZ:
@@ -152,7 +153,7 @@ def make_idb(
         body = b"".join(tlv(t.tag, t.value, SEAL) for t in sub)
         messages = (Tlv(tag, body),)
     return idb.make(_c40_country(req.issuing_state), messages, signer, signed_on, certificate_der=certificate_der,
-                    embed_certificate=embed_certificate)
+                    embed_certificate=embed_certificate, date_bytes=date_bytes)
 
 
 def mrz_message_name(lines: Sequence[str]) -> str:

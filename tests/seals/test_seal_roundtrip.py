@@ -92,16 +92,48 @@ def test_vds_visa_content_is_truncated_mrz_and_profile_tags() -> None:
     assert report.content["PASSPORT_NUMBER"] == "L898902C "
 
 
-def test_idb_is_issued_with_three_byte_date_and_certificate_reference() -> None:
+def _independent_idb_header(text: str) -> dict[str, object]:
+    """The IDB header read by hand from the ICAO TR layout as every real IDB and both independent readers
+    (vdstools, li0ard/vds) have it: country (C40, 2 bytes), algorithm (1), certificate reference (5),
+    signature date as mask byte + MMDDYYYY in 3 bytes, then the message group tag 0x61. No mrtd parser."""
+    import base64
+
+    assert text[:4] == "RDB1" and text[4] == "B"  # signed, not compressed
+    body = text[5:]
+    payload = base64.b32decode(body + "=" * (-len(body) % 8))
+    value = payload[0] * 256 + payload[1] - 1
+    c40 = "\x00\x01\x02 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # 0-2 shifts, 3 space, 4-13 digits, 14-39 A-Z
+    country = "".join(c40[x] for x in (value // 1600, (value // 40) % 40, value % 40)).strip()
+    digits = f"{int.from_bytes(payload[9:12], 'big'):08d}"
+    return {"country": country, "algorithm": payload[2], "reference": payload[3:8], "mask": payload[8],
+            "date": f"{digits[4:]}-{digits[:2]}-{digits[2:4]}", "group_tag": payload[12]}
+
+
+def test_idb_is_issued_with_the_four_byte_date_other_readers_read() -> None:
+    import hashlib
+
     p = pki()
     seal = make_idb(_request(DocumentKind.ETD), p.seal_signer, p.seal_der, TODAY)
     assert seal.text.startswith("RDB1B") and "=" not in seal.text
+    header = _independent_idb_header(seal.text)
+    assert header == {"country": "D", "algorithm": 1, "reference": hashlib.sha1(p.seal_der).digest()[-5:], "mask": 0,
+                      "date": TODAY.isoformat(), "group_tag": 0x61}
     again = idb.decode(seal.text, strict=True)
-    assert again.header.date_width == 3 and again.header.signature_date == TODAY.isoformat()
+    assert again.header.date_width == 4 and again.header.signature_date == TODAY.isoformat()
     assert again.encode() == seal.text
     embedded = make_idb(_request(DocumentKind.ETD), p.seal_signer, p.seal_der, TODAY, embed_certificate=True)
     report = check_seal(embedded.text.encode(), _csca_trust(), NOW)
     assert report.verdict is Verdict.VALID and report.header["embedded_certificate"]
+
+
+def test_idb_three_byte_date_is_a_site_choice_and_still_read() -> None:
+    p = pki()
+    seal = make_idb(_request(DocumentKind.ETD), p.seal_signer, p.seal_der, TODAY, date_bytes=3)
+    again = idb.decode(seal.text, strict=True)
+    assert again.header.date_width == 3 and again.header.signature_date == TODAY.isoformat()
+    assert check_seal(seal.text.encode(), _csca_trust(), NOW).verdict is Verdict.VALID
+    with pytest.raises(EncodingError, match="3 or 4"):
+        make_idb(_request(DocumentKind.ETD), p.seal_signer, p.seal_der, TODAY, date_bytes=5)
 
 
 def test_idb_compressed_round_trip() -> None:
