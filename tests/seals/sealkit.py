@@ -26,6 +26,7 @@ TODAY = NOW.date()
 @dataclass(frozen=True)
 class SealPki:
     csca: x509.Certificate
+    csca_signer: MemorySigner
     seal_signer: MemorySigner
     seal_cert: x509.Certificate
     vdsnc_signer: MemorySigner
@@ -57,7 +58,7 @@ def make_pki(country: str = "DE", curve: ec.EllipticCurve | None = None) -> Seal
     nc_signer = MemorySigner(ec.generate_private_key(ec.SECP256R1()), "vdsnc")
     nc_cert = build_vdsnc_signer(issuer, nc_signer.public_key(), country, "NC", not_before=start,
                                  not_after=start + dt.timedelta(days=365 * 2), rng=os.urandom)
-    return SealPki(csca, seal_signer, seal_cert, nc_signer, nc_cert)
+    return SealPki(csca, csca_signer, seal_signer, seal_cert, nc_signer, nc_cert)
 
 
 @functools.cache
