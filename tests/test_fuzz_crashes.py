@@ -15,7 +15,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fuzz.targets import TARGETS, run_once  # noqa: E402
-
 from mrtd.cli import main  # noqa: E402
 
 SAVED = sorted(p for p in (ROOT / "fuzz" / "crashes").glob("*/*") if p.is_file())

@@ -32,7 +32,6 @@ from mrtd.cli._common import (
 )
 from mrtd.errors import ConfigurationError, InputError
 from mrtd.issuance.application import read_application
-from mrtd.issuance.site import load_site
 from mrtd.limits import read_file
 from mrtd.model import DocumentFormat
 from mrtd.mrz import mrz_lines
@@ -116,7 +115,11 @@ def make(application: Path, fmt: str, kind: str, site: Path | None, out: Path, s
     )
     root = site or Path(os.environ.get("MRTD_SITE") or os.getcwd())
     pki_site = PkiSite(root, clock=lambda: now, actor=getpass.getuser())
-    date_bytes = load_site(root).idb_date_bytes if (root / "mrtd.toml").is_file() else 4
+    date_bytes = 4
+    if (root / "mrtd.toml").is_file():
+        from mrtd.issuance.site import load_site  # the site's settings; `seal verify` needs no records floor
+
+        date_bytes = load_site(root).idb_date_bytes
     role = "vdsnc-signer" if seal_format is SealFormat.VDSNC else "seal-signer"
     signer, certificate = pki_site.signer_for(role, _secret(pki_site, passphrase_file, pin_file))
     cert_der = certificate.public_bytes(serialization.Encoding.DER)
