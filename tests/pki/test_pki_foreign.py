@@ -86,7 +86,7 @@ def test_lint_reads_pem_with_leading_text_and_says_which_role_it_assumed(tmp_pat
     notes = [f for f in findings if f.rule == "role-assumed"]
     assert notes and "linted as seal-signer" in notes[0].message
     (tmp_path / "printed.pem").write_bytes(text)
-    code, out = run("pki", "lint", str(tmp_path / "printed.pem"))
+    _, out = run("pki", "lint", str(tmp_path / "printed.pem"))
     assert "linted as seal-signer" in out and "masterlist" not in out
 
 
