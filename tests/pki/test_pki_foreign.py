@@ -70,12 +70,16 @@ def test_masterlist_verify_at_a_date_inside_the_signer_validity(tmp_path: Path) 
     assert code == 0 and "master list OK" in out, out
 
 
-def _seal_signer_pem() -> bytes:
-    """A barcode signer without extendedKeyUsage, as test signers in the wild are."""
+def _au_csca() -> C.Issuer:
     key = MemorySigner(ec.generate_private_key(ec.SECP256R1()))
     csca = C.build_csca(key, C.make_name("AU", "CSCA AU"), not_before=NOW, not_after=NOW + timedelta(days=900),
                         key_usage_end=NOW + timedelta(days=300), rng=os.urandom)
-    seal = C.build_seal_signer(C.Issuer(key, csca), ec.generate_private_key(ec.SECP256R1()).public_key(), "AU", "TS",
+    return C.Issuer(key, csca)
+
+
+def _seal_signer_pem() -> bytes:
+    """A barcode signer without extendedKeyUsage, as test signers in the wild are."""
+    seal = C.build_seal_signer(_au_csca(), ec.generate_private_key(ec.SECP256R1()).public_key(), "AU", "TS",
                                not_before=NOW, not_after=NOW + timedelta(days=300), rng=os.urandom)
     return pem(seal)
 
@@ -97,10 +101,10 @@ def test_vdsnc_signer_with_a_long_cn_is_a_warning() -> None:
     from mrtd.pki.lint import lint_certificate
     from mrtd.pki.profiles import profile
 
-    key = MemorySigner(ec.generate_private_key(ec.SECP256R1()))
-    csca = C.build_csca(key, C.make_name("AU", "CSCA AU"), not_before=NOW, not_after=NOW + timedelta(days=900),
-                        key_usage_end=NOW + timedelta(days=300), rng=os.urandom)
-    good = C.build_vdsnc_signer(C.Issuer(key, csca), ec.generate_private_key(ec.SECP256R1()).public_key(), "AU", "NC",
+    issuer = _au_csca()
+    key, csca = issuer.signer, issuer.certificate
+    assert csca is not None
+    good = C.build_vdsnc_signer(issuer, ec.generate_private_key(ec.SECP256R1()).public_key(), "AU", "NC",
                                 not_before=NOW, not_after=NOW + timedelta(days=300), rng=os.urandom)
     dfat = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "AU"), x509.NameAttribute(NameOID.COMMON_NAME, "DFAT")])
     builder = (x509.CertificateBuilder().subject_name(dfat).issuer_name(csca.subject).public_key(good.public_key())

@@ -117,3 +117,15 @@ def test_tlv_reader_raises_only_encoding_error(data: bytes, strict: bool) -> Non
             _, pos = read_tlv(data, pos, what="m", rules=seal_rules(strict), findings=[])
     except EncodingError:
         pass
+
+
+def test_bare_0x80_in_an_idb_message_names_its_offset_in_the_payload() -> None:
+    import base64
+
+    from mrtd.seals import c40, idb
+
+    payload = c40.encode("UTO") + bytes([0x61, 0x02, 0x08, 0x80])  # message 0x08 with a bare 0x80 length
+    text = "RDB1A" + base64.b32encode(payload).decode().rstrip("=")
+    with pytest.raises(EncodingError, match="offset 5"):
+        idb.decode(text, strict=True)
+    assert [(f.rule, "offset 5" in f.message) for f in idb.decode(text).findings] == [("length-0x80", True)]
