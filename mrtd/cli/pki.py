@@ -29,7 +29,7 @@ from mrtd.cli._common import (
     require_crl_option,
     site_secret,
 )
-from mrtd.errors import Finding, Severity
+from mrtd.errors import Finding, InputError, Severity
 from mrtd.limits import read_file
 from mrtd.mrz.codes import alpha2_of, normalise_state
 from mrtd.pki import lint as lintmod
