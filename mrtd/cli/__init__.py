@@ -25,6 +25,7 @@ COMMANDS = {
     "serve": "mrtd.cli.serve:serve",
     "station": "mrtd.cli.serve:station",
     "photo": "mrtd.cli.photo:photo",
+    "inventory": "mrtd.cli.inventory:inventory",
     "mrz": "mrtd.cli.mrz:mrz",
     "render": "mrtd.cli.render:render",
     "layout": "mrtd.cli.render:layout",

@@ -83,10 +83,13 @@ def _now() -> dt.datetime:
 @passphrase_file_option
 @pin_file_option
 @user_option
+@click.option("--blank", default=None, help="The number printed on the blank being personalised (a site with "
+              "[numbering] source = \"inventory\" needs it, unless the application names it).")
 @json_option
 @guarded
 def issue(application: Path, site: Path, out: Path, reader: str | None, print_check: bool | None,
-          passphrase_file: Path | None, pin_file: Path | None, user: str | None, as_json: bool) -> None:
+          passphrase_file: Path | None, pin_file: Path | None, user: str | None, blank: str | None,
+          as_json: bool) -> None:
     """Issue APPLICATION end to end: number, MRZ, chip, seal, page, checks, records. One operator
     submits and approves it (recorded as such); for four eyes, use `mrtd application submit|approve`."""
     config = load_site_config(site, reader, print_check)
@@ -94,7 +97,7 @@ def issue(application: Path, site: Path, out: Path, reader: str | None, print_ch
     options = IssueOptions(actor=_actor(config, user))
     with Issuer(config, clock=_now, passphrase=key_secret(config.pki_store == "pkcs11", passphrase_file, pin_file), options=options,
                 transport_factory=_transport(config)) as issuer:
-        receipt = issuer.issue(app, out)
+        receipt = issuer.issue(app, out, blank=blank)
     if as_json:
         emit_json({"ok": True, "out": str(receipt.out_dir), **receipt.as_dict()})
         return

@@ -247,12 +247,11 @@ class Office:
         try:
             with stored_application(case.payload, self.casework.images(job.application_id),
                                     names=self.site.names, source=f"application {job.application_id}") as app:
-                issuer.check_not_expired(app)
-                photo = issuer.check_portrait(app)
+                photo = issuer.check_before_number(app)
                 record = self.store.application(case.key)
                 assert record is not None
                 issuer.settle_previous(record, actor=station)
-                number = self.store.allocate_number(self.site.numbering, record.id, actor=station)
+                number = issuer.draw_number(app, record, actor=station)
                 self.queue.number_drawn(job.id, station, number)
                 approval = {"approved_by": case.decided_by, "submitted_by": case.submitted_by,
                             "four_eyes": case.decided_by != case.submitted_by}

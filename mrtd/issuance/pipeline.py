@@ -58,6 +58,7 @@ from mrtd.errors import (
 )
 from mrtd.issuance.audit import canonical_json
 from mrtd.issuance.casework import CaseState, Casework
+from mrtd.issuance.inventory import draw_number, requested_numbers
 from mrtd.issuance.photo import PhotoReport, check_photo
 from mrtd.issuance.records import ApplicationRecord, RecordStore, UnknownRecord
 from mrtd.issuance.site import SiteConfig
@@ -479,16 +480,41 @@ class Issuer:
 
     # -- the pipeline
 
-    def issue(self, application: Application, out_dir: Path, *, transport_factory: TransportFactory | None = None) -> Receipt:
-        """Issue `application` into the folder `out_dir` (absent or empty)."""
+    def issue(self, application: Application, out_dir: Path, *, transport_factory: TransportFactory | None = None,
+              blank: str | None = None) -> Receipt:
+        """Issue `application` into the folder `out_dir` (absent or empty). `blank`: the number printed on the
+        blank being personalised (see `mrtd.issuance.inventory`)."""
         out_dir = Path(out_dir)
         if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
             raise InputError(f"--out: {out_dir} exists and is not an empty folder; refusing to overwrite")
-        return self._issue(application, lambda _number: out_dir, transport_factory)
+        return self._issue(application, lambda _number: out_dir, transport_factory, blank)
 
-    def issue_into(self, application: Application, out_root: Path, *, transport_factory: TransportFactory | None = None) -> Receipt:
+    def issue_into(self, application: Application, out_root: Path, *, transport_factory: TransportFactory | None = None,
+                   blank: str | None = None) -> Receipt:
         """Issue `application` into `out_root/<document number>/` (what batches do)."""
-        return self._issue(application, lambda number: Path(out_root) / number, transport_factory)
+        return self._issue(application, lambda number: Path(out_root) / number, transport_factory, blank)
+
+    def check_before_number(self, app: Application) -> PhotoReport | None:
+        """Everything checked before a number is drawn, so that a refusal consumes nothing: the expiry, the
+        date of issue asked for, and the portrait (its photo check, returned). ValidationError otherwise."""
+        self.check_not_expired(app)
+        today = self.clock().astimezone(dt.UTC).date()
+        asked = app.document.date_of_issue
+        if asked is not None and asked != today:
+            # Honoured or refused, never replaced: a document carries the date it is made on.
+            raise ValidationError([Finding(
+                "document.date_of_issue", "not-today",
+                f"{asked.isoformat()} is not the day this document is issued ({today.isoformat()}); give today's "
+                "date or leave it out", "Doc 9303-10 §4.7.12 (DG12 date of issue)")], source=app.source)
+        return self.check_portrait(app)
+
+    def draw_number(self, app: Application, record: ApplicationRecord, *, blank: str | None = None,
+                    actor: str | None = None) -> str:
+        """The document's number, its document created: from the site's sequence, or the blank's number
+        (`blank`, or the application's own) checked as `mrtd.issuance.inventory.draw_number` says."""
+        return draw_number(self.store, source=self.site.number_source, policy=self.site.numbering,
+                           application_id=record.id, application_key=record.key,
+                           requested=requested_numbers([blank, app.document.number]), actor=actor or self.options.actor)
 
     def check_not_expired(self, app: Application) -> None:
         today = self.clock().astimezone(dt.UTC).date()
@@ -513,14 +539,13 @@ class Issuer:
         return report
 
     def _issue(self, app: Application, folder_for: Callable[[str], Path],
-               transport_factory: TransportFactory | None) -> Receipt:
+               transport_factory: TransportFactory | None, blank: str | None = None) -> Receipt:
         steps = Steps()
         actor = self.options.actor
         started = time.perf_counter()
         with steps.step("validate"):
             try:
-                self.check_not_expired(app)
-                photo = self.check_portrait(app)
+                photo = self.check_before_number(app)
             except ValidationError as bad:
                 raise PipelineError("validate", str(bad), cause=bad) from None
             record = self.receive(app)
@@ -528,7 +553,7 @@ class Issuer:
             approval = self.approval(record)
         with steps.step("number"):
             try:
-                number = self.store.allocate_number(self.site.numbering, record.id, actor=actor)
+                number = self.draw_number(app, record, blank=blank, actor=actor)
             except MrtdError as exc:
                 raise PipelineError("number", str(exc), cause=exc) from exc
         final = folder_for(number)
@@ -595,8 +620,8 @@ class Issuer:
             photo = self.check_portrait(app)
         now = self.clock().astimezone(dt.UTC)
         today = now.date()
-        # A document is issued on the day it is issued: the office's date_of_issue, when different, is kept
-        # in the receipt as requested. DG12 and the page carry today's date, inside the DS key usage period.
+        # A document is issued on the day it is issued: a date_of_issue asked for was checked to be today
+        # (`check_before_number`). DG12 and the page carry it, inside the DS key usage period.
         doc = dataclasses.replace(app.document, number=number, date_of_issue=today)
         checks: list[dict[str, str]] = []
         receipt: dict[str, Any] = {
@@ -618,10 +643,6 @@ class Issuer:
             warned = len(summary["findings"])
             checks.append(_check("photo", "pass", f"one face, eyes at {summary['eyes']}"
                                  + (f", {warned} warning{'s' if warned != 1 else ''}" if warned else "")))
-        if app.document.number and app.document.number != number:
-            receipt["document"]["requested_number"] = app.document.number
-        if app.document.date_of_issue and app.document.date_of_issue != today:
-            receipt["document"]["requested_date_of_issue"] = app.document.date_of_issue.isoformat()
         production = Production(number=number, key=key, receipt=receipt, can=doc.can or None)
 
         with steps.step("mrz"):

@@ -48,6 +48,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
     insert,
     select,
     text,
@@ -455,7 +456,7 @@ class RecordStore:
 
     def _create(self) -> None:
         # The tables the office keeps beside these (users, cases, the queue) are created with them.
-        from mrtd.issuance import casework, queue, users  # noqa: F401
+        from mrtd.issuance import casework, inventory, queue, users  # noqa: F401
         try:
             with self._write_engine.begin() as conn:
                 if conn.dialect.name == "postgresql":
@@ -583,15 +584,7 @@ class RecordStore:
         actor = _check_text(actor, "actor", 128)
         with self._write() as w:
             s = w.session
-            app = s.get(ApplicationRow, application_id)
-            if app is None:
-                raise UnknownRecord(f"application_id: no application {application_id} in the records")
-            for doc in app.documents:
-                if DocumentState(doc.state) not in ABANDONED:
-                    raise StateError(
-                        f"application {app.key}: already has document {doc.number} ({doc.state}); a new "
-                        "number is only drawn after that one is spoiled or cancelled"
-                    )
+            app = self._application_without_live_document(s, application_id)
             seq_row = s.execute(
                 select(SequenceRow).where(SequenceRow.key == policy.sequence_key).with_for_update()
             ).scalar_one_or_none()
@@ -606,28 +599,74 @@ class RecordStore:
                     f"numbering: {number} already exists under another policy; policies overlap"
                 )
             seq_row.next_value = value + 1
-            doc = DocumentRow(
-                number=number,
-                application_id=app.id,
-                sequence_key=policy.sequence_key,
-                sequence=value,
-                state=INITIAL.value,
-                created_at=w.now,
-                state_changed_at=w.now,
-            )
-            s.add(doc)
-            s.flush()
-            detail = {"application": app.key, "policy": policy.sequence_key}
-            w.event(
-                doc,
-                None,
-                INITIAL,
-                actor=actor,
-                detail=detail,
-                detail_text=canonical_json(detail, "detail").decode("utf-8"),
-                action="document.allocated",
-            )
+            self._new_document(w, app, number, policy.sequence_key, value, actor, {"policy": policy.sequence_key})
             return number
+
+    def assign_number(self, number: str, application_id: int, *, source: str, actor: str = "records",
+                      claim: Callable[[Writer, str], None] | None = None) -> str:
+        """Create the document for the application under a number given from outside: the number printed
+        on a pre-numbered blank (`source` names where it came from: "requested", "inventory").
+
+        Refused when any document already has the number (a number is never issued twice, a spoiled one
+        included) or when the application has a live document. `claim`, when given, runs in the same
+        transaction before the document is made (the inventory marks the blank used there, or refuses)."""
+        number = check_number(number)
+        actor = _check_text(actor, "actor", 128)
+        if not _STEP.match(source):
+            raise InputError(f"source: {source!r} is not a short lower-case name")
+        with self._write() as w:
+            s = w.session
+            app = self._application_without_live_document(s, application_id)
+            used = s.execute(select(DocumentRow).where(DocumentRow.number == number)).scalar_one_or_none()
+            if used is not None:
+                raise StateError(
+                    f"document.number: {number} was already used for a document ({used.state}); a number is "
+                    "never issued twice: give the number of a new blank"
+                )
+            if claim is not None:
+                claim(w, number)
+            # Given numbers have no sequence of their own; they are counted per source, in order of use.
+            last = s.execute(select(func.max(DocumentRow.sequence)).where(DocumentRow.sequence_key == source)).scalar()
+            self._new_document(w, app, number, source, (last or 0) + 1, actor, {"source": source})
+            return number
+
+    @staticmethod
+    def _application_without_live_document(s: Session, application_id: int) -> ApplicationRow:
+        app = s.get(ApplicationRow, application_id)
+        if app is None:
+            raise UnknownRecord(f"application_id: no application {application_id} in the records")
+        for doc in app.documents:
+            if DocumentState(doc.state) not in ABANDONED:
+                raise StateError(
+                    f"application {app.key}: already has document {doc.number} ({doc.state}); a new "
+                    "number is only drawn after that one is spoiled or cancelled"
+                )
+        return app
+
+    @staticmethod
+    def _new_document(w: _Writer, app: ApplicationRow, number: str, sequence_key: str, sequence: int, actor: str,
+                      how: Mapping[str, Any]) -> None:
+        doc = DocumentRow(
+            number=number,
+            application_id=app.id,
+            sequence_key=sequence_key,
+            sequence=sequence,
+            state=INITIAL.value,
+            created_at=w.now,
+            state_changed_at=w.now,
+        )
+        w.session.add(doc)
+        w.session.flush()
+        detail = {"application": app.key, **how}
+        w.event(
+            doc,
+            None,
+            INITIAL,
+            actor=actor,
+            detail=detail,
+            detail_text=canonical_json(detail, "detail").decode("utf-8"),
+            action="document.allocated",
+        )
 
     # -- state
 

@@ -45,7 +45,7 @@ Clock = Callable[[], dt.datetime]
 _SECTIONS: dict[str, dict[str, type]] = {
     "site": {"country": str, "certificate_country": str},
     "records": {"url": str},
-    "numbering": {"prefix": str, "length": int, "start": int},
+    "numbering": {"prefix": str, "length": int, "start": int, "source": str},
     "pki": {"store": str, "algorithm": str, "seal_signer_cn": str, "pkcs11_module": str, "token": str},
     "chip": {"profile": str, "reader": str, "keys": str},
     "seal": {"symbology": str, "idb_date_bytes": int},
@@ -65,6 +65,7 @@ class SiteConfig:
     certificate_country: str
     records_url: str
     numbering: NumberPolicy
+    number_source: str = "sequence"  # or "inventory": every number is a pre-numbered blank's (mrtd.issuance.inventory)
     pki_store: str = "file"
     pkcs11_module: str = ""
     pkcs11_token: str = ""
@@ -193,6 +194,9 @@ def load_site(root: Path, overrides: Mapping[str, object] | None = None) -> Site
     if idb_date_bytes not in (3, 4):
         raise ConfigurationError(f"{root / CONFIG_NAME}: seal.idb_date_bytes is {idb_date_bytes}, not 3 or 4")
     page_templates = _page_templates(root, get("page", "templates", {}))
+    number_source = get("numbering", "source", "sequence")
+    if number_source not in ("sequence", "inventory"):
+        raise ConfigurationError(f"{root / CONFIG_NAME}: numbering.source is {number_source!r}, not sequence or inventory")
     dpi = get("page", "dpi", 300)
     if dpi not in (300, 600):
         raise ConfigurationError(f"{root / CONFIG_NAME}: page.dpi is {dpi}, not 300 or 600")
@@ -206,7 +210,8 @@ def load_site(root: Path, overrides: Mapping[str, object] | None = None) -> Site
         country=country,
         certificate_country=get("site", "certificate_country", ""),
         records_url=resolve_records_url(root, url),
-        numbering=NumberPolicy.from_config(t.get("numbering", {})),
+        numbering=NumberPolicy.from_config({k: v for k, v in t.get("numbering", {}).items() if k != "source"}),
+        number_source=number_source,
         pki_store=store,
         pkcs11_module=get("pki", "pkcs11_module", ""),
         pkcs11_token=get("pki", "token", ""),
