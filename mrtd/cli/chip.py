@@ -83,7 +83,10 @@ def build(
 
     app = read_application(application)
     today = _now().date()
-    requested_issue = app.document.date_of_issue
+    if app.document.date_of_issue not in (None, today):
+        # Honoured or refused, never replaced: DG12 carries the day the EF.SOD is signed.
+        raise InputError(f"{application}: document.date_of_issue: {app.document.date_of_issue} is not today "
+                         f"({today.isoformat()}), the day this chip is signed; give today's date or leave it out")
     document = dataclasses.replace(app.document, date_of_issue=today)
     if not document.number:
         raise InputError(f"{application}: document.number: no number allocated yet; the chip needs one")
@@ -118,13 +121,10 @@ def build(
     if as_json:
         emit_json({"ok": True, "out": str(out), "files": {n: len(b) for n, b in image.files.items()},
                    "written": [str(p) for p in written], "keys_encrypted": keys_secret is not None,
-                   "date_of_issue": today.isoformat(),
-                   "requested_date_of_issue": requested_issue.isoformat() if requested_issue else None})  # fmt: skip
+                   "date_of_issue": today.isoformat()})  # fmt: skip
         return
     for name, data in image.files.items():
         click.echo(f"{name:16} {len(data):6d} bytes")
-    if requested_issue is not None and requested_issue != today:
-        click.echo(f"date of issue {today.isoformat()} (the application asked {requested_issue.isoformat()})")
     click.echo(f"written to {out} (keys: {'encrypted' if keys_secret else 'NOT encrypted'}, mode 0600)")
 
 

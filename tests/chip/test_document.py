@@ -225,4 +225,13 @@ def test_cli_build_refuses_to_write_the_chip_keys_in_the_clear(tmp_path: Path, m
     payload = json.loads(result.output)
     assert payload["keys_encrypted"] is False
     assert payload["date_of_issue"] == dt.datetime.now(dt.UTC).date().isoformat()
-    assert payload["requested_date_of_issue"] == "2024-05-01"
+    # A stale date of issue is refused, not replaced.
+    stale = json.loads(app_path.read_text("utf-8"))
+    stale["document"]["date_of_issue"] = "2024-05-01"
+    for kind in ("portrait", "signature"):
+        stale[kind] = str(EXAMPLES / stale[kind])
+    stale_path = tmp_path / "stale.json"
+    stale_path.write_text(json.dumps(stale), "utf-8")
+    result = CliRunner().invoke(chip, ["build", str(stale_path), "--site", str(site), "--out", str(tmp_path / "d2"),
+                                       "--unencrypted-keys"])
+    assert result.exit_code == 1 and "2024-05-01 is not today" in result.output

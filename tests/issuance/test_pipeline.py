@@ -31,7 +31,7 @@ from mrtd.issuance.pipeline import (
     partial_dir,
     recover_partials,
 )
-from mrtd.issuance.site import SiteConfig, init_site
+from mrtd.issuance.site import SiteConfig, init_site, load_site
 from mrtd.issuance.states import DocumentState
 from mrtd.model import Application, DocumentFormat
 
@@ -59,7 +59,7 @@ def test_issue_writes_every_output_and_records_every_state(site: SiteConfig, tmp
         doc = issuer.store.document(receipt.number)
         events = issuer.store.events(receipt.number)
     out = tmp_path / "out"
-    assert receipt.number == "U10000001"
+    assert receipt.number == "L898902C3"  # the number the application asks for (its blank's), honoured
     assert doc.state is DocumentState.ISSUED
     assert [e.to_state.value for e in events] == [
         "received", "validated", "approved", "personalised", "quality-checked", "issued"]
@@ -69,9 +69,9 @@ def test_issue_writes_every_output_and_records_every_state(site: SiteConfig, tmp
     assert not (out / "chip" / "keys").exists()  # the per-document private keys are on the chip only
     data = json.loads((out / "receipt.json").read_text("utf-8"))
     assert data == receipt.as_dict()
-    assert data["number"] == receipt.number and "U10000001" in data["mrz"][1]
+    assert data["number"] == receipt.number and "L898902C3" in data["mrz"][1]
     assert data["document"]["date_of_issue"] == "2026-11-23"
-    assert data["document"]["requested_number"] == "L898902C3"
+    assert "requested_number" not in data["document"]  # never silently replaced, so nothing "requested" to keep
     assert {c["name"]: c["status"] for c in data["checks"]} == {
         "photo": "pass", "mrz": "pass", "lds": "pass", "seal": "pass", "page": "skipped", "print-check": "skipped",
         "chip": "pass"}
@@ -123,7 +123,8 @@ def _failing_after(n: int) -> Callable[[], Transport]:
 def test_a_failed_step_spoils_the_number_and_the_application_can_be_issued_again(
     site: SiteConfig, tmp_path: Path
 ) -> None:
-    application = app("olena-shevchenko-cyrillic.json")
+    olena = app("olena-shevchenko-cyrillic.json")  # asks for UB3920571, the number of its blank
+    application = dataclasses.replace(olena, document=dataclasses.replace(olena.document, number=None))
     out = tmp_path / "out"
     with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
         with pytest.raises(PipelineError) as err:
@@ -134,9 +135,16 @@ def test_a_failed_step_spoils_the_number_and_the_application_can_be_issued_again
         assert not out.exists() and not list(tmp_path.glob(".partial-*"))
         receipt = issuer.issue(application, out)
         assert receipt.number == "U10000002"
+        # With the blank's own number, a spoiled document spends the blank: the retry needs another one.
+        with pytest.raises(PipelineError) as err:
+            issuer.issue(olena, tmp_path / "blank", transport_factory=_failing_after(20))
+        assert err.value.number == "UB3920571"
+        with pytest.raises(PipelineError, match="UB3920571 was already used for a document \\(spoiled\\)"):
+            issuer.issue(olena, tmp_path / "blank")
         states = [(d.number, d.state) for d in issuer.store.documents()]
         report = verify_chain(issuer.store)
-    assert states == [("U10000001", DocumentState.SPOILED), ("U10000002", DocumentState.ISSUED)]
+    assert states == [("U10000001", DocumentState.SPOILED), ("U10000002", DocumentState.ISSUED),
+                      ("UB3920571", DocumentState.SPOILED)]
     assert report.ok, report
 
 
@@ -328,3 +336,44 @@ def test_crash_between_issued_and_rename_is_repaired_on_retry(site: SiteConfig, 
             issuer.issue(application, out)
     assert json.loads((out / "receipt.json").read_text("utf-8"))["number"] == receipt.number
     assert not partial_dir(out, receipt.number).exists()
+
+
+def test_a_date_of_issue_other_than_today_is_refused_before_a_number_is_drawn(site: SiteConfig, tmp_path: Path) -> None:
+    anna = app("anna-eriksson-td3.json")
+    stale = dataclasses.replace(anna, document=dataclasses.replace(anna.document, date_of_issue=dt.date(2024, 5, 1)))
+    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+        with pytest.raises(PipelineError) as err:
+            issuer.issue(stale, tmp_path / "out")
+        assert err.value.step == "validate" and err.value.number is None
+        assert "document.date_of_issue: 2024-05-01 is not the day this document is issued (2026-11-23)" in str(err.value)
+        assert issuer.store.documents() == []
+        today = dataclasses.replace(anna, document=dataclasses.replace(anna.document, date_of_issue=NOW.date()))
+        receipt = issuer.issue(today, tmp_path / "out")
+    assert receipt.data["document"]["date_of_issue"] == "2026-11-23"
+
+
+def test_an_inventory_site_issues_the_blank_in_front_of_the_operator(tmp_path: Path) -> None:
+    from mrtd.issuance.inventory import BlankState, Inventory
+
+    site = init_site(tmp_path / "site", "UTO", passphrase=PASS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    toml = site.config_path.read_text("utf-8").replace("[numbering]\n", '[numbering]\nsource = "inventory"\n')
+    site.config_path.write_text(toml, "utf-8")
+    site = load_site(site.root)
+    assert site.number_source == "inventory"
+    anna = app("anna-eriksson-td1.json")
+    anna = dataclasses.replace(anna, document=dataclasses.replace(anna.document, number=None))
+    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+        Inventory(issuer.store).receive(["C0000007", "C0000008"], "card", delivery="DN-1", actor="clerk")
+        with pytest.raises(PipelineError, match="give the number of the blank"):
+            issuer.issue(anna, tmp_path / "a")
+        with pytest.raises(PipelineError, match="C0000099 is not a blank in this site's stock"):
+            issuer.issue(anna, tmp_path / "b", blank="C0000099")
+        receipt = issuer.issue(anna, tmp_path / "c", blank="C0000007")
+        assert receipt.number == "C0000007" and "C0000007" in receipt.data["mrz"][0]
+        assert Inventory(issuer.store).blank("C0000007").state is BlankState.USED
+        leyla = app("leyla-mirza-stateless.json")  # asks for S00481236, which is no blank of this site's
+        with pytest.raises(PipelineError, match="S00481236 is not a blank"):
+            issuer.issue(leyla, tmp_path / "d")
+        with pytest.raises(PipelineError, match="both asked for"):
+            issuer.issue(leyla, tmp_path / "e", blank="C0000008")
+        assert [d.number for d in issuer.store.documents()] == ["C0000007"]  # the refusals drew nothing
