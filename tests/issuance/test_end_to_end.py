@@ -285,6 +285,7 @@ def test_cli_issue_with_a_named_reader(site: SiteConfig, pcscd: None, tmp_path: 
     for key in ("portrait", "signature"):
         raw[key] = str((EXAMPLES / raw[key]).resolve())
     raw["extra"] = {"note": "issued through the CLI"}  # another application than the parametrized one
+    raw["document"].pop("number")  # which already used the example's number on this site
     application = tmp_path / "application.json"
     application.write_text(json.dumps(raw), encoding="utf-8")
     args = [str(application), "--site", str(site.root), "--out", str(tmp_path / "out"),
