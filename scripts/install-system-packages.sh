@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the tests and the demo use: the PC/SC stack with vpcd (chip tests), SoftHSM2
 # (PKCS#11 tests), tesseract (print check), libfribidi (Pillow's raqm text shaping), poppler-utils
-# (pdftotext, pdffonts, pdftoppm check the vector PDF) and the headers
+# (pdftotext, pdffonts, pdftoppm check the vector PDF), pango-view with Debian's OCR-B (typesets an MRZ
+# with software we did not write, for the PassportEye comparison) and the headers
 # pyscard builds against. Runs only as root; otherwise it says what is missing and leaves it.
 set -euo pipefail
 PKGS=(pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd softhsm2 tesseract-ocr tesseract-ocr-eng
-      libfribidi0 libharfbuzz0b libraqm0 openssl swig poppler-utils)
+      libfribidi0 libharfbuzz0b libraqm0 openssl swig poppler-utils pango1.0-tools fonts-ocr-b)
 # A bare Debian python3 lacks venv/ensurepip and the headers pyscard builds against; a Python that has
 # them (pyenv, a distribution with them installed) needs nothing more.
 PY=${PY:-python3}

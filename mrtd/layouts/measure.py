@@ -1,5 +1,6 @@
 """Find the MRZ's glyph boxes in a page image and measure them in mm: where the first character
-stands, the character pitch, the line pitch and each line's centre line above the bottom edge.
+stands, the character pitch, the line pitch, each line's centre line above the bottom edge, and the
+stroke width of a glyph.
 
 Used by the tests (against Doc 9303's values and tolerances) and by `mrtd layout check` on scans.
 Pure Pillow: row and column ink profiles come from box-filter resizes.
@@ -120,3 +121,15 @@ def measure_mrz(image: Image.Image, t: Template) -> MrzMeasure:
             bottom_mm=(h - max(g.y1 for g in glyphs)) / ppmm,
         ))
     return MrzMeasure(dpi, tuple(out))
+
+
+def stem_width_mm(image: Image.Image, glyph: GlyphBox, dpi: float) -> float:
+    """Stroke width of a glyph with a vertical stem (E, I, L, H, 1): the median length of the ink runs
+    across the middle third of its rows, the stroke's edge at half reflectance as ISO 1831 takes it."""
+    third = (glyph.y1 - glyph.y0) // 3
+    rows = image.convert("L").crop((glyph.x0, glyph.y0 + third, glyph.x1, glyph.y1 - third))
+    runs = [b - a for y in range(rows.height)
+            for a, b in _runs([float(v) for v in rows.crop((0, y, rows.width, y + 1)).tobytes()], _INK)]
+    if not runs:
+        raise InputError("MRZ: no ink in the middle of the glyph")
+    return median(runs) * 25.4 / dpi

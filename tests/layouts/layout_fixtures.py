@@ -1,17 +1,22 @@
-"""Fixture pages for the layout tests: synthetic portrait, signature and seal images, and page data
-driven by the Doc 9303 specimen MRZ lines (tests/vectors/layouts/specimens.json)."""
+"""Fixture pages for the layout tests: synthetic portrait, signature and seal images, page data driven
+by the Doc 9303 specimen MRZ lines (tests/vectors/layouts/specimens.json), and pages of the example
+applications in every format."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
 from pathlib import Path
 
 import qrcode
+from conftest import EXAMPLES
 from PIL import Image, ImageDraw
 
-from mrtd.layouts import PageData
+from mrtd.issuance.application import read_application
+from mrtd.layouts import PageData, Template, load_template, page_from_document
+from mrtd.seals import barcode
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors" / "layouts"
 
@@ -127,3 +132,22 @@ zones = [
 def utopia_td2(**changes: object) -> PageData:
     s = specimens()["td2"]
     return utopia_td1(mrz=(s["line1"], s["line2"]), **changes)
+
+
+# One example application per MRZ format (the visa application printed on both visa templates).
+FORMAT_CASES = [("anna-eriksson-td3.json", "td3"), ("anna-eriksson-td1.json", "td1"),
+                ("arnpol-long-name-td2.json", "td2"), ("alex-mueller-visa-mrva.json", "mrv-a"),
+                ("alex-mueller-visa-mrva.json", "mrv-b")]
+
+
+def application_page(app_name: str, layout: str,
+                     seal: bytes = b"DC03UTOSEAL-TEST-PAYLOAD") -> tuple[Template, PageData]:
+    """The template and page of an example application laid out on `layout` (its format if it differs)."""
+    app = read_application(EXAMPLES / app_name)
+    t = load_template(layout)
+    doc = app.document if app.document.format is t.format else dataclasses.replace(app.document, format=t.format)
+    modules = barcode.modules(barcode.render(seal, barcode.Symbology.DATAMATRIX))
+    page = page_from_document(doc, t, portrait=app.portrait.read_bytes() if app.portrait else None,
+                              signature=app.signature.read_bytes() if app.signature else None,
+                              seal_modules=modules, extra=app.extra)
+    return t, page

@@ -1,30 +1,25 @@
 """The vector PDF and print sheets, checked by software we did not write: poppler's pdftotext (the MRZ
 lines exactly), pdffonts (every font embedded), pdftoppm (it renders) and zxing-cpp (the seal reads from
-the rendered PDF); and the printed MRZ of each format read by PassportEye."""
+the rendered PDF). PassportEye's reading of the printed MRZ is in test_layout_passporteye.py."""
 
 from __future__ import annotations
 
 import dataclasses
 import html
-import io
 import re
 import shutil
 import subprocess
-import warnings
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, require
+from conftest import require
+from layout_fixtures import FORMAT_CASES, application_page
 from PIL import Image
 
-from mrtd.issuance.application import read_application
-from mrtd.layouts import load_template, page_from_document, pdf_bytes, render, sheet_pdf
-from mrtd.layouts.qa import mrz_image
+from mrtd.layouts import pdf_bytes, render, sheet_pdf
 from mrtd.seals import barcode
 
 PT_PER_MM = 72 / 25.4
-CASES = [("anna-eriksson-td3.json", "td3"), ("anna-eriksson-td1.json", "td1"), ("arnpol-long-name-td2.json", "td2"),
-         ("alex-mueller-visa-mrva.json", "mrv-a"), ("alex-mueller-visa-mrva.json", "mrv-b")]
 
 
 def _poppler(tool: str) -> str:
@@ -34,20 +29,9 @@ def _poppler(tool: str) -> str:
     return exe
 
 
-def _page(app_name: str, layout: str, seal: bytes = b"DC03UTOSEAL-TEST-PAYLOAD"):  # type: ignore[no-untyped-def]
-    app = read_application(EXAMPLES / app_name)
-    t = load_template(layout)
-    doc = app.document if app.document.format is t.format else dataclasses.replace(app.document, format=t.format)
-    modules = barcode.modules(barcode.render(seal, barcode.Symbology.DATAMATRIX))
-    page = page_from_document(doc, t, portrait=app.portrait.read_bytes() if app.portrait else None,
-                              signature=app.signature.read_bytes() if app.signature else None,
-                              seal_modules=modules, extra=app.extra)
-    return t, page
-
-
-@pytest.mark.parametrize("app_name, layout", CASES)
+@pytest.mark.parametrize("app_name, layout", FORMAT_CASES)
 def test_pdf_text_fonts_render_and_barcode(tmp_path: Path, app_name: str, layout: str) -> None:
-    t, page = _page(app_name, layout)
+    t, page = application_page(app_name, layout)
     sides = render(t, page, 300)
     pdf = tmp_path / "page.pdf"
     pdf.write_bytes(pdf_bytes([s.layout for s in sides if s.layout is not None], t.description))
@@ -71,7 +55,7 @@ def test_pdf_text_fonts_render_and_barcode(tmp_path: Path, app_name: str, layout
 
 
 def test_pdf_page_is_exact_size_and_has_no_raster_mrz(tmp_path: Path) -> None:
-    t, page = _page("anna-eriksson-td3.json", "td3")
+    t, page = application_page("anna-eriksson-td3.json", "td3")
     pdf = pdf_bytes([s.layout for s in render(t, page, 300) if s.layout is not None])
     boxes = [tuple(float(v) for v in m.split()) for m in re.findall(rb"/MediaBox\s*\[\s*([^\]]+)\]", pdf)]
     assert boxes == [(0.0, 0.0, pytest.approx(125 * PT_PER_MM, abs=0.01), pytest.approx(88 * PT_PER_MM, abs=0.01))]
@@ -79,7 +63,7 @@ def test_pdf_page_is_exact_size_and_has_no_raster_mrz(tmp_path: Path) -> None:
 
 
 def test_sheets_cards_eight_up_duplex_etd_on_a4_and_calibration(tmp_path: Path) -> None:
-    t, page = _page("anna-eriksson-td1.json", "td1")
+    t, page = application_page("anna-eriksson-td1.json", "td1")
     card = [s.layout for s in render(t, page, 300) if s.layout is not None]
     pdf = sheet_pdf("a4-cards", [card] * 9)
     boxes = re.findall(rb"/MediaBox\s*\[\s*([^\]]+)\]", pdf)
@@ -92,7 +76,7 @@ def test_sheets_cards_eight_up_duplex_etd_on_a4_and_calibration(tmp_path: Path) 
                           text=True, check=True).stdout
     assert text.count(page.mrz[0]) == 8  # the backs carry the MRZ
 
-    t3, etd = _page("siobhan-oneill-emergency.json", "td3")
+    t3, etd = application_page("siobhan-oneill-emergency.json", "td3")
     sides = [s.layout for s in render(t3, etd, 300) if s.layout is not None]
     assert [s.name for s in sides] == ["front", "observations"]
     plain = sheet_pdf("a4-etd", [sides])
@@ -110,37 +94,6 @@ def test_sheets_cards_eight_up_duplex_etd_on_a4_and_calibration(tmp_path: Path) 
     assert mrz_x("moved.pdf") - mrz_x("plain.pdf") == pytest.approx(1.5 * PT_PER_MM, abs=0.05)
 
 
-@pytest.mark.ocr
-@pytest.mark.parametrize("app_name, layout", CASES)
-def test_passporteye_reads_each_format_with_valid_check_digits(app_name: str, layout: str) -> None:
-    """An independent reader (PassportEye: its own MRZ locator, tesseract with its own settings, its own
-    check-digit logic) reads the printed MRZ of every format; every check digit it verifies is valid.
-
-    TD1's composite check digit is the exception and is asserted as what it is: PassportEye drops most
-    of line 1's fillers (reads 21 of 30 characters), and the composite covers them."""
-    require(shutil.which("tesseract") is not None, "tesseract")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from passporteye import read_mrz
-    t, page = _page(app_name, layout)
-    img = mrz_image([s.image for s in render(t, page, 300)], t)
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    buf.seek(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mrz = read_mrz(buf)
-    assert mrz is not None
-    found = mrz.to_dict()
-    assert found["number"].replace("<", "") == page.document_number
-    checks = {k: v for k, v in found.items() if k.startswith("valid_") and k != "valid_score"}
-    assert checks["valid_number"] and checks["valid_date_of_birth"] and checks["valid_expiration_date"], checks
-    if layout == "td1":
-        assert len(mrz.aux["raw_text"].split("\n")[0].replace(" ", "")) < 30  # the reader's dropped fillers
-    elif "valid_composite" in checks:
-        assert checks["valid_composite"], checks
-
-
 def test_arabic_in_the_pdf_is_shaped_and_in_logical_order(tmp_path: Path) -> None:
     """An Arabic (right-to-left) page: the PDF's Arabic text is HarfBuzz-shaped (joined presentation
     forms), and a reader extracts its words in logical order (NFKC folds the forms back to the letters;
@@ -148,7 +101,7 @@ def test_arabic_in_the_pdf_is_shaped_and_in_logical_order(tmp_path: Path) -> Non
     and extracts as a private-use character, so the words checked have none."""
     import unicodedata
 
-    t, page = _page("anna-eriksson-td1.json", "td1")
+    t, page = application_page("anna-eriksson-td1.json", "td1")
     page = dataclasses.replace(page, language="ar", surname="الزهراء", surname_latin="AL-ZAHRAA",
                                address="عمان، شارع الملكة رانيا 12")
     pdf = tmp_path / "ar.pdf"
