@@ -12,8 +12,9 @@ uses the MRZ's fixed structure:
   in order. Every cell must also carry ink (a blank where a `<` belongs is not a filler).
 
 The check reports the raw agreement too: the share of MRZ characters the first reading got exactly,
-before any filler was recovered or any run re-read. That is what a reader without mrtd's knowledge of
-the layout would have seen.
+before any filler was recovered or any run re-read. That first reading already uses the layout (cells
+cut where the template puts them, one alphabet per character class); a reader without that knowledge
+reads whole lines with one alphabet (PassportEye: tests/layouts/test_layout_passporteye.py).
 """
 
 from __future__ import annotations
