@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed-stamp
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/install-system-packages.sh
+$(STAMP): pyproject.toml scripts/install-system-packages.sh mrtd/service/pages/vendor.json
 	PY=$(PY) bash scripts/install-system-packages.sh
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml scripts/install-system-packages.sh
 	  echo "libpcsclite-dev missing: pyscard not installed (chip tests through PC/SC will skip)"; \
 	  $(BIN)/pip install -q -e '.[dev]'; \
 	fi
+	$(BIN)/python scripts/vendor_web.py
 	touch $@
 
 lint: setup

@@ -1,4 +1,4 @@
-"""`mrtd users add|token|revoke|list|reset-key`, and who acts on the command line.
+"""`mrtd users add|token|password|totp|revoke|list|reset-key`, and who acts on the command line.
 
 The command line acts as the local OS user (who holds the site folder and so every right of the site),
 unless `--user NAME` (or $MRTD_USER) names a registered user: then it acts as that user, in that user's
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from mrtd.cli._common import emit_json, guarded, json_option
+from mrtd.cli._common import emit_json, guarded, json_option, prompt_secret
 from mrtd.issuance.records import RecordStore
 from mrtd.issuance.roles import Action, Principal, Role, require
 from mrtd.issuance.users import add_user, cli_principal, issue_token, reset_station_key, revoke, users
@@ -105,13 +105,62 @@ def users_token(name: str, out: Path | None, site: Path, user: str | None, as_js
 @json_option
 @guarded
 def users_revoke(name: str, site: Path, user: str | None, as_json: bool) -> None:
-    """Revoke every token of NAME, at once on every API node."""
+    """Revoke every token of NAME and end its web sessions, at once on every API node."""
+    from mrtd.issuance.signin import end_sessions
+
     with _as_admin(site, user) as (store, who):
         count = revoke(store, name, actor=who.name)
+        sessions = end_sessions(store, name, actor=who.name)
     if as_json:
-        emit_json({"ok": True, "user": name, "revoked": count})
+        emit_json({"ok": True, "user": name, "revoked": count, "sessions_ended": sessions})
     else:
-        click.echo(f"{count} token{'s' if count != 1 else ''} of {name} revoked")
+        click.echo(f"{count} token{'s' if count != 1 else ''} of {name} revoked, "
+                   f"{sessions} web session{'s' if sessions != 1 else ''} ended")
+
+
+@users_group.command("password")
+@click.argument("name")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Read the new password from this file (else $MRTD_USER_PASSWORD, else a prompt).")
+@site_option
+@user_option
+@json_option
+@guarded
+def users_password(name: str, password_file: Path | None, site: Path, user: str | None, as_json: bool) -> None:
+    """Set NAME's password for the web pages (at least 12 characters; stored as argon2id). Also unlocks."""
+    import os
+
+    from mrtd.issuance.signin import set_password
+
+    if password_file is not None:
+        secret = password_file.read_text("utf-8").rstrip("\r\n")
+    else:
+        secret = os.environ.get("MRTD_USER_PASSWORD") or prompt_secret(f"new password for {name}")
+    with _as_admin(site, user) as (store, who):
+        set_password(store, name, secret, actor=who.name)
+    if as_json:
+        emit_json({"ok": True, "user": name})
+    else:
+        click.echo(f"password of {name} set")
+
+
+@users_group.command("totp")
+@click.argument("name")
+@site_option
+@user_option
+@json_option
+@guarded
+def users_totp(name: str, site: Path, user: str | None, as_json: bool) -> None:
+    """Give NAME a TOTP second factor; prints the otpauth:// URI once (for the user's authenticator)."""
+    from mrtd.issuance.signin import enrol_totp
+
+    with _as_admin(site, user) as (store, who):
+        uri = enrol_totp(store, name, actor=who.name)
+    if as_json:
+        emit_json({"ok": True, "user": name, "otpauth_uri": uri})
+    else:
+        click.echo(uri)
+        click.echo(f"(the second factor of {name}; shown once, give it to the user only)", err=True)
 
 
 @users_group.command("reset-key")

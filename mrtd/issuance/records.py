@@ -456,7 +456,7 @@ class RecordStore:
 
     def _create(self) -> None:
         # The tables the office keeps beside these (users, cases, the queue) are created with them.
-        from mrtd.issuance import casework, inventory, queue, users  # noqa: F401
+        from mrtd.issuance import casework, inventory, queue, signin, users  # noqa: F401
         try:
             with self._write_engine.begin() as conn:
                 if conn.dialect.name == "postgresql":
