@@ -218,6 +218,25 @@ def check_application(
     return CheckedApplication(application, findings.sorted())
 
 
+def check_document(
+    data: object, *, names: NameOptions | None = None, today: dt.date | None = None
+) -> tuple[Document | None, tuple[Finding, ...]]:
+    """The document part of an application being filled in (a form's live preview): the same schema and
+    field rules as `check_application`, without the images, which are checked when they are given. Returns
+    the document when its fields pass (its number may be absent) and every finding about them."""
+    findings = _Findings()
+    bad = findings.extend_schema(e for e in _validator().iter_errors(data)
+                                 if e.absolute_path and e.absolute_path[0] in ("document", "holder", "extra"))
+    if not isinstance(data, Mapping):
+        return None, findings.sorted()
+    intake = _Intake(data, bad, findings)
+    document = intake.document(names or NameOptions(), today)
+    for section in ("document", "holder"):
+        if not isinstance(data.get(section), Mapping):
+            findings.add(section, "required", "is required")
+    return (None if findings.has_errors() else document), findings.sorted()
+
+
 class _Findings:
     def __init__(self) -> None:
         self._items: list[Finding] = []
@@ -565,11 +584,18 @@ class _Intake:
         path = Path(text)
         if not path.is_absolute():
             path = base_dir / path
-        found = check_image(path, key)
-        if key == "portrait" and not any(f.severity is Severity.ERROR for f in found):
-            found = [*found, *_photo_findings(path)]
+        found = image_findings(path, key)
         self.findings.merge(found)
         return _BAD if any(f.severity is Severity.ERROR for f in found) else path
+
+
+def image_findings(path: Path, key: str) -> list[Finding]:
+    """Every finding about an image file of an application (`portrait`, `signature`): a sane image of a
+    known kind, and for a portrait the photo checks."""
+    found = check_image(path, key)
+    if key == "portrait" and not any(f.severity is Severity.ERROR for f in found):
+        found = [*found, *_photo_findings(path)]
+    return found
 
 
 def _photo_findings(path: Path) -> list[Finding]:

@@ -13,9 +13,11 @@ through `application`, `search` and `claim`, and each such read is audited.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import getpass
+import hashlib
 import json
 import re
 import tempfile
@@ -25,13 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
-from mrtd.asn1.x509 import as_certificate
+from mrtd.asn1.keys import CurveKey, key_bits
+from mrtd.asn1.x509 import Certificate, as_certificate
 from mrtd.chip.keytransport import ChipKeys, parse_public_key, seal_keys
 from mrtd.errors import Finding, InputError, MrtdError, StateError, ValidationError
-from mrtd.issuance.application import check_application
-from mrtd.issuance.audit import AuditEntry, check_no_secrets
+from mrtd.issuance.application import check_application, image_findings
+from mrtd.issuance.audit import AuditEntry, AuditReport, check_no_secrets, verify_chain
 from mrtd.issuance.casework import Case, CaseState, Casework
 from mrtd.issuance.pipeline import (
     CHIP_DIR,
@@ -40,6 +44,7 @@ from mrtd.issuance.pipeline import (
     RECEIPT,
     REPLACES,
     SEAL_FILE,
+    SEAL_PAYLOAD,
     AlreadyIssued,
     ChipOutcome,
     IssueOptions,
@@ -49,16 +54,21 @@ from mrtd.issuance.pipeline import (
     application_key,
     application_payload,
     receive,
+    seal_png,
 )
+from mrtd.issuance.preview import Preview, page_preview, preview_application
+from mrtd.issuance.production import ProductionReport, production_report
 from mrtd.issuance.queue import Job, JobState, LeaseLost, Queue
 from mrtd.issuance.records import AuditRow, DocumentRecord, EventRecord, RecordsError, RecordStore
-from mrtd.issuance.reprint import Reprint, reprint_page
+from mrtd.issuance.reprint import Reprint, issued_page, reprint_page
 from mrtd.issuance.roles import Action, Forbidden, Principal, require
 from mrtd.issuance.site import SiteConfig
 from mrtd.issuance.states import IN_PRODUCTION, DocumentState
 from mrtd.issuance.stored import application_json, materialised, merge_changes, stored_application
 from mrtd.issuance.users import register_station_key
+from mrtd.pki.signer import hash_for_bits
 from mrtd.pki.site import PkiSite
+from mrtd.seals.signers import idb_reference, signer_id
 from mrtd.seals.verify import SealReport, Trust, check_seal
 
 Clock = Callable[[], dt.datetime]
@@ -98,6 +108,20 @@ class Claim:
     @property
     def key_info(self) -> str:
         return key_info(self.job.id, self.number)
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A document as a supervisor looks at it: its record and events, the page made again from the records
+    (PNG), its seal (image and verdict) and the receipt with the chip's checks."""
+
+    record: DocumentRecord
+    events: list[EventRecord]
+    page_png: bytes | None = field(default=None, repr=False)
+    page_error: str = ""
+    seal_png: bytes | None = field(default=None, repr=False)
+    seal: SealReport | None = None
+    receipt: dict[str, Any] = field(default_factory=dict)
 
 
 def key_info(job_id: int, number: str) -> str:
@@ -442,23 +466,124 @@ class Office:
         return answer
 
     def verify_seal(self, data: bytes) -> SealReport:
-        """Anyone: a seal (image, bytes, IDB text) checked against the site's CSCA and seal signers."""
+        """Anyone: a seal (image, PDF, bytes, IDB text) checked against the site's CSCA and seal signers."""
+        return check_seal(data, self._trust(), self.clock().astimezone(dt.UTC))
+
+    def _trust(self) -> Trust:
         if self._seal_trust is None:
             pki = PkiSite(self.site.root, clock=self.clock)
             signers = [as_certificate(pki.certificate(rec)) for rec in pki.list()
                        if rec.role in ("seal-signer", "vdsnc-signer")]
             self._seal_trust = Trust(pki.trust_store(), signers)
-        return check_seal(data, self._seal_trust, self.clock().astimezone(dt.UTC))
+        return self._seal_trust
 
     # -- audit
 
-    def audit(self, who: Principal, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
+    def audit(self, who: Principal, *, after: int = 0, limit: int = 100, actor: str | None = None,
+              action: str | None = None, subject: str | None = None, since: dt.datetime | None = None,
+              until: dt.datetime | None = None, newest_first: bool = False) -> list[AuditEntry]:
+        """Audit entries after `after` (or, newest first, before it when it is not 0), filtered by actor,
+        action (a prefix: `document.` is every document action), subject and time (since <= at < until)."""
         require(who, Action.READ_AUDIT)
+        query = select(AuditRow)
+        if newest_first:
+            query = query.where(AuditRow.seq < after) if after else query
+            query = query.order_by(AuditRow.seq.desc())
+        else:
+            query = query.where(AuditRow.seq > after).order_by(AuditRow.seq)
+        if actor:
+            query = query.where(AuditRow.actor == actor)
+        if action:
+            query = query.where(AuditRow.action.startswith(action, autoescape=True))
+        if subject:
+            query = query.where(AuditRow.subject == subject)
+        for bound, op in ((since, "ge"), (until, "lt")):
+            if bound is not None:
+                stamp = bound.astimezone(dt.UTC).isoformat(timespec="microseconds")
+                query = query.where(AuditRow.at >= stamp if op == "ge" else AuditRow.at < stamp)
         with self.store.reading() as s:
-            rows = s.execute(select(AuditRow).where(AuditRow.seq > after).order_by(AuditRow.seq)
-                             .limit(max(1, min(limit, 1000)))).scalars()
+            rows = s.execute(query.limit(max(1, min(limit, 1000)))).scalars()
             return [AuditEntry(r.seq, r.at, r.actor, r.action, r.subject, json.loads(r.detail), r.prev_hash, r.hash)
                     for r in rows]
+
+    def verify_audit(self, who: Principal) -> AuditReport:
+        """Walk the whole audit chain (auditor)."""
+        require(who, Action.READ_AUDIT)
+        return verify_chain(self.store)
+
+    # -- what the web pages show beside the use cases above (same rights, same audited reads)
+
+    def preview(self, who: Principal, data: Mapping[str, Any]) -> Preview:
+        """The MRZ and printed name of an application being filled in, with every finding (clerk)."""
+        require(who, Action.SUBMIT)
+        return preview_application(data, self.site, self._today())
+
+    def check_image(self, who: Principal, kind: str, raw: bytes) -> list[Finding]:
+        """The findings intake would make about a portrait (the photo check) or a signature image (clerk)."""
+        require(who, Action.SUBMIT)
+        if kind not in ("portrait", "signature"):
+            raise InputError(f"kind: {kind!r} is not portrait or signature")
+        with tempfile.TemporaryDirectory(prefix="mrtd-image-") as folder:
+            path = Path(folder) / kind
+            path.write_bytes(raw)
+            return image_findings(path, kind)
+
+    def page_preview(self, who: Principal, application_id: int) -> bytes:
+        """The page an application will print (specimen number, no seal), as PNG; the read is audited."""
+        require(who, Action.READ_PERSON)
+        case = self.casework.case(application_id, with_payload=True)
+        with stored_application(case.payload, self.casework.images(application_id), names=self.site.names,
+                                source=f"application {application_id}") as app:
+            png = page_preview(app, self.site)
+        self._audit_read(who, case.key, {"id": application_id, "what": "page-preview"})
+        return png
+
+    def document_view(self, who: Principal, number: str) -> DocumentView:
+        """A document's record, events, page, seal and chip report (supervisor; the read is audited)."""
+        require(who, Action.READ_DOCUMENT)
+        require(who, Action.READ_PERSON)
+        record, events = self.document(who, number)
+        kept = self.casework.files(number)
+        receipt: dict[str, Any] = {}
+        if RECEIPT in kept:
+            with contextlib.suppress(ValueError):
+                receipt = json.loads(kept[RECEIPT])
+        page, page_error = None, ""
+        try:
+            page = issued_page(number, store=self.store, site=self.site, dpi=150, check=False,
+                               names=(PAGE_PNG,)).get(PAGE_PNG)
+        except MrtdError as exc:
+            page_error = str(exc)
+        seal_image, seal = None, None
+        if SEAL_PAYLOAD in kept:
+            symbology = (receipt.get("seal") or {}).get("symbology", self.site.symbology)
+            seal_image = seal_png(kept[SEAL_PAYLOAD], symbology)
+            seal = self.verify_seal(kept[SEAL_PAYLOAD])
+        self._audit_read(who, record.application_key, {"id": record.application_id, "what": "document",
+                                                        "number": number})
+        return DocumentView(record, events, page, page_error, seal_image, seal, receipt)
+
+    def production(self, who: Principal) -> ProductionReport:
+        """Stations, jobs, documents per hour and spoil rates (supervisor, auditor; no personal data)."""
+        require(who, Action.READ_PRODUCTION)
+        return production_report(self.store, self.clock())
+
+    def verifier_trust(self) -> dict[str, Any]:
+        """Anyone: the trust list an offline verifier carries: the site's CSCAs and every seal signer whose
+        path to a CSCA the site validated now, with what a browser needs to check a seal (the key as a curve
+        point, how seals refer to the signer, the validity)."""
+        now = self.clock().astimezone(dt.UTC)
+        trust = self._trust()
+        signers = []
+        for cert in trust.lookup:
+            report = trust.store.validate(cert, now, purpose="seal")
+            signers.append(_trusted_signer(cert, report.ok))
+        cscas = [{"subject": c.subject_text, "sha256": hashlib.sha256(c.der).hexdigest(),
+                  "not_before": c.not_before.isoformat(), "not_after": c.not_after.isoformat(),
+                  "der": base64.b64encode(c.der).decode("ascii")}
+                 for c in trust.store.certificates() if c.self_issued]
+        return {"issuer": self.site.country, "made_at": now.isoformat(timespec="seconds"), "cscas": cscas,
+                "signers": signers}
 
     def _today(self) -> dt.date:
         return self.clock().astimezone(dt.UTC).date()
@@ -475,6 +600,28 @@ def change_document(store: RecordStore, who: Principal, number: str, to: Documen
     return store.document(number)
 
 
+def _trusted_signer(cert: Certificate, chained: bool) -> dict[str, Any]:
+    """A seal signer as the offline verifier reads it: the public key as an uncompressed point on a named
+    curve, the VDS signer id and serial, the IDB reference, the certificate's SHA-256 (a VDS-NC or IDB that
+    embeds its signer is matched by it) and whether the site validated its path to a CSCA."""
+    key = cert.public_key
+    if isinstance(key, CurveKey):
+        curve, x, y = key.curve.name, key.x, key.y
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        numbers = key.public_numbers()
+        curve, x, y = key.curve.name, numbers.x, numbers.y
+    else:
+        curve, x, y = "", 0, 0  # not an EC key: no seal verifies with it
+    size = (key_bits(key) + 7) // 8
+    return {"subject": cert.subject_text, "issuer": cert.issuer_text, "serial": f"{cert.serial:X}",
+            "signer_id": signer_id(cert), "sha1": cert.sha1.hex(), "idb_ref": idb_reference(cert).hex(),
+            "sha256": hashlib.sha256(cert.der).hexdigest(), "curve": curve,
+            "point": "04" + x.to_bytes(size, "big").hex() + y.to_bytes(size, "big").hex() if curve else "",
+            "hash": hash_for_bits(key_bits(key)).value if curve else "",
+            "not_before": cert.not_before.isoformat(), "not_after": cert.not_after.isoformat(),
+            "chained": chained}
+
+
 def _print_check(data: Mapping[str, str]) -> dict[str, str]:
     status = str(data.get("status", ""))
     if status not in ("pass", "fail", "skipped", "not-applicable"):
@@ -482,4 +629,4 @@ def _print_check(data: Mapping[str, str]) -> dict[str, str]:
     return {"name": "station-print", "status": status, "detail": str(data.get("detail", ""))[:500]}
 
 
-__all__ = ["CHIP_DIR", "RECEIPT", "Claim", "Office", "Submitted", "os_user"]
+__all__ = ["CHIP_DIR", "RECEIPT", "Claim", "DocumentView", "Office", "Submitted", "os_user"]

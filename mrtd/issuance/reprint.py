@@ -64,6 +64,16 @@ def reprint_page(number: str, *, store: RecordStore, site: SiteConfig, actor: st
     record = store.document(number)
     if record.state is not DocumentState.ISSUED:
         raise StateError(f"document {number}: only an issued document is reprinted (it is {record.state.value})")
+    files = issued_page(number, store=store, site=site)
+    digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    seq = store.note(number, "reprint", actor=actor, detail={"files": digests})
+    return Reprint(number, files, seq)
+
+
+def issued_page(number: str, *, store: RecordStore, site: SiteConfig, dpi: int | None = None,
+                check: bool = True, names: tuple[str, ...] = (PAGE_PNG, PAGE_PDF)) -> dict[str, bytes]:
+    """The page of an issued document made again from the records (PNG and PDF by default, at the site's
+    dpi, its MRZ read back by OCR when `check`): any document that was issued, whatever became of it since."""
     casework = Casework(store)
     application_id = casework.application_of(number)
     case = casework.case(application_id, with_payload=True)
@@ -89,12 +99,11 @@ def reprint_page(number: str, *, store: RecordStore, site: SiteConfig, actor: st
     modules = barcode.modules(barcode.open_image(seal)) if seal is not None else ()
     page = page_from_document(doc, template, portrait=portrait, signature=signature, seal_modules=modules,
                               names=site.names, extra=extra)
-    sides = render_page(template, page, site.dpi)
-    verify_print(mrz_image([s.image for s in sides], template), template, page.mrz)
+    res = dpi or site.dpi
+    sides = render_page(template, page, res)
+    if check:
+        verify_print(mrz_image([s.image for s in sides], template), template, page.mrz)
     with tempfile.TemporaryDirectory(prefix=f"mrtd-reprint-{number}-") as tmp:
         # A page of several sides writes page-front.png, page-observations.png, ... and one page.pdf.
-        written = [p for name in (PAGE_PNG, PAGE_PDF) for p in write_page(template, sides, Path(tmp) / name, site.dpi)]
-        files = {p.name: p.read_bytes() for p in written}
-    digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-    seq = store.note(number, "reprint", actor=actor, detail={"files": digests})
-    return Reprint(number, files, seq)
+        written = [p for name in names for p in write_page(template, sides, Path(tmp) / name, res)]
+        return {p.name: p.read_bytes() for p in written}

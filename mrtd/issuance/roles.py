@@ -50,6 +50,7 @@ class Action(StrEnum):
     REPRINT = "document.reprint"
     SEARCH = "person.search"
     READ_AUDIT = "audit.read"
+    READ_PRODUCTION = "production.read"  # stations, jobs, documents per hour (no personal data)
     MANAGE_USERS = "users.manage"
     MANAGE_PKI = "pki.manage"
 
@@ -71,6 +72,7 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = MappingProxyType(
         A.REPRINT: frozenset({R.SUPERVISOR}),
         A.SEARCH: frozenset({R.SUPERVISOR}),
         A.READ_AUDIT: frozenset({R.AUDITOR}),
+        A.READ_PRODUCTION: frozenset({R.SUPERVISOR, R.AUDITOR}),
         A.MANAGE_USERS: frozenset({R.ADMIN}),
         A.MANAGE_PKI: frozenset({R.PKI_OFFICER}),
     }

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import ForeignKey, Integer, String, select, update
+from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from mrtd.errors import InputError
@@ -131,6 +131,7 @@ def sign_in(store: RecordStore, name: str, password: str, code: str = "") -> tup
         stored_hash = row.hash if row is not None else _DUMMY
         totp_secret = row.totp_secret if row is not None else None
         locked_until = row.locked_until if row is not None else None
+    ok: bool
     try:
         ok = _HASHER.verify(stored_hash, password[:1024])
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -223,12 +224,14 @@ def end_sessions(store: RecordStore, name: str, *, actor: str) -> int:
         user = _user(w.session, check_name(name))
         if user is None:
             return 0
-        ended = w.session.execute(update(SessionRow).where(SessionRow.user_id == user.id,
-                                                           SessionRow.ended_at.is_(None))
-                                  .values(ended_at=w.now)).rowcount
+        live = list(w.session.execute(select(SessionRow).where(SessionRow.user_id == user.id,
+                                                               SessionRow.ended_at.is_(None))).scalars())
+        for row in live:
+            row.ended_at = w.now
+        ended = len(live)
         if ended:
             w.audit(actor=actor, action="user.sessions-ended", subject=name, detail={"sessions": ended})
-        return int(ended or 0)
+        return ended
 
 
 def new_csrf() -> str:
