@@ -37,7 +37,8 @@ def _bind(value: str) -> tuple[str, int]:
 @guarded
 def serve(site: Path, bind: str, workers: int, tls_cert: str | None, tls_key: str | None, lease_seconds: float,
           verify_rate: float, print_check: bool | None, passphrase_file: Path | None, pin_file: Path | None) -> None:
-    """Serve the site's HTTP API (OpenAPI at /openapi.json, docs at /docs, /healthz, /metrics)."""
+    """Serve the site's HTTP API (OpenAPI at /openapi.json, docs at /docs, /healthz, /metrics), the office's
+    web pages (/sign-in) and the public seal verifier (/verify/)."""
     import uvicorn
 
     from mrtd.cli.issue import load_site_config
@@ -53,12 +54,13 @@ def serve(site: Path, bind: str, workers: int, tls_cert: str | None, tls_key: st
                f"with {workers} worker(s)", err=True)
     if workers == 1:
         from mrtd.issuance.office import Office
+        from mrtd.service import pages
         from mrtd.service.app import create_app
 
         office = Office(config, clock=lambda: dt.datetime.now(dt.UTC), passphrase=secret,
                         lease_seconds=lease_seconds, print_check=print_check)
         try:
-            uvicorn.run(create_app(office, verify_rate=verify_rate), host=host, port=port, log_level="warning",
+            uvicorn.run(create_app(office, verify_rate=verify_rate, routers=pages.routers()), host=host, port=port, log_level="warning",
                         access_log=False, **tls)  # type: ignore[arg-type]
         finally:
             office.close()

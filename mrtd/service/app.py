@@ -24,7 +24,7 @@ from mrtd import __version__
 from mrtd.errors import ConfigurationError, MrtdError
 from mrtd.issuance.office import Office
 from mrtd.issuance.site import load_site
-from mrtd.service import api, metrics, problems
+from mrtd.service import api, metrics, pages, problems
 from mrtd.service.models import Health
 from mrtd.service.ratelimit import Buckets
 
@@ -103,4 +103,4 @@ def app_from_environment() -> FastAPI:
     office = Office(site, clock=_now, passphrase=secret.encode("utf-8") if secret else None,
                     lease_seconds=float(os.environ.get("MRTD_LEASE_SECONDS", "60")),
                     print_check=None if check is None else check == "1")
-    return create_app(office, verify_rate=float(os.environ.get("MRTD_VERIFY_RATE", "5")))
+    return create_app(office, verify_rate=float(os.environ.get("MRTD_VERIFY_RATE", "5")), routers=pages.routers())
