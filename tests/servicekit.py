@@ -25,6 +25,8 @@ from mrtd.issuance.site import SiteConfig, init_site, load_site
 from mrtd.issuance.users import add_user, issue_token
 
 PASS = b"service-test-passphrase"
+READERS = {0: "Virtual PCD 00 00", 1: "Virtual PCD 00 01"}
+PORTS = {0: 35963, 1: 35964}
 ROLES = [r for r in Role]
 USERS = {Role.CLERK: "carla", Role.APPROVER: "amal", Role.SUPERVISOR: "sam", Role.STATION: "st1",
          Role.PKI_OFFICER: "pia", Role.AUDITOR: "audra", Role.ADMIN: "ada"}
@@ -111,3 +113,24 @@ def serving(site: SiteConfig, *options: str, scheme: str = "http",
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+@contextmanager
+def feeders() -> Iterator[None]:
+    """A booklet feeder on each vpcd slot: a blank simulated card, replaced once it is locked and let go."""
+    from mrtd.chip import pcsc
+
+    procs = []
+    try:
+        for slot in (0, 1):
+            proc = subprocess.Popen([sys.executable, "-m", "mrtd.chip.sim.vpcd", "--port", str(PORTS[slot]),
+                                     "--feeder"], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+            procs.append(proc)
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+            pcsc.wait_for_card(READERS[slot], 10)
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+        time.sleep(1.0)  # pcscd polls every 0.4 s: let it see the cards gone before anyone else uses the slots

@@ -576,8 +576,8 @@ class Office:
         trust = self._trust()
         signers = []
         for cert in trust.lookup:
-            report = trust.store.validate(cert, now, purpose="seal")
-            signers.append(_trusted_signer(cert, report.ok))
+            purposes = [p for p in ("seal", "vdsnc") if trust.store.validate(cert, now, purpose=p).ok]
+            signers.append(_trusted_signer(cert, purposes))
         cscas = [{"subject": c.subject_text, "sha256": hashlib.sha256(c.der).hexdigest(),
                   "not_before": c.not_before.isoformat(), "not_after": c.not_after.isoformat(),
                   "der": base64.b64encode(c.der).decode("ascii")}
@@ -600,10 +600,11 @@ def change_document(store: RecordStore, who: Principal, number: str, to: Documen
     return store.document(number)
 
 
-def _trusted_signer(cert: Certificate, chained: bool) -> dict[str, Any]:
+def _trusted_signer(cert: Certificate, purposes: list[str]) -> dict[str, Any]:
     """A seal signer as the offline verifier reads it: the public key as an uncompressed point on a named
     curve, the VDS signer id and serial, the IDB reference, the certificate's SHA-256 (a VDS-NC or IDB that
-    embeds its signer is matched by it) and whether the site validated its path to a CSCA."""
+    embeds its signer is matched by it) and the purposes (seal: VDS and IDB; vdsnc) for which the site
+    validated its path to a CSCA."""
     key = cert.public_key
     if isinstance(key, CurveKey):
         curve, x, y = key.curve.name, key.x, key.y
@@ -619,7 +620,7 @@ def _trusted_signer(cert: Certificate, chained: bool) -> dict[str, Any]:
             "point": "04" + x.to_bytes(size, "big").hex() + y.to_bytes(size, "big").hex() if curve else "",
             "hash": hash_for_bits(key_bits(key)).value if curve else "",
             "not_before": cert.not_before.isoformat(), "not_after": cert.not_after.isoformat(),
-            "chained": chained}
+            "purposes": purposes}
 
 
 def _print_check(data: Mapping[str, str]) -> dict[str, str]:

@@ -271,7 +271,7 @@ def application_payload(application: Application) -> dict[str, Any]:
     """The application's content as JSON: every fact, images by SHA-256 (not by path), no secret."""
     doc = application.document
     h = doc.holder
-    return {
+    payload: dict[str, Any] = {
         "document": {
             "code": str(doc.code), "format": doc.format.value, "issuing_state": doc.issuing_state,
             "requested_number": doc.number, "date_of_issue": _date(doc.date_of_issue),
@@ -289,6 +289,13 @@ def application_payload(application: Application) -> dict[str, Any]:
         "signature_sha256": _file_digest(application.signature, "signature"),
         "extra": dict(sorted(application.extra.items())),
     }
+    # Kept only when given, so that the key of an application without them is what it always was.
+    for section, values in (("document", {"observations": doc.observations}),
+                            ("holder", {"primary_identifier_latin": h.primary_identifier_latin,
+                                        "secondary_identifier_latin": h.secondary_identifier_latin,
+                                        "place_of_birth_latin": h.place_of_birth_latin})):
+        payload[section].update({k: v for k, v in values.items() if v})
+    return payload
 
 
 def application_key(payload: Mapping[str, Any]) -> str:

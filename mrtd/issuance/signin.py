@@ -27,7 +27,7 @@ from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from mrtd.errors import InputError
-from mrtd.issuance.records import Base, RecordStore, UTCDateTime
+from mrtd.issuance.records import Base, RecordStore, UTCDateTime, Writer
 from mrtd.issuance.roles import Principal, Role, Unauthenticated
 from mrtd.issuance.users import UserRow, check_name
 
@@ -137,43 +137,46 @@ def sign_in(store: RecordStore, name: str, password: str, code: str = "") -> tup
         ok = _HASHER.verify(stored_hash, password[:1024])
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
+    # A refusal is recorded (committed) before it is raised: the failures, the lock and the audit entries stay.
     with store.writing() as w:
         now = w.now
         if known is None:
             w.audit(actor="anonymous", action="user.sign-in-failed", subject=name[:64] or "-",
                     detail={"why": "unknown user or no password"})
-            raise SignInFailed("sign-in: the name, password or code is wrong, or the account is locked")
-        user_id, user_name, role = known
-        prow = w.session.get(PasswordRow, user_id)
-        assert prow is not None
-        if locked_until is not None and locked_until > now:
+        elif locked_until is not None and locked_until > now:
             w.audit(actor="anonymous", action="user.sign-in-failed", subject=name, detail={"why": "locked"})
-            raise SignInFailed("sign-in: the name, password or code is wrong, or the account is locked")
-        step = _totp_step(totp_secret, code, now) if ok and totp_secret else None
-        second_ok = not totp_secret or (step is not None and step != prow.last_totp_step)
-        if not ok or not second_ok:
+        else:
+            user_id, user_name, role = known
+            prow = w.session.get(PasswordRow, user_id)
+            assert prow is not None
+            step = _totp_step(totp_secret, code, now) if ok and totp_secret else None
+            if ok and (not totp_secret or (step is not None and step != prow.last_totp_step)):
+                return _open_session(w, prow, user_name, role, step, password, totp_secret is not None)
             prow.failures += 1
-            why = "password" if not ok else "code"
             if prow.failures >= MAX_FAILURES:
                 prow.locked_until, prow.failures = now + dt.timedelta(minutes=LOCK_MINUTES), 0
                 w.audit(actor="anonymous", action="user.locked", subject=name,
                         detail={"minutes": LOCK_MINUTES, "after": MAX_FAILURES})
-            w.audit(actor="anonymous", action="user.sign-in-failed", subject=name, detail={"why": why})
-        else:
-            prow.failures, prow.locked_until = 0, None
-            if step is not None:
-                prow.last_totp_step = step
-            if _HASHER.check_needs_rehash(prow.hash):
-                prow.hash = _HASHER.hash(password)
-            token = secrets.token_urlsafe(32)
-            session = SessionRow(sha256=_digest(token), user_id=user_id, csrf=secrets.token_urlsafe(32),
-                                 created_at=now, seen_at=now)
-            w.session.add(session)
-            w.session.flush()
-            w.audit(actor=name, action="user.signed-in", subject=name,
-                    detail={"session": session.id, "second_factor": bool(totp_secret)})
-            return WebSession(Principal(user_name, role), session.csrf, session.id), token
+            w.audit(actor="anonymous", action="user.sign-in-failed", subject=name,
+                    detail={"why": "password" if not ok else "code"})
     raise SignInFailed("sign-in: the name, password or code is wrong, or the account is locked")
+
+
+def _open_session(w: Writer, prow: PasswordRow, name: str, role: Role, step: int | None, password: str,
+                  second_factor: bool) -> tuple[WebSession, str]:
+    prow.failures, prow.locked_until = 0, None
+    if step is not None:
+        prow.last_totp_step = step  # a code is accepted once
+    if _HASHER.check_needs_rehash(prow.hash):
+        prow.hash = _HASHER.hash(password)
+    token = secrets.token_urlsafe(32)
+    session = SessionRow(sha256=_digest(token), user_id=prow.user_id, csrf=secrets.token_urlsafe(32),
+                         created_at=w.now, seen_at=w.now)
+    w.session.add(session)
+    w.session.flush()
+    w.audit(actor=name, action="user.signed-in", subject=name,
+            detail={"session": session.id, "second_factor": second_factor})
+    return WebSession(Principal(name, role), session.csrf, session.id), token
 
 
 def _totp_step(secret: str | None, code: str, now: dt.datetime) -> int | None:

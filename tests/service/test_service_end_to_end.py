@@ -17,21 +17,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 from conftest import EXAMPLES, ROOT, pcscd_stack
-from servicekit import PASS, auth, make_site, make_users, serving, submission
+from servicekit import PASS, READERS, auth, feeders, make_site, make_users, serving, submission
 
 from mrtd.issuance.roles import Role
 
 pytestmark = pytest.mark.pcsc
 
 SCRIPT = ROOT / "scripts" / "pcscd.sh"
-READERS = {0: "Virtual PCD 00 00", 1: "Virtual PCD 00 01"}
-PORTS = {0: 35963, 1: 35964}
 MRTD = [sys.executable, "-m", "mrtd.cli"]
 
 
@@ -39,27 +36,6 @@ MRTD = [sys.executable, "-m", "mrtd.cli"]
 def pcscd() -> Iterator[None]:
     with pcscd_stack():
         yield
-
-
-@contextmanager
-def feeders() -> Iterator[None]:
-    """A booklet feeder on each vpcd slot: a blank simulated card, replaced once it is locked and let go."""
-    from mrtd.chip import pcsc
-
-    procs = []
-    try:
-        for slot in (0, 1):
-            proc = subprocess.Popen([sys.executable, "-m", "mrtd.chip.sim.vpcd", "--port", str(PORTS[slot]),
-                                     "--feeder"], stdout=subprocess.PIPE, text=True, cwd=ROOT)
-            procs.append(proc)
-            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-            pcsc.wait_for_card(READERS[slot], 10)
-        yield
-    finally:
-        for proc in procs:
-            proc.kill()
-            proc.wait()
-        time.sleep(1.0)  # pcscd polls every 0.4 s: let it see the cards gone before anyone else uses the slots
 
 
 @pytest.fixture(scope="module")

@@ -55,18 +55,31 @@ ENV = Environment(loader=PackageLoader("mrtd.service.pages", "templates"), autoe
 ENV.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
+def N_(text: str) -> str:
+    """Marks a word for the catalogues (pybabel extract -k N_); it is translated where it is shown."""
+    return text
+
+
+# Words the pages show from data (states, verdicts, check results): in the catalogues through these marks.
+WORDS = (N_("received"), N_("approved"), N_("rejected"), N_("issued"), N_("failed"), N_("validated"),
+         N_("personalised"), N_("quality-checked"), N_("spoiled"), N_("voided"), N_("cancelled"),
+         N_("reported-lost"), N_("reported-stolen"), N_("queued"), N_("leased"), N_("done"), N_("expired"),
+         N_("pass"), N_("fail"), N_("skipped"), N_("not-applicable"), N_("valid"), N_("invalid"),
+         N_("unknown-signer"), N_("untrusted"), N_("unsigned"))
+
+
 class SignInNeeded(Exception):
     """No live session: the person is sent to the sign-in page."""
 
 
 # The pages each role works in (the first is its home), and the action each page needs.
 NAV: tuple[tuple[str, str, Action], ...] = (
-    ("/office/enrol", "Enrol", Action.SUBMIT),
-    ("/office/queue", "Approval queue", Action.DECIDE),
-    ("/office/applications", "Applications", Action.LIST_APPLICATIONS),
-    ("/office/search", "Search", Action.SEARCH),
-    ("/office/production", "Production", Action.READ_PRODUCTION),
-    ("/office/audit", "Audit log", Action.READ_AUDIT),
+    ("/office/enrol", N_("Enrol"), Action.SUBMIT),
+    ("/office/queue", N_("Approval queue"), Action.DECIDE),
+    ("/office/applications", N_("Applications"), Action.LIST_APPLICATIONS),
+    ("/office/search", N_("Search"), Action.SEARCH),
+    ("/office/production", N_("Production"), Action.READ_PRODUCTION),
+    ("/office/audit", N_("Audit log"), Action.READ_AUDIT),
 )
 
 
@@ -206,9 +219,12 @@ def now_of(office: Office) -> dt.datetime:
 
 
 def role_label(role: Role | None) -> str:
-    return _gettext({None: "local operator", Role.CLERK: "clerk", Role.APPROVER: "approver",
-                     Role.SUPERVISOR: "supervisor", Role.STATION: "station", Role.PKI_OFFICER: "PKI officer",
-                     Role.AUDITOR: "auditor", Role.ADMIN: "administrator"}[role])
+    return _gettext(ROLE_LABELS[role])
+
+
+ROLE_LABELS = {None: N_("local operator"), Role.CLERK: N_("clerk"), Role.APPROVER: N_("approver"),
+               Role.SUPERVISOR: N_("supervisor"), Role.STATION: N_("station"), Role.PKI_OFFICER: N_("PKI officer"),
+               Role.AUDITOR: N_("auditor"), Role.ADMIN: N_("administrator")}
 
 
 ENV.globals["role_label"] = role_label

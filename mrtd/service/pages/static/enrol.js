@@ -73,4 +73,4 @@ for (const kind of IMAGE_FIELDS) {
     if (file) checkImage(kind, file);
   });
 }
-preview();
+

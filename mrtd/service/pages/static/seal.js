@@ -241,6 +241,7 @@ function parseVdsnc(bytes) {
 const SHAPES = { 90: [30, 30, 30], 72: [36, 36], 88: [44, 44] };
 
 function mrzLines(value) {
+  if (Array.isArray(value) && value.length && value.every((v) => typeof v === "string")) return value;
   if (typeof value !== "string") return null;
   const text = value.replace(/\n/g, "");
   if (!/^[A-Z0-9<]+$/.test(text)) return null;
@@ -378,14 +379,15 @@ export async function verifySignature(signer, hashName, signed, signature) {
 
 const day = (iso) => iso.slice(0, 10);
 
-function trustChecks(signer, signedDay, checks) {
+function trustChecks(signer, signedDay, purpose, checks) {
   const inPeriod = day(signer.not_before) <= signedDay && signedDay <= day(signer.not_after);
   checks.push({ name: "signer-validity", passed: inPeriod, required: true,
                 reason: `signer valid ${day(signer.not_before)} .. ${day(signer.not_after)}, signed ${signedDay}` });
-  checks.push({ name: "chain", passed: signer.chained, required: true,
-                reason: signer.chained ? "the issuing office validated the signer's path to its CSCA"
-                                       : "the signer does not chain to a trusted CSCA" });
-  return inPeriod && signer.chained;
+  const chained = (signer.purposes || []).includes(purpose);
+  checks.push({ name: "chain", passed: chained, required: true,
+                reason: chained ? `the issuing office validated the signer's path to its CSCA (${purpose})`
+                                : `the signer does not chain to a trusted CSCA for ${purpose}` });
+  return inPeriod && chained;
 }
 
 async function finish(fmt, header, content, checks, signer, hashName, signed, signature, signedDay, today) {
@@ -403,7 +405,7 @@ async function finish(fmt, header, content, checks, signer, hashName, signed, si
   }
   checks.push({ name: "signature", passed: true, required: true,
                 reason: `ECDSA with ${hashName.toUpperCase()} over ${signed.length} bytes` });
-  const trusted = trustChecks(signer, signedDay, checks);
+  const trusted = trustChecks(signer, signedDay, fmt === "vdsnc" ? "vdsnc" : "seal", checks);
   return { ...report, verdict: trusted ? "valid" : "untrusted" };
 }
 

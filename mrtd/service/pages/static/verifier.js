@@ -12,7 +12,7 @@ prepareZXingModule({ overrides: { locateFile: (path, prefix) => (path.endsWith("
 
 const $ = (id) => document.getElementById(id);
 const T = JSON.parse($("messages").textContent);
-const fmt = (text, values) => text.replace(/%\((\w+)\)s/g, (_, k) => String(values[k]));
+const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => String(values[k]));
 const STORE = "mrtd-trust";
 
 function loadTrust() {
