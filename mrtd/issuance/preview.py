@@ -21,7 +21,7 @@ from mrtd.mrz import mrz_lines
 
 # Stands in for the number drawn at production (9 characters fit every format's number field).
 SPECIMEN_NUMBER = "X00000000"
-PREVIEW_DPI = 120
+PREVIEW_DPI = 150  # the lowest the renderer draws at
 
 
 @dataclass(frozen=True)

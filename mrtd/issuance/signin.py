@@ -212,14 +212,14 @@ def session_of(store: RecordStore, token: str, now: dt.datetime) -> WebSession:
         if row is None or row.ended_at is not None:
             raise Unauthenticated("session: sign in")
         now = w.now
-        if now - row.seen_at > dt.timedelta(minutes=IDLE_MINUTES) or now - row.created_at > dt.timedelta(hours=MAX_HOURS):
-            row.ended_at = now
-            w.audit(actor="session", action="user.session-expired", subject=str(row.id), detail={})
-            raise Unauthenticated("session: it timed out; sign in again")
-        owner = w.session.get(UserRow, row.user_id)
-        assert owner is not None
-        row.seen_at = now
-        return WebSession(Principal(owner.name, Role(owner.role)), row.csrf, row.id)
+        if now - row.seen_at <= dt.timedelta(minutes=IDLE_MINUTES) and now - row.created_at <= dt.timedelta(hours=MAX_HOURS):
+            owner = w.session.get(UserRow, row.user_id)
+            assert owner is not None
+            row.seen_at = now
+            return WebSession(Principal(owner.name, Role(owner.role)), row.csrf, row.id)
+        row.ended_at = now  # committed before the refusal below
+        w.audit(actor="session", action="user.session-expired", subject=str(row.id), detail={})
+    raise Unauthenticated("session: it timed out; sign in again")
 
 
 def sign_out(store: RecordStore, token: str) -> None:

@@ -273,6 +273,10 @@ def test_every_page_in_english_and_arabic_passes_axe(office_site: dict[str, Any]
                            expiry="2034-05-13")
                 wait_js(page, "document.getElementById('pv-mrz').textContent.length > 0")
             assert page.get_attribute("html", "lang") == language
+            if path == "/office/queue/1":
+                assert page.is_visible("#page-preview"), page.inner_text("main")
+            if path.startswith("/office/documents/"):
+                assert page.is_visible("#document-page") and page.is_visible("img.seal"), page.inner_text("main")
             slug = path.strip("/").split("?")[0].replace("/", "-")
             screenshot(page, shots, f"{slug}-{language}")
             assert axe_violations(page) == [], (name, path, language)

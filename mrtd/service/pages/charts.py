@@ -8,7 +8,7 @@ from html import escape
 
 from markupsafe import Markup
 
-WIDTH, HEIGHT, PAD = 640, 200, 28
+WIDTH, HEIGHT, PAD = 640, 220, 36
 
 
 def stacked_bars(key: str, title: str, labels: Sequence[str], issued: Sequence[int], spoiled: Sequence[int],
@@ -24,7 +24,9 @@ def stacked_bars(key: str, title: str, labels: Sequence[str], issued: Sequence[i
              f'class="chart" aria-labelledby="t-{key}"><title id="t-{key}">{escape(title)}: '
              f'{escape(summary)}</title>',
              f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" class="axis"/>',
-             f'<text x="{PAD}" y="{PAD - 10}" class="tick">{top}</text>']
+             f'<text x="{PAD}" y="14" class="heading">{escape(title)}</text>',
+             f'<text x="{PAD - 4}" y="{PAD + 4}" class="tick" text-anchor="end">{top}</text>',
+             f'<line x1="{PAD}" y1="{PAD}" x2="{WIDTH - PAD}" y2="{PAD}" class="grid"/>']
     for i, (label, a, b) in enumerate(zip(labels, issued, spoiled, strict=True)):
         x = PAD + i * slot + (slot - bar) / 2
         h_a, h_b = a * scale, b * scale
