@@ -350,6 +350,10 @@ def test_online_status_shows_a_document_reported_lost(office_site: dict[str, Any
     verifier.wait_for_selector("#card:not([hidden])")
     assert verifier.get_attribute("#card", "data-where") == "online"
     assert verifier.get_attribute("#v-status", "data-status") == "valid"
+    verifier.evaluate("window.mrtdLast = null")
+    verifier.set_input_files("#file", str(root / "td3" / "page.pdf"))  # a PDF: the service reads it
+    pdf = wait_js(verifier, "window.mrtdLast")
+    assert pdf["verdict"] == "valid" and pdf["where"] == "online" and pdf["summary"]["document_number"] == number
     supervisor = sign_in(browser, url, "sam")
     supervisor.goto(f"{url}/office/documents/{number}")
     supervisor.fill("#reason-report-lost", "reported at the consulate")
