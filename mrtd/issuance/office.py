@@ -76,6 +76,7 @@ _REASON_LIMIT = 500
 _ANSWERS = {DocumentState.ISSUED: "valid", DocumentState.VOIDED: "voided",
             DocumentState.REPORTED_LOST: "reported-lost", DocumentState.REPORTED_STOLEN: "reported-stolen"}
 _FORMAT = re.compile(r"^(TD1|TD2|TD3|MRV-A|MRV-B)$")
+TRUST_LIST_SECONDS = 300
 
 
 def os_user() -> str:
@@ -155,6 +156,7 @@ class Office:
         self._print_check = site.print_check if print_check is None else print_check
         self._issuer: Issuer | None = None
         self._seal_trust: Trust | None = None
+        self._verifier_trust: tuple[dt.datetime, dict[str, Any]] | None = None
         self._lock = threading.Lock()
         self._signing = threading.Lock()
 
@@ -573,6 +575,9 @@ class Office:
         path to a CSCA the site validated now, with what a browser needs to check a seal (the key as a curve
         point, how seals refer to the signer, the validity)."""
         now = self.clock().astimezone(dt.UTC)
+        kept = self._verifier_trust
+        if kept is not None and dt.timedelta(0) <= now - kept[0] < dt.timedelta(seconds=TRUST_LIST_SECONDS):
+            return kept[1]  # a public page asks for it on every load: validate the paths once a while
         trust = self._trust()
         signers = []
         for cert in trust.lookup:
@@ -582,8 +587,10 @@ class Office:
                   "not_before": c.not_before.isoformat(), "not_after": c.not_after.isoformat(),
                   "der": base64.b64encode(c.der).decode("ascii")}
                  for c in trust.store.certificates() if c.self_issued]
-        return {"issuer": self.site.country, "made_at": now.isoformat(timespec="seconds"), "cscas": cscas,
+        made = {"issuer": self.site.country, "made_at": now.isoformat(timespec="seconds"), "cscas": cscas,
                 "signers": signers}
+        self._verifier_trust = (now, made)
+        return made
 
     def _today(self) -> dt.date:
         return self.clock().astimezone(dt.UTC).date()

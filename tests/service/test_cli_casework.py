@@ -3,6 +3,7 @@ four eyes, approve as a named user, issue here, report lost, replace, search (au
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -59,3 +60,37 @@ def test_casework_on_the_command_line(run, tmp_path: Path) -> None:  # type: ign
     assert code == 2  # the reason is required
     code, out = run("application", "show", str(app_id), "--user", "sam", "--json")
     assert code == 0 and json.loads(out)["application"]["holder"]["primary_identifier"] == "Шевченко"
+
+
+def test_web_passwords_totp_and_revoke_on_the_command_line(run, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyotp
+
+    from mrtd.issuance.roles import Unauthenticated
+    from mrtd.issuance.signin import SignInFailed, session_of, sign_in
+    from mrtd.issuance.site import load_site
+
+    assert run("users", "add", "carla", "--role", "clerk")[0] == 0
+    secret = tmp_path / "password"
+    secret.write_text("short\n", "utf-8")
+    code, out = run("users", "password", "carla", "--password-file", str(secret))
+    assert code == 1 and "shorter than 12" in out
+    secret.write_text("carla's long passphrase\n", "utf-8")
+    code, out = run("users", "password", "carla", "--password-file", str(secret), "--json")
+    assert code == 0 and json.loads(out) == {"ok": True, "user": "carla"}
+    assert "long passphrase" not in out
+    monkeypatch.setenv("MRTD_USER_PASSWORD", "another long passphrase")
+    assert run("users", "password", "carla")[0] == 0
+    code, out = run("users", "totp", "carla", "--json")
+    assert code == 0 and json.loads(out)["otpauth_uri"].startswith("otpauth://totp/")
+    site = load_site(tmp_path / "site")
+    with site.open_records() as store:
+        with pytest.raises(SignInFailed):
+            sign_in(store, "carla", "another long passphrase")  # the second factor is now needed
+        totp = pyotp.parse_uri(json.loads(out)["otpauth_uri"])
+        _, token = sign_in(store, "carla", "another long passphrase", totp.now())
+        code, out = run("users", "revoke", "carla", "--json")
+        assert code == 0 and json.loads(out)["sessions_ended"] == 1
+
+        with pytest.raises(Unauthenticated):
+            session_of(store, token, dt.datetime.now(dt.UTC))
