@@ -85,6 +85,11 @@ def time(when: dt.datetime) -> bytes:
     return tlv(GENERALIZED_TIME, w.strftime("%Y%m%d%H%M%SZ").encode())
 
 
+def generalized_time(when: dt.datetime) -> bytes:
+    """GeneralizedTime in whole seconds, UTC (where a structure asks for it whatever the year)."""
+    return tlv(GENERALIZED_TIME, when.astimezone(dt.UTC).strftime("%Y%m%d%H%M%SZ").encode())
+
+
 @lru_cache(maxsize=512)
 def oid_text(body: bytes) -> str:
     """The dotted form of an OID's content octets."""
