@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -272,17 +273,21 @@ def rsa_pss_padding(hash_name: HashName) -> padding.PSS:
     return padding.PSS(mgf=padding.MGF1(algorithm), salt_length=algorithm.digest_size)
 
 
+def signed_through(builder: Any, signer: Signer, hash_name: HashName) -> bytes:
+    """The DER of what `builder` (a certificate, CRL or request builder of cryptography) makes, signed
+    through `signer`: cryptography signs a draft with a throwaway key of the same type, which fixes the
+    exact to-be-signed bytes and the signature algorithm; the real signature replaces the draft's."""
+    public = signer.public_key()
+    pad = rsa_pss_padding(hash_name) if isinstance(public, rsa.RSAPublicKey) else None
+    draft = builder.sign(_draft_key(public), hash_algorithm(hash_name), rsa_padding=pad)
+    tbs, algorithm_id, _ = sequence_items(draft.public_bytes(serialization.Encoding.DER))
+    return seq(tbs, algorithm_id, tlv(0x03, b"\x00" + signer.sign(tbs, hash_name)))
+
+
 def sign_certificate(builder: x509.CertificateBuilder, signer: Signer, hash_name: HashName) -> x509.Certificate:
     """Sign the builder's TBSCertificate through `signer`; check the result verifies before returning it."""
-    public = signer.public_key()
-    draft_key = _draft_key(public)
-    pad = rsa_pss_padding(hash_name) if isinstance(public, rsa.RSAPublicKey) else None
-    draft = builder.sign(draft_key, hash_algorithm(hash_name), rsa_padding=pad)  # type: ignore[arg-type]
-    tbs, algorithm_id, _ = sequence_items(draft.public_bytes(serialization.Encoding.DER))
-    signature = signer.sign(draft.tbs_certificate_bytes, hash_name)
-    der = seq(tbs, algorithm_id, tlv(0x03, b"\x00" + signature))
-    cert = x509.load_der_x509_certificate(der)
-    verify_signature(public, cert.signature, cert.tbs_certificate_bytes, cert.signature_hash_algorithm,
+    cert = x509.load_der_x509_certificate(signed_through(builder, signer, hash_name))
+    verify_signature(signer.public_key(), cert.signature, cert.tbs_certificate_bytes, cert.signature_hash_algorithm,
                      cert.signature_algorithm_parameters, what="new certificate")
     return cert
 

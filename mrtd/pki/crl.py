@@ -13,15 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from mrtd.asn1.der import seq, sequence_items
-from mrtd.asn1.tlv import tlv
 from mrtd.errors import InputError
-from mrtd.pki.certificates import _draft_key, rsa_pss_padding, verify_signature, whole_seconds
+from mrtd.pki.certificates import signed_through, verify_signature, whole_seconds
 from mrtd.pki.keys import default_hash
-from mrtd.pki.signer import HashName, Signer, hash_algorithm
+from mrtd.pki.signer import HashName, Signer
 
 MAX_CRL_NUMBER = (1 << 159) - 1  # at most 20 octets, non-negative
 
@@ -58,11 +54,7 @@ def build_crl(issuer_cert: x509.Certificate, signer: Signer, *, number: int, thi
         )
     hname = hash_name or default_hash(signer.public_key())
     public = signer.public_key()
-    pad = rsa_pss_padding(hname) if isinstance(public, rsa.RSAPublicKey) else None
-    draft = builder.sign(_draft_key(public), hash_algorithm(hname), rsa_padding=pad)  # type: ignore[arg-type]
-    tbs, algorithm_id, _ = sequence_items(draft.public_bytes(serialization.Encoding.DER))
-    signature = signer.sign(draft.tbs_certlist_bytes, hname)
-    crl = x509.load_der_x509_crl(seq(tbs, algorithm_id, tlv(0x03, b"\x00" + signature)))
+    crl = x509.load_der_x509_crl(signed_through(builder, signer, hname))
     verify_signature(public, crl.signature, crl.tbs_certlist_bytes, crl.signature_hash_algorithm,
                      crl.signature_algorithm_parameters, what="new CRL")
     return crl

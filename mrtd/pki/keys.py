@@ -38,6 +38,9 @@ _CURVES: dict[str, Callable[[], ec.EllipticCurve]] = {
 _RSA_BITS = {"rsa-pss-3072": 3072, "rsa-pss-4096": 4096}
 
 ALGORITHMS: tuple[str, ...] = (*_CURVES, *_RSA_BITS)
+# The one default for every new PKI (`mrtd site init` and `mrtd pki init`): ECDSA on P-256 is in Doc 9303-12's
+# list, every reader verifies it, and VDS-NC seals may only use the NIST curves.
+DEFAULT_ALGORITHM = "ecdsa-p256"
 
 # OWASP's floor for scrypt (2^17, r=8, p=1: 128 MiB, a few tenths of a second per load).
 DEFAULT_SCRYPT_LOG2N = 17

@@ -223,3 +223,19 @@ def key_attributes(session: Any, label: str) -> dict[str, bool]:
         "never_extractable": bool(key[Attribute.NEVER_EXTRACTABLE]),
         "local": bool(key[Attribute.LOCAL]),
     }
+
+
+def destroy_key(session: Any, label: str) -> int:
+    """Destroy the private and public key objects labelled `label` in the token; how many were destroyed."""
+    lock = _session_locks.setdefault(id(session), threading.Lock())
+    try:
+        with lock:
+            objects = [o for kind in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY)
+                       for o in session.get_objects({Attribute.CLASS: kind, Attribute.LABEL: label})]
+            if not objects:
+                raise KeyAccessError(f"pkcs11 key {label!r}: not in the token (destroyed already?)")
+            for obj in objects:
+                obj.destroy()
+    except PKCS11Error as exc:
+        raise KeyAccessError(f"pkcs11 key {label!r}: cannot destroy it: {type(exc).__name__}") from None
+    return len(objects)

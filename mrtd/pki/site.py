@@ -21,18 +21,24 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from mrtd.errors import ConfigurationError, InputError, KeyAccessError, StateError
+from mrtd.asn1.x509 import load_certificate
+from mrtd.errors import ConfigurationError, InputError, KeyAccessError, ProfileError, Severity, StateError
 from mrtd.pki import certificates as certs
 from mrtd.pki import crl as crlmod
 from mrtd.pki import masterlist as mlmod
-from mrtd.pki.keys import ALGORITHMS, DEFAULT_SCRYPT_LOG2N, FileSigner
+from mrtd.pki.keys import ALGORITHMS, DEFAULT_ALGORITHM, DEFAULT_SCRYPT_LOG2N, FileSigner
+from mrtd.pki.lint import lint_certificate
 from mrtd.pki.profiles import mrz_code_for, profile
-from mrtd.pki.signer import Signer
+from mrtd.pki.signer import PublicKey, Signer
 from mrtd.pki.trust import TrustStore
 
 Clock = Callable[[], datetime]
 END_ENTITY_ROLES = ("ds", "seal-signer", "vdsnc-signer", "masterlist-signer", "deviationlist-signer")
 ROLLOVER_GRACE = timedelta(days=2)  # 9303-12 §5.5: do not use a new CSCA key for the first 2 days
+EXTERNAL_CSCA_HINT = ("the CSCA lives at another site: run `mrtd pki csr ROLE` here, `mrtd pki sign-csr` there, "
+                      "then `mrtd pki import-cert` here")
+TRUST_KINDS = ("ml", "csca", "crl")  # imports the trust store reads (pki/trust/)
+DESTROYED_HINT = "the key was destroyed (`mrtd pki destroy-key`); issue a new one"
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,16 @@ def add_months(t: datetime, months: int) -> datetime:
 
 def add_years(t: datetime, years: int) -> datetime:
     return add_months(t, 12 * years)
+
+
+def usage_of(cert: x509.Certificate) -> tuple[datetime | None, datetime | None]:
+    """A certificate's private key usage period (UTC), or its validity when it has none."""
+    try:
+        pkup = cert.extensions.get_extension_for_class(x509.PrivateKeyUsagePeriod).value
+    except x509.ExtensionNotFound:
+        return cert.not_valid_before_utc, cert.not_valid_after_utc
+    return (pkup.not_before.replace(tzinfo=UTC) if pkup.not_before else cert.not_valid_before_utc,
+            pkup.not_after.replace(tzinfo=UTC) if pkup.not_after else cert.not_valid_after_utc)
 
 
 class PkiSite:
@@ -147,16 +163,17 @@ class PkiSite:
 
     # Keys
 
-    def _new_key(self, state: dict[str, Any], algorithm: str, label: str, secret: bytes) -> tuple[Signer, dict[str, str]]:
+    def _new_key(self, state: dict[str, Any], algorithm: str, label: str, secret: bytes,
+                 token: Pkcs11Config | None = None) -> tuple[Signer, dict[str, str]]:
+        """A new key: in `token` (whose PIN opens it) or else an encrypted file under `secret`."""
         if algorithm not in ALGORITHMS:
             raise InputError(f"algorithm: {algorithm!r} is not one of {', '.join(ALGORITHMS)}")
-        p11 = state.get("pkcs11")
-        if p11:
+        if token is not None:
             from mrtd.pki import pkcs11
 
-            session = pkcs11.open_session(p11["module"], p11["token"], secret)
+            session = pkcs11.open_session(token.module, token.token, token.pin)
             signer: Signer = pkcs11.generate_key(session, algorithm, label)
-            ref = {"store": "pkcs11", "module": p11["module"], "token": p11["token"], "label": label}
+            ref = {"store": "pkcs11", "module": token.module, "token": token.token, "label": label}
         else:
             path = self.root / "keys" / f"{label}.p8.pem"
             signer = FileSigner.generate(path, algorithm, secret, key_id=label, scrypt_log2n=self._kdf_log2n)
@@ -168,13 +185,24 @@ class PkiSite:
         """A unique, non-secret key name (tokens may be shared by several sites)."""
         return f"{role}-{now:%Y%m%d%H%M%S}-{self._rng(4).hex()}"
 
-    def _open_key(self, ref: dict[str, str], secret: bytes) -> Signer:
+    def _open_key(self, ref: dict[str, str], secret: bytes, role: str = "key") -> Signer:
         if ref["store"] == "pkcs11":
             from mrtd.pki import pkcs11
 
             session = pkcs11.open_session(ref["module"], ref["token"], secret)
             return pkcs11.Pkcs11Signer(session, ref["label"])
+        if ref["store"] != "file":
+            raise StateError(f"{role}: its private key is not held at this site ({ref['store']}): "
+                             + (DESTROYED_HINT if ref["store"] == "destroyed" else EXTERNAL_CSCA_HINT))
         return FileSigner.load(self.root / ref["path"], secret, key_id=Path(ref["path"]).name.removesuffix(".p8.pem"))
+
+    def default_token(self) -> dict[str, str] | None:
+        """The token new signing keys go into by default ({"module", "token"}), if the site has one."""
+        token: dict[str, str] | None = self._load().get("pkcs11")
+        return token
+
+    def csca_here(self) -> bool:
+        return bool(self._load().get("csca", "here") == "here")
 
     # Records
 
@@ -209,9 +237,51 @@ class PkiSite:
     def init(self, country: str, algorithm: str, passphrase: bytes, clock: Clock | None = None,
              pkcs11: Pkcs11Config | None = None, *, mrz_code: str | None = None, common_name: str | None = None,
              organization: str | None = None, csca_usage_years: int = 5, csca_validity_years: int = 15,
-             document_validity_years: int = 10) -> CertRecord:
-        """Create the site's PKI and its first (self-signed) CSCA. `passphrase` protects file keys; with
-        `pkcs11` the key is generated in the token and `pkcs11.pin` is used instead."""
+             document_validity_years: int = 10, signer_token: Pkcs11Config | None = None) -> CertRecord:
+        """Create the site's PKI and its first (self-signed) CSCA. `passphrase` is the CSCA key's own secret
+        (its file's passphrase); with `pkcs11` the CSCA key is made in that token and `pkcs11.pin` opens it.
+        `signer_token` is where the site's signing keys go by default (the CSCA's token if not given)."""
+        state = self._new_state(country, algorithm, clock, mrz_code=mrz_code, organization=organization,
+                                csca_usage_years=csca_usage_years, csca_validity_years=csca_validity_years,
+                                document_validity_years=document_validity_years,
+                                default_token=signer_token or pkcs11)
+        now = self.now()
+        signer, ref = self._new_key(state, algorithm, self._label("csca", now), pkcs11.pin if pkcs11 else passphrase,
+                                    pkcs11)
+        subject = certs.make_name(state["country"], common_name or f"CSCA {state['country']}",
+                                  organization=organization)
+        cert = self._csca_cert(state, signer, subject, now, now)
+        rec = self._store_cert(state, "csca", cert, ref, (now, add_years(now, csca_usage_years)), None)
+        self._save(state)
+        self._log("init", role="csca", key=signer.key_id, serial=rec.serial, country=state["country"])
+        return rec
+
+    def init_external(self, country: str, csca_certificate: bytes, clock: Clock | None = None, *,
+                      mrz_code: str | None = None, algorithm: str = DEFAULT_ALGORITHM, organization: str | None = None,
+                      signer_token: Pkcs11Config | None = None, document_validity_years: int = 10) -> CertRecord:
+        """A PKI whose CSCA lives at another site: only its certificate is kept here. Signing keys are made
+        here with `mrtd pki csr`, certified at the CSCA's site (`sign-csr`) and installed (`import-cert`)."""
+        cert = load_certificate(csca_certificate, "CSCA certificate")
+        mine = x509.load_der_x509_certificate(cert.der)
+        if not cert.self_issued or not cert.signed_by(cert):
+            raise InputError("CSCA certificate: not a self-signed CSCA certificate (9303-12 Table 6)")
+        findings = [f for f in lint_certificate(cert.der, "csca") if f.severity is Severity.ERROR]
+        if findings:
+            raise ProfileError(f"CSCA certificate: {findings[0]}")
+        state = self._new_state(country, algorithm, clock, mrz_code=mrz_code, organization=organization,
+                                document_validity_years=document_validity_years, default_token=signer_token)
+        if cert.country.upper() != state["country"]:
+            raise InputError(f"CSCA certificate: its country {cert.country!r} is not this site's {state['country']!r}")
+        state["csca"] = "external"
+        usage = usage_of(mine)
+        rec = self._store_cert(state, "csca", mine, {"store": "external"}, usage, None)
+        self._save(state)
+        self._log("init", role="csca", serial=rec.serial, country=state["country"], csca="external")
+        return rec
+
+    def _new_state(self, country: str, algorithm: str, clock: Clock | None, *, mrz_code: str | None,
+                   organization: str | None, document_validity_years: int, default_token: Pkcs11Config | None,
+                   csca_usage_years: int = 5, csca_validity_years: int = 15) -> dict[str, Any]:
         if clock is not None:
             self._clock = clock
         if self.exists():
@@ -220,22 +290,13 @@ class PkiSite:
         code = mrz_code or mrz_code_for(country)
         self.root.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o700)
-        state: dict[str, Any] = {
-            "country": country, "mrz_code": code, "algorithm": algorithm, "organization": organization,
-            "pkcs11": {"module": pkcs11.module, "token": pkcs11.token} if pkcs11 else None,
-            "serials": [], "crl_number": 0, "certificates": [],
+        return {
+            "country": country, "mrz_code": code, "algorithm": algorithm, "organization": organization, "csca": "here",
+            "pkcs11": {"module": default_token.module, "token": default_token.token} if default_token else None,
+            "serials": [], "crl_number": 0, "certificates": [], "requests": [],
             "document_validity_years": document_validity_years,
             "csca_usage_years": csca_usage_years, "csca_validity_years": csca_validity_years,
         }
-        secret = pkcs11.pin if pkcs11 else passphrase
-        now = self.now()
-        signer, ref = self._new_key(state, algorithm, self._label("csca", now), secret)
-        subject = certs.make_name(country, common_name or f"CSCA {country}", organization=organization)
-        cert = self._csca_cert(state, signer, subject, now, now)
-        rec = self._store_cert(state, "csca", cert, ref, (now, add_years(now, csca_usage_years)), None)
-        self._save(state)
-        self._log("init", role="csca", key=signer.key_id, serial=rec.serial, country=country)
-        return rec
 
     def _csca_cert(self, state: dict[str, Any], signer: Signer, subject: x509.Name, now: datetime,
                    usage_start: datetime) -> x509.Certificate:
@@ -250,98 +311,146 @@ class PkiSite:
         cands = [r for r in self._records(state) if r.role == role and r.status == "active"
                  and (common_name is None or f"CN={common_name.upper()}," in r.subject + ",")]
         usable = [r for r in cands if (_dt(r.usage_start) or _dt(r.not_before)) <= now <= (_dt(r.usage_end) or _dt(r.not_after))]  # type: ignore[operator]
+        renew = self._renew_hint(state, role)
         if not usable:
             if cands:
                 raise KeyAccessError(f"{role}: no key inside its private key usage period at {now:%Y-%m-%d %H:%M:%S} "
-                                     "(9303-12 §5); issue a new one")
-            raise StateError(f"{role}: no active certificate (none issued, or all revoked/superseded)")
+                                     f"(9303-12 §5); {renew}")
+            raise StateError(f"{role}: no active certificate (none issued, or all revoked/superseded); {renew}")
         return max(usable, key=lambda r: (r.usage_start or r.not_before))
+
+    @staticmethod
+    def _renew_hint(state: dict[str, Any], role: str) -> str:
+        from mrtd.pki.status import RENEW, RENEW_BY_REQUEST
+
+        if role == "csca":
+            return ("the CSCA lives at another site: import its new certificate there" if state.get("csca") == "external"
+                    else f"run `{RENEW['csca']}` (or `mrtd pki init` for a new PKI)")
+        if state.get("csca") == "external":
+            return f"run `{RENEW_BY_REQUEST.format(role=role)}`"
+        return f"run `{RENEW.get(role, 'mrtd pki issue ' + role)}`"
 
     def signer_for(self, role: str, passphrase: bytes, *, common_name: str | None = None) -> tuple[Signer, x509.Certificate]:
         """The signer of the current `role` key and its certificate; refuses outside the usage period.
-        `passphrase` is the key passphrase, or the PKCS#11 PIN for a token site. `common_name` picks one
+        `passphrase` is that key's own secret (its passphrase, or its token's PIN). `common_name` picks one
         seal signer among several (the 2 characters after the country in the seal's signer identifier)."""
         state = self._load()
         rec = self._current(state, role, self.now(), common_name)
-        signer = self._open_key(rec.key, passphrase)
+        signer = self._open_key(rec.key, passphrase, role)
         self._log("key-use", role=role, key=signer.key_id, serial=rec.serial)
         return signer, self.certificate(rec)
 
-    def issue(self, role: str, passphrase: bytes, *, common_name: str | None = None, algorithm: str | None = None,
+    def default_algorithm(self, role: str, algorithm: str | None = None) -> str:
+        """The algorithm of a new `role` key: the one asked for, refused if the role's format forbids it;
+        else the site's (an EC CSCA's curve) when the format allows it, else the format's first."""
+        state = self._load()
+        allowed = profile(role).algorithms
+        if algorithm is not None:
+            if allowed and algorithm not in allowed:
+                raise ProfileError(f"algorithm: a {profile(role).title} cannot use {algorithm} "
+                                   f"({profile(role).clause}: {', '.join(allowed)})")
+            return algorithm
+        # End-entity keys follow an EC CSCA's curve; under an RSA CSCA they default to P-256 (seal
+        # signers must be EC anyway, and EC keeps EF.SOD signatures small).
+        site = state["algorithm"] if state["algorithm"].startswith("ecdsa") else DEFAULT_ALGORITHM
+        return site if not allowed or site in allowed else allowed[0]
+
+    def issue(self, role: str, passphrase: bytes, *, key_secret: bytes | None = None, token: Pkcs11Config | None = None,
+              common_name: str | None = None, algorithm: str | None = None,
               document_types: tuple[str, ...] = ("P",), usage_months: int | None = None,
               document_validity_years: int | None = None, validity_years: int | None = None) -> CertRecord:
-        """Issue a new end-entity key and certificate under the current CSCA.
+        """Issue a new end-entity key and certificate under the current CSCA, opened with `passphrase`.
 
-        Document Signer: usage period `usage_months` (default 3) and validity = usage period + the
-        longest document validity (default from init, 10 years) (9303-12 §4.1). Seal and VDS-NC signers
-        take `common_name` = the 2 characters after the country in the seal's signer identifier."""
+        The new key gets its own secret: `key_secret` (its file's passphrase), or it is made in `token`
+        (whose PIN opens it); never the CSCA's secret. Document Signer: usage period `usage_months`
+        (default 3) and validity = usage period + the longest document validity (default from init, 10
+        years) (9303-12 §4.1). Seal and VDS-NC signers take `common_name` = the 2 characters after the
+        country in the seal's signer identifier."""
         if role not in END_ENTITY_ROLES:
             raise InputError(f"role: {role!r} is not one of {', '.join(END_ENTITY_ROLES)}")
+        alg = self.default_algorithm(role, algorithm)
+        own = token.pin if token is not None else key_secret
+        if not own:
+            raise InputError(f"{role} key: no secret of its own given (its passphrase, or a token and its PIN)")
+        if own == passphrase:
+            raise InputError(f"{role} key: its secret is the CSCA's; each key needs its own secret or token, so that "
+                             "whoever signs documents cannot sign certificates")
         state = self._load()
         now = self.now()
         csca_rec = self._current(state, "csca", now)
         csca_cert = self.certificate(csca_rec)
-        csca_signer = self._open_key(csca_rec.key, passphrase)
+        csca_signer = self._open_key(csca_rec.key, passphrase, "csca")
+        signer, ref = self._new_key(state, alg, self._label(role, now), own, token)
+        cert, usage = self._certify(state, role, signer.public_key(), csca_signer, csca_cert, now,
+                                    common_name=common_name, document_types=document_types, usage_months=usage_months,
+                                    document_validity_years=document_validity_years, validity_years=validity_years)
+        rec = self._record_issued(state, role, cert, ref, usage, csca_rec)
+        self._save(state)
+        self._log("issue", role=role, key=signer.key_id, serial=rec.serial, issuer_key=csca_signer.key_id,
+                  issuer_serial=csca_rec.serial)
+        return rec
+
+    def _certify(self, state: dict[str, Any], role: str, public_key: PublicKey, csca_signer: Signer,
+                 csca_cert: x509.Certificate, now: datetime, *, common_name: str | None,
+                 document_types: tuple[str, ...], usage_months: int | None, document_validity_years: int | None,
+                 validity_years: int | None, requested: x509.Name | None = None,
+                 ) -> tuple[x509.Certificate, tuple[datetime | None, datetime | None] | None]:
+        """The certificate of a `role` key under the CSCA: its subject, usage period and validity by role."""
         prof = profile(role)
-        # End-entity keys follow an EC CSCA's curve; under an RSA CSCA they default to P-256 (seal
-        # signers must be EC anyway, and EC keeps EF.SOD signatures small).
-        alg = algorithm or (state["algorithm"] if state["algorithm"].startswith("ecdsa") else "ecdsa-p256")
-        label = self._label(role, now)
-        signer, ref = self._new_key(state, alg, label, passphrase)
-        issuer = certs.Issuer(csca_signer, csca_cert)
         country = state["country"]
-        serial = self._serial(state)
         usage: tuple[datetime | None, datetime | None] | None
         if role == "ds":
-            months = usage_months or profile("ds").private_key_usage_months or 3
-            usage = (now, add_months(now, months))
-            assert usage[1] is not None
-            not_after = add_years(usage[1], document_validity_years or state["document_validity_years"])
+            months = usage_months or prof.private_key_usage_months or 3
+            end = add_months(now, months)
+            usage = (now, end)
+            not_after = add_years(end, document_validity_years or state["document_validity_years"])
             subject = certs.make_name(country, common_name or f"DS {country} {now:%Y%m%d}",
                                       organization=state.get("organization"))
             doc_types = document_types
         elif role in ("seal-signer", "vdsnc-signer"):
             if not common_name or len(common_name) != 2:
                 raise InputError(f"common_name: a {prof.title} needs a 2-character CN (seal signer identifier)")
-            years = prof.private_key_usage_years or 1
-            usage = (now, add_years(now, years))
+            usage = (now, add_years(now, prof.private_key_usage_years or 1))
             not_after = add_years(now, validity_years or prof.validity_years or 6)
             subject = certs.make_name(country, common_name.upper())
             doc_types = ("NV",) if role == "vdsnc-signer" else ()
         else:
-            years = prof.private_key_usage_years or 1
-            usage = (now, add_years(now, years))
+            usage = (now, add_years(now, prof.private_key_usage_years or 1))
             not_after = add_years(now, validity_years or prof.validity_years or 5)
             title = "Master List Signer" if role == "masterlist-signer" else "Deviation List Signer"
             subject = certs.make_name(country, common_name or f"{title} {country}", organization=state.get("organization"))
             doc_types = ()
         if not_after > csca_cert.not_valid_after_utc:
-            raise StateError(f"{role}: its validity would end after the CSCA's ({csca_cert.not_valid_after_utc:%Y-%m-%d}); roll the CSCA over")
-        spec = certs.CertificateSpec(role, subject, signer.public_key(), now, not_after, state["mrz_code"],
+            raise StateError(f"{role}: its validity would end after the CSCA's ({csca_cert.not_valid_after_utc:%Y-%m-%d}); "
+                             "roll the CSCA over (`mrtd pki rollover`)")
+        # A request's own subject is checked against the profile when the certificate is issued.
+        spec = certs.CertificateSpec(role, requested or subject, public_key, now, not_after, state["mrz_code"],
                                      usage if prof.emits("privateKeyUsagePeriod") else None, tuple(doc_types),
                                      crl_urls=tuple(certs._crl_urls_of(csca_cert)))
-        cert = certs.issue(spec, issuer, self._rng, serial=serial)
+        return certs.issue(spec, certs.Issuer(csca_signer, csca_cert), self._rng, serial=self._serial(state)), usage
+
+    def _record_issued(self, state: dict[str, Any], role: str, cert: x509.Certificate, ref: dict[str, str],
+                       usage: tuple[datetime | None, datetime | None] | None, csca_rec: CertRecord | None) -> CertRecord:
         # Rotation: the previous key of this role stops signing; its certificate still verifies.
         for r in state["certificates"]:
             same_signer_id = role not in ("seal-signer", "vdsnc-signer") or r["subject"] == cert.subject.rfc4514_string()
             if r["role"] == role and r["status"] == "active" and same_signer_id:
                 r["status"] = "superseded"
-        rec = self._store_cert(state, role, cert, ref, usage, csca_rec.serial)
-        self._save(state)
-        self._log("issue", role=role, key=signer.key_id, serial=rec.serial, issuer_key=csca_signer.key_id,
-                  issuer_serial=csca_rec.serial)
-        return rec
+        return self._store_cert(state, role, cert, ref, usage, csca_rec.serial if csca_rec else None)
 
-    def rollover(self, passphrase: bytes, *, algorithm: str | None = None) -> tuple[CertRecord, CertRecord]:
-        """A new CSCA key and certificate plus a link certificate signed by the current CSCA key. The new
-        key's usage period starts 2 days later, so the old key keeps signing until then."""
+    def rollover(self, passphrase: bytes, *, algorithm: str | None = None, new_secret: bytes | None = None,
+                 to_token: Pkcs11Config | None = None) -> tuple[CertRecord, CertRecord]:
+        """A new CSCA key and certificate plus a link certificate signed by the current CSCA key (opened with
+        `passphrase`). The new key is made in `to_token` (an HSM; its PIN opens it) or else in a file under
+        `new_secret` (default: the same secret, so the custodians' shares still open it). Its usage period
+        starts 2 days later, so the old key keeps signing until then (9303-12 §5.5)."""
         state = self._load()
         now = self.now()
         old_rec = self._current(state, "csca", now)
         old_cert = self.certificate(old_rec)
-        old_signer = self._open_key(old_rec.key, passphrase)
+        old_signer = self._open_key(old_rec.key, passphrase, "csca")
         alg = algorithm or state["algorithm"]
-        signer, ref = self._new_key(state, alg, self._label("csca", now), passphrase)
+        signer, ref = self._new_key(state, alg, self._label("csca", now), new_secret or passphrase, to_token)
         start = now + ROLLOVER_GRACE
         new_cert = self._csca_cert(state, signer, old_cert.subject, now, start)
         new_rec = self._store_cert(state, "csca", new_cert, ref, (start, add_years(now, state["csca_usage_years"])),
@@ -355,7 +464,7 @@ class PkiSite:
                 r["usage_end"] = _iso(start)
         self._save(state)
         self._log("rollover", role="csca", key=signer.key_id, serial=new_rec.serial, old_serial=old_rec.serial,
-                  link_serial=link_rec.serial, signed_by=old_signer.key_id)
+                  link_serial=link_rec.serial, signed_by=old_signer.key_id, store=ref["store"])
         return new_rec, link_rec
 
     def _link(self, state: dict[str, Any], old_signer: Signer, old_cert: x509.Certificate,
@@ -434,8 +543,50 @@ class PkiSite:
         ours = [self.certificate(r) for r in self._records(state) if r.role in ("csca", "link")]
         current = self.certificate(self._current(state, "csca", self.now()))
         der = mlmod.build([*ours, *extra], signer, signer_cert, self.now(), include=[current])
+        self.publish("ml", der)
         self._log("masterlist", role="masterlist-signer", key=signer.key_id, entries=len(ours) + len(extra))
         return der
+
+    def publish(self, kind: str, der: bytes) -> Path:
+        """Keep a list this site signed (`ml`, `dl`) as the latest of its kind, for `mrtd pki pkd export`."""
+        folder = self.root / "published"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{kind}-latest.der"
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(der)
+        os.replace(tmp, path)
+        return path
+
+    def published(self, kind: str) -> bytes | None:
+        path = self.root / "published" / f"{kind}-latest.der"
+        return path.read_bytes() if path.exists() else None
+
+    def keep_import(self, kind: str, der: bytes, *, verified: bool, source: str = "") -> str:
+        """Keep imported bytes under pki/trust/ (master lists, CSCAs, CRLs: what the trust store reads) or
+        pki/pkd/ (Document Signer certificates, deviation lists), and whether they were verified (only
+        verified imports may go into a master list we sign). Returns the file's name."""
+        import hashlib
+
+        folder = "trust" if kind in TRUST_KINDS else "pkd"
+        name = f"{kind}-{hashlib.sha256(der).hexdigest()[:16]}.der"
+        (self.root / folder).mkdir(parents=True, exist_ok=True)
+        (self.root / folder / name).write_bytes(der)
+        state = self._load()
+        imports = state.setdefault("imports", [])
+        if not any(i["file"] == name for i in imports):
+            imports.append({"file": name, "folder": folder, "kind": kind, "verified": verified, "source": source,
+                            "at": _iso(self.now())})
+            self._save(state)
+        return name
+
+    def verified_imports(self) -> list[tuple[str, bytes]]:
+        """(kind, bytes) of every import that was verified when it came in."""
+        out = []
+        for i in self._load().get("imports", []):
+            path = self.root / i.get("folder", "trust") / i["file"]
+            if i["verified"] and path.exists():
+                out.append((i["kind"], path.read_bytes()))
+        return out
 
     def trust_store(self) -> TrustStore:
         """Our own CSCAs, link certificates and latest CRL, plus every imported master list / CSCA."""
@@ -460,11 +611,7 @@ class PkiSite:
         ml = mlmod.parse(der)
         if not unverified:
             mlmod.verify(ml, verify_with if verify_with is not None else self.trust_store(), at or self.now())
-        import hashlib
-
-        (self.root / "trust").mkdir(parents=True, exist_ok=True)
-        name = f"ml-{hashlib.sha256(der).hexdigest()[:16]}.der"
-        (self.root / "trust" / name).write_bytes(der)
+        name = self.keep_import("ml", der, verified=not unverified)
         self._log("masterlist-import", file=name, entries=len(ml.csca_der), verified=not unverified)
         return len(ml.csca_der)
 

@@ -53,6 +53,7 @@ class Profile:
     subject: str  # "full" or "c-cn"
     cn_length: int | None
     key_algorithms: tuple[str, ...]
+    algorithms: tuple[str, ...]  # when not empty, the only key algorithms the format allows (mrtd.pki.keys names)
     key_usage: frozenset[str]
     extended_key_usage: tuple[str, ...]
     document_types: tuple[str, ...]
@@ -99,6 +100,7 @@ def profile(role: str) -> Profile:
         subject=r["subject"],
         cn_length=r.get("cn_length"),
         key_algorithms=tuple(r.get("key_algorithms", ["ec", "rsa"])),
+        algorithms=tuple(r.get("algorithms", [])),
         key_usage=frozenset(r["key_usage"]),
         extended_key_usage=tuple(r["extended_key_usage"]),
         document_types=tuple(r.get("document_types", [])),
