@@ -23,6 +23,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from conftest import KEY_SECRETS, SIGNING_SECRETS
 from mrtd.issuance.application import application_from_dict  # noqa: E402
 from mrtd.issuance.batchrun import run_batch  # noqa: E402
 from mrtd.issuance.pipeline import IssueOptions, Issuer  # noqa: E402
@@ -56,9 +57,9 @@ def applications(start: int, count: int) -> list[Application]:
 
 
 def run_serial(work: Path, name: str, options: IssueOptions, apps: list[Application]) -> None:
-    site = init_site(work / f"site-{name}", "UTO", passphrase=PASS, clock=clock, certificate_country="UT")
+    site = init_site(work / f"site-{name}", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT")
     steps: dict[str, list[float]] = {}
-    with Issuer(site, clock=clock, passphrase=PASS, options=options) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=options) as issuer:
         issuer.issue_into(applications(10_000, 1)[0], work / f"warm-{name}")  # fonts, templates, tesseract
         start = time.perf_counter()
         for app in apps:
@@ -83,9 +84,9 @@ def run_batches(work: Path, count: int, options: IssueOptions) -> None:
             fh.write(json.dumps(raw_application(i)) + "\n")
     rates = {}
     for workers in (1, 2):
-        site = init_site(work / f"site-batch-{workers}", "UTO", passphrase=PASS, clock=clock,
+        site = init_site(work / f"site-batch-{workers}", "UTO", secrets=KEY_SECRETS, clock=clock,
                          certificate_country="UT")
-        summary = run_batch(source, site, work / f"out-batch-{workers}", passphrase=PASS, clock=clock,
+        summary = run_batch(source, site, work / f"out-batch-{workers}", secrets=SIGNING_SECRETS, clock=clock,
                             workers=workers, options=options)
         assert summary.count("issued") == count, summary.as_dict()["counts"]
         rates[workers] = summary.documents_per_minute

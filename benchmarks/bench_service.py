@@ -36,6 +36,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from conftest import KEY_SECRETS
 from mrtd.issuance.roles import Role  # noqa: E402
 from mrtd.issuance.site import init_site, load_site  # noqa: E402
 from mrtd.issuance.users import add_user, issue_token  # noqa: E402
@@ -115,7 +116,7 @@ def main() -> int:
     try:
         url_db = f"postgresql://postgres@127.0.0.1:5432/test?options={quote(f'-csearch_path={schema}')}"
         now = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
-        init_site(work / "site", "UTO", passphrase=PASS.encode(), clock=now, certificate_country="UT",
+        init_site(work / "site", "UTO", secrets=KEY_SECRETS), clock=now, certificate_country="UT",
                   database_url=url_db, kdf_log2n=14)
         site = load_site(work / "site", {"page.print_check": False})
         tokens: dict[str, str] = {}

@@ -78,3 +78,17 @@ def pcscd_stack() -> Iterator[None]:
     finally:
         if not was_running:
             subprocess.run([str(script), "stop"], check=False, capture_output=True)
+
+
+# Every key its own secret (mrtd.pki.keys.KEY_ROLES): what the test sites are made and opened with.
+KEY_SECRETS = {"csca": b"test csca passphrase", "ds": b"test ds passphrase", "seal-signer": b"test seal passphrase",
+               "vdsnc-signer": b"test vdsnc passphrase", "masterlist-signer": b"test ml passphrase",
+               "deviationlist-signer": b"test dl passphrase", "cvca": b"test cvca passphrase"}
+SIGNING_SECRETS = {role: KEY_SECRETS[role] for role in ("ds", "seal-signer")}
+
+
+def secret_env(secrets: dict[str, bytes] | None = None) -> dict[str, str]:
+    """The environment variables that hand each key's own secret to a command."""
+    from mrtd.pki.keys import secret_env as name
+
+    return {name(role, False): value.decode() for role, value in (secrets or KEY_SECRETS).items()}

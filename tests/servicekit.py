@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, KEY_SECRETS, ROOT
 
 from mrtd.issuance.roles import Role
 from mrtd.issuance.site import SiteConfig, init_site, load_site
@@ -37,7 +37,7 @@ def now() -> dt.datetime:
 
 
 def make_site(root: Path, url: str | None = None) -> SiteConfig:
-    init_site(root, "UTO", passphrase=PASS, clock=now, certificate_country="UT", kdf_log2n=12, database_url=url)
+    init_site(root, "UTO", secrets=KEY_SECRETS, clock=now, certificate_country="UT", kdf_log2n=12, database_url=url)
     return load_site(root, {"page.print_check": False})
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from mrtd.errors import Finding, InputError, MrtdError, ValidationError
-from mrtd.pki.keys import passphrase_from, pin_from
+from mrtd.pki.keys import KEY_ROLES, role_secret_from
 
 if TYPE_CHECKING:
     from mrtd.pki.site import PkiSite
@@ -27,13 +27,11 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-passphrase_file_option = click.option(
-    "--passphrase-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="File holding the key passphrase (else $MRTD_KEY_PASSPHRASE or a prompt).",
-)  # fmt: skip
-pin_file_option = click.option(
-    "--pin-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="File holding the PKCS#11 PIN for a token site (else $MRTD_PKCS11_PIN or a prompt).",
+secret_file_option = click.option(
+    "--secret-file", "secret_files", multiple=True, metavar="ROLE=FILE",
+    help="A file holding one key's own secret (ROLE: csca, ds, seal-signer, vdsnc-signer, masterlist-signer, "
+         "deviationlist-signer, audit, cvca, dv); repeat for each key. Else $MRTD_<ROLE>_PASSPHRASE "
+         "($MRTD_<ROLE>_PIN for a key in a token) or a prompt.",
 )  # fmt: skip
 
 at_option = click.option(
@@ -100,22 +98,30 @@ def prompt_secret(what: str) -> str:
     return value
 
 
-def key_secret(
-    token: bool,
-    passphrase_file: Path | None,
-    pin_file: Path | None,
-    prompt: Callable[[str], str] | None = prompt_secret,
-) -> bytes:
-    """The PKCS#11 PIN when the signing keys live in a token, else the key passphrase (file, environment
-    or `prompt`; None: no prompt)."""
-    if token:
-        return pin_from(os.environ, pin_file, prompt)
-    return passphrase_from(os.environ, passphrase_file, prompt)
+def secret_files(values: Sequence[str]) -> dict[str, Path]:
+    """`--secret-file ROLE=FILE` pairs."""
+    out: dict[str, Path] = {}
+    for value in values:
+        role, _, file = value.partition("=")
+        if not role or not file:
+            raise click.BadParameter(f"{value!r}: expected ROLE=FILE, e.g. ds=ds.pass", param_hint="--secret-file")
+        if role not in KEY_ROLES:
+            raise click.BadParameter(f"{role!r} is none of {', '.join(KEY_ROLES)}", param_hint="--secret-file")
+        out[role] = Path(file)
+    return out
 
 
-def site_secret(site: PkiSite, passphrase_file: Path | None, pin_file: Path | None) -> bytes:
-    """`key_secret` for a PKI site folder: the PIN for a site whose keys are in a token."""
-    return key_secret(site.exists() and bool(site._load().get("pkcs11")), passphrase_file, pin_file)
+def role_secret(role: str, token: bool, files: Sequence[str],
+                prompt: Callable[[str], str] | None = prompt_secret) -> bytes:
+    """The secret of `role`'s key alone: `--secret-file ROLE=FILE`, $MRTD_<ROLE>_PASSPHRASE (or _PIN for a key
+    in a token), or a prompt (None: no prompt)."""
+    return role_secret_from(os.environ, role, token, secret_files(files).get(role), prompt)
+
+
+def site_secrets(site: PkiSite, roles: Sequence[str], files: Sequence[str],
+                 prompt: Callable[[str], str] | None = prompt_secret) -> dict[str, bytes]:
+    """Each role's own secret for the keys of a site (a PIN where the role's key is in a token)."""
+    return {role: role_secret(role, site.key_in_token(role), files, prompt) for role in roles}
 
 
 def chip_keys_passphrase(file: Path | None) -> bytes | None:

@@ -1,9 +1,9 @@
 """`mrtd chip build` and `mrtd chip verify`: encode and sign a document's LDS, and passive authentication.
 
 `build` writes a document folder (`EF.COM`, `DG1.bin` ... `DG16.bin`, `EF.SOD`, `EF.CardAccess`, and
-`keys/chip-keys.json` for the chip writer, mode 0600). The Document Signer key passphrase comes from
-`--passphrase-file` or $MRTD_KEY_PASSPHRASE or a prompt (an HSM site's PIN from `--pin-file` or
-$MRTD_PKCS11_PIN), never the command line; the site's `mrtd.toml`, when present, gives the name
+`keys/chip-keys.json` for the chip writer, mode 0600). The Document Signer key's own secret comes from
+`--secret-file ds=FILE`, $MRTD_DS_PASSPHRASE ($MRTD_DS_PIN for a key in a token) or a prompt, never the
+command line; the site's `mrtd.toml`, when present, gives the name
 transliteration options and the key store. The per-document keys are written encrypted with the
 passphrase from `--keys-passphrase-file`, $MRTD_CHIP_KEYS_PASSPHRASE or a prompt; only
 `--unencrypted-keys` (a test bench) writes them in the clear. As in the issuing pipeline, the document
@@ -32,10 +32,11 @@ from mrtd.cli._common import (
     emit_json,
     guarded,
     json_option,
-    key_secret,
     parse_at,
     prompt_secret,
     require_crl_option,
+    secret_file_option,
+    site_secrets,
 )
 from mrtd.cli.lazy import LazyGroup
 from mrtd.errors import InputError, ValidationError
@@ -64,15 +65,14 @@ def chip() -> None:
 @click.option("--card-security/--no-card-security", default=False, show_default=True, help="Also write EF.CardSecurity.")
 @click.option("--portrait-format", type=click.Choice(["jpeg", "jp2"]), default="jpeg", show_default=True)
 @click.option("--portrait-budget", type=click.IntRange(2_000, 200_000), default=20_000, show_default=True, help="Bytes.")
-@click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="DS key passphrase file.")
-@click.option("--pin-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="PKCS#11 PIN file (HSM sites).")
+@secret_file_option
 @click.option("--keys-passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Passphrase to encrypt keys/chip-keys.json.")
 @click.option("--unencrypted-keys", is_flag=True, help="Write the per-document private keys in the clear (test benches only).")
 @json_option
 @guarded
 def build(
     application: Path, site: Path, out: Path, aa: str, ca: str, pace: bool, card_security: bool,
-    portrait_format: str, portrait_budget: int, passphrase_file: Path | None, pin_file: Path | None,
+    portrait_format: str, portrait_budget: int, secret_files: tuple[str, ...],
     keys_passphrase_file: Path | None, unencrypted_keys: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Encode and sign the chip files of APPLICATION into --out."""
@@ -109,9 +109,9 @@ def build(
                              "give --keys-passphrase-file or $MRTD_CHIP_KEYS_PASSPHRASE (or --unencrypted-keys on a test bench)")
         keys_secret = click.prompt("Passphrase for the chip keys", hide_input=True, confirmation_prompt=True,
                                    err=True).encode("utf-8")
-    token = config is not None and config.pki_store == "pkcs11"
-    passphrase = key_secret(token, passphrase_file, pin_file, prompt_secret if sys.stdin.isatty() else None)
-    signer, certificate = PkiSite(site, clock=_now, actor="mrtd chip build").signer_for("ds", passphrase)
+    pki = PkiSite(site, clock=_now, actor="mrtd chip build")
+    secret = site_secrets(pki, ["ds"], secret_files, prompt_secret if sys.stdin.isatty() else None)["ds"]
+    signer, certificate = pki.signer_for("ds", secret)
     image = build_document_image(
         document, lines, portrait, signature, signer, certificate,
         clock=_now, aa=None if aa == "none" else aa,

@@ -2,9 +2,10 @@
 `mrtd batch issue SOURCE --site DIR --out DIR --workers N`.
 
 Settings: flags > environment (`MRTD_SITE`, `MRTD_RECORDS_URL`, `MRTD_READER`, `MRTD_WORKERS`) >
-the site's `mrtd.toml` > defaults; the merged values go to the library as plain values. The key
-passphrase comes from $MRTD_KEY_PASSPHRASE, --passphrase-file or a prompt (the PIN from
-$MRTD_PKCS11_PIN or --pin-file for a token site), never argv. Without a reader the chip is the
+the site's `mrtd.toml` > defaults; the merged values go to the library as plain values. Each signing key
+has its own secret: the Document Signer's from $MRTD_DS_PASSPHRASE, the seal signer's from
+$MRTD_SEAL_PASSPHRASE (…_PIN for keys in a token), `--secret-file ROLE=FILE` or a prompt, never argv.
+Without a reader the chip is the
 in-process simulator.
 """
 
@@ -23,9 +24,8 @@ from mrtd.cli._common import (
     emit_json,
     guarded,
     json_option,
-    key_secret,
-    passphrase_file_option,
-    pin_file_option,
+    secret_file_option,
+    site_secrets,
 )
 from mrtd.cli.people import principal, user_option
 from mrtd.issuance.application import read_application
@@ -80,22 +80,20 @@ def _now() -> dt.datetime:
 @out_option
 @reader_option
 @check_option
-@passphrase_file_option
-@pin_file_option
+@secret_file_option
 @user_option
 @click.option("--blank", default=None, help="The number printed on the blank being personalised (a site with "
               "[numbering] source = \"inventory\" needs it, unless the application names it).")
 @json_option
 @guarded
 def issue(application: Path, site: Path, out: Path, reader: str | None, print_check: bool | None,
-          passphrase_file: Path | None, pin_file: Path | None, user: str | None, blank: str | None,
-          as_json: bool) -> None:
+          secret_files: tuple[str, ...], user: str | None, blank: str | None, as_json: bool) -> None:
     """Issue APPLICATION end to end: number, MRZ, chip, seal, page, checks, records. One operator
     submits and approves it (recorded as such); for four eyes, use `mrtd application submit|approve`."""
     config = load_site_config(site, reader, print_check)
     app = read_application(application, names=config.names)
     options = IssueOptions(actor=_actor(config, user))
-    with Issuer(config, clock=_now, passphrase=key_secret(config.pki_store == "pkcs11", passphrase_file, pin_file), options=options,
+    with Issuer(config, clock=_now, secrets=_signing_secrets(config, secret_files), options=options,
                 transport_factory=_transport(config)) as issuer:
         receipt = issuer.issue(app, out, blank=blank)
     if as_json:
@@ -121,22 +119,21 @@ def batch() -> None:
               help="Worker processes.")
 @reader_option
 @check_option
-@passphrase_file_option
-@pin_file_option
+@secret_file_option
 @user_option
 @json_option
 @guarded
 def batch_issue(source: Path, site: Path, out: Path, workers: int, reader: str | None, print_check: bool | None,
-                passphrase_file: Path | None, pin_file: Path | None, user: str | None, as_json: bool) -> None:
+                secret_files: tuple[str, ...], user: str | None, as_json: bool) -> None:
     """Issue every application in SOURCE (a folder of .json, a .csv or a .jsonl) into OUT/<number>/.
 
     Run it again after a crash: what was issued is skipped, nothing is issued twice."""
     config = load_site_config(site, reader, print_check)
-    secret = key_secret(config.pki_store == "pkcs11", passphrase_file, pin_file)
+    secret = _signing_secrets(config, secret_files)
     options = IssueOptions(actor=_actor(config, user))
     factory = _transport(config)
     if as_json:
-        summary = run_batch(source, config, out, passphrase=secret, clock=_now, workers=workers, options=options,
+        summary = run_batch(source, config, out, secrets=secret, clock=_now, workers=workers, options=options,
                             transport_factory=factory)
     else:
         from mrtd.issuance.batch import read_batch
@@ -147,7 +144,7 @@ def batch_issue(source: Path, site: Path, out: Path, workers: int, reader: str |
             def step(_o: ItemOutcome) -> None:
                 bar.update(1)
 
-            summary = run_batch(source, config, out, passphrase=secret, clock=_now, workers=workers,
+            summary = run_batch(source, config, out, secrets=secret, clock=_now, workers=workers,
                                 options=options, progress=step, transport_factory=factory)
     if as_json:
         emit_json(summary.as_dict())
@@ -167,3 +164,13 @@ def _print_summary(s: dict[str, Any]) -> None:
     for item in s["items"]:
         if item["status"] in (FAILED, INVALID):
             click.echo(f"  {item['row']}: {item['status']}: {item['message']}")
+
+
+SIGNING_ROLES = ("ds", "seal-signer")
+
+
+def _signing_secrets(config: SiteConfig, files: tuple[str, ...]) -> dict[str, bytes]:
+    """The Document Signer's and the seal signer's own secrets."""
+    from mrtd.pki.site import PkiSite
+
+    return site_secrets(PkiSite(config.root), SIGNING_ROLES, files)

@@ -1,7 +1,9 @@
-"""`mrtd pki ...`: the country's PKI in a site folder (CSCA, signers, CRLs, master lists, lint).
+"""`mrtd pki ...`: the country's PKI in a site folder (CSCA, signers, requests, CRLs, master and deviation
+lists, the ICAO PKD's LDIF, status, ceremonies, lint).
 
-Secrets never come from argv: the key passphrase from $MRTD_KEY_PASSPHRASE, --passphrase-file or a
-prompt; the PKCS#11 PIN from $MRTD_PKCS11_PIN, --pin-file or a prompt.
+Every key has its own secret, never argv: the CSCA's from $MRTD_CSCA_PASSPHRASE (or the custodians' shares
+in `mrtd pki ceremony ...`), a Document Signer's from $MRTD_DS_PASSPHRASE, and so on ($MRTD_<ROLE>_PIN for a
+key in a token), or `--secret-file ROLE=FILE`, or a prompt.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from mrtd.cli._common import (
@@ -20,25 +23,27 @@ from mrtd.cli._common import (
     emit_json,
     guarded,
     json_option,
-    key_secret,
     parse_at,
-    passphrase_file_option,
-    pin_file_option,
     print_findings,
     prompt_secret,
     require_crl_option,
-    site_secret,
+    role_secret,
+    secret_file_option,
+    site_secrets,
 )
-from mrtd.errors import Finding, InputError, Severity
+from mrtd.errors import Finding, InputError, Severity, StateError
 from mrtd.limits import read_file
 from mrtd.mrz.codes import alpha2_of, normalise_state
 from mrtd.pki import lint as lintmod
 from mrtd.pki import masterlist as mlmod
-from mrtd.pki.keys import ALGORITHMS
-from mrtd.pki.site import Pkcs11Config, PkiSite
+from mrtd.pki.keys import ALGORITHMS, DEFAULT_ALGORITHM
+from mrtd.pki.profiles import country_codes
+from mrtd.pki.site import END_ENTITY_ROLES, Pkcs11Config, PkiSite
 
 site_option = click.option("--site", "site", type=click.Path(file_okay=False, path_type=Path), default=None,
                            help="Site folder (default $MRTD_SITE or the current folder).")
+role_argument = click.argument("role", type=click.Choice(END_ENTITY_ROLES))
+CEREMONY = "mrtd.ceremony"  # click meta key: the ceremony gathering the CSCA's shares, when one runs
 
 
 def _site(site: Path | None) -> PkiSite:
@@ -53,119 +58,398 @@ def _out(as_json: bool, payload: dict[str, Any], text: str) -> None:
         click.echo(text)
 
 
+def _token(spec: str | None, role: str, files: tuple[str, ...], what: str = "--token") -> Pkcs11Config | None:
+    """MODULE:LABEL and that token's PIN (the role's own: $MRTD_<ROLE>_PIN)."""
+    if spec is None:
+        return None
+    module, _, label = spec.rpartition(":")
+    if not module or not label:
+        raise click.BadParameter("expected MODULE:LABEL", param_hint=what)
+    return Pkcs11Config(module, label, role_secret(role, True, files))
+
+
+def _store(site: PkiSite, store: str | None, token: str | None, role: str,
+           files: tuple[str, ...]) -> tuple[bytes | None, Pkcs11Config | None]:
+    """Where a new `role` key goes and what opens it: (its passphrase, None) or (None, its token)."""
+    default = site.default_token()
+    chosen = store or ("pkcs11" if token or default else "file")
+    if chosen == "file":
+        if token:
+            raise click.UsageError("--token goes with --store pkcs11")
+        return role_secret(role, False, files), None
+    spec = token or (f"{default['module']}:{default['token']}" if default else None)
+    if spec is None:
+        raise click.UsageError("--store pkcs11 needs --token MODULE:LABEL (the site has no token)")
+    return None, _token(spec, role, files)
+
+
+def csca_secret(site: PkiSite, files: tuple[str, ...]) -> bytes:
+    """The CSCA key's secret: from the custodians' shares while a ceremony runs; refused outside one when
+    custodians hold it; else the CSCA's own secret ($MRTD_CSCA_PASSPHRASE / _PIN, --secret-file csca=F)."""
+    from mrtd.pki.ceremony import custody_of
+
+    held = custody_of(site)
+    ceremony = click.get_current_context().meta.get(CEREMONY)
+    if held is not None:
+        if ceremony is None:
+            command = click.get_current_context().command_path.replace("mrtd pki ", "")
+            raise StateError(f"csca: its key is held by custodians ({held.describe()}); run it as a ceremony: "
+                             f"`mrtd pki ceremony {command} ...`")
+        secret: bytes = ceremony.secret(held)
+        return secret
+    return role_secret("csca", site.key_in_token("csca"), files)
+
+
 @click.group()
 def pki() -> None:
-    """Country PKI: CSCA, Document Signers, seal signers, CRLs, master lists."""
+    """Country PKI: CSCA, Document Signers, seal signers, requests, CRLs, master and deviation lists, PKD."""
 
 
 @pki.command()
 @click.option("--country", required=True,
-              help="The issuing state: its ICAO code (UTO, D, NLD) or ISO 3166-1 alpha-2 code (certificate C).")
-@click.option("--mrz-code", default=None, help="ICAO issuing-state code if not derivable (e.g. D for DE).")
-@click.option("--algorithm", type=click.Choice(ALGORITHMS), default="ecdsa-brainpoolp384r1", show_default=True)
-@click.option("--pkcs11-module", type=click.Path(dir_okay=False), default=None)
-@click.option("--token", default=None, help="PKCS#11 token label.")
+              help="The issuing state: its Doc 9303 code (UTO, D, NLD) or ISO 3166-1 alpha-2 code.")
+@click.option("--certificate-country", default=None,
+              help="ISO 3166-1 alpha-2 code for certificates, when the issuing state has none (e.g. UT for UTO).")
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default=DEFAULT_ALGORITHM, show_default=True)
+@click.option("--pkcs11-module", type=click.Path(dir_okay=False), default=None, help="Make the CSCA key in a token.")
+@click.option("--token", default=None, help="PKCS#11 token label (its PIN from $MRTD_CSCA_PIN).")
 @click.option("--common-name", default=None)
 @click.option("--organization", default=None)
 @site_option
-@passphrase_file_option
-@pin_file_option
+@secret_file_option
 @json_option
 @guarded
-def init(country: str, mrz_code: str | None, algorithm: str, pkcs11_module: str | None, token: str | None,
-         common_name: str | None, organization: str | None, site: Path | None, passphrase_file: Path | None,
-         pin_file: Path | None, as_json: bool) -> None:
-    """Create the PKI and its first CSCA."""
+def init(country: str, certificate_country: str | None, algorithm: str, pkcs11_module: str | None, token: str | None,
+         common_name: str | None, organization: str | None, site: Path | None, secret_files: tuple[str, ...],
+         as_json: bool) -> None:
+    """Create the PKI and its first CSCA (the key's secret: $MRTD_CSCA_PASSPHRASE or a prompt)."""
     s = _site(site)
-    if len(country.strip().rstrip("<")) != 2:  # an ICAO code: the certificates carry its alpha-2 code
-        icao = normalise_state(country)
-        alpha2 = alpha2_of(icao)
-        if alpha2 is None:
-            raise click.BadParameter(f"{country!r} has no ISO 3166-1 alpha-2 code; give --country XX --mrz-code "
-                                     f"{icao.rstrip('<')}", param_hint="--country")
-        country, mrz_code = alpha2, mrz_code or icao.rstrip("<")
-    p11 = None
-    passphrase = b""
-    if pkcs11_module or token:
-        if not (pkcs11_module and token):
-            raise click.UsageError("--pkcs11-module and --token go together")
-        p11 = Pkcs11Config(pkcs11_module, token, key_secret(True, passphrase_file, pin_file))
-    else:
-        passphrase = key_secret(False, passphrase_file, pin_file)
-    rec = s.init(country, algorithm, passphrase, pkcs11=p11, mrz_code=mrz_code, common_name=common_name,
+    alpha2, mrz = country_codes(country, certificate_country)
+    if bool(pkcs11_module) != bool(token):
+        raise click.UsageError("--pkcs11-module and --token go together")
+    p11 = _token(f"{pkcs11_module}:{token}", "csca", secret_files) if pkcs11_module and token else None
+    secret = b"" if p11 else role_secret("csca", False, secret_files)
+    rec = s.init(alpha2, algorithm, secret, pkcs11=p11, mrz_code=mrz, common_name=common_name,
                  organization=organization)
     _out(as_json, {"certificate": rec.as_dict()}, f"CSCA {rec.serial} created: {rec.file}")
 
 
+store_option = click.option("--store", type=click.Choice(["file", "pkcs11"]), default=None,
+                            help="Where the new key lives (default: the site's token if it has one, else a file).")
+token_option = click.option("--token", default=None, metavar="MODULE:LABEL",
+                            help="The token of a --store pkcs11 key (default: the site's); PIN from $MRTD_<ROLE>_PIN.")
+
+
 @pki.command()
-@click.argument("role", type=click.Choice(["ds", "seal-signer", "vdsnc-signer", "masterlist-signer",
-                                           "deviationlist-signer"]))
+@role_argument
 @click.option("--common-name", default=None, help="Subject CN (2 characters for seal/VDS-NC signers).")
-@click.option("--algorithm", type=click.Choice(ALGORITHMS), default=None)
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default=None,
+              help="Default: the site's curve where the role's format allows it.")
 @click.option("--document-type", "document_types", multiple=True, default=("P",), show_default=True)
 @click.option("--usage-months", type=int, default=None, help="DS private key usage period (default 3).")
 @click.option("--document-validity-years", type=int, default=None)
+@store_option
+@token_option
 @site_option
-@passphrase_file_option
-@pin_file_option
+@secret_file_option
 @json_option
 @guarded
 def issue(role: str, common_name: str | None, algorithm: str | None, document_types: tuple[str, ...],
-          usage_months: int | None, document_validity_years: int | None, site: Path | None,
-          passphrase_file: Path | None, pin_file: Path | None, as_json: bool) -> None:
-    """Issue a Document Signer, seal signer, VDS-NC signer or master/deviation list signer."""
+          usage_months: int | None, document_validity_years: int | None, store: str | None, token: str | None,
+          site: Path | None, secret_files: tuple[str, ...], as_json: bool) -> None:
+    """Issue a Document Signer, seal signer, VDS-NC signer or master/deviation list signer: a new key with
+    its own secret (or in a token), certified by the CSCA."""
     s = _site(site)
-    rec = s.issue(role, site_secret(s, passphrase_file, pin_file), common_name=common_name, algorithm=algorithm,
+    s.default_algorithm(role, algorithm)  # a format's forbidden algorithm is refused before any secret is asked
+    csca = csca_secret(s, secret_files)
+    own, p11 = _store(s, store, token, role, secret_files)
+    rec = s.issue(role, csca, key_secret=own, token=p11, common_name=common_name, algorithm=algorithm,
                   document_types=document_types, usage_months=usage_months,
                   document_validity_years=document_validity_years)
     _out(as_json, {"certificate": rec.as_dict()}, f"{role} {rec.serial} issued: {rec.file}")
 
 
 @pki.command()
+@role_argument
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the request (PEM).")
+@click.option("--common-name", default=None, help="Subject CN (2 characters for seal/VDS-NC signers).")
 @click.option("--algorithm", type=click.Choice(ALGORITHMS), default=None)
+@store_option
+@token_option
 @site_option
-@passphrase_file_option
-@pin_file_option
+@secret_file_option
 @json_option
 @guarded
-def rollover(algorithm: str | None, site: Path | None, passphrase_file: Path | None, pin_file: Path | None,
-             as_json: bool) -> None:
-    """New CSCA key and certificate, plus a link certificate signed by the old key."""
+def csr(role: str, out: Path, common_name: str | None, algorithm: str | None, store: str | None, token: str | None,
+        site: Path | None, secret_files: tuple[str, ...], as_json: bool) -> None:
+    """Make a new ROLE key here and a certificate request for it, to be signed at the CSCA's site."""
+    from mrtd.pki.requests import make_request, request_pem
+
     s = _site(site)
-    new, link = s.rollover(site_secret(s, passphrase_file, pin_file), algorithm=algorithm)
+    s.default_algorithm(role, algorithm)
+    own, p11 = _store(s, store, token, role, secret_files)
+    der = make_request(s, role, own, token=p11, common_name=common_name, algorithm=algorithm)
+    _write_new(out, request_pem(der))
+    _out(as_json, {"role": role, "file": str(out)}, f"{role} request written to {out}; have it signed with "
+                                                     "`mrtd pki sign-csr` at the CSCA's site, then `mrtd pki import-cert`")
+
+
+@pki.command("sign-csr")
+@click.argument("request", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--role", "role", type=click.Choice(END_ENTITY_ROLES), required=True,
+              help="What the key is certified as; the request is checked against this role's Part 12 profile.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the certificate (PEM).")
+@click.option("--document-type", "document_types", multiple=True, default=("P",), show_default=True)
+@click.option("--usage-months", type=int, default=None, help="DS private key usage period (default 3).")
+@site_option
+@secret_file_option
+@json_option
+@guarded
+def sign_csr(request: Path, role: str, out: Path, document_types: tuple[str, ...], usage_months: int | None,
+             site: Path | None, secret_files: tuple[str, ...], as_json: bool) -> None:
+    """Check a certificate request against the Part 12 profile of ROLE and certify its key with the CSCA."""
+    from mrtd.pki.requests import sign_request
+
+    s = _site(site)
+    rec = sign_request(s, read_file(request, "REQUEST"), role, csca_secret(s, secret_files),
+                       document_types=document_types, usage_months=usage_months)
+    _write_new(out, (s.root / rec.file).read_bytes())
+    _out(as_json, {"certificate": rec.as_dict(), "file": str(out)},
+         f"{role} {rec.serial} certified ({rec.subject}): {out}")
+
+
+@pki.command("import-cert")
+@click.argument("certificate", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@site_option
+@json_option
+@guarded
+def import_cert(certificate: Path, site: Path | None, as_json: bool) -> None:
+    """Install the certificate the CSCA's site made for a key this site requested (`mrtd pki csr`)."""
+    from mrtd.pki.requests import install_certificate
+
+    rec = install_certificate(_site(site), read_file(certificate, "CERTIFICATE"))
+    _out(as_json, {"certificate": rec.as_dict()}, f"{rec.role} {rec.serial} installed ({rec.subject})")
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    try:
+        with open(path, "xb") as fh:
+            fh.write(data)
+    except FileExistsError:
+        raise InputError(f"--out: {path} exists; refusing to overwrite it") from None
+
+
+@pki.command()
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default=None)
+@click.option("--to-token", "to_token", default=None, metavar="MODULE:LABEL",
+              help="Make the new CSCA key in this token (an HSM; its PIN from $MRTD_CSCA_PIN).")
+@site_option
+@secret_file_option
+@json_option
+@guarded
+def rollover(algorithm: str | None, to_token: str | None, site: Path | None, secret_files: tuple[str, ...],
+             as_json: bool) -> None:
+    """New CSCA key and certificate, plus a link certificate signed by the old key (9303-12 §5.5)."""
+    s = _site(site)
+    old = csca_secret(s, secret_files)
+    new, link = s.rollover(old, algorithm=algorithm, to_token=_token(to_token, "csca", secret_files, "--to-token"))
     _out(as_json, {"csca": new.as_dict(), "link": link.as_dict()},
-         f"new CSCA {new.serial} ({new.file}); link {link.serial} ({link.file}); usable from {new.usage_start}")
+         f"new CSCA {new.serial} ({new.file}{', in token ' + new.key['token'] if to_token else ''}); "
+         f"link {link.serial} ({link.file}); usable from {new.usage_start}")
 
 
 @pki.command()
 @click.argument("serial")
 @click.option("--reason", required=True, help="Kept in the site records and log (not in the CRL: Part 12).")
+@click.option("--list-documents", is_flag=True, help="List the numbers of the documents the key signed.")
 @site_option
 @json_option
 @guarded
-def revoke(serial: str, reason: str, site: Path | None, as_json: bool) -> None:
-    """Revoke a certificate; publish with `mrtd pki crl` within 48 hours."""
-    rec = _site(site).revoke(serial, reason)
-    _out(as_json, {"certificate": rec.as_dict()}, f"{rec.role} {rec.serial} revoked ({reason}); publish a CRL")
+def revoke(serial: str, reason: str, list_documents: bool, site: Path | None, as_json: bool) -> None:
+    """Revoke a certificate and say how many documents its key signed; publish with `mrtd pki crl`
+    within 48 hours."""
+    s = _site(site)
+    rec = s.revoke(serial, reason)
+    numbers = _signed_by(s, rec)
+    payload: dict[str, Any] = {"certificate": rec.as_dict(), "documents_signed": len(numbers)}
+    if list_documents:
+        payload["documents"] = numbers
+    text = (f"{rec.role} {rec.serial} revoked ({reason}); its key signed {len(numbers)} document(s); publish a CRL "
+            "within 48 hours: `mrtd pki crl --out FILE`")
+    if list_documents and numbers:
+        text += "\n" + "\n".join(f"  {n}" for n in numbers)
+    _out(as_json, payload, text)
+
+
+def _signed_by(site: PkiSite, rec: Any) -> list[str]:
+    """Numbers of the documents the key signed, from the site's records (none when the site has none)."""
+    if not (site.root.parent / "mrtd.toml").is_file():
+        return []
+    from mrtd.cli.issue import load_site_config
+
+    with load_site_config(site.root.parent).open_records() as store:
+        return store.signed_by(site.key_id_of(rec))
 
 
 @pki.command()
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--next-update-days", type=int, default=90, show_default=True)
 @site_option
-@passphrase_file_option
-@pin_file_option
+@secret_file_option
 @json_option
 @guarded
-def crl(out: Path, next_update_days: int, site: Path | None, passphrase_file: Path | None, pin_file: Path | None,
-        as_json: bool) -> None:
+def crl(out: Path, next_update_days: int, site: Path | None, secret_files: tuple[str, ...], as_json: bool) -> None:
     """Issue a new full CRL and write it (DER, or PEM when FILE ends in .pem)."""
     s = _site(site)
-    c = s.crl(site_secret(s, passphrase_file, pin_file), next_update_days=next_update_days)
+    c = s.crl(csca_secret(s, secret_files), next_update_days=next_update_days)
     enc = serialization.Encoding.PEM if out.suffix == ".pem" else serialization.Encoding.DER
     out.write_bytes(c.public_bytes(enc))
-    number = c.extensions.get_extension_for_class(__import__("cryptography").x509.CRLNumber).value.crl_number
+    number = c.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
     _out(as_json, {"crl_number": number, "file": str(out)}, f"CRL {number} written to {out}")
+
+
+@pki.command()
+@click.option("--days", type=click.IntRange(0, 3650), default=30, show_default=True,
+              help="Report what needs action within this many days.")
+@site_option
+@json_option
+@guarded
+def status(days: int, site: Path | None, as_json: bool) -> None:
+    """What needs action within N days: usage periods, certificates, the CRL, unpublished revocations.
+    Exits 1 when something is due (for cron)."""
+    from mrtd.pki import lifecycle
+    from mrtd.pki.ceremony import stale_custody
+
+    s = _site(site)
+    due = lifecycle.status(s, days, stale_custody=stale_custody(s))
+    if as_json:
+        emit_json({"ok": not due, "days": days, "due": [d.as_dict() for d in due]})
+    elif not due:
+        click.echo(f"nothing needs action within {days} days")
+    else:
+        for d in due:
+            when = "" if d.days_left is None else (f" overdue by {-d.days_left:g} days" if d.overdue
+                                                  else f" in {d.days_left:g} days")
+            click.echo(f"{d.what:13} {d.subject}{when}: {d.action}")
+    if due:
+        raise SystemExit(1)
+
+
+@pki.command("destroy-key")
+@click.argument("serial")
+@site_option
+@secret_file_option
+@json_option
+@guarded
+def destroy_key(serial: str, site: Path | None, secret_files: tuple[str, ...], as_json: bool) -> None:
+    """Zeroise the private key of a retired certificate (a key file, or the objects in its token); its
+    certificate stays, so what it signed still verifies. Logged."""
+    from mrtd.pki import lifecycle
+
+    s = _site(site)
+    rec = s.record(serial)
+    pin = role_secret(rec.role, True, secret_files) if rec.key.get("store") == "pkcs11" else None
+    done = lifecycle.destroy_key(s, serial, token_pin=pin)
+    _out(as_json, {"certificate": done.as_dict()}, f"{done.role} {done.serial}: private key destroyed")
+
+
+# -- ceremonies: CSCA operations with a quorum of custodians ----------------------------------------------
+
+CSCA_OPERATIONS = ("issue", "sign-csr", "rollover", "crl")
+
+
+def _ask(question: str, hidden: bool) -> str:
+    answer: str = click.prompt(question, hide_input=hidden, err=True)
+    return answer
+
+
+class _CeremonyGroup(click.Group):
+    """`mrtd pki ceremony OPERATION ...`: the CSCA operations of `mrtd pki`, each run with the custodians'
+    shares and recorded in a transcript."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *CSCA_OPERATIONS])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        own = super().get_command(ctx, name)
+        if own is not None or name not in CSCA_OPERATIONS:
+            return own
+        original = pki.commands[name]
+        assert original.callback is not None
+        inner = original.callback
+
+        def run(**kwargs: Any) -> Any:
+            from mrtd.pki.ceremony import Ceremony
+
+            context = click.get_current_context()
+            cer = Ceremony(_site(kwargs.get("site")), " ".join([name, *([kwargs["role"]] if kwargs.get("role") else [])]), _ask)
+            context.meta[CEREMONY] = cer
+            result = inner(**kwargs)
+            if cer.shares:
+                out = kwargs.get("out")
+                path = cer.finish([out] if isinstance(out, Path) else [])
+                click.echo(f"ceremony transcript: {path} (custodians {', '.join(sorted(cer.shares))}); each can check "
+                           "it with `mrtd pki ceremony check TRANSCRIPT --custodian NAME`", err=True)
+            return result
+
+        return click.Command(name, params=original.params, callback=run,
+                             help=f"{original.help} (As a ceremony: the custodians give their shares.)")
+
+
+@pki.group(cls=_CeremonyGroup)
+def ceremony() -> None:
+    """CSCA operations (issue, sign-csr, rollover, crl) with M of N custodians' shares, a transcript each
+    custodian can check; `setup` splits the CSCA key's secret among them."""
+
+
+@ceremony.command("setup")
+@click.option("--custodian", "custodians", multiple=True, required=True, help="A custodian's name (repeat).")
+@click.option("--quorum", type=int, required=True, help="How many custodians a CSCA operation needs.")
+@click.option("--shares-out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write each custodian's share to DIR/NAME.share (mode 0600) instead of showing it.")
+@site_option
+@secret_file_option
+@json_option
+@guarded
+def ceremony_setup(custodians: tuple[str, ...], quorum: int, shares_out: Path | None, site: Path | None,
+                   secret_files: tuple[str, ...], as_json: bool) -> None:
+    """Split the CSCA key's secret among the custodians: from now on no one opens it alone."""
+    from mrtd.pki.ceremony import custody_of, setup
+
+    s = _site(site)
+    if custody_of(s) is not None:
+        raise StateError("ceremony setup: the CSCA is already under custody")
+    shares = setup(s, role_secret("csca", s.key_in_token("csca"), secret_files), custodians, quorum)
+    if shares_out is not None:
+        shares_out.mkdir(parents=True, exist_ok=True)
+        for name, words in shares.items():
+            fd = os.open(shares_out / f"{name}.share", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(words + "\n")
+    else:
+        for name, words in shares.items():
+            click.echo(f"{name}, your share (write it down; it is shown once):\n  {words}\n", err=True)
+    _out(as_json, {"quorum": quorum, "custodians": list(custodians)},
+         f"CSCA key under custody: {quorum} of {len(custodians)} ({', '.join(custodians)})")
+
+
+@ceremony.command("check")
+@click.argument("transcript", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--custodian", required=True, help="Your name; your share is asked for (hidden).")
+@site_option
+@json_option
+@guarded
+def ceremony_check(transcript: Path, custodian: str, site: Path | None, as_json: bool) -> None:
+    """A custodian checks a ceremony transcript with their share: they took part, nothing changed since, and
+    the key log holds it."""
+    from mrtd.pki.ceremony import check
+
+    body = check(_site(site), transcript, custodian, _ask(f"share of {custodian}", True))
+    _out(as_json, {"transcript": body},
+         f"{custodian}: transcript verified: {body['operation']} at {body['finished']} by "
+         f"{', '.join(body['custodians_present'])}")
 
 
 @pki.group()
@@ -175,16 +459,23 @@ def masterlist() -> None:
 
 @masterlist.command("build")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--include", "include", multiple=True, metavar="COUNTRY|all",
+              help="Also list other countries' CSCAs (alpha-2 codes, or all), from verified imports only.")
 @site_option
-@passphrase_file_option
-@pin_file_option
+@secret_file_option
 @json_option
 @guarded
-def ml_build(out: Path, site: Path | None, passphrase_file: Path | None, pin_file: Path | None, as_json: bool) -> None:
+def ml_build(out: Path, include: tuple[str, ...], site: Path | None, secret_files: tuple[str, ...],
+             as_json: bool) -> None:
+    """Sign a master list of this site's CSCA and link certificates (and --include's), with the ML signer."""
+    from mrtd.pki.exchange import build_masterlist
+
     s = _site(site)
-    der = s.masterlist(site_secret(s, passphrase_file, pin_file))
+    der, entries = build_masterlist(s, site_secrets(s, ["masterlist-signer"], secret_files)["masterlist-signer"],
+                                    include)
     out.write_bytes(der)
-    _out(as_json, {"file": str(out), "bytes": len(der)}, f"master list written to {out} ({len(der)} bytes)")
+    _out(as_json, {"file": str(out), "bytes": len(der), "entries": entries},
+         f"master list written to {out} ({entries} CSCA certificates, {len(der)} bytes)")
 
 
 @masterlist.command("verify")
@@ -332,14 +623,14 @@ def cvca() -> None:
 @rights_option
 @country_option
 @site_option
-@passphrase_file_option
+@secret_file_option
 @json_option
 @guarded
 def cvca_init(mnemonic: str, curve: str, days: int, rights: tuple[str, ...], country: str | None, site: Path | None,
-              passphrase_file: Path | None, as_json: bool) -> None:
+              secret_files: tuple[str, ...], as_json: bool) -> None:
     """Make the CVCA key and its self-signed CV certificate (with the domain parameters)."""
     cv = _cv(site, country)
-    cert = cv.init_cvca(mnemonic, curve, days, _rights(rights), key_secret(False, passphrase_file, None), _today())
+    cert = cv.init_cvca(mnemonic, curve, days, _rights(rights), role_secret("cvca", False, secret_files), _today())
     _cv_out(as_json, cert, str(cv.root / "cvca" / f"{cert.chr}.cvcert"))
 
 
@@ -347,13 +638,13 @@ def cvca_init(mnemonic: str, curve: str, days: int, rights: tuple[str, ...], cou
 @click.option("--days", type=click.IntRange(1, 3650), default=3 * 365, show_default=True)
 @country_option
 @site_option
-@passphrase_file_option
+@secret_file_option
 @json_option
 @guarded
-def cvca_link(days: int, country: str | None, site: Path | None, passphrase_file: Path | None, as_json: bool) -> None:
+def cvca_link(days: int, country: str | None, site: Path | None, secret_files: tuple[str, ...], as_json: bool) -> None:
     """Roll the CVCA over: a new key, its certificate, and the link certificate the old key signs."""
     cv = _cv(site, country)
-    new, link = cv.link(days, key_secret(False, passphrase_file, None), _today())
+    new, link = cv.link(days, role_secret("cvca", False, secret_files), _today())
     _cv_out(as_json, link, str(cv.root / "links" / f"{link.chr}.cvcert"), {"new_cvca": new.chr})
 
 
@@ -369,14 +660,14 @@ def dv() -> None:
 @rights_option
 @country_option
 @site_option
-@passphrase_file_option
+@secret_file_option
 @json_option
 @guarded
 def dv_issue(mnemonic: str, foreign: bool, days: int, rights: tuple[str, ...], country: str | None, site: Path | None,
-             passphrase_file: Path | None, as_json: bool) -> None:
+             secret_files: tuple[str, ...], as_json: bool) -> None:
     """Issue a DV key pair and certificate under the current CVCA."""
     cv = _cv(site, country)
-    cert = cv.issue_dv(mnemonic, not foreign, _rights(rights), days, key_secret(False, passphrase_file, None), _today())
+    cert = cv.issue_dv(mnemonic, not foreign, _rights(rights), days, role_secret("cvca", False, secret_files), _today())
     _cv_out(as_json, cert, str(cv.root / "dv" / f"{cert.chr}.cvcert"))
 
 
@@ -396,17 +687,17 @@ def is_group() -> None:
 @rights_option
 @country_option
 @site_option
-@passphrase_file_option
+@secret_file_option
 @json_option
 @guarded
 def is_issue(dv_chr: str, mnemonic: str, days: int, out: Path, is_passphrase_file: Path | None, rights: tuple[str, ...],
-             country: str | None, site: Path | None, passphrase_file: Path | None, as_json: bool) -> None:
+             country: str | None, site: Path | None, secret_files: tuple[str, ...], as_json: bool) -> None:
     """Issue an inspection system's key pair and CV certificate under a DV."""
     from mrtd.pki.keys import terminal_passphrase_from
 
     cv = _cv(site, country)
     is_secret = terminal_passphrase_from(os.environ, is_passphrase_file, prompt_secret)
-    cert, chain, key = cv.issue_is(dv_chr, mnemonic, _rights(rights), days, key_secret(False, passphrase_file, None),
+    cert, chain, key = cv.issue_is(dv_chr, mnemonic, _rights(rights), days, role_secret("cvca", False, secret_files),
                                    is_secret, _today(), out)
     _cv_out(as_json, cert, str(chain), {"key": str(key)})
 

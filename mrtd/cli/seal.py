@@ -1,7 +1,7 @@
 """`mrtd seal ...`: make a visible digital seal image for an application, and verify seals.
 
 `make` reads the application, builds its MRZ and signs with the site's current seal signer (VDS, IDB)
-or VDS-NC signer; the key passphrase comes from $MRTD_KEY_PASSPHRASE, --passphrase-file or a prompt,
+or VDS-NC signer; that key's own secret comes from $MRTD_SEAL_PASSPHRASE / $MRTD_VDSNC_PASSPHRASE, --secret-file or a prompt,
 never from the command line. `verify` exits 0 only for a valid seal whose signer chains to a trusted
 CSCA or is itself in the trust path.
 """
@@ -25,10 +25,9 @@ from mrtd.cli._common import (
     guarded,
     json_option,
     parse_at,
-    passphrase_file_option,
-    pin_file_option,
     require_crl_option,
-    site_secret,
+    secret_file_option,
+    site_secrets,
 )
 from mrtd.errors import ConfigurationError, InputError
 from mrtd.issuance.application import read_application
@@ -78,13 +77,12 @@ def seal() -> None:
 @click.option("--entries", type=click.IntRange(0, 255), default=None,
               help="Visa: number of entries, 0 = unlimited (else extra 'seal.number_of_entries'; optional).")
 @click.option("--embed-certificate", is_flag=True, help="IDB: embed the signer certificate (tag 0x7E).")
-@passphrase_file_option
-@pin_file_option
+@secret_file_option
 @json_option
 @guarded
 def make(application: Path, fmt: str, kind: str, site: Path | None, out: Path, symbology: str,
          passport_number: str | None, duration_of_stay: str | None, entries: int | None, embed_certificate: bool,
-         passphrase_file: Path | None, pin_file: Path | None, as_json: bool) -> None:
+         secret_files: tuple[str, ...], as_json: bool) -> None:
     """Make a seal for APPLICATION and write it as a 300-dpi PNG."""
     if out.exists():
         raise InputError(f"--out: {out} exists; refusing to overwrite it")
@@ -121,7 +119,7 @@ def make(application: Path, fmt: str, kind: str, site: Path | None, out: Path, s
 
         date_bytes = load_site(root).idb_date_bytes
     role = "vdsnc-signer" if seal_format is SealFormat.VDSNC else "seal-signer"
-    signer, certificate = pki_site.signer_for(role, _secret(pki_site, passphrase_file, pin_file))
+    signer, certificate = pki_site.signer_for(role, _secret(pki_site, role, secret_files))
     cert_der = certificate.public_bytes(serialization.Encoding.DER)
     payload: bytes
     if seal_format is SealFormat.VDS:
@@ -154,10 +152,10 @@ def _entries(text: str | None) -> int | None:
     return int(text)
 
 
-def _secret(site: PkiSite, passphrase_file: Path | None, pin_file: Path | None) -> bytes:
+def _secret(site: PkiSite, role: str, files: tuple[str, ...]) -> bytes:
     if not site.exists():
         raise ConfigurationError(f"{site.root}: no PKI here; run `mrtd pki init` first")
-    return site_secret(site, passphrase_file, pin_file)
+    return site_secrets(site, [role], files)[role]
 
 
 def _write_new(path: Path, data: bytes) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from mrtd.cli._common import guarded, key_secret, passphrase_file_option, pin_file_option
+from mrtd.cli._common import guarded, secret_file_option
 
 
 def _bind(value: str) -> tuple[str, int]:
@@ -32,22 +32,22 @@ def _bind(value: str) -> tuple[str, int]:
               help="Seal verifications per second per client (burst of 20).")
 @click.option("--print-check/--no-print-check", "print_check", default=None,
               help="OCR each produced page (default: the site's setting).")
-@passphrase_file_option
-@pin_file_option
+@secret_file_option
 @guarded
 def serve(site: Path, bind: str, workers: int, tls_cert: str | None, tls_key: str | None, lease_seconds: float,
-          verify_rate: float, print_check: bool | None, passphrase_file: Path | None, pin_file: Path | None) -> None:
+          verify_rate: float, print_check: bool | None, secret_files: tuple[str, ...]) -> None:
     """Serve the site's HTTP API (OpenAPI at /openapi.json, docs at /docs, /healthz, /metrics), the office's
     web pages (/sign-in) and the public seal verifier (/verify/)."""
     import uvicorn
 
-    from mrtd.cli.issue import load_site_config
+    from mrtd.cli.issue import _signing_secrets, load_site_config
+    from mrtd.pki.keys import secret_env
 
     if bool(tls_cert) != bool(tls_key):
         raise click.UsageError("--tls-cert and --tls-key go together")
     host, port = _bind(bind)
     config = load_site_config(site, None, print_check)
-    secret = key_secret(config.pki_store == "pkcs11", passphrase_file, pin_file)
+    secrets = _signing_secrets(config, secret_files)
     tls = {"ssl_certfile": tls_cert, "ssl_keyfile": tls_key} if tls_cert else {}
     scheme = "https" if tls_cert else "http"
     click.echo(f"serving {config.root} ({config.records_url.split(':', 1)[0]}) on {scheme}://{host}:{port} "
@@ -57,7 +57,7 @@ def serve(site: Path, bind: str, workers: int, tls_cert: str | None, tls_key: st
         from mrtd.service import pages
         from mrtd.service.app import create_app
 
-        office = Office(config, clock=lambda: dt.datetime.now(dt.UTC), passphrase=secret,
+        office = Office(config, clock=lambda: dt.datetime.now(dt.UTC), secrets=secrets,
                         lease_seconds=lease_seconds, print_check=print_check)
         try:
             uvicorn.run(create_app(office, verify_rate=verify_rate, routers=pages.routers()), host=host, port=port, log_level="warning",
@@ -65,10 +65,11 @@ def serve(site: Path, bind: str, workers: int, tls_cert: str | None, tls_key: st
         finally:
             office.close()
         return
-    # Worker processes are started afresh by uvicorn: the site and the key secret reach them through the
-    # environment of this process (the secret's documented channel), never argv.
-    secret_name = "MRTD_PKCS11_PIN" if config.pki_store == "pkcs11" else "MRTD_KEY_PASSPHRASE"
-    os.environ.update({"MRTD_SITE": str(config.root), secret_name: secret.decode("utf-8"),
+    # Worker processes are started afresh by uvicorn: the site and the keys' secrets reach them through the
+    # environment of this process (the secrets' documented channel), never argv.
+    pki = config.pki(clock=lambda: dt.datetime.now(dt.UTC))
+    os.environ.update({secret_env(role, pki.key_in_token(role)): value.decode("utf-8") for role, value in secrets.items()})
+    os.environ.update({"MRTD_SITE": str(config.root),
                        "MRTD_RECORDS_URL": config.records_url, "MRTD_LEASE_SECONDS": str(lease_seconds),
                        "MRTD_VERIFY_RATE": str(verify_rate)})
     if print_check is not None:

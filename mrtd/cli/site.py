@@ -1,21 +1,21 @@
 """`mrtd site init DIR --country CODE [--database URL] [--pkcs11-module PATH --token LABEL]`.
 
 Creates the site folder: `mrtd.toml`, the records database, the PKI (CSCA, Document Signer, seal
-signer) and the document number policy. The key passphrase comes from $MRTD_KEY_PASSPHRASE,
---passphrase-file or a prompt; the PKCS#11 PIN from $MRTD_PKCS11_PIN, --pin-file or a prompt. Never argv.
+signer) and the document number policy. Every key has its own secret ($MRTD_<ROLE>_PASSPHRASE, or
+$MRTD_<ROLE>_PIN for a token; --secret-file ROLE=FILE; a prompt). Never argv.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import click
 
-from mrtd.cli._common import emit_json, guarded, json_option
+from mrtd.cli._common import emit_json, guarded, json_option, role_secret, secret_file_option
 from mrtd.issuance.site import default_policy, init_site
-from mrtd.pki.keys import ALGORITHMS, passphrase_from, pin_from
+from mrtd.limits import read_file
+from mrtd.pki.keys import ALGORITHMS, DEFAULT_ALGORITHM
 from mrtd.pki.site import Pkcs11Config
 
 
@@ -52,41 +52,59 @@ def site() -> None:
 @click.option("--database", "database", envvar="MRTD_RECORDS_URL", default=None,
               help="Records database URL (default: SQLite in the site folder; postgresql://host/db for many "
                    "stations). No password in it: use PGPASSWORD or ~/.pgpass.")
-@click.option("--pkcs11-module", type=click.Path(dir_okay=False), default=None, help="PKCS#11 module (HSM).")
-@click.option("--token", default=None, help="PKCS#11 token label.")
-@click.option("--algorithm", type=click.Choice(ALGORITHMS), default="ecdsa-p256", show_default=True)
+@click.option("--csca", "csca", type=click.Choice(["here", "external"]), default="here", show_default=True,
+              help="external: the CSCA lives at another site (give --csca-cert); the signing keys are then made "
+                   "with `mrtd pki csr` and certified there.")
+@click.option("--csca-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The other site's CSCA certificate (PEM or DER), with --csca external.")
+@click.option("--csca-token", default=None, metavar="MODULE:LABEL",
+              help="Make the CSCA key in this PKCS#11 token (its PIN from $MRTD_CSCA_PIN); else an encrypted file.")
+@click.option("--pkcs11-module", type=click.Path(dir_okay=False), default=None,
+              help="PKCS#11 module (HSM) for the signing keys.")
+@click.option("--token", default=None, help="PKCS#11 token label for the signing keys (PIN from $MRTD_DS_PIN).")
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default=DEFAULT_ALGORITHM, show_default=True)
 @click.option("--number-prefix", default=None, help="Document number prefix (default: the country's first letter).")
 @click.option("--page-template", "page_templates", multiple=True, metavar="FORMAT=FILE",
               help="The site's own page template for a format (e.g. TD2=td2-card.toml); copied into the site.")
-@click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="File holding the key passphrase (else $MRTD_KEY_PASSPHRASE or a prompt).")
-@click.option("--pin-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="File holding the PKCS#11 PIN (else $MRTD_PKCS11_PIN or a prompt).")
+@secret_file_option
 @json_option
 @guarded
-def init(directory: Path, country: str, certificate_country: str | None, database: str | None,
-         pkcs11_module: str | None, token: str | None, algorithm: str, number_prefix: str | None,
-         page_templates: tuple[str, ...], passphrase_file: Path | None, pin_file: Path | None,
+def init(directory: Path, country: str, certificate_country: str | None, database: str | None, csca: str,
+         csca_cert: Path | None, csca_token: str | None, pkcs11_module: str | None, token: str | None, algorithm: str,
+         number_prefix: str | None, page_templates: tuple[str, ...], secret_files: tuple[str, ...],
          as_json: bool) -> None:
-    """Create a site in DIRECTORY (absent or empty)."""
-    p11 = None
-    passphrase = b""
-    if pkcs11_module or token:
-        if not (pkcs11_module and token):
-            raise click.UsageError("--pkcs11-module and --token go together")
-        p11 = Pkcs11Config(pkcs11_module, token, pin_from(os.environ, pin_file, _prompt))
-    else:
-        passphrase = passphrase_from(os.environ, passphrase_file, _prompt)
+    """Create a site in DIRECTORY (absent or empty). Every key gets its own secret: the CSCA's
+    ($MRTD_CSCA_PASSPHRASE), the Document Signer's ($MRTD_DS_PASSPHRASE) and the seal signer's
+    ($MRTD_SEAL_PASSPHRASE), or --secret-file ROLE=FILE, or a prompt."""
+    if (csca == "external") != (csca_cert is not None):
+        raise click.UsageError("--csca external and --csca-cert go together")
+    if bool(pkcs11_module) != bool(token):
+        raise click.UsageError("--pkcs11-module and --token go together")
+    p11 = Pkcs11Config(pkcs11_module, token, role_secret("ds", True, secret_files, _prompt)) if pkcs11_module and token else None
+    csca_p11 = None
+    if csca_token is not None:
+        module, _, label = csca_token.rpartition(":")
+        if not module or not label:
+            raise click.BadParameter("expected MODULE:LABEL", param_hint="--csca-token")
+        csca_p11 = Pkcs11Config(module, label, role_secret("csca", True, secret_files, _prompt))
+    roles = [] if csca == "external" else [r for r in ("csca", "ds", "seal-signer")
+                                           if not (r == "csca" and csca_p11) and not (r != "csca" and p11)]
+    secrets = {role: role_secret(role, False, secret_files, _prompt) for role in roles}
     templates = _page_templates(page_templates)
     policy = default_policy(number_prefix.upper()) if number_prefix else None
-    config = init_site(directory, country, passphrase=passphrase, clock=lambda: dt.datetime.now(dt.UTC),
-                       database_url=database, pkcs11=p11, certificate_country=certificate_country,
-                       numbering=policy, algorithm=algorithm, page_templates=templates, actor=actor_name())
+    config = init_site(directory, country, secrets=secrets, clock=lambda: dt.datetime.now(dt.UTC),
+                       database_url=database, pkcs11=p11, csca_token=csca_p11,
+                       csca_certificate=read_file(csca_cert, "--csca-cert") if csca_cert else None,
+                       certificate_country=certificate_country, numbering=policy, algorithm=algorithm,
+                       page_templates=templates, actor=actor_name())
     backend = config.records_url.split(":", 1)[0]
     if as_json:
         emit_json({"ok": True, "site": str(config.root), "country": config.country, "records": backend,
-                   "keys": config.pki_store, "numbering": config.numbering.as_config()})
+                   "keys": config.pki_store, "csca": csca, "numbering": config.numbering.as_config()})
     else:
         click.echo(f"site created: {config.root}")
         click.echo(f"  country {config.country}, records {backend}, keys in {config.pki_store}, numbers "
                    f"{config.numbering.format(config.numbering.start)}...")
+        if csca == "external":
+            click.echo("  the CSCA lives elsewhere: request the signers with `mrtd pki csr ds|seal-signer`, have them "
+                       "signed there (`mrtd pki sign-csr`), then `mrtd pki import-cert`")

@@ -14,9 +14,7 @@ from mrtd.cli._common import (
     emit_json,
     guarded,
     json_option,
-    key_secret,
-    passphrase_file_option,
-    pin_file_option,
+    secret_file_option,
 )
 from mrtd.cli.people import principal, user_option
 from mrtd.issuance.casework import Case, CaseState
@@ -31,10 +29,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def open_office(site: Path, passphrase: bytes | None = None, print_check: bool | None = None) -> Office:
+def open_office(site: Path, print_check: bool | None = None) -> Office:
     from mrtd.cli.issue import load_site_config
 
-    return Office(load_site_config(site, None, print_check), clock=_now, passphrase=passphrase)
+    return Office(load_site_config(site, None, print_check), clock=_now)
 
 
 def _show_case(case: Case, as_json: bool, extra: dict[str, Any] | None = None) -> None:
@@ -136,18 +134,16 @@ reject = click.command("reject")(_decide(False))
 @click.option("--print-check/--no-print-check", "print_check", default=None)
 @site_option
 @user_option
-@passphrase_file_option
-@pin_file_option
+@secret_file_option
 @json_option
 @guarded
 def issue_stored(application_id: int, out: Path, print_check: bool | None, site: Path, user: str | None,
-                 passphrase_file: Path | None, pin_file: Path | None, as_json: bool) -> None:
+                 secret_files: tuple[str, ...], as_json: bool) -> None:
     """Issue a stored application here, without stations (approved; or by the local operator)."""
-    from mrtd.cli.issue import load_site_config
+    from mrtd.cli.issue import _signing_secrets, load_site_config
 
     config = load_site_config(site, None, print_check)
-    secret = key_secret(config.pki_store == "pkcs11", passphrase_file, pin_file)
-    with Office(config, clock=_now, passphrase=secret, print_check=print_check) as office:
+    with Office(config, clock=_now, secrets=_signing_secrets(config, secret_files), print_check=print_check) as office:
         receipt = office.issue_stored(principal(office.store, user), application_id, out)
     if as_json:
         emit_json({"ok": True, "out": str(receipt.out_dir), **receipt.as_dict()})

@@ -6,7 +6,7 @@ left in production is spoiled and its application issued again under a new numbe
 a crash left half-moved are repaired from the records (`recover_partials`). The records store makes
 numbers unique across processes.
 
-Workers are forked, so the passphrase, the clock and the site reach them in memory (never argv or a
+Workers are forked, so the keys' secrets, the clock and the site reach them in memory (never argv or a
 pickle); each worker opens the site once (keys, trust, records) and issues many documents.
 """
 
@@ -37,6 +37,7 @@ from mrtd.issuance.pipeline import (
 from mrtd.issuance.site import SiteConfig
 from mrtd.issuance.states import ABANDONED, IN_PRODUCTION
 from mrtd.model import Application
+from mrtd.pki.keys import Secrets
 
 ISSUED = "issued"
 ALREADY = "already-issued"
@@ -123,8 +124,8 @@ def _outcome(issuer: Issuer, row: str, application: Application, out_root: Path,
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(site: SiteConfig, passphrase: bytes, clock: Clock, options: IssueOptions, out_root: Path) -> None:
-    _worker["issuer"] = Issuer(site, clock=clock, passphrase=passphrase, options=options)
+def _init_worker(site: SiteConfig, secrets: Secrets, clock: Clock, options: IssueOptions, out_root: Path) -> None:
+    _worker["issuer"] = Issuer(site, clock=clock, secrets=secrets, options=options)
     _worker["out"] = out_root
 
 
@@ -180,7 +181,7 @@ def run_batch(
     site: SiteConfig,
     out_root: Path,
     *,
-    passphrase: bytes,
+    secrets: Secrets,
     clock: Clock,
     workers: int = 1,
     options: IssueOptions | None = None,
@@ -200,7 +201,7 @@ def run_batch(
     for o in outcomes:
         if progress:
             progress(o)
-    for o in _issue_all(plan.todo, site, out_root, passphrase, clock, workers, options, transport_factory):
+    for o in _issue_all(plan.todo, site, out_root, secrets, clock, workers, options, transport_factory):
         outcomes.append(o)
         if progress:
             progress(o)
@@ -209,20 +210,20 @@ def run_batch(
     return BatchSummary(str(source), workers, outcomes, time.perf_counter() - started, plan.recovered)
 
 
-def _issue_all(todo: list[tuple[str, Application]], site: SiteConfig, out_root: Path, passphrase: bytes,
+def _issue_all(todo: list[tuple[str, Application]], site: SiteConfig, out_root: Path, secrets: Secrets,
                clock: Clock, workers: int, options: IssueOptions,
                transport_factory: TransportFactory | None) -> Iterator[ItemOutcome]:
     if not todo:
         return
     if workers == 1:
-        with Issuer(site, clock=clock, passphrase=passphrase, options=options) as issuer:
+        with Issuer(site, clock=clock, secrets=secrets, options=options) as issuer:
             for row, app in todo:
                 yield _outcome(issuer, row, app, out_root, transport_factory)
         return
-    # Fork: the workers inherit the passphrase, clock and site in memory; nothing secret is pickled.
+    # Fork: the workers inherit the secrets, clock and site in memory; nothing secret is pickled.
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx, initializer=_init_worker,
-                             initargs=(site, passphrase, clock, options, out_root)) as pool:
+                             initargs=(site, secrets, clock, options, out_root)) as pool:
         pending: set[Future[ItemOutcome]] = {pool.submit(_work, row, app) for row, app in todo}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)

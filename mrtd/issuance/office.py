@@ -66,6 +66,7 @@ from mrtd.issuance.site import SiteConfig
 from mrtd.issuance.states import IN_PRODUCTION, DocumentState
 from mrtd.issuance.stored import application_json, materialised, merge_changes, stored_application
 from mrtd.issuance.users import register_station_key
+from mrtd.pki.keys import Secrets
 from mrtd.pki.signer import hash_for_bits
 from mrtd.pki.site import PkiSite
 from mrtd.seals.signers import idb_reference, signer_id
@@ -141,10 +142,10 @@ def _reason(reason: str | None, *, required: bool) -> str:
 
 
 class Office:
-    """An issuing site opened for its use cases. `passphrase` unlocks the signing keys; without it the
+    """An issuing site opened for its use cases. `secrets` (each key's own, by role) unlock the signing keys; without it the
     office can do everything that signs nothing (submit, decide, records, search, reprint, verify)."""
 
-    def __init__(self, site: SiteConfig, *, clock: Clock, passphrase: bytes | None = None,
+    def __init__(self, site: SiteConfig, *, clock: Clock, secrets: Secrets | None = None,
                  lease_seconds: float = 60.0, max_attempts: int = 3, print_check: bool | None = None) -> None:
         self.site = site
         self.clock = clock
@@ -152,7 +153,7 @@ class Office:
         self.store: RecordStore = site.open_records(clock=clock)
         self.casework = Casework(self.store)
         self.queue = Queue(self.store, max_attempts=max_attempts)
-        self._passphrase = passphrase
+        self._secrets = secrets
         self._print_check = site.print_check if print_check is None else print_check
         self._issuer: Issuer | None = None
         self._seal_trust: Trust | None = None
@@ -174,11 +175,11 @@ class Office:
     def issuer(self) -> Issuer:
         """The signing side, opened once (keys unlocked) and shared by every request; each call names
         its actor."""
-        if self._passphrase is None:
-            raise StateError("office: opened without the key passphrase, so it cannot produce documents")
+        if self._secrets is None:
+            raise StateError("office: opened without the signing keys' secrets, so it cannot produce documents")
         with self._lock:
             if self._issuer is None:
-                self._issuer = Issuer(self.site, clock=self.clock, passphrase=self._passphrase,
+                self._issuer = Issuer(self.site, clock=self.clock, secrets=self._secrets,
                                       options=IssueOptions(actor="mrtd", print_check=self._print_check))
         return self._issuer
 
@@ -414,10 +415,10 @@ class Office:
         if not who.local and case.state is not CaseState.APPROVED:
             raise Forbidden(f"application {application_id}: only the local operator issues an application that "
                             "was not approved", rule="approval")
-        if self._passphrase is None:
-            raise StateError("office: opened without the key passphrase, so it cannot issue")
+        if self._secrets is None:
+            raise StateError("office: opened without the signing keys' secrets, so it cannot issue")
         options = IssueOptions(actor=who.name, print_check=self._print_check)
-        with Issuer(self.site, clock=self.clock, passphrase=self._passphrase, options=options) as issuer, \
+        with Issuer(self.site, clock=self.clock, secrets=self._secrets, options=options) as issuer, \
                 stored_application(case.payload, self.casework.images(application_id), names=self.site.names,
                                    source=f"application {application_id}") as app:
             return issuer.issue(app, out_dir, **kwargs)

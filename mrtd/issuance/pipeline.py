@@ -73,6 +73,7 @@ from mrtd.model import Application, Document, DocumentFormat, PartialDate
 from mrtd.mrz import NameOptions, mrz_lines
 from mrtd.pki.cvc.certificate import CvCertificate
 from mrtd.pki.cvc.store import CvPki
+from mrtd.pki.keys import Secrets, secret_of
 from mrtd.pki.signer import Signer
 from mrtd.pki.site import PkiSite
 from mrtd.pki.trust import TrustStore
@@ -411,14 +412,15 @@ def seal_kind_for(document: Document, extra: Mapping[str, str]) -> tuple[Documen
 class Issuer:
     """A site opened for issuing: records, signers and trust loaded once, then `issue` per application.
 
-    `passphrase` unlocks the site's keys (the PIN for a token site). Close it (or use `with`)."""
+    `secrets` holds each key's own secret by role ("ds", "seal-signer": a passphrase, or its token's PIN).
+    Close it (or use `with`)."""
 
     def __init__(
         self,
         site: SiteConfig,
         *,
         clock: Clock,
-        passphrase: bytes,
+        secrets: Secrets,
         options: IssueOptions = _DEFAULT_OPTIONS,
         transport_factory: TransportFactory | None = None,
     ) -> None:
@@ -427,8 +429,8 @@ class Issuer:
         self.options = options
         self.transport_factory = transport_factory
         self.pki = PkiSite(self.site.root, clock=clock, actor=options.actor)
-        self.ds_signer, self.ds_cert = self.pki.signer_for("ds", passphrase)
-        self.seal_signer, self.seal_cert = self.pki.signer_for("seal-signer", passphrase)
+        self.ds_signer, self.ds_cert = self.pki.signer_for("ds", secret_of(secrets, "ds"))
+        self.seal_signer, self.seal_cert = self.pki.signer_for("seal-signer", secret_of(secrets, "seal-signer"))
         self.trust: TrustStore = self.pki.trust_store()
         self.seal_trust = Trust(self.trust, [as_certificate(self.seal_cert)])
         self.store = self.site.open_records(clock=clock)
@@ -883,10 +885,10 @@ def issue_application(
     out_dir: Path,
     *,
     clock: Clock,
-    passphrase: bytes,
+    secrets: Secrets,
     transport_factory: TransportFactory | None = None,
     options: IssueOptions = _DEFAULT_OPTIONS,
 ) -> Receipt:
     """Issue one application into `out_dir` (see the module docstring for the steps and guarantees)."""
-    with Issuer(site, clock=clock, passphrase=passphrase, options=options) as issuer:
+    with Issuer(site, clock=clock, secrets=secrets, options=options) as issuer:
         return issuer.issue(application, out_dir, transport_factory=transport_factory)

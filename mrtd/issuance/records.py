@@ -838,6 +838,13 @@ class RecordStore:
         with self._read() as s:
             return [_document_record(row) for row in s.execute(query).scalars()]
 
+    def signed_by(self, key_id: str) -> list[str]:
+        """Numbers of the documents whose chip or seal the key `key_id` signed (a revocation's reach)."""
+        with self._read() as s:
+            chips = s.scalars(select(DocumentRow.number).join(ChipRow).where(ChipRow.signer_key_id == key_id))
+            seals = s.scalars(select(DocumentRow.number).join(SealRow).where(SealRow.signer_key_id == key_id))
+            return sorted({*chips, *seals})
+
     def events(self, number: str) -> list[EventRecord]:
         """Every state change of a document, oldest first."""
         check_number(number)

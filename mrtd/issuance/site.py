@@ -30,13 +30,12 @@ from mrtd.layouts import load_template
 from mrtd.layouts.pdf import parse_offset, sheet
 from mrtd.model import DocumentFormat
 from mrtd.mrz import NameOptions
-from mrtd.pki.keys import DEFAULT_SCRYPT_LOG2N
-from mrtd.pki.profiles import alpha2_for, mrz_code_for
+from mrtd.pki.keys import DEFAULT_ALGORITHM, DEFAULT_SCRYPT_LOG2N, Secrets, check_distinct, secret_of
+from mrtd.pki.profiles import country_codes
 from mrtd.pki.site import Pkcs11Config, PkiSite
 
 CONFIG_NAME = "mrtd.toml"
 DEFAULT_SQLITE = "sqlite:///records.sqlite3"  # relative to the site folder
-DEFAULT_ALGORITHM = "ecdsa-p256"
 DEFAULT_SEAL_SIGNER_CN = "01"
 # Document types the site's Document Signer may sign (Doc 9303-12 §7.1.1.3): every chip-bearing code.
 DS_DOCUMENT_TYPES = ("P", "I", "A", "C")
@@ -306,33 +305,6 @@ def write_config(root: Path, table: Mapping[str, Mapping[str, object]]) -> Path:
     return path
 
 
-def _certificate_country(country: str, given: str | None) -> str:
-    """The ISO 3166-1 alpha-2 code for certificate subjects (countryName)."""
-    if given:
-        if len(given) != 2 or not given.isalpha():
-            raise InputError(f"certificate_country: {given!r} is not two letters (ISO 3166-1 alpha-2)")
-        return given.upper()
-    if len(country) == 2 and country.isalpha():
-        mrz_code_for(country)  # raises for an unknown alpha-2 code
-        return country.upper()
-    alpha2 = alpha2_for(country)
-    if alpha2 is not None:
-        return alpha2
-    raise InputError(
-        f"country: {country!r} has no ISO 3166-1 alpha-2 equivalent; give the certificate country "
-        "(--certificate-country) explicitly"
-    )
-
-
-def _mrz_country(country: str) -> str:
-    c = country.strip().upper()
-    if len(c) == 2 and c.isalpha():
-        return mrz_code_for(c)
-    if not (1 <= len(c) <= 3 and c.isalpha()):
-        raise InputError(f"country: {country!r} is not an issuing-state code (Doc 9303-3, e.g. UTO, D, NLD)")
-    return c
-
-
 def default_policy(prefix: str) -> NumberPolicy:
     """`prefix` and a sequence that starts at 1 followed by zeros (U10000001, U10000002, ...).
 
@@ -346,10 +318,12 @@ def init_site(
     root: Path,
     country: str,
     *,
-    passphrase: bytes,
+    secrets: Secrets,
     clock: Clock,
     database_url: str | None = None,
     pkcs11: Pkcs11Config | None = None,
+    csca_token: Pkcs11Config | None = None,
+    csca_certificate: bytes | None = None,
     certificate_country: str | None = None,
     numbering: NumberPolicy | None = None,
     algorithm: str = DEFAULT_ALGORITHM,
@@ -362,8 +336,11 @@ def init_site(
     """Create a site in `root` (absent or empty): `mrtd.toml`, the records database, the PKI (CSCA,
     Document Signer, seal signer) and the document number policy.
 
-    `country` is the issuing-state code (`UTO`, `D`, `NLD`) or an ISO alpha-2 code. `passphrase` protects
-    file keys; with `pkcs11` the keys are made in the token and its PIN is used instead. Everything in the
+    `country` is the issuing-state code (`UTO`, `D`, `NLD`) or an ISO alpha-2 code. Every key has its own
+    secret, by role in `secrets` ("csca", "ds", "seal-signer"): the passphrase of its file; with `pkcs11` the
+    signing keys are made in that token (its PIN opens them) and with `csca_token` the CSCA key in its own
+    token. With `csca_certificate` the CSCA lives at another site: only its certificate is kept, and the
+    signing keys come later through `mrtd pki csr` / `sign-csr` / `import-cert`. Everything in the
     folder is built in a temporary sibling and moved into place at the end, so a failure leaves nothing.
     (Keys made in a token before a failure stay in the token, under labels no site refers to.)
     `page_templates` (format -> template file) are copied into the site's `templates/` folder.
@@ -371,13 +348,9 @@ def init_site(
     root = Path(root).resolve()
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise StateError(f"site: {root} exists and is not an empty folder; refusing to overwrite a site")
-    mrz = _mrz_country(country)
-    cert_country = _certificate_country(mrz if len(country.strip()) != 2 else country.strip().upper(),
-                                        certificate_country)
+    cert_country, mrz = country_codes(country, certificate_country)
     policy = numbering or default_policy(mrz[0])
     url = check_database_url(database_url or DEFAULT_SQLITE)
-    if pkcs11 is None and not passphrase:
-        raise ConfigurationError("key passphrase: empty; file keys must be encrypted")
     templates = {DocumentFormat.parse(k): Path(v) for k, v in (page_templates or {}).items()}
     for fmt, source in templates.items():  # refused before anything is made: geometry, then format
         if load_template(str(source)).format is not fmt:
@@ -388,10 +361,15 @@ def init_site(
     tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.init-", dir=root.parent))
     try:
         pki = PkiSite(tmp, clock=clock, actor=actor, kdf_log2n=kdf_log2n, rng=rng)
-        secret = pkcs11.pin if pkcs11 is not None else passphrase
-        pki.init(cert_country, algorithm, passphrase, pkcs11=pkcs11, mrz_code=mrz)
-        pki.issue("ds", secret, document_types=DS_DOCUMENT_TYPES)
-        pki.issue("seal-signer", secret, common_name=seal_signer_cn)
+        check_distinct({r: s for r, s in secrets.items() if r != "csca" or csca_token is None})
+        if csca_certificate is not None:
+            pki.init_external(cert_country, csca_certificate, mrz_code=mrz, algorithm=algorithm, signer_token=pkcs11)
+        else:
+            csca = csca_token.pin if csca_token is not None else secret_of(secrets, "csca")
+            pki.init(cert_country, algorithm, csca, pkcs11=csca_token, mrz_code=mrz, signer_token=pkcs11)
+            for role, extra in (("ds", {"document_types": DS_DOCUMENT_TYPES}), ("seal-signer", {"common_name": seal_signer_cn})):
+                own = None if pkcs11 is not None else secret_of(secrets, role)
+                pki.issue(role, csca, key_secret=own, token=pkcs11, **extra)
         table: dict[str, dict[str, object]] = {
             "site": {"country": mrz, "certificate_country": cert_country},
             "records": {"url": url},

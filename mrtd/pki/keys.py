@@ -51,8 +51,12 @@ _OID_PBES2 = "1.2.840.113549.1.5.13"
 _OID_SCRYPT = "1.3.6.1.4.1.11591.4.11"
 _OID_AES256_CBC = "2.16.840.1.101.3.4.1.42"
 
-PASSPHRASE_ENV = "MRTD_KEY_PASSPHRASE"
-PIN_ENV = "MRTD_PKCS11_PIN"
+# Every key has its own secret: the environment variable of a role's key is MRTD_<NAME>_PASSPHRASE for a key
+# file, MRTD_<NAME>_PIN for a key in a token.
+KEY_ROLES: dict[str, str] = {"csca": "CSCA", "ds": "DS", "seal-signer": "SEAL", "vdsnc-signer": "VDSNC",
+                             "masterlist-signer": "ML", "deviationlist-signer": "DL", "audit": "AUDIT",
+                             "cvca": "CVCA", "dv": "DV"}
+Secrets = Mapping[str, bytes]  # role -> that key's secret (passphrase or PIN)
 
 
 def generate_key(algorithm: str) -> PrivateKey:
@@ -209,9 +213,37 @@ def _secret_from(env: Mapping[str, str], var: str, file: Path | None, prompt: Ca
     return secret
 
 
-def passphrase_from(env: Mapping[str, str], file: Path | None, prompt: Callable[[str], str] | None) -> bytes:
-    """The key passphrase: from `file` if given, else $MRTD_KEY_PASSPHRASE, else `prompt`. Never argv."""
-    return _secret_from(env, PASSPHRASE_ENV, file, prompt, "key passphrase")
+def secret_env(role: str, token: bool) -> str:
+    """The environment variable holding the secret of `role`'s key (MRTD_DS_PASSPHRASE, MRTD_CSCA_PIN, ...)."""
+    if role not in KEY_ROLES:
+        raise InputError(f"role: {role!r} is not one of {', '.join(KEY_ROLES)}")
+    return f"MRTD_{KEY_ROLES[role]}_{'PIN' if token else 'PASSPHRASE'}"
+
+
+def role_secret_from(env: Mapping[str, str], role: str, token: bool, file: Path | None,
+                     prompt: Callable[[str], str] | None) -> bytes:
+    """The secret of `role`'s key: from `file`, else its own environment variable, else `prompt`. Never argv,
+    and never another key's variable."""
+    what = f"{role} key {'PIN' if token else 'passphrase'}"
+    return _secret_from(env, secret_env(role, token), file, prompt, what)
+
+
+def check_distinct(secrets: Secrets) -> None:
+    """Refuse one secret for two keys: whoever holds one key's secret must not open another."""
+    seen: dict[bytes, str] = {}
+    for role, secret in secrets.items():
+        if secret in seen:
+            raise InputError(f"{role} key: its secret is the {seen[secret]} key's; each key needs its own secret")
+        seen[secret] = role
+
+
+def secret_of(secrets: Secrets, role: str) -> bytes:
+    """`role`'s secret from what the caller gathered; a clear error naming where it comes from if absent."""
+    value = secrets.get(role)
+    if not value:
+        raise KeyAccessError(f"{role} key: no secret given (${secret_env(role, False)}, ${secret_env(role, True)} "
+                             f"for a token, or --secret-file {role}=FILE)")
+    return value
 
 
 def terminal_passphrase_from(env: Mapping[str, str], file: Path | None, prompt: Callable[[str], str] | None) -> bytes:
@@ -219,6 +251,3 @@ def terminal_passphrase_from(env: Mapping[str, str], file: Path | None, prompt: 
     return _secret_from(env, "MRTD_IS_KEY_PASSPHRASE", file, prompt, "inspection system key passphrase")
 
 
-def pin_from(env: Mapping[str, str], file: Path | None, prompt: Callable[[str], str] | None) -> bytes:
-    """The PKCS#11 user PIN: from `file`, else $MRTD_PKCS11_PIN, else `prompt`. Never argv."""
-    return _secret_from(env, PIN_ENV, file, prompt, "PKCS#11 PIN")

@@ -72,7 +72,7 @@ def destroy_key(site: PkiSite, serial: str, *, token_pin: bytes | None = None) -
         session = pkcs11.open_session(ref["module"], ref["token"], token_pin)
         pkcs11.destroy_key(session, ref["label"])
         what = f"pkcs11:{ref['token']}/{ref['label']}"
-    raw["key"] = {"store": "destroyed", "was": ref["store"], "destroyed": _iso(now) or ""}
+    raw["key"] = {**ref, "store": "destroyed", "was": ref["store"], "destroyed": _iso(now) or ""}
     site._save(state)
     site._log("key-destroy", role=rec.role, serial=serial, key=what)
     return CertRecord(**raw)

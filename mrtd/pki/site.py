@@ -201,6 +201,30 @@ class PkiSite:
         token: dict[str, str] | None = self._load().get("pkcs11")
         return token
 
+    def key_in_token(self, role: str) -> bool:
+        """Whether the key `role` signs with now lives in a token (its secret is then a PIN); for a role with
+        no key yet, whether new keys go into the site's token."""
+        state = self._load()
+        refs = [r.key for r in self._records(state) if r.role == role and r.status == "active"]
+        if refs:
+            return refs[-1].get("store") == "pkcs11"
+        return bool(state.get("pkcs11")) and role != "csca"
+
+    @staticmethod
+    def key_id_of(rec: CertRecord) -> str:
+        """The key id signatures record (a file key's label, `pkcs11:<label>` for a token key)."""
+        ref = rec.key
+        if ref.get("store") == "pkcs11" or ref.get("was") == "pkcs11":
+            return f"pkcs11:{ref['label']}"
+        return Path(ref.get("path", "")).name.removesuffix(".p8.pem")
+
+    def record(self, serial: str) -> CertRecord:
+        serial = serial.upper().removeprefix("0X")
+        for r in self._records(self._load()):
+            if r.serial == serial:
+                return r
+        raise InputError(f"serial: no certificate {serial} in this site (see `mrtd pki list`)")
+
     def csca_here(self) -> bool:
         return bool(self._load().get("csca", "here") == "here")
 

@@ -24,6 +24,7 @@ from mrtd import __version__
 from mrtd.errors import ConfigurationError, MrtdError
 from mrtd.issuance.office import Office
 from mrtd.issuance.site import load_site
+from mrtd.pki.keys import secret_env
 from mrtd.service import api, metrics, pages, problems
 from mrtd.service.models import Health
 from mrtd.service.ratelimit import Buckets
@@ -86,21 +87,25 @@ def create_app(office: Office, *, verify_rate: float = 5.0, verify_burst: int = 
     return app
 
 
+SIGNING_ROLES = ("ds", "seal-signer")
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
 def app_from_environment() -> FastAPI:
-    """For uvicorn's worker processes: the site from $MRTD_SITE, the key secret from the environment
-    `mrtd serve` prepared ($MRTD_KEY_PASSPHRASE, or $MRTD_PKCS11_PIN for a token site)."""
+    """For uvicorn's worker processes: the site from $MRTD_SITE, each signing key's own secret from the
+    environment `mrtd serve` prepared ($MRTD_DS_PASSPHRASE, $MRTD_SEAL_PASSPHRASE; …_PIN for keys in a token)."""
     site_dir = os.environ.get("MRTD_SITE")
     if not site_dir:
         raise ConfigurationError("MRTD_SITE: not set; start the service with `mrtd serve --site DIR`")
     site = load_site(Path(site_dir), {"records.url": os.environ.get("MRTD_RECORDS_URL") or None})
-    secret_name = "MRTD_PKCS11_PIN" if site.pki_store == "pkcs11" else "MRTD_KEY_PASSPHRASE"
-    secret = os.environ.get(secret_name)
+    pki = site.pki(clock=_now)
+    secrets = {role: value.encode("utf-8") for role in SIGNING_ROLES
+               if (value := os.environ.get(secret_env(role, pki.key_in_token(role))))}
     check = os.environ.get("MRTD_PRINT_CHECK")
-    office = Office(site, clock=_now, passphrase=secret.encode("utf-8") if secret else None,
+    office = Office(site, clock=_now, secrets=secrets if len(secrets) == len(SIGNING_ROLES) else None,
                     lease_seconds=float(os.environ.get("MRTD_LEASE_SECONDS", "60")),
                     print_check=None if check is None else check == "1")
     return create_app(office, verify_rate=float(os.environ.get("MRTD_VERIFY_RATE", "5")), routers=pages.routers())

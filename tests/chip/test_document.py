@@ -19,7 +19,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent / "lds"))
 import ldskit
-from conftest import EXAMPLES
+from conftest import EXAMPLES, KEY_SECRETS
 
 from mrtd.chip.document import DocumentImage, file_name, read_files, read_folder, write_folder
 from mrtd.chip.lds import securityinfos as si
@@ -145,7 +145,7 @@ def _site(tmp_path: Path) -> tuple[Path, bytes]:
 
     site = tmp_path / "site"
     secret = b"site passphrase"
-    init_site(site, "UTO", passphrase=secret, clock=lambda: dt.datetime.now(dt.UTC), kdf_log2n=10, actor="test",
+    init_site(site, "UTO", secrets=KEY_SECRETS, clock=lambda: dt.datetime.now(dt.UTC), kdf_log2n=10, actor="test",
               certificate_country="UT")
     assert (site / "mrtd.toml").is_file()
     return site, secret

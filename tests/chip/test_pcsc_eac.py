@@ -129,7 +129,7 @@ def test_on_chip_keys_end_to_end(pcscd: None, tmp_path: Path) -> None:  # noqa: 
     no private key is written anywhere (the card process keeps its memory in RAM: no --state file)."""
     import time
 
-    from conftest import EXAMPLES
+    from conftest import EXAMPLES, KEY_SECRETS, SIGNING_SECRETS
     from test_pcsc_integration import PORTS, ROOT, _last_stop
 
     from mrtd.chip import pcsc
@@ -140,7 +140,7 @@ def test_on_chip_keys_end_to_end(pcscd: None, tmp_path: Path) -> None:  # noqa: 
 
     now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
     pw = b"on-chip keys passphrase"
-    root = init_site(tmp_path / "site", "UTO", passphrase=pw, clock=lambda: now, certificate_country="UT", kdf_log2n=12).root
+    root = init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS, clock=lambda: now, certificate_country="UT", kdf_log2n=12).root
     toml = root / "mrtd.toml"
     toml.write_text(toml.read_text().replace("[chip]\n", '[chip]\nkeys = "on-chip"\n'))
     site = load_site(root)
@@ -154,7 +154,7 @@ def test_on_chip_keys_end_to_end(pcscd: None, tmp_path: Path) -> None:  # noqa: 
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         pcsc.wait_for_card(READERS[0], 10)
-        with Issuer(site, clock=lambda: now, passphrase=pw, options=IssueOptions(render_page=False, actor="t")) as issuer:
+        with Issuer(site, clock=lambda: now, secrets=SIGNING_SECRETS, options=IssueOptions(render_page=False, actor="t")) as issuer:
             receipt = issuer.issue(read_application(EXAMPLES / "anna-eriksson-td3.json"), tmp_path / "out",
                                    transport_factory=lambda: PcscTransport(READERS[0]))
     finally:

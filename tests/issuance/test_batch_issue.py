@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES
+from conftest import EXAMPLES, KEY_SECRETS, SIGNING_SECRETS
 
 from mrtd.cli.issue import batch
 from mrtd.issuance.audit import verify_chain
@@ -28,7 +28,7 @@ def clock() -> dt.datetime:
 
 @pytest.fixture
 def site(tmp_path: Path) -> SiteConfig:
-    return init_site(tmp_path / "site", "UTO", passphrase=PASS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    return init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT", kdf_log2n=12)
 
 
 @pytest.mark.parametrize("source", ["consulate-day.csv", "consulate-day.jsonl"])
@@ -36,7 +36,7 @@ def test_batch_with_two_workers_then_resume_issues_nothing_twice(site: SiteConfi
     path = EXAMPLES / "batches" / source
     rows = [i.row for i in read_batch(path)]
     seen: list[str] = []
-    first = run_batch(path, site, tmp_path / "out", passphrase=PASS, clock=clock, workers=2, options=FAST,
+    first = run_batch(path, site, tmp_path / "out", secrets=SIGNING_SECRETS, clock=clock, workers=2, options=FAST,
                       progress=lambda o: seen.append(o.row))
     assert sorted(seen) == sorted(rows)
     assert [o.row for o in first.outcomes] == rows
@@ -44,7 +44,7 @@ def test_batch_with_two_workers_then_resume_issues_nothing_twice(site: SiteConfi
     numbers = [o.number for o in first.outcomes if o.status == ISSUED]
     assert len(set(numbers)) == len(numbers)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(n for n in numbers if n)
-    second = run_batch(path, site, tmp_path / "out", passphrase=PASS, clock=clock, workers=2, options=FAST)
+    second = run_batch(path, site, tmp_path / "out", secrets=SIGNING_SECRETS, clock=clock, workers=2, options=FAST)
     assert second.count(ISSUED) == 0 and second.count(ALREADY) == first.count(ISSUED)
     with site.open_records() as store:
         docs = store.documents()
@@ -75,7 +75,7 @@ def test_bad_and_duplicate_rows_are_reported_and_the_rest_issued(site: SiteConfi
     bad["holder"]["date_of_birth"] = "1990-13-45"
     source = tmp_path / "b.jsonl"
     source.write_text("\n".join(json.dumps(x) for x in (good, bad, good)) + "\n", encoding="utf-8")
-    summary = run_batch(source, site, tmp_path / "out", passphrase=PASS, clock=clock, workers=1, options=FAST)
+    summary = run_batch(source, site, tmp_path / "out", secrets=SIGNING_SECRETS, clock=clock, workers=1, options=FAST)
     assert [o.status for o in summary.outcomes] == [ISSUED, "invalid", DUPLICATE]
     assert "holder.date_of_birth" in summary.outcomes[1].message and not summary.ok
     result = CliRunner().invoke(batch, ["issue", str(source), "--site", str(site.root), "--out", str(tmp_path / "out"),

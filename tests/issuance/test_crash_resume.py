@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, KEY_SECRETS, ROOT
 
 from mrtd.issuance.audit import verify_chain
 from mrtd.issuance.batchrun import ALREADY
@@ -78,7 +78,7 @@ def _start(site: Path, source: Path, out: Path) -> subprocess.Popen[str]:
 
 def test_kill_9_at_random_moments_then_resume(tmp_path: Path) -> None:
     rng = random.Random(20261124)
-    site = init_site(tmp_path / "site", "UTO", passphrase=PASS.encode(), clock=lambda: dt.datetime.now(dt.UTC),
+    site = init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS), clock=lambda: dt.datetime.now(dt.UTC),
                      certificate_country="UT", kdf_log2n=12)
     source = tmp_path / "batch.jsonl"
     _batch(source, rng)

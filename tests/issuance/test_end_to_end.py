@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, ROOT, SEAL_SYMBOLOGIES, pcscd_stack, require
+from conftest import EXAMPLES, KEY_SECRETS, ROOT, SEAL_SYMBOLOGIES, SIGNING_SECRETS, pcscd_stack, require
 from PIL import Image
 
 from mrtd.chip.document import read_files
@@ -106,7 +106,7 @@ def _first_answer(pcsc: Any) -> None:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> SiteConfig:
     root = tmp_path_factory.mktemp("e2e") / "site"
-    return init_site(root, "UTO", passphrase=PASS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    return init_site(root, "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT", kdf_log2n=12)
 
 
 def _cert(site: SiteConfig, role: str) -> Path:
@@ -209,7 +209,7 @@ def test_example_issued_end_to_end(case: str, site: SiteConfig, pcscd: None, tmp
     from mrtd.chip.pcsc import PcscTransport
 
     app = _application(case)
-    with Issuer(site, clock=clock, passphrase=PASS, options=IssueOptions(actor="e2e")) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=IssueOptions(actor="e2e")) as issuer:
         if app.document.format.is_visa:
             receipt = issuer.issue(app, tmp_path / "out")
         else:
@@ -259,10 +259,10 @@ def test_one_run_against_postgresql(tmp_path: Path) -> None:
     conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
         url = f"postgresql://127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
-        site = init_site(tmp_path / "site", "UTO", passphrase=PASS, clock=clock, certificate_country="UT",
+        site = init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT",
                          database_url=url, kdf_log2n=12)
         assert site.records_url == url and not (tmp_path / "site" / "records.sqlite3").exists()
-        with Issuer(site, clock=clock, passphrase=PASS, options=IssueOptions(render_page=False)) as issuer:
+        with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=IssueOptions(render_page=False)) as issuer:
             receipt = issuer.issue(read_application(EXAMPLES / "anna-eriksson-td1.json"), tmp_path / "out")
             assert issuer.store.dialect == "postgresql"
             assert issuer.store.document(receipt.number).state is DocumentState.ISSUED

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, KEY_SECRETS, SIGNING_SECRETS
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "chip"))
 import eackit
@@ -59,7 +59,7 @@ def test_intake_checks_fingerprints(tmp_path: Path) -> None:
 
 
 def test_issue_with_fingerprints_protected_by_eac(tmp_path: Path) -> None:
-    site = init_site(tmp_path / "site", "UTO", passphrase=PASS, clock=lambda: NOW, certificate_country="UT", kdf_log2n=12)
+    site = init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS, clock=lambda: NOW, certificate_country="UT", kdf_log2n=12)
     cv = CvPki(site.root / "pki", "UT")
     cv.init_cvca("CVCA", "brainpoolP256r1", 3 * 365, READ_DG3 | READ_DG4, PASS, NOW.date())
     dv = cv.issue_dv("DV", True, READ_DG3 | READ_DG4, 90, PASS, NOW.date())
@@ -67,7 +67,7 @@ def test_issue_with_fingerprints_protected_by_eac(tmp_path: Path) -> None:
     app = read_application(_application(tmp_path, [{"finger": "right-index", "image": "finger0.png"},
                                                     {"finger": "left-index", "image": "finger1.png"}]))
     card = VirtualCard("mrtd-sim")
-    with Issuer(site, clock=lambda: NOW, passphrase=PASS, options=IssueOptions(render_page=False, actor="t")) as issuer:
+    with Issuer(site, clock=lambda: NOW, secrets=SIGNING_SECRETS, options=IssueOptions(render_page=False, actor="t")) as issuer:
         receipt = issuer.issue(app, tmp_path / "out", transport_factory=lambda: SimTransport(card))
     assert receipt.as_dict()["chip"]["status"] == "personalised"
     files = dict(card.state.files)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, KEY_SECRETS, SIGNING_SECRETS
 
 from mrtd.chip.keytransport import load_or_create_station_key, open_keys, public_key_text
 from mrtd.chip.perso import ChipImage, personalise
@@ -50,13 +50,13 @@ def clock() -> Clock:
 
 @pytest.fixture
 def site(tmp_path: Path, clock: Clock) -> SiteConfig:
-    init_site(tmp_path / "site", "UTO", passphrase=PASS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT", kdf_log2n=12)
     return load_site(tmp_path / "site", {"page.print_check": False})
 
 
 @pytest.fixture
 def office(site: SiteConfig, clock: Clock) -> Any:
-    with Office(site, clock=clock, passphrase=PASS, lease_seconds=30) as o:
+    with Office(site, clock=clock, secrets=SIGNING_SECRETS, lease_seconds=30) as o:
         for name in ("st1", "st2"):
             add_user(o.store, name, Role.STATION, actor="admin")
         yield o

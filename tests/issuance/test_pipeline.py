@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, SEAL_SYMBOLOGIES
+from conftest import EXAMPLES, KEY_SECRETS, SEAL_SYMBOLOGIES, SIGNING_SECRETS
 
 from mrtd.chip.document import read_files
 from mrtd.chip.lds.dg2 import Dg2
@@ -46,7 +46,7 @@ def clock() -> dt.datetime:
 
 @pytest.fixture
 def site(tmp_path: Path) -> SiteConfig:
-    return init_site(tmp_path / "site", "UTO", passphrase=PASS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    return init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT", kdf_log2n=12)
 
 
 def app(name: str) -> Application:
@@ -54,7 +54,7 @@ def app(name: str) -> Application:
 
 
 def test_issue_writes_every_output_and_records_every_state(site: SiteConfig, tmp_path: Path) -> None:
-    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=FAST) as issuer:
         receipt = issuer.issue(app("anna-eriksson-td3.json"), tmp_path / "out")
         doc = issuer.store.document(receipt.number)
         events = issuer.store.events(receipt.number)
@@ -94,7 +94,7 @@ def test_issue_writes_every_output_and_records_every_state(site: SiteConfig, tmp
 
 
 def test_same_application_is_never_issued_twice(site: SiteConfig, tmp_path: Path) -> None:
-    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=FAST) as issuer:
         first = issuer.issue_into(app("leyla-mirza-stateless.json"), tmp_path / "out")
         with pytest.raises(AlreadyIssued) as err:
             issuer.issue_into(app("leyla-mirza-stateless.json"), tmp_path / "out")
@@ -126,7 +126,7 @@ def test_a_failed_step_spoils_the_number_and_the_application_can_be_issued_again
     olena = app("olena-shevchenko-cyrillic.json")  # asks for UB3920571, the number of its blank
     application = dataclasses.replace(olena, document=dataclasses.replace(olena.document, number=None))
     out = tmp_path / "out"
-    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=FAST) as issuer:
         with pytest.raises(PipelineError) as err:
             issuer.issue(application, out, transport_factory=_failing_after(20))
         assert err.value.step == "chip" and err.value.number == "U10000001"
@@ -162,7 +162,7 @@ def test_bad_portrait_is_refused_before_a_number_is_drawn(site: SiteConfig, tmp_
         ImageDraw.Draw(red).text((220, 390), "NOT A FACE", fill=(255, 255, 255))
         red.save(bad)
     application = dataclasses.replace(app("anna-eriksson-td1.json"), portrait=bad)
-    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=FAST) as issuer:
         with pytest.raises(PipelineError) as err:
             issuer.issue(application, tmp_path / "out")
         assert err.value.step == "validate" and err.value.number is None
@@ -173,7 +173,7 @@ def test_bad_portrait_is_refused_before_a_number_is_drawn(site: SiteConfig, tmp_
 def test_visa_with_passport_and_stay_gets_a_seal_and_no_chip(site: SiteConfig, tmp_path: Path) -> None:
     visa = app("alex-mueller-visa-mrva.json")  # the example names the passport and the stay in its extra
     assert visa.extra == {"seal.passport_number": "C01X00T47", "seal.duration_of_stay": "90"}
-    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=FAST) as issuer:
         receipt = issuer.issue(visa, tmp_path / "out")
         record = issuer.store.document(receipt.number)
     # The page is skipped by this test's options (a visa has a page: the MRV-A template).
@@ -188,7 +188,7 @@ def test_visa_with_passport_and_stay_gets_a_seal_and_no_chip(site: SiteConfig, t
 
 def test_visa_without_passport_number_says_why_it_has_no_seal(site: SiteConfig, tmp_path: Path) -> None:
     bare = dataclasses.replace(app("alex-mueller-visa-mrva.json"), extra={})
-    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=FAST) as issuer:
         receipt = issuer.issue(bare, tmp_path / "out")
     seal = next(c for c in receipt.data["checks"] if c["name"] == "seal")
     assert seal["status"] == "not-applicable" and "seal.passport_number" in seal["detail"]
@@ -224,7 +224,7 @@ def check_seal_png(png: Path, receipt: dict[str, Any], site: SiteConfig) -> dict
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.json")))
 def test_every_example_gets_the_seal_its_format_has(name: str, site: SiteConfig, tmp_path: Path) -> None:
     application = app(name)
-    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=FAST) as issuer:
         receipt = issuer.issue(application, tmp_path / "out")
         record = issuer.store.document(receipt.number)
     seal_check = next(c for c in receipt.data["checks"] if c["name"] == "seal")
@@ -247,7 +247,7 @@ def test_every_example_gets_the_seal_its_format_has(name: str, site: SiteConfig,
 
 def test_the_seal_follows_the_site_symbology(site: SiteConfig, tmp_path: Path) -> None:
     dm_site = dataclasses.replace(site, symbology="datamatrix")
-    with Issuer(dm_site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+    with Issuer(dm_site, clock=clock, secrets=SIGNING_SECRETS, options=FAST) as issuer:
         receipt = issuer.issue(app("anna-eriksson-td1.json"), tmp_path / "out")
     assert receipt.data["seal"]["symbology"] == "datamatrix"
     assert receipt.data["seal"]["messages"] == ["MRZ_TD1", "CAN"]
@@ -257,7 +257,7 @@ def test_the_seal_follows_the_site_symbology(site: SiteConfig, tmp_path: Path) -
 
 def test_a_td2_emergency_travel_document_gets_the_idb_etd_message(site: SiteConfig, tmp_path: Path) -> None:
     etd = dataclasses.replace(app("arnpol-long-name-td2.json"), extra={"seal.type": "etd"})
-    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=FAST) as issuer:
         receipt = issuer.issue(etd, tmp_path / "out")
         record = issuer.store.document(receipt.number)
     assert receipt.checks["seal"] == "pass" and [s.kind for s in record.seals] == ["idb"]
@@ -270,7 +270,7 @@ def test_expired_application_is_refused_before_anything_is_made(site: SiteConfig
     application = app("anna-eriksson-td3.json")
     old = dataclasses.replace(application, document=dataclasses.replace(application.document,
                                                                         date_of_expiry=dt.date(2020, 1, 1)))
-    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=FAST) as issuer:
         with pytest.raises(PipelineError) as err:
             issuer.issue(old, tmp_path / "out")
         assert err.value.step == "validate" and err.value.number is None
@@ -292,7 +292,7 @@ def test_application_key_is_a_content_hash(tmp_path: Path) -> None:
 
 def test_recover_partials_finishes_issued_and_removes_the_rest(site: SiteConfig, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=FAST) as issuer:
         receipt = issuer.issue_into(app("anna-eriksson-td1.json"), out)
         # Simulate a crash between "issued" in the records and the rename, and a leftover of a spoiled one.
         (out / receipt.number).rename(partial_dir(out / receipt.number, receipt.number))
@@ -329,7 +329,7 @@ def test_cli_issue_json_then_refuses_the_same_application(site: SiteConfig, tmp_
 def test_crash_between_issued_and_rename_is_repaired_on_retry(site: SiteConfig, tmp_path: Path) -> None:
     application = app("chayapa-long-name-td3.json")
     out = tmp_path / "out"
-    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=FAST) as issuer:
         receipt = issuer.issue(application, out)
         out.rename(partial_dir(out, receipt.number))  # the records say issued, the folder was not moved yet
         with pytest.raises(AlreadyIssued):
@@ -341,7 +341,7 @@ def test_crash_between_issued_and_rename_is_repaired_on_retry(site: SiteConfig, 
 def test_a_date_of_issue_other_than_today_is_refused_before_a_number_is_drawn(site: SiteConfig, tmp_path: Path) -> None:
     anna = app("anna-eriksson-td3.json")
     stale = dataclasses.replace(anna, document=dataclasses.replace(anna.document, date_of_issue=dt.date(2024, 5, 1)))
-    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=FAST) as issuer:
         with pytest.raises(PipelineError) as err:
             issuer.issue(stale, tmp_path / "out")
         assert err.value.step == "validate" and err.value.number is None
@@ -355,14 +355,14 @@ def test_a_date_of_issue_other_than_today_is_refused_before_a_number_is_drawn(si
 def test_an_inventory_site_issues_the_blank_in_front_of_the_operator(tmp_path: Path) -> None:
     from mrtd.issuance.inventory import BlankState, Inventory
 
-    site = init_site(tmp_path / "site", "UTO", passphrase=PASS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    site = init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT", kdf_log2n=12)
     toml = site.config_path.read_text("utf-8").replace("[numbering]\n", '[numbering]\nsource = "inventory"\n')
     site.config_path.write_text(toml, "utf-8")
     site = load_site(site.root)
     assert site.number_source == "inventory"
     anna = app("anna-eriksson-td1.json")
     anna = dataclasses.replace(anna, document=dataclasses.replace(anna.document, number=None))
-    with Issuer(site, clock=clock, passphrase=PASS, options=FAST) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=FAST) as issuer:
         Inventory(issuer.store).receive(["C0000007", "C0000008"], "card", delivery="DN-1", actor="clerk")
         with pytest.raises(PipelineError, match="give the number of the blank"):
             issuer.issue(anna, tmp_path / "a")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from servicekit import PASS, make_site, submission
 
+from conftest import SIGNING_SECRETS
 from mrtd.chip.keytransport import load_or_create_station_key, public_key_text
 from mrtd.issuance.office import Claim, Office
 from mrtd.issuance.roles import Principal, Role
@@ -23,7 +24,7 @@ def test_concurrent_claims_get_distinct_jobs(store_url: str, tmp_path: Path) -> 
     site = make_site(tmp_path / "site", store_url)
     stations = [f"st{i}" for i in range(8)]
     keys = {s: public_key_text(load_or_create_station_key(tmp_path / f"{s}.key")) for s in stations}
-    with Office(site, clock=lambda: dt.datetime.now(dt.UTC), passphrase=PASS) as office:
+    with Office(site, clock=lambda: dt.datetime.now(dt.UTC), secrets=SIGNING_SECRETS) as office:
         for s in stations:
             add_user(office.store, s, Role.STATION, actor="admin")
         for i in range(len(stations)):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, require
+from conftest import EXAMPLES, KEY_SECRETS, SIGNING_SECRETS, require
 
 from mrtd.cli.records import document
 from mrtd.errors import InputError, StateError
@@ -36,9 +36,9 @@ def clock() -> dt.datetime:
 def issued(tmp_path: Path) -> tuple[SiteConfig, str, Path]:
     """A document issued by a batch run; its output folder is then removed: the records must suffice."""
     require(tesseract_path() is not None, "tesseract (Debian tesseract-ocr)")
-    site = init_site(tmp_path / "site", "UTO", passphrase=PASS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    site = init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT", kdf_log2n=12)
     source = next(p for p in sorted(BATCH.iterdir()) if p.suffix == ".jsonl")
-    summary = run_batch(source, site, tmp_path / "issued", passphrase=PASS, clock=clock,
+    summary = run_batch(source, site, tmp_path / "issued", secrets=SIGNING_SECRETS, clock=clock,
                         options=IssueOptions(actor="tester"))
     item = next(o for o in summary.outcomes if o.status == "issued" and o.number)
     assert item.number is not None

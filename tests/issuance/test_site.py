@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, ROOT, require
+from conftest import EXAMPLES, KEY_SECRETS, ROOT, require
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,7 +33,7 @@ def clock() -> dt.datetime:
 
 
 def test_init_creates_config_records_and_pki(tmp_path: Path) -> None:
-    cfg = init_site(tmp_path / "s", "UTO", passphrase=PASS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    cfg = init_site(tmp_path / "s", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT", kdf_log2n=12)
     raw = tomllib.loads((tmp_path / "s" / CONFIG_NAME).read_text("utf-8"))
     assert raw["site"] == {"country": "UTO", "certificate_country": "UT"}
     assert raw["records"] == {"url": "sqlite:///records.sqlite3"}
@@ -51,9 +51,9 @@ def test_init_creates_config_records_and_pki(tmp_path: Path) -> None:
 
 
 def test_init_from_alpha2_country(tmp_path: Path) -> None:
-    cfg = init_site(tmp_path / "nl", "NL", passphrase=PASS, clock=clock, kdf_log2n=12)
+    cfg = init_site(tmp_path / "nl", "NL", secrets=KEY_SECRETS, clock=clock, kdf_log2n=12)
     assert (cfg.country, cfg.certificate_country, cfg.numbering.prefix) == ("NLD", "NL", "N")
-    de = init_site(tmp_path / "de", "D", passphrase=PASS, clock=clock, kdf_log2n=12)
+    de = init_site(tmp_path / "de", "D", secrets=KEY_SECRETS, clock=clock, kdf_log2n=12)
     assert (de.country, de.certificate_country) == ("D", "DE")
 
 
@@ -61,21 +61,21 @@ def test_init_refuses_a_non_empty_folder_and_unmapped_country(tmp_path: Path) ->
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "x").write_text("x")
     with pytest.raises(StateError):
-        init_site(tmp_path / "busy", "UTO", passphrase=PASS, clock=clock, certificate_country="UT")
+        init_site(tmp_path / "busy", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT")
     with pytest.raises(InputError, match="certificate country"):
-        init_site(tmp_path / "new", "UTO", passphrase=PASS, clock=clock)
+        init_site(tmp_path / "new", "UTO", secrets=KEY_SECRETS, clock=clock)
     assert not (tmp_path / "new").exists()
 
 
 def test_database_url_with_password_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="PGPASSWORD"):
-        init_site(tmp_path / "s", "UTO", passphrase=PASS, clock=clock, certificate_country="UT",
+        init_site(tmp_path / "s", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT",
                   database_url="postgresql://mrtd:hunter2@127.0.0.1/test")
     assert not (tmp_path / "s").exists()
 
 
 def test_overrides_win_over_the_file(tmp_path: Path) -> None:
-    init_site(tmp_path / "s", "UTO", passphrase=PASS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    init_site(tmp_path / "s", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT", kdf_log2n=12)
     cfg = load_site(tmp_path / "s", {"chip.reader": "Virtual PCD 00 00", "page.print_check": False,
                                       "records.url": "sqlite:///other.sqlite3", "seal.symbology": None})
     assert cfg.reader == "Virtual PCD 00 00" and cfg.print_check is False

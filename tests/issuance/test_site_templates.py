@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, ROOT, require
+from conftest import EXAMPLES, KEY_SECRETS, ROOT, SIGNING_SECRETS, require
 
 from mrtd.cli.site import site as site_cli
 from mrtd.errors import ConfigurationError, ProfileError
@@ -28,7 +28,7 @@ def clock() -> dt.datetime:
 
 
 def test_the_template_is_copied_and_used(tmp_path: Path) -> None:
-    site = init_site(tmp_path / "site", "UTO", passphrase=PASS, clock=clock, certificate_country="UT",
+    site = init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT",
                      kdf_log2n=12, page_templates={"TD2": TD2_TEMPLATE})
     assert (site.root / "templates" / "td2.toml").read_bytes() == TD2_TEMPLATE.read_bytes()
     assert read_config(site.root)["page"]["templates"] == {"TD2": "templates/td2.toml"}
@@ -41,9 +41,9 @@ def test_the_template_is_copied_and_used(tmp_path: Path) -> None:
 @pytest.mark.ocr
 def test_a_td2_card_gets_its_page_and_print_check(tmp_path: Path) -> None:
     require(tesseract_path() is not None, "tesseract (Debian tesseract-ocr)")
-    site = init_site(tmp_path / "site", "UTO", passphrase=PASS, clock=clock, certificate_country="UT",
+    site = init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT",
                      kdf_log2n=12, page_templates={"TD2": TD2_TEMPLATE})
-    with Issuer(site, clock=clock, passphrase=PASS, options=IssueOptions(actor="tester")) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=IssueOptions(actor="tester")) as issuer:
         receipt = issuer.issue(read_application(EXAMPLES / "arnpol-long-name-td2.json"), tmp_path / "out")
     assert receipt.checks["page"] == "pass" and receipt.checks["print-check"] == "pass"
     assert (receipt.out_dir / "page.png").is_file() and (receipt.out_dir / "page.pdf").is_file()
@@ -58,9 +58,9 @@ def test_wrong_templates_are_refused(tmp_path: Path) -> None:
     off = tmp_path / "off.toml"
     off.write_text(TD2_TEMPLATE.read_text("utf-8").replace("left = 3.6", "left = 9.0"), "utf-8")
     with pytest.raises(ProfileError):
-        init_site(tmp_path / "b", "UTO", passphrase=PASS, clock=clock, certificate_country="UT", kdf_log2n=12,
+        init_site(tmp_path / "b", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT", kdf_log2n=12,
                   page_templates={"TD2": off})
-    site = init_site(tmp_path / "c", "UTO", passphrase=PASS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    site = init_site(tmp_path / "c", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT", kdf_log2n=12)
     table = read_config(site.root)
     table["page"]["templates"] = {"TD4": "x.toml"}
     write_config(site.root, table)
@@ -78,13 +78,13 @@ def test_print_sheet_with_the_site_printers_calibration(tmp_path: Path) -> None:
 
     require(tesseract_path() is not None, "tesseract (Debian tesseract-ocr)")
     require(shutil.which("pdftotext") is not None, "pdftotext (Debian poppler-utils)")
-    site = init_site(tmp_path / "site", "UTO", passphrase=PASS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    site = init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT", kdf_log2n=12)
     table = read_config(site.root)
     table["print"] = {"offset": "1.5,-0.5", "sheets": {"TD3": "a4-etd"}}
     write_config(site.root, table)
     site = load_site(site.root)
     assert site.print_offset == (1.5, -0.5) and site.print_sheets == {"TD3": "a4-etd"}
-    with Issuer(site, clock=clock, passphrase=PASS, options=IssueOptions(actor="tester")) as issuer:
+    with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=IssueOptions(actor="tester")) as issuer:
         receipt = issuer.issue(read_application(EXAMPLES / "siobhan-oneill-emergency.json"), tmp_path / "out")
     sheet = receipt.out_dir / "print-sheet.pdf"
     xml = subprocess.run(["pdftotext", "-bbox", str(sheet), "-"], capture_output=True, text=True, check=True).stdout

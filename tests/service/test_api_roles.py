@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from servicekit import USERS, auth, make_site, make_users, now, submission
 
+from conftest import SIGNING_SECRETS
 from mrtd.chip.keytransport import load_or_create_station_key, public_key_text
 from mrtd.issuance.office import Office
 from mrtd.issuance.roles import PERMISSIONS, Action, Principal, Role
@@ -26,7 +27,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
     root = tmp_path_factory.mktemp("roles")
     site = make_site(root / "site")
     tokens = make_users(site, {"old": Role.SUPERVISOR})
-    office = Office(site, clock=now, passphrase=b"service-test-passphrase", lease_seconds=120)
+    office = Office(site, clock=now, secrets=SIGNING_SECRETS, lease_seconds=120)
     local = Principal("operator")
     ctx: Ctx = {"key": public_key_text(load_or_create_station_key(root / "st1.key"))}
     for name, label in (("anna-eriksson-td3.json", "n1"), ("anna-eriksson-td1.json", "n2")):

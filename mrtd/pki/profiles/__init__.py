@@ -139,3 +139,28 @@ def alpha2_for(mrz_code: str) -> str | None:
     if alpha2 is None or code_for_alpha2(alpha2, iso_only=True) != mrz_code.strip().upper():
         return None
     return alpha2
+
+
+def country_codes(country: str, certificate_country: str | None = None) -> tuple[str, str]:
+    """(certificate countryName, MRZ issuing-state code) from what an administrator types: the Doc 9303
+    code (UTO, D, NLD) or the ISO 3166-1 alpha-2 code (NL, DE). A state whose code has no alpha-2
+    equivalent (UTO) needs `certificate_country`. One rule for `mrtd site init` and `mrtd pki init`."""
+    c = country.strip().upper()
+    if len(c) == 2 and c.isalpha():
+        mrz = mrz_code_for(c)
+        alpha2 = c
+    elif 1 <= len(c.rstrip("<")) <= 3 and c.rstrip("<").isalpha():
+        mrz = c.rstrip("<")
+        alpha2 = alpha2_for(mrz) or ""
+    else:
+        raise InputError(f"country: {country!r} is not an issuing-state code (Doc 9303-3, e.g. UTO, D, NLD) "
+                         "or an ISO 3166-1 alpha-2 code")
+    if certificate_country:
+        given = certificate_country.strip().upper()
+        if len(given) != 2 or not given.isalpha():
+            raise InputError(f"certificate_country: {certificate_country!r} is not two letters (ISO 3166-1 alpha-2)")
+        return given, mrz
+    if not alpha2:
+        raise InputError(f"country: {country!r} has no ISO 3166-1 alpha-2 equivalent; give the certificate country "
+                         "(--certificate-country XX) explicitly")
+    return alpha2, mrz
