@@ -23,7 +23,6 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from conftest import KEY_SECRETS, SIGNING_SECRETS
 from mrtd.issuance.application import application_from_dict  # noqa: E402
 from mrtd.issuance.batchrun import run_batch  # noqa: E402
 from mrtd.issuance.pipeline import IssueOptions, Issuer  # noqa: E402
@@ -31,6 +30,8 @@ from mrtd.issuance.site import init_site  # noqa: E402
 from mrtd.model import Application  # noqa: E402
 
 EXAMPLES = ROOT / "examples" / "applications"
+KEY_SECRETS = {"csca": b"bench csca passphrase", "ds": b"bench ds passphrase", "seal-signer": b"bench seal passphrase"}
+SIGNING_SECRETS = {r: KEY_SECRETS[r] for r in ("ds", "seal-signer")}
 PASS = b"benchmark-passphrase"
 GOAL = 120.0
 LETTERS = "ABCDEFGHIJ"

@@ -36,12 +36,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from conftest import KEY_SECRETS
 from mrtd.issuance.roles import Role  # noqa: E402
 from mrtd.issuance.site import init_site, load_site  # noqa: E402
 from mrtd.issuance.users import add_user, issue_token  # noqa: E402
 
 EXAMPLES = ROOT / "examples" / "applications"
+KEY_SECRETS = {"csca": b"bench csca passphrase", "ds": b"bench ds passphrase", "seal-signer": b"bench seal passphrase"}
+SIGNING_SECRETS = {r: KEY_SECRETS[r] for r in ("ds", "seal-signer")}
 PASS = "benchmark-passphrase"
 MRTD = [sys.executable, "-m", "mrtd.cli"]
 DEVICE_SECONDS = 3.0
@@ -116,7 +117,7 @@ def main() -> int:
     try:
         url_db = f"postgresql://postgres@127.0.0.1:5432/test?options={quote(f'-csearch_path={schema}')}"
         now = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
-        init_site(work / "site", "UTO", secrets=KEY_SECRETS), clock=now, certificate_country="UT",
+        init_site(work / "site", "UTO", secrets=KEY_SECRETS, clock=now, certificate_country="UT",
                   database_url=url_db, kdf_log2n=14)
         site = load_site(work / "site", {"page.print_check": False})
         tokens: dict[str, str] = {}
@@ -125,7 +126,7 @@ def main() -> int:
                     (f"st{i:02d}", Role.STATION) for i in range(args.stations)]:
                 add_user(store, name, role, actor="bench")
                 tokens[name] = issue_token(store, name, actor="bench")
-        env = {**os.environ, "MRTD_KEY_PASSPHRASE": PASS, "OMP_THREAD_LIMIT": "1"}
+        env = {**os.environ, "MRTD_DS_PASSPHRASE": "bench ds passphrase", "MRTD_SEAL_PASSPHRASE": "bench seal passphrase", "OMP_THREAD_LIMIT": "1"}
         urls = []
         for _ in range(2):
             port = free_port()

@@ -139,7 +139,7 @@ def test_on_chip_keys_end_to_end(pcscd: None, tmp_path: Path) -> None:  # noqa: 
     from mrtd.issuance.site import init_site, load_site
 
     now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-    pw = b"on-chip keys passphrase"
+
     root = init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS, clock=lambda: now, certificate_country="UT", kdf_log2n=12).root
     toml = root / "mrtd.toml"
     toml.write_text(toml.read_text().replace("[chip]\n", '[chip]\nkeys = "on-chip"\n'))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, KEY_SECRETS, SIGNING_SECRETS
+from conftest import EXAMPLES, KEY_SECRETS, SIGNING_SECRETS, secret_env
 
 from mrtd.cli.issue import batch
 from mrtd.issuance.audit import verify_chain
@@ -54,7 +54,7 @@ def test_batch_with_two_workers_then_resume_issues_nothing_twice(site: SiteConfi
 
 def test_cli_batch_issue_prints_a_summary_and_json(site: SiteConfig, tmp_path: Path) -> None:
     runner = CliRunner()
-    env = {"MRTD_KEY_PASSPHRASE": PASS.decode()}
+    env = secret_env()
     source = EXAMPLES / "batches" / "consulate-day.jsonl"
     result = runner.invoke(batch, ["issue", str(source), "--site", str(site.root), "--out", str(tmp_path / "o"),
                                    "--workers", "1", "--no-print-check", "--json"], env=env)
@@ -79,5 +79,5 @@ def test_bad_and_duplicate_rows_are_reported_and_the_rest_issued(site: SiteConfi
     assert [o.status for o in summary.outcomes] == [ISSUED, "invalid", DUPLICATE]
     assert "holder.date_of_birth" in summary.outcomes[1].message and not summary.ok
     result = CliRunner().invoke(batch, ["issue", str(source), "--site", str(site.root), "--out", str(tmp_path / "out"),
-                                        "--no-print-check"], env={"MRTD_KEY_PASSPHRASE": PASS.decode()})
+                                        "--no-print-check"], env=secret_env())
     assert result.exit_code == 1 and "line 2: invalid" in result.output and "1 already issued" in result.output

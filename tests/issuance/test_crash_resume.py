@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, KEY_SECRETS, ROOT
+from conftest import EXAMPLES, KEY_SECRETS, ROOT, SIGNING_SECRETS, secret_env
 
 from mrtd.issuance.audit import verify_chain
 from mrtd.issuance.batchrun import ALREADY
@@ -39,7 +39,7 @@ from mrtd.issuance.batchrun import run_batch
 from mrtd.issuance.pipeline import IssueOptions
 from mrtd.issuance.site import load_site
 site = load_site(Path(sys.argv[1]))
-summary = run_batch(Path(sys.argv[2]), site, Path(sys.argv[3]), passphrase=os.environ["MRTD_KEY_PASSPHRASE"].encode(),
+summary = run_batch(Path(sys.argv[2]), site, Path(sys.argv[3]), secrets={"ds": os.environ["MRTD_DS_PASSPHRASE"].encode(), "seal-signer": os.environ["MRTD_SEAL_PASSPHRASE"].encode()},
                     clock=lambda: dt.datetime.now(dt.UTC), workers=2,
                     options=IssueOptions(render_page=False, actor="crash-test"))
 print(json.dumps(summary.as_dict()["counts"]))
@@ -71,14 +71,14 @@ def _done(out: Path) -> int:
 
 
 def _start(site: Path, source: Path, out: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "MRTD_KEY_PASSPHRASE": PASS}
+    env = {**os.environ, **secret_env(SIGNING_SECRETS)}
     return subprocess.Popen([sys.executable, "-c", DRIVER, str(site), str(source), str(out)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def test_kill_9_at_random_moments_then_resume(tmp_path: Path) -> None:
     rng = random.Random(20261124)
-    site = init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS), clock=lambda: dt.datetime.now(dt.UTC),
+    site = init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS, clock=lambda: dt.datetime.now(dt.UTC),
                      certificate_country="UT", kdf_log2n=12)
     source = tmp_path / "batch.jsonl"
     _batch(source, rng)

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, KEY_SECRETS, ROOT, SEAL_SYMBOLOGIES, SIGNING_SECRETS, pcscd_stack, require
+from conftest import EXAMPLES, KEY_SECRETS, ROOT, SEAL_SYMBOLOGIES, SIGNING_SECRETS, pcscd_stack, require, secret_env
 from PIL import Image
 
 from mrtd.chip.document import read_files
@@ -291,7 +291,7 @@ def test_cli_issue_with_a_named_reader(site: SiteConfig, pcscd: None, tmp_path: 
     args = [str(application), "--site", str(site.root), "--out", str(tmp_path / "out"),
             "--reader", READER, "--no-print-check", "--json"]
     with virtual_card(tmp_path / "card.json"):
-        result = CliRunner().invoke(issue, args, env={"MRTD_KEY_PASSPHRASE": PASS.decode()})
+        result = CliRunner().invoke(issue, args, env=secret_env())
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["chip"]["reader"] == "named reader" and data["chip"]["status"] == "personalised"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, KEY_SECRETS, SEAL_SYMBOLOGIES, SIGNING_SECRETS
+from conftest import EXAMPLES, KEY_SECRETS, SEAL_SYMBOLOGIES, SIGNING_SECRETS, secret_env
 
 from mrtd.chip.document import read_files
 from mrtd.chip.lds.dg2 import Dg2
@@ -308,7 +308,7 @@ def test_cli_issue_json_then_refuses_the_same_application(site: SiteConfig, tmp_
 
     from mrtd.cli.issue import issue
 
-    env = {"MRTD_KEY_PASSPHRASE": PASS.decode()}
+    env = secret_env()
     args = [str(EXAMPLES / "jean-pierre-habimana-refugee.json"), "--site", str(site.root), "--no-print-check"]
     runner = CliRunner()
     first = runner.invoke(issue, [*args, "--out", str(tmp_path / "a"), "--json"], env=env)
@@ -321,7 +321,7 @@ def test_cli_issue_json_then_refuses_the_same_application(site: SiteConfig, tmp_
     assert (tmp_path / "a" / "page.pdf").is_file()
     again = runner.invoke(issue, [*args, "--out", str(tmp_path / "b")], env=env)
     assert again.exit_code == 1 and f"already issued as document {data['number']}" in again.output
-    wrong = runner.invoke(issue, [*args, "--out", str(tmp_path / "c")], env={"MRTD_KEY_PASSPHRASE": "Xq7-not-it"})
+    wrong = runner.invoke(issue, [*args, "--out", str(tmp_path / "c")], env={**secret_env(), "MRTD_DS_PASSPHRASE": "Xq7-not-it"})
     assert wrong.exit_code == 1 and "passphrase" in wrong.output and "Xq7-not-it" not in wrong.output
     assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
 

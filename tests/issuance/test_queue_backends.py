@@ -9,9 +9,9 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from servicekit import PASS, make_site, submission
-
 from conftest import SIGNING_SECRETS
+from servicekit import make_site, submission
+
 from mrtd.chip.keytransport import load_or_create_station_key, public_key_text
 from mrtd.issuance.office import Claim, Office
 from mrtd.issuance.roles import Principal, Role

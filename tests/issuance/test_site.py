@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, KEY_SECRETS, ROOT, require
+from conftest import EXAMPLES, KEY_SECRETS, ROOT, require, secret_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -101,11 +101,11 @@ def test_bad_config_files_are_refused(tmp_path: Path) -> None:
 def test_cli_site_init_takes_the_passphrase_from_the_environment(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(site_group, ["init", str(tmp_path / "s"), "--country", "UTO", "--certificate-country",
-                                        "UT", "--json"], env={"MRTD_KEY_PASSPHRASE": "cli-pass"})
+                                        "UT", "--json"], env=secret_env())
     assert result.exit_code == 0, result.output
     assert '"records": "sqlite"' in result.output
     again = runner.invoke(site_group, ["init", str(tmp_path / "s"), "--country", "UTO"],
-                          env={"MRTD_KEY_PASSPHRASE": "cli-pass"})
+                          env=secret_env())
     assert again.exit_code == 1 and "refusing to overwrite" in again.output
 
 

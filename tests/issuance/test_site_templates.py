@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, KEY_SECRETS, ROOT, SIGNING_SECRETS, require
+from conftest import EXAMPLES, KEY_SECRETS, ROOT, SIGNING_SECRETS, require, secret_env
 
 from mrtd.cli.site import site as site_cli
 from mrtd.errors import ConfigurationError, ProfileError
@@ -52,7 +52,7 @@ def test_a_td2_card_gets_its_page_and_print_check(tmp_path: Path) -> None:
 def test_wrong_templates_are_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(site_cli, ["init", str(tmp_path / "a"), "--country", "UTO", "--certificate-country",
                                            "UT", "--page-template", f"TD1={TD2_TEMPLATE}"],
-                                env={"MRTD_KEY_PASSPHRASE": "x" * 16})
+                                env=secret_env())
     assert result.exit_code == 1 and "not a TD1 template" in result.output
     assert not (tmp_path / "a").exists()
     off = tmp_path / "off.toml"

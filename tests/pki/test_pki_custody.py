@@ -53,7 +53,7 @@ def test_quorum_and_names_are_checked() -> None:
 
 
 def test_the_transcript_is_checked_by_each_custodian_with_their_share() -> None:
-    kept, shares = custody.split(b"s3cret", NAMES, 2, "k")
+    _, shares = custody.split(b"s3cret", NAMES, 2, "k")
     present = {"alice": shares["alice"], "carol": shares["carol"]}
     sealed = custody.seal_transcript({"operation": "crl", "custodians": ["alice", "carol"]}, present)
     custody.check_transcript(sealed, "alice", shares["alice"])

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import SIGNING_SECRETS
 from fastapi.testclient import TestClient
 from servicekit import USERS, auth, make_site, make_users, now, submission
 
-from conftest import SIGNING_SECRETS
 from mrtd.chip.keytransport import load_or_create_station_key, public_key_text
 from mrtd.issuance.office import Office
 from mrtd.issuance.roles import PERMISSIONS, Action, Principal, Role

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES
-from servicekit import PASS, make_site
+from conftest import EXAMPLES, secret_env
+from servicekit import make_site
 
 from mrtd.cli import main
 
@@ -18,7 +18,8 @@ from mrtd.cli import main
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
     site = make_site(tmp_path / "site")
-    monkeypatch.setenv("MRTD_KEY_PASSPHRASE", PASS.decode())
+    for name, value in secret_env().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("MRTD_SITE", str(site.root))
     monkeypatch.delenv("MRTD_USER", raising=False)
 
