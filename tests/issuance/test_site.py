@@ -63,7 +63,7 @@ def test_init_refuses_a_non_empty_folder_and_unmapped_country(tmp_path: Path) ->
     with pytest.raises(StateError):
         init_site(tmp_path / "busy", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT")
     with pytest.raises(InputError, match="certificate country"):
-        init_site(tmp_path / "new", "UTO", secrets=KEY_SECRETS, clock=clock)
+        init_site(tmp_path / "new", "XXA", secrets=KEY_SECRETS, clock=clock)
     assert not (tmp_path / "new").exists()
 
 
@@ -127,7 +127,9 @@ def test_pkcs11_site_keys_live_in_the_token_and_issue_works(tmp_path: Path) -> N
     (tmp_path / "tokens").mkdir()
     conf = tmp_path / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    env = {"SOFTHSM2_CONF": str(conf), "MRTD_PKCS11_PIN": "246810"}
+    # The signing keys in the token (its PIN for each), the CSCA in a file of its own (offline-able).
+    env = {"SOFTHSM2_CONF": str(conf), "MRTD_DS_PIN": "246810", "MRTD_SEAL_PIN": "246810",
+           "MRTD_CSCA_PASSPHRASE": "csca of a token site"}
     subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "mrtd-site", "--pin", "246810",
                     "--so-pin", "13579135"], check=True, capture_output=True, env={**os.environ, **env})
     made = _cli("site", ["init", str(tmp_path / "s"), "--country", "UTO", "--certificate-country", "UT",
@@ -135,9 +137,9 @@ def test_pkcs11_site_keys_live_in_the_token_and_issue_works(tmp_path: Path) -> N
     assert made.returncode == 0, made.stderr
     cfg = load_site(tmp_path / "s")
     assert (cfg.pki_store, cfg.pkcs11_module, cfg.pkcs11_token) == ("pkcs11", SOFTHSM_MODULE, "mrtd-site")
-    assert not (tmp_path / "s" / "pki" / "keys").exists()  # no key file: the keys are in the token
+    assert [p.name[:4] for p in (tmp_path / "s" / "pki" / "keys").iterdir()] == ["csca"]  # signers: no file
     refs = {r.role: r.key["store"] for r in PkiSite(tmp_path / "s").list()}
-    assert refs == {"csca": "pkcs11", "ds": "pkcs11", "seal-signer": "pkcs11"}
+    assert refs == {"csca": "file", "ds": "pkcs11", "seal-signer": "pkcs11"}
     issued = _cli("issue", [str(EXAMPLES / "anna-eriksson-td1.json"), "--site", str(tmp_path / "s"), "--out",
                             str(tmp_path / "out"), "--no-print-check", "--json"], env)
     assert issued.returncode == 0, issued.stderr

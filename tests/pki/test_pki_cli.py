@@ -10,7 +10,9 @@ from pkikit import openssl
 
 from mrtd.cli.pki import pki
 
-ENV = {"MRTD_KEY_PASSPHRASE": "cli passphrase 1"}
+ENV = {"MRTD_CSCA_PASSPHRASE": "cli csca passphrase", "MRTD_DS_PASSPHRASE": "cli ds passphrase",
+       "MRTD_SEAL_PASSPHRASE": "cli seal passphrase", "MRTD_VDSNC_PASSPHRASE": "cli vdsnc passphrase",
+       "MRTD_ML_PASSPHRASE": "cli ml passphrase"}
 
 
 def run(args: list[str], env: dict[str, str] | None = None, input: str | None = None) -> tuple[int, str]:
@@ -46,21 +48,40 @@ def test_full_cycle_with_json(tmp_path: Path) -> None:
     r = openssl("crl", "-in", str(tmp_path / "crl.pem"), "-noout", "-text")
     assert "CRL Number" in r.stdout
     log = (tmp_path / "site" / "pki" / "log.jsonl").read_text()
-    assert ENV["MRTD_KEY_PASSPHRASE"] not in log
+    assert not any(secret in log for secret in ENV.values())
     assert {json.loads(line)["op"] for line in log.splitlines()} >= {"init", "issue", "revoke", "crl", "rollover"}
 
 
-def test_passphrase_file_and_prompt(tmp_path: Path) -> None:
+def test_secret_files_and_prompt_per_key(tmp_path: Path) -> None:
     site = str(tmp_path / "site")
     pw = tmp_path / "pw"
-    pw.write_text("from a file\n")
+    pw.write_text("csca from a file\n")
     code, out = run(["init", "--country", "DE", "--algorithm", "ecdsa-brainpoolp256r1", "--site", site,
-                     "--passphrase-file", str(pw)], env={})
+                     "--secret-file", f"csca={pw}"], env={})
     assert code == 0, out
-    code, out = run(["issue", "ds", "--site", site], env={}, input="from a file\n")
+    # the CSCA's secret from its file, the new Document Signer's own from a prompt
+    code, out = run(["issue", "ds", "--site", site, "--secret-file", f"csca={pw}"], env={}, input="ds secret\n")
     assert code == 0, out
-    code, out = run(["issue", "ds", "--site", site, "--json"], env={"MRTD_KEY_PASSPHRASE": "Zq9-bad-pass"})
+    code, out = run(["issue", "ds", "--site", site, "--json"], env={"MRTD_CSCA_PASSPHRASE": "Zq9-bad-pass",
+                                                                      "MRTD_DS_PASSPHRASE": "ds 2"})
     assert code == 1 and json.loads(out)["error"] == "KeyAccessError" and "Zq9-bad-pass" not in json.loads(out)["message"]
+    # never the CSCA's secret for another key
+    code, out = run(["issue", "ds", "--site", site, "--json"], env={"MRTD_CSCA_PASSPHRASE": "csca from a file",
+                                                                      "MRTD_DS_PASSPHRASE": "csca from a file"})
+    assert code == 1 and "its own secret" in json.loads(out)["message"], out
+
+
+def test_a_format_forbidden_algorithm_is_refused_when_issued(tmp_path: Path) -> None:
+    site = str(tmp_path / "site")
+    assert run(["init", "--country", "DE", "--algorithm", "ecdsa-brainpoolp384r1", "--site", site])[0] == 0
+    code, out = run(["issue", "vdsnc-signer", "--common-name", "VN", "--algorithm", "ecdsa-brainpoolp384r1",
+                     "--site", site, "--json"])
+    assert code == 1 and "VDS-NC Signer cannot use ecdsa-brainpoolp384r1" in json.loads(out)["message"], out
+    assert not list((tmp_path / "site" / "pki" / "keys").glob("vdsnc*")), "refused before a key was made"
+    code, out = run(["issue", "vdsnc-signer", "--common-name", "VN", "--site", site, "--json"])
+    assert code == 0, out  # the default follows the format: P-256 on a brainpool site
+    cert = tmp_path / "site" / "pki" / json.loads(out)["certificate"]["file"]
+    assert "prime256v1" in openssl("x509", "-in", str(cert), "-noout", "-text").stdout
 
 
 def test_lint_reports_findings_with_exit_1(tmp_path: Path) -> None:
@@ -84,4 +105,4 @@ def test_init_takes_the_icao_code_too(tmp_path: Path) -> None:
     code, out = run(["init", "--site", str(tmp_path / "d"), "--country", "D", "--algorithm", "ecdsa-p256", "--json"])
     assert code == 0, out
     code, out = run(["init", "--site", str(tmp_path / "x"), "--country", "XXA", "--algorithm", "ecdsa-p256"])
-    assert code == 2 and "no ISO 3166-1 alpha-2 code" in out
+    assert code == 1 and "no ISO 3166-1 alpha-2 equivalent" in out

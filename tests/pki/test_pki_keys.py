@@ -12,15 +12,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from pkikit import openssl
 
-from mrtd.errors import ConfigurationError, KeyAccessError
+from mrtd.errors import InputError, ConfigurationError, KeyAccessError
 from mrtd.pki.keys import (
     ALGORITHMS,
     DEFAULT_SCRYPT_LOG2N,
     FileSigner,
     default_hash,
     generate_key,
-    passphrase_from,
-    pin_from,
+    check_distinct,
+    role_secret_from,
 )
 from mrtd.pki.signer import Signer, hash_algorithm
 
@@ -114,15 +114,18 @@ def test_unknown_algorithm() -> None:
         generate_key("dsa-1024")
 
 
-def test_passphrase_sources_in_order(tmp_path: Path) -> None:
+def test_each_key_has_its_own_secret_source(tmp_path: Path) -> None:
     f = tmp_path / "pw"
     f.write_bytes(b"from-file\n")
-    env = {"MRTD_KEY_PASSPHRASE": "from-env", "MRTD_PKCS11_PIN": "1234"}
-    assert passphrase_from(env, f, lambda _: "from-prompt") == b"from-file"
-    assert passphrase_from(env, None, lambda _: "from-prompt") == b"from-env"
-    assert passphrase_from({}, None, lambda _: "from-prompt") == b"from-prompt"
-    assert pin_from(env, None, None) == b"1234"
+    env = {"MRTD_DS_PASSPHRASE": "ds-env", "MRTD_CSCA_PASSPHRASE": "csca-env", "MRTD_SEAL_PIN": "1234"}
+    assert role_secret_from(env, "ds", False, f, lambda _: "from-prompt") == b"from-file"
+    assert role_secret_from(env, "ds", False, None, lambda _: "from-prompt") == b"ds-env"
+    assert role_secret_from(env, "csca", False, None, None) == b"csca-env"
+    assert role_secret_from(env, "seal-signer", True, None, None) == b"1234"
+    assert role_secret_from({}, "ds", False, None, lambda _: "from-prompt") == b"from-prompt"
     with pytest.raises(ConfigurationError, match="never the command line"):
-        passphrase_from({}, None, None)
+        role_secret_from({"MRTD_CSCA_PASSPHRASE": "csca-env"}, "ds", False, None, None)  # never another key's
     with pytest.raises(ConfigurationError):
-        passphrase_from({}, tmp_path / "missing", None)
+        role_secret_from({}, "ds", False, tmp_path / "missing", None)
+    with pytest.raises(InputError, match="its own secret"):
+        check_distinct({"csca": b"same", "ds": b"same"})

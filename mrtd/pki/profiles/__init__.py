@@ -151,7 +151,7 @@ def country_codes(country: str, certificate_country: str | None = None) -> tuple
         alpha2 = c
     elif 1 <= len(c.rstrip("<")) <= 3 and c.rstrip("<").isalpha():
         mrz = c.rstrip("<")
-        alpha2 = alpha2_for(mrz) or ""
+        alpha2 = alpha2_for(mrz) or alpha2_of(mrz) or ""  # D -> DE; UTO -> UT (the specimen state's own table entry)
     else:
         raise InputError(f"country: {country!r} is not an issuing-state code (Doc 9303-3, e.g. UTO, D, NLD) "
                          "or an ISO 3166-1 alpha-2 code")
