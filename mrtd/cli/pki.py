@@ -361,7 +361,8 @@ CSCA_OPERATIONS = ("issue", "sign-csr", "rollover", "crl")
 
 
 def _ask(question: str, hidden: bool) -> str:
-    answer: str = click.prompt(question, hide_input=hidden, err=True)
+    # An empty custodian name ends the gathering (fewer than the quorum then fails, saying so).
+    answer: str = click.prompt(question, hide_input=hidden, err=True, default=None if hidden else "", show_default=False)
     return answer
 
 
