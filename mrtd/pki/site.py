@@ -474,6 +474,8 @@ class PkiSite:
         old_cert = self.certificate(old_rec)
         old_signer = self._open_key(old_rec.key, passphrase, "csca")
         alg = algorithm or state["algorithm"]
+        if to_token is None and old_rec.key["store"] == "pkcs11":  # a token CSCA's successor stays in its token
+            to_token = Pkcs11Config(old_rec.key["module"], old_rec.key["token"], passphrase)
         signer, ref = self._new_key(state, alg, self._label("csca", now), new_secret or passphrase, to_token)
         start = now + ROLLOVER_GRACE
         new_cert = self._csca_cert(state, signer, old_cert.subject, now, start)

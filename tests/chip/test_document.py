@@ -144,7 +144,7 @@ def _site(tmp_path: Path) -> tuple[Path, bytes]:
     from mrtd.issuance.site import init_site
 
     site = tmp_path / "site"
-    secret = b"site passphrase"
+    secret = KEY_SECRETS["ds"]
     init_site(site, "UTO", secrets=KEY_SECRETS, clock=lambda: dt.datetime.now(dt.UTC), kdf_log2n=10, actor="test",
               certificate_country="UT")
     assert (site / "mrtd.toml").is_file()
@@ -164,10 +164,10 @@ def test_cli_build_then_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     app_path.write_text(json.dumps(app), "utf-8")
     (tmp_path / "pass.txt").write_bytes(secret + b"\n")
     out = tmp_path / "doc"
-    monkeypatch.delenv("MRTD_KEY_PASSPHRASE", raising=False)
+    monkeypatch.delenv("MRTD_DS_PASSPHRASE", raising=False)
     monkeypatch.setenv("MRTD_CHIP_KEYS_PASSPHRASE", "keys secret")
     result = CliRunner().invoke(
-        chip, ["build", str(app_path), "--site", str(site), "--out", str(out), "--passphrase-file", str(tmp_path / "pass.txt"), "--json"]
+        chip, ["build", str(app_path), "--site", str(site), "--out", str(out), "--secret-file", f"ds={tmp_path / 'pass.txt'}", "--json"]
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
@@ -187,8 +187,8 @@ def test_cli_build_then_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     # the same check against the site's CSCA master list
     ml = tmp_path / "masterlist.der"
     pki = PkiSite(site, clock=lambda: dt.datetime.now(dt.UTC), kdf_log2n=10)
-    pki.issue("masterlist-signer", secret)
-    ml.write_bytes(pki.masterlist(secret))
+    pki.issue("masterlist-signer", KEY_SECRETS["csca"], key_secret=KEY_SECRETS["masterlist-signer"])
+    ml.write_bytes(pki.masterlist(KEY_SECRETS["masterlist-signer"]))
     result = CliRunner().invoke(chip, ["verify", str(out), "--trust", str(ml), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["ok"] is True
@@ -199,7 +199,7 @@ def test_cli_build_refuses_bad_passphrase(tmp_path: Path, monkeypatch: pytest.Mo
 
     site, _ = _site(tmp_path)
     app_path = EXAMPLES / "anna-eriksson-td3.json"
-    monkeypatch.setenv("MRTD_KEY_PASSPHRASE", "not-the-secret-xyzzy")
+    monkeypatch.setenv("MRTD_DS_PASSPHRASE", "not-the-secret-xyzzy")
     monkeypatch.setenv("MRTD_CHIP_KEYS_PASSPHRASE", "keys secret")
     out = tmp_path / "doc"
     result = CliRunner().invoke(chip, ["build", str(app_path), "--site", str(site), "--out", str(out)])
@@ -211,7 +211,7 @@ def test_cli_build_refuses_to_write_the_chip_keys_in_the_clear(tmp_path: Path, m
     from mrtd.cli.chip import chip
 
     site, secret = _site(tmp_path)
-    monkeypatch.setenv("MRTD_KEY_PASSPHRASE", secret.decode())
+    monkeypatch.setenv("MRTD_DS_PASSPHRASE", secret.decode())
     monkeypatch.delenv("MRTD_CHIP_KEYS_PASSPHRASE", raising=False)
     app_path = EXAMPLES / "anna-eriksson-td3.json"
     out = tmp_path / "doc"

@@ -28,7 +28,16 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, KEY_SECRETS, ROOT, SEAL_SYMBOLOGIES, SIGNING_SECRETS, pcscd_stack, require, secret_env
+from conftest import (
+    EXAMPLES,
+    KEY_SECRETS,
+    ROOT,
+    SEAL_SYMBOLOGIES,
+    SIGNING_SECRETS,
+    pcscd_stack,
+    require,
+    secret_env,
+)
 from PIL import Image
 
 from mrtd.chip.document import read_files

@@ -10,16 +10,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import require
+from conftest import KEY_SECRETS, require
 
-from mrtd.pki.site import Pkcs11Config, PkiSite
+from mrtd.pki.site import CertRecord, Pkcs11Config, PkiSite
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 TOKEN = "mrtd-test"
 PIN = b"246810"
-PASSPHRASE = b"correct horse battery staple"
+# The signing keys of a token site live in a token of their own (their PIN is not the CSCA's).
+SIGNER_TOKEN = "mrtd-test-signers"
+SIGNER_PIN = b"975310"
 START = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC)
 
 
@@ -40,6 +43,14 @@ class Hsm:
     module: str
     token: str
     pin: bytes
+    signer_token: str = SIGNER_TOKEN
+    signer_pin: bytes = SIGNER_PIN
+
+    def csca(self) -> Pkcs11Config:
+        return Pkcs11Config(self.module, self.token, self.pin)
+
+    def signers(self) -> Pkcs11Config:
+        return Pkcs11Config(self.module, self.signer_token, self.signer_pin)
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +64,9 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hsm]:
     conf.write_text(f"directories.tokendir = {base / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
     previous = os.environ.get("SOFTHSM2_CONF")
     os.environ["SOFTHSM2_CONF"] = str(conf)
-    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", TOKEN, "--pin", PIN.decode(),
-                    "--so-pin", "13579135"], check=True, capture_output=True)
+    for label, pin in ((TOKEN, PIN), (SIGNER_TOKEN, SIGNER_PIN)):
+        subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin.decode(),
+                        "--so-pin", "13579135"], check=True, capture_output=True)
     yield Hsm(SOFTHSM_MODULE, TOKEN, PIN)
     if previous is None:
         os.environ.pop("SOFTHSM2_CONF", None)
@@ -66,9 +78,22 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hsm]:
 class SiteKit:
     site: PkiSite
     clock: Clock
-    secret: bytes  # passphrase (file keys) or PIN (token)
+    secret: bytes  # the CSCA key's secret: its passphrase (file keys) or its token's PIN
     backend: str
     path: Path
+    hsm: Hsm | None = None
+
+    def key(self, role: str) -> bytes:
+        """The secret that opens the `role` key: its own passphrase, or the signers' token PIN."""
+        return self.hsm.signer_pin if self.hsm is not None else KEY_SECRETS[role]
+
+    def own(self, role: str) -> dict[str, Any]:
+        """Where a new `role` key goes: its own passphrase, or the signers' token."""
+        return {"token": self.hsm.signers()} if self.hsm is not None else {"key_secret": KEY_SECRETS[role]}
+
+    def issue(self, role: str, **kwargs: Any) -> CertRecord:
+        """A new `role` key with its own secret, certified by the CSCA."""
+        return self.site.issue(role, self.secret, **self.own(role), **kwargs)
 
 
 SiteFactory = Callable[..., SiteKit]
@@ -87,11 +112,11 @@ def make_site(request: pytest.FixtureRequest, tmp_path: Path) -> SiteFactory:
         site = PkiSite(path, clock=clock, actor="test-officer", kdf_log2n=12,
                        rng=os.urandom)
         if backend == "file":
-            site.init(country, algorithm, PASSPHRASE)
-            return SiteKit(site, clock, PASSPHRASE, backend, path)
+            site.init(country, algorithm, KEY_SECRETS["csca"])
+            return SiteKit(site, clock, KEY_SECRETS["csca"], backend, path)
         hsm: Hsm = request.getfixturevalue("softhsm")
-        site.init(country, algorithm, b"", pkcs11=Pkcs11Config(hsm.module, hsm.token, hsm.pin))
-        return SiteKit(site, clock, hsm.pin, backend, path)
+        site.init(country, algorithm, b"", pkcs11=hsm.csca(), signer_token=hsm.signers())
+        return SiteKit(site, clock, hsm.pin, backend, path, hsm)
 
     return factory
 

@@ -20,7 +20,7 @@ from mrtd.pki import masterlist
 from mrtd.pki.lint import lint_file
 from mrtd.pki.signer import MemorySigner
 
-ENV = {"MRTD_KEY_PASSPHRASE": "foreign passphrase 1"}
+ENV = {"MRTD_CSCA_PASSPHRASE": "foreign csca passphrase 1"}
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 

@@ -12,14 +12,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from pkikit import openssl
 
-from mrtd.errors import InputError, ConfigurationError, KeyAccessError
+from mrtd.errors import ConfigurationError, InputError, KeyAccessError
 from mrtd.pki.keys import (
     ALGORITHMS,
     DEFAULT_SCRYPT_LOG2N,
     FileSigner,
+    check_distinct,
     default_hash,
     generate_key,
-    check_distinct,
     role_secret_from,
 )
 from mrtd.pki.signer import Signer, hash_algorithm

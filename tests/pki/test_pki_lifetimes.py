@@ -45,8 +45,8 @@ def test_barcode_example_rule() -> None:
 def test_site_issues_ds_with_appendix_a_validity(make_site: SiteFactory, index: int) -> None:
     ex = APP_A["inputs"]["examples"][index]
     kit = make_site()
-    rec = kit.site.issue("ds", kit.secret, usage_months=months(ex["ds_pku"]),
-                         document_validity_years=months(ex["emrtd_validity"]) // 12)
+    rec = kit.issue("ds", usage_months=months(ex["ds_pku"]),
+                    document_validity_years=months(ex["emrtd_validity"]) // 12)
     cert = kit.site.certificate(rec)
     expected_end = add_months(kit.clock.now, months(APP_A["expected"]["ds_cert_validity"][index]))
     assert cert.not_valid_after_utc == expected_end
@@ -56,7 +56,7 @@ def test_site_issues_ds_with_appendix_a_validity(make_site: SiteFactory, index: 
 
 def test_default_ds_usage_is_three_months(make_site: SiteFactory) -> None:
     kit = make_site()
-    rec = kit.site.issue("ds", kit.secret)
+    rec = kit.issue("ds")
     cert = kit.site.certificate(rec)
     usage_end = add_months(kit.clock.now, 3)
     assert cert.not_valid_after_utc == add_months(usage_end, 120)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from pkikit import PASSPHRASE, SiteFactory, attime, der, make_site, openssl, pem, softhsm  # noqa: F401
+from pkikit import SiteFactory, attime, der, make_site, openssl, pem, softhsm  # noqa: F401
 
 from mrtd.pki.lint import lint_certificate, lint_crl, lint_masterlist
 
@@ -21,7 +21,7 @@ ROLES = [("ds", None), ("seal-signer", "AB"), ("vdsnc-signer", "VN"), ("masterli
 def test_every_certificate_and_crl_passes_openssl_verify(make_site: SiteFactory, tmp_path: Path, algorithm: str) -> None:
     kit = make_site(algorithm=algorithm)
     s = kit.site
-    recs = [s.issue(role, kit.secret, common_name=cn) for role, cn in ROLES]
+    recs = [kit.issue(role, common_name=cn) for role, cn in ROLES]
     s.revoke(recs[0].serial, "superseded by a new key")
     crl = s.crl(kit.secret)
     csca = s.certificate(next(r for r in s.list() if r.role == "csca"))
@@ -52,7 +52,7 @@ def test_chain_through_a_link_certificate(make_site: SiteFactory, tmp_path: Path
     kit.clock.now += timedelta(days=30)
     new, link = s.rollover(kit.secret)
     kit.clock.now += timedelta(days=3)  # past the 2-day grace: the new key signs
-    ds = s.issue("ds", kit.secret)
+    ds = kit.issue("ds")
     assert ds.issuer_serial == new.serial
     crl = s.crl(kit.secret)
     (tmp_path / "old.pem").write_bytes(pem(old_csca))
@@ -77,8 +77,8 @@ def test_chain_through_a_link_certificate(make_site: SiteFactory, tmp_path: Path
 def test_openssl_cms_verify_accepts_our_master_list(make_site: SiteFactory, tmp_path: Path) -> None:
     kit = make_site()
     s = kit.site
-    s.issue("masterlist-signer", kit.secret)
-    ml = s.masterlist(kit.secret)
+    kit.issue("masterlist-signer")
+    ml = s.masterlist(kit.key("masterlist-signer"))
     (tmp_path / "ml.der").write_bytes(ml)
     csca = s.certificate(s.list()[0])
     (tmp_path / "csca.pem").write_bytes(pem(csca))
@@ -96,7 +96,7 @@ def test_linter_finds_nothing_in_our_own_output(make_site: SiteFactory) -> None:
     kit = make_site()
     s = kit.site
     for role, cn in ROLES:
-        s.issue(role, kit.secret, common_name=cn)
+        kit.issue(role, common_name=cn)
     kit.clock.now += timedelta(days=10)
     s.rollover(kit.secret)
     for rec in s.list():
@@ -106,13 +106,13 @@ def test_linter_finds_nothing_in_our_own_output(make_site: SiteFactory) -> None:
         assert [f.rule for f in guessed] == ["role-assumed"] and f"linted as {rec.role}" in guessed[0].message
     s.revoke(s.list()[1].serial, "test")
     assert lint_crl(der(s.crl(kit.secret))) == []
-    assert lint_masterlist(s.masterlist(kit.secret), at=kit.clock.now) == []
+    assert lint_masterlist(s.masterlist(kit.key("masterlist-signer")), at=kit.clock.now) == []
 
 
 def test_site_holds_no_unencrypted_private_key(make_site: SiteFactory) -> None:
     kit = make_site()
     for role, cn in ROLES:
-        kit.site.issue(role, kit.secret, common_name=cn)
+        kit.issue(role, common_name=cn)
     kit.clock.now += timedelta(days=10)
     kit.site.rollover(kit.secret)
     files = [p for p in kit.path.rglob("*") if p.is_file()]
@@ -122,7 +122,8 @@ def test_site_holds_no_unencrypted_private_key(make_site: SiteFactory) -> None:
         assert b"-----BEGIN PRIVATE KEY-----" not in data, p
         assert b"-----BEGIN EC PRIVATE KEY-----" not in data, p
         assert b"-----BEGIN RSA PRIVATE KEY-----" not in data, p
-        assert kit.secret not in data, f"secret found in {p}"
+        for secret in {kit.secret, *(kit.key(role) for role, _ in ROLES)}:
+            assert secret not in data, f"a secret found in {p}"
         if b"ENCRYPTED PRIVATE KEY" in data:
             key_files += 1
             for loader_input in (data,):
@@ -144,12 +145,12 @@ def test_site_holds_no_unencrypted_private_key(make_site: SiteFactory) -> None:
 def test_revoked_and_expired_are_refused_by_our_validation(make_site: SiteFactory) -> None:
     kit = make_site()
     s = kit.site
-    ds = s.issue("ds", kit.secret)
+    ds = kit.issue("ds")
     s.revoke(ds.serial, "key compromise")
     s.crl(kit.secret)
     report = s.trust_store().validate(s.certificate(ds), kit.clock.now + timedelta(minutes=1), purpose="ds")
     assert [c.name for c in report.failed()] == ["crl"]
-    other = s.issue("ds", kit.secret)
+    other = kit.issue("ds")
     late = kit.clock.now + timedelta(days=365 * 11)
     report = s.trust_store().validate(s.certificate(other), late, purpose="ds")
     assert "validity" in [c.name for c in report.failed()]
@@ -160,35 +161,35 @@ def test_signer_for_refuses_outside_the_usage_period(make_site: SiteFactory) -> 
 
     kit = make_site()
     s = kit.site
-    s.issue("ds", kit.secret)
-    signer, cert = s.signer_for("ds", kit.secret)
+    kit.issue("ds")
+    signer, cert = s.signer_for("ds", kit.key("ds"))
     sig = signer.sign(b"document", __import__("mrtd.pki.keys", fromlist=["x"]).default_hash(signer.public_key()))
     assert sig
     pkup = cert.extensions.get_extension_for_class(x509.PrivateKeyUsagePeriod).value
     assert pkup.not_after is not None
     kit.clock.now = pkup.not_after.replace(tzinfo=kit.clock.now.tzinfo) + timedelta(seconds=1)
     try:
-        s.signer_for("ds", kit.secret)
+        s.signer_for("ds", kit.key("ds"))
     except KeyAccessError as exc:
         assert "usage period" in str(exc)
     else:
         raise AssertionError("signed outside the private key usage period")
-    assert PASSPHRASE not in s.log_file.read_bytes()
+    assert kit.key("ds") not in s.log_file.read_bytes() and kit.secret not in s.log_file.read_bytes()
 
 
 def test_rotation_and_seal_signers_by_identifier(make_site: SiteFactory) -> None:
     kit = make_site()
     s = kit.site
-    first = s.issue("ds", kit.secret)
+    first = kit.issue("ds")
     kit.clock.now += timedelta(days=80)
-    second = s.issue("ds", kit.secret)
+    second = kit.issue("ds")
     statuses = {r.serial: r.status for r in s.list()}
     assert statuses[first.serial] == "superseded" and statuses[second.serial] == "active"
-    assert s.signer_for("ds", kit.secret)[1].serial_number == int(second.serial, 16)
-    ab = s.issue("seal-signer", kit.secret, common_name="AB")
-    cd = s.issue("seal-signer", kit.secret, common_name="CD")
-    assert s.signer_for("seal-signer", kit.secret, common_name="AB")[1].serial_number == int(ab.serial, 16)
-    assert s.signer_for("seal-signer", kit.secret, common_name="CD")[1].serial_number == int(cd.serial, 16)
+    assert s.signer_for("ds", kit.key("ds"))[1].serial_number == int(second.serial, 16)
+    ab = kit.issue("seal-signer", common_name="AB")
+    cd = kit.issue("seal-signer", common_name="CD")
+    assert s.signer_for("seal-signer", kit.key("seal-signer"), common_name="AB")[1].serial_number == int(ab.serial, 16)
+    assert s.signer_for("seal-signer", kit.key("seal-signer"), common_name="CD")[1].serial_number == int(cd.serial, 16)
     log = s.log_entries()
     assert all({"time", "actor", "op", "key"} <= set(e) for e in log)
     assert [e["op"] for e in log].count("issue") == 4
@@ -200,9 +201,9 @@ def test_new_csca_key_waits_two_days(make_site: SiteFactory) -> None:
     old = s.list()[0]
     kit.clock.now += timedelta(days=365)
     new, _ = s.rollover(kit.secret)
-    assert s.issue("ds", kit.secret).issuer_serial == old.serial  # inside the 2-day grace
+    assert kit.issue("ds").issuer_serial == old.serial  # inside the 2-day grace
     kit.clock.now += timedelta(days=2, seconds=1)
-    assert s.issue("ds", kit.secret).issuer_serial == new.serial
+    assert kit.issue("ds").issuer_serial == new.serial
 
 
 def test_crl_cadence_48_hours_unless_a_revocation(make_site: SiteFactory) -> None:
@@ -211,7 +212,7 @@ def test_crl_cadence_48_hours_unless_a_revocation(make_site: SiteFactory) -> Non
 
     kit = make_site()
     s = kit.site
-    ds = s.issue("ds", kit.secret)
+    ds = kit.issue("ds")
     assert crl_number(s.crl(kit.secret)) == 1
     kit.clock.now += timedelta(hours=1)
     with pytest.raises(StateError, match="48 hours"):

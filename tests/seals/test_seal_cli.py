@@ -10,28 +10,26 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES
+from conftest import EXAMPLES, KEY_SECRETS, secret_env
 from sealkit import cert_path, seals_dir
 
 from mrtd.cli.seal import seal
 from mrtd.pki.site import PkiSite
 from mrtd.seals import barcode
 
-PASSPHRASE = "correct horse battery staple"
-
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("seal-site")
     s = PkiSite(path, clock=lambda: datetime.now(UTC), actor="test", kdf_log2n=12, rng=os.urandom)
-    s.init("UT", "ecdsa-p256", PASSPHRASE.encode(), mrz_code="UTO")
-    s.issue("seal-signer", PASSPHRASE.encode(), common_name="TS")
-    s.issue("vdsnc-signer", PASSPHRASE.encode(), common_name="NC")
+    s.init("UT", "ecdsa-p256", KEY_SECRETS["csca"], mrz_code="UTO")
+    for role, cn in (("seal-signer", "TS"), ("vdsnc-signer", "NC")):
+        s.issue(role, KEY_SECRETS["csca"], key_secret=KEY_SECRETS[role], common_name=cn)
     return path
 
 
 def _run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(seal, list(args), env={"MRTD_KEY_PASSPHRASE": PASSPHRASE}, catch_exceptions=False)
+    result = CliRunner().invoke(seal, list(args), env=secret_env(), catch_exceptions=False)
     return result.exit_code, result.output
 
 
