@@ -4,13 +4,16 @@
 # two workers; then the service: `mrtd serve` on 127.0.0.1, a clerk submits one application, an approver
 # approves it, a station issues it through pcscd + vpcd with the simulated chip. Run from the repository
 # root after `make setup` (as root for pcscd; under `flock /tmp/mrtd-pcsc.lock` on a shared machine).
-# The key passphrase is set here for the demo only, through the environment (never on a command line).
+# Every key has its own secret; they are set here for the demo only, through the environment (never on a
+# command line): the CSCA's, the Document Signer's and the seal signer's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXAMPLES=examples/applications
 SITE=demo-site
 OUT=demo-out
-export MRTD_KEY_PASSPHRASE="demo-only-passphrase-not-for-production"
+export MRTD_CSCA_PASSPHRASE="demo-only-csca-passphrase-not-for-production"
+export MRTD_DS_PASSPHRASE="demo-only-ds-passphrase-not-for-production"
+export MRTD_SEAL_PASSPHRASE="demo-only-seal-passphrase-not-for-production"
 
 mrtd() { .venv/bin/mrtd "$@"; }
 
