@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from browserkit import chromium, photo_of, wait_js  # noqa: E402
-from servicekit import PASS, make_site, make_users, now, serving  # noqa: E402
+from conftest import SIGNING_SECRETS  # noqa: E402
+from servicekit import make_site, make_users, now, serving  # noqa: E402
 
 from mrtd.issuance.office import Office  # noqa: E402
 from mrtd.issuance.roles import Principal, Role  # noqa: E402
@@ -62,7 +63,7 @@ def main() -> int:
 
     data = json.loads((examples / "olena-shevchenko-cyrillic.json").read_text("utf-8"))
     data["document"].pop("number", None)
-    with Office(site, clock=now, passphrase=PASS) as office:
+    with Office(site, clock=now, secrets=SIGNING_SECRETS) as office:
         case = office.submit(Principal("carla", Role.CLERK), data, base_dir=examples).case
         office.approve(Principal("amal", Role.APPROVER), case.id)
         office.issue_stored(Principal("operator"), case.id, tmp / "doc")

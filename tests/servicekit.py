@@ -24,7 +24,6 @@ from mrtd.issuance.roles import Role
 from mrtd.issuance.site import SiteConfig, init_site, load_site
 from mrtd.issuance.users import add_user, issue_token
 
-PASS = b"service-test-passphrase"
 READERS = {0: "Virtual PCD 00 00", 1: "Virtual PCD 00 01"}
 PORTS = {0: 35963, 1: 35964}
 ROLES = [r for r in Role]

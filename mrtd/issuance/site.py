@@ -281,7 +281,8 @@ def _toml_value(value: object) -> str:
 
 def dump_config(table: Mapping[str, Mapping[str, object]]) -> str:
     lines = ["# mrtd site configuration (`mrtd site init`). No secrets here: passphrases and PINs come from",
-             "# a prompt, $MRTD_KEY_PASSPHRASE / $MRTD_PKCS11_PIN or a file; database passwords from PGPASSWORD."]
+             "# a prompt, each key's own $MRTD_<ROLE>_PASSPHRASE / $MRTD_<ROLE>_PIN or --secret-file ROLE=FILE;",
+             "# database passwords from PGPASSWORD."]
     for section in _SECTIONS:
         values = table.get(section)
         if not values:

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES
-from servicekit import PASS, make_site, make_users, now
+from conftest import EXAMPLES, SIGNING_SECRETS
+from servicekit import make_site, make_users, now
 
 from mrtd.issuance.office import Office
 from mrtd.issuance.roles import Forbidden, Principal, Role
@@ -33,7 +33,7 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Office, s
     root = tmp_path_factory.mktemp("office-pages")
     site = make_site(root / "site")
     make_users(site)
-    with Office(site, clock=now, passphrase=PASS) as office:
+    with Office(site, clock=now, secrets=SIGNING_SECRETS) as office:
         case = office.submit(CLERK, _data("abubakr-alrazi-arabic.json"), base_dir=EXAMPLES).case
         office.approve(APPROVER, case.id)
         receipt = office.issue_stored(Principal("operator"), case.id, root / "doc")

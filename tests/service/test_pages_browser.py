@@ -37,8 +37,8 @@ from browserkit import (
     sign_in,
     wait_js,
 )
-from conftest import EXAMPLES, ROOT, SEAL_SYMBOLOGIES
-from servicekit import PASS, make_site, make_users, now, serving
+from conftest import EXAMPLES, ROOT, SEAL_SYMBOLOGIES, SIGNING_SECRETS, secret_env
+from servicekit import make_site, make_users, now, serving
 
 from mrtd.asn1.tlv import Tlv
 from mrtd.issuance.office import Office
@@ -70,7 +70,7 @@ def _issue(office: Office, name: str, out: Path) -> str:
 
 def _mrtd(*args: str) -> None:
     done = subprocess.run([*MRTD, *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "MRTD_KEY_PASSPHRASE": PASS.decode()})
+                          env={**os.environ, **secret_env()})
     assert done.returncode == 0, done.stderr
 
 
@@ -108,7 +108,7 @@ def office_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     set_passwords(site)
     seals: dict[str, Path] = {}
     numbers: dict[str, str] = {}
-    with Office(site, clock=now, passphrase=PASS) as office:
+    with Office(site, clock=now, secrets=SIGNING_SECRETS) as office:
         for kind, name in ISSUED.items():
             numbers[kind] = _issue(office, name, root / kind)
             seals[kind] = root / kind / "seal.png"
