@@ -340,10 +340,12 @@ def status(days: int, as_of: str | None, site: Path | None, as_json: bool) -> No
     elif not due:
         click.echo(f"nothing needs action within {days} days")
     else:
+        click.echo(f"{len(due)} item(s) need action within {days} days of {s.now():%Y-%m-%d %H:%M}Z:")
+        click.echo(f"{'WHAT':13} {'DUE':10} {'DAYS':>7}  SUBJECT")
         for d in due:
-            when = "" if d.days_left is None else (f" overdue by {-d.days_left:g} days" if d.overdue
-                                                  else f" in {d.days_left:g} days")
-            click.echo(f"{d.what:13} {d.subject}{when}: {d.action}")
+            left = "now" if d.days_left is None else f"{d.days_left:+.1f}"
+            click.echo(f"{d.what:13} {(d.when or '-')[:10]:10} {left:>7}  {d.subject}")
+            click.echo(f"{'':33}-> {d.action}")
     if due:
         raise SystemExit(1)
 
