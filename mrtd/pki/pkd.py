@@ -94,7 +94,7 @@ def dn_of(obj: PkdObject) -> str:
 def export(objects: Iterable[PkdObject]) -> bytes:
     """The LDIF (version 1) of `objects`, one entry each, in the PKD's layout."""
     out = io.BytesIO()
-    out.write(b"version: 1\n\n")
+    out.write(b"version: 1\n")  # followed directly by the first record, as RFC 2849's examples do
     writer = ldif.LDIFWriter(out, cols=76)
     seen: set[str] = set()
     for obj in objects:
@@ -162,6 +162,8 @@ def read(data: bytes, source: str = "LDIF") -> tuple[list[PkdObject], list[Skipp
         parser = ldif.LDIFParser(io.BytesIO(data), encoding=None, strict=True)
         entries = list(parser.parse())
     for dn, entry in entries:
+        if dn is None and not entry:
+            continue  # how the parser hands over a `version: 1` line that stands alone
         if dn is None:
             raise EncodingError(f"{source}: an entry without dn: [RFC 2849]")
         kind, country, conformant = _kind_of(dn)
