@@ -101,3 +101,28 @@ def test_a_consulate_without_a_csca_issues_documents_that_openssl_verifies(tmp_p
     r = openssl("verify", "-CAfile", str(csca_pem), "-crl_check", "-CRLfile", str(tmp_path / "crl-2.pem"),
                 str(tmp_path / "ds.pem"))
     assert r.returncode != 0 and "revoked" in r.stdout + r.stderr
+
+
+def test_sign_csr_refuses_a_key_the_role_s_format_forbids(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    capital = tmp_path / "capital"
+    ok(pki, "init", "--country", "UTO", "--algorithm", "ecdsa-brainpoolp384r1", "--site", capital)
+    # A request made by other software, for a VDS-NC signer on brainpoolP384r1 (VDS-NC allows P-256/384/521 only).
+    key = ec.generate_private_key(ec.BrainpoolP384R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "UT"), x509.NameAttribute(NameOID.COMMON_NAME, "VN")])
+    request = x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, hashes.SHA384())
+    (tmp_path / "vdsnc.csr").write_bytes(request.public_bytes(serialization.Encoding.PEM))
+    code, out = cli(pki, "sign-csr", tmp_path / "vdsnc.csr", "--role", "vdsnc-signer", "--out", tmp_path / "v.pem",
+                    "--site", capital, "--json")
+    assert code == 1 and "VDS-NC Signer cannot use ecdsa-brainpoolp384r1" in json.loads(out)["message"], out
+    assert not (tmp_path / "v.pem").exists()
+    # The same key as a Document Signer is fine (Part 12 allows brainpool curves there).
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "UT"), x509.NameAttribute(NameOID.COMMON_NAME, "DS")])
+    request = x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, hashes.SHA384())
+    (tmp_path / "ds.csr").write_bytes(request.public_bytes(serialization.Encoding.PEM))
+    ok(pki, "sign-csr", tmp_path / "ds.csr", "--role", "ds", "--out", tmp_path / "ds.pem", "--site", capital)
+    assert openssl("verify", "-CAfile", str(next((capital / "pki" / "certs").glob("csca-*.pem"))),
+                   str(tmp_path / "ds.pem")).returncode == 0

@@ -109,3 +109,23 @@ def test_every_nothing_active_error_says_what_to_run(tmp_path: Path) -> None:
         with_clock.signer_for("ds", ENV["MRTD_DS_PASSPHRASE"].encode())
     code, out = run("status", "--site", site, "--json")
     assert code == 1
+
+
+def test_every_pki_command_and_option_has_help_text() -> None:
+    import click
+
+    missing = []
+
+    def walk(command: click.Command, path: str) -> None:
+        if not (command.help or "").strip():
+            missing.append(path)
+        missing.extend(f"{path} {p.opts[0]}" for p in command.params if isinstance(p, click.Option) and not p.help)
+        if isinstance(command, click.Group):
+            context = click.Context(command)
+            for name in command.list_commands(context):
+                sub = command.get_command(context, name)
+                assert sub is not None
+                walk(sub, f"{path} {name}")
+
+    walk(pki, "mrtd pki")
+    assert missing == []
