@@ -37,6 +37,7 @@ from mrtd.mrz.codes import alpha2_of, normalise_state
 from mrtd.pki import lint as lintmod
 from mrtd.pki import masterlist as mlmod
 from mrtd.pki.keys import ALGORITHMS, DEFAULT_ALGORITHM
+from mrtd.pki.pkd import KINDS as PKD_KINDS
 from mrtd.pki.profiles import country_codes
 from mrtd.pki.site import END_ENTITY_ROLES, Pkcs11Config, PkiSite
 
@@ -633,7 +634,7 @@ def pkd() -> None:
 @pkd.command("export")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the LDIF.")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(["csca", "dsc", "crl", "ml", "dl"]),
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(PKD_KINDS),
               help="Only these kinds (repeat; default all): CSCA and link certificates, Document Signer "
                    "certificates, the latest CRL, the latest master and deviation lists this site signed.")
 @site_option
@@ -644,13 +645,13 @@ def pkd_export(out: Path, kinds: tuple[str, ...], site: Path | None, as_json: bo
     from mrtd.pki import pkd as pkdmod
     from mrtd.pki.exchange import pkd_objects
 
-    objects = pkd_objects(_site(site), kinds or pkdmod.KINDS)
+    objects = pkd_objects(_site(site), kinds or PKD_KINDS)
     if not objects:
         raise StateError("pkd export: nothing to publish yet (issue Document Signers with `mrtd pki issue ds`, a CRL "
                          "with `mrtd pki crl`, a master list with `mrtd pki masterlist build`)")
     data = pkdmod.export(objects)
     _write_new(out, data)
-    counts = {k: sum(1 for o in objects if o.kind == k) for k in pkdmod.KINDS if any(o.kind == k for o in objects)}
+    counts = {k: sum(1 for o in objects if o.kind == k) for k in PKD_KINDS if any(o.kind == k for o in objects)}
     _out(as_json, {"file": str(out), "entries": counts, "bytes": len(data)},
          f"LDIF written to {out}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
 
