@@ -290,7 +290,7 @@ def sign_request(builder: x509.CertificateSigningRequestBuilder, signer: Signer,
     SubjectPublicKeyInfo before it is signed (RFC 2986 §4.1); the result must verify (proof of possession)."""
     public = signer.public_key()
     pad = rsa_pss_padding(hash_name) if isinstance(public, rsa.RSAPublicKey) else None
-    draft = builder.sign(_draft_key(public), hash_algorithm(hash_name), rsa_padding=pad)
+    draft = builder.sign(_draft_key(public), hash_algorithm(hash_name), rsa_padding=pad)  # type: ignore[arg-type]
     info, algorithm_id, _ = sequence_items(draft.public_bytes(serialization.Encoding.DER))
     version, subject, _draft_spki, *attributes = sequence_items(info, "CertificationRequestInfo")
     spki = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
