@@ -34,7 +34,7 @@ from mrtd.pki.signer import MemorySigner
 pytest_plugins = ["test_records_backends"]  # the parametrised backend fixtures
 
 S = DocumentState
-AUDIT_SECRETS = {**KEY_SECRETS, "audit": b"test audit passphrase"}
+AUDIT_SECRETS = KEY_SECRETS  # the audit key included
 EVERY = 5
 
 
