@@ -14,6 +14,7 @@ OUT=demo-out
 export MRTD_CSCA_PASSPHRASE="demo-only-csca-passphrase-not-for-production"
 export MRTD_DS_PASSPHRASE="demo-only-ds-passphrase-not-for-production"
 export MRTD_SEAL_PASSPHRASE="demo-only-seal-passphrase-not-for-production"
+export MRTD_AUDIT_PASSPHRASE="demo-only-audit-passphrase-not-for-production"
 
 mrtd() { .venv/bin/mrtd "$@"; }
 

@@ -18,7 +18,7 @@ COMMANDS = {
     "batch": "mrtd.cli.issue:batch",
     "records": "mrtd.cli.records:records",
     "document": "mrtd.cli.records:document",
-    "audit": "mrtd.cli.records:audit",
+    "audit": "mrtd.cli.audit:audit",
     "application": "mrtd.cli.application:application",
     "search": "mrtd.cli.workflow:search",
     "users": "mrtd.cli.people:users_group",

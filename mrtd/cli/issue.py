@@ -173,4 +173,6 @@ def _signing_secrets(config: SiteConfig, files: tuple[str, ...]) -> dict[str, by
     """The Document Signer's and the seal signer's own secrets."""
     from mrtd.pki.site import PkiSite
 
-    return site_secrets(PkiSite(config.root), SIGNING_ROLES, files)
+    pki = PkiSite(config.root)
+    # With an audit key, issuing signs checkpoints of the audit log: its secret is needed too.
+    return site_secrets(pki, (*SIGNING_ROLES, "audit") if pki.has_audit_key() else SIGNING_ROLES, files)

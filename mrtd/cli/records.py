@@ -1,4 +1,4 @@
-"""`mrtd audit verify`, `mrtd records list`, `mrtd document show|void|report-lost|reprint`: the site's records.
+"""`mrtd records list`, `mrtd document show|void|report-lost|reprint`: the site's records.
 
 Each command takes `--site DIR` (default: $MRTD_SITE, else the current folder). The database URL comes
 from $MRTD_RECORDS_URL, else the site's `mrtd.toml` (`[records] url = ...`), else the SQLite file
@@ -10,15 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sys
 from pathlib import Path
 
 import click
 
-from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option
+from mrtd.cli._common import emit_json, guarded, json_option
 from mrtd.cli.people import user_option
 from mrtd.errors import ConfigurationError
-from mrtd.issuance.audit import verify_chain
 from mrtd.issuance.records import RecordStore, default_url
 from mrtd.issuance.site import CONFIG_NAME, read_config, resolve_records_url
 from mrtd.issuance.states import DocumentState
@@ -65,31 +63,6 @@ def _parse_when(value: str | None, name: str, *, end_of_day: bool) -> dt.datetim
             f"{value!r} is not YYYY-MM-DD or an ISO 8601 date-time", param_hint=name
         ) from None
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
-
-
-# --- audit ---------------------------------------------------------------------------------------------
-
-
-@click.group()
-def audit() -> None:
-    """The audit log: every change to the records, each entry chained to the one before by its hash."""
-
-
-@audit.command("verify")
-@site_option
-@json_option
-@guarded
-def audit_verify(site: Path, as_json: bool) -> None:
-    """Walk the audit chain. Exit 0 when intact; 1 naming the first broken entry."""
-    with open_site_store(site) as store:
-        report = verify_chain(store)
-    if as_json:
-        emit_json(report.as_dict())
-    elif report.ok:
-        click.echo(str(report))
-    else:
-        click.echo(str(report), err=True)
-    sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)
 
 
 # --- records ------------------------------------------------------------------------------------------

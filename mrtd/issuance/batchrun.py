@@ -233,3 +233,7 @@ def _issue_all(todo: list[tuple[str, Application]], site: SiteConfig, out_root: 
                 except BrokenProcessPool:
                     raise BatchError("batch: a worker process died; run the same batch again to resume "
                                      "(nothing is issued twice)") from None
+    if "audit" in secrets:
+        # The workers sign checkpoints as they go; the batch's last entries get theirs here, at its end.
+        with site.open_records(clock=clock, audit_secret=secrets["audit"]) as store:
+            store.checkpoint()

@@ -150,7 +150,7 @@ class Office:
         self.site = site
         self.clock = clock
         self.lease_seconds = lease_seconds
-        self.store: RecordStore = site.open_records(clock=clock)
+        self.store: RecordStore = site.open_records(clock=clock, audit_secret=(secrets or {}).get("audit"))
         self.casework = Casework(self.store)
         self.queue = Queue(self.store, max_attempts=max_attempts)
         self._secrets = secrets

@@ -433,7 +433,8 @@ class Issuer:
         self.seal_signer, self.seal_cert = self.pki.signer_for("seal-signer", secret_of(secrets, "seal-signer"))
         self.trust: TrustStore = self.pki.trust_store()
         self.seal_trust = Trust(self.trust, [as_certificate(self.seal_cert)])
-        self.store = self.site.open_records(clock=clock)
+        # With the audit key's secret the records sign checkpoints of the audit log as they go.
+        self.store = self.site.open_records(clock=clock, audit_secret=secrets.get("audit"))
         self.casework = Casework(self.store)
 
     def close(self) -> None:
