@@ -17,7 +17,6 @@ import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -36,9 +35,11 @@ from mrtd.cli._common import (
     prompt_secret,
     require_crl_option,
     secret_file_option,
+    site_option,
     site_secrets,
 )
 from mrtd.cli.lazy import LazyGroup
+from mrtd.cli.output import verdict as split_verdict
 from mrtd.errors import InputError, ValidationError
 from mrtd.mrz import mrz_lines
 from mrtd.pki.trust import TrustStore
@@ -57,7 +58,7 @@ def chip() -> None:
 
 @chip.command()
 @click.argument("application", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--site", "site", required=True, type=click.Path(file_okay=False, path_type=Path), help="Site folder (holds pki/).")
+@site_option
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="New or empty folder to write.")
 @click.option("--aa", "aa", type=click.Choice([*AA_ALGORITHMS, "none"]), default="ecdsa-p256", show_default=True, help="Active Authentication key.")
 @click.option("--ca", "ca", type=click.Choice([*CA_ALGORITHMS, "none"]), default="ecdh-p256", show_default=True, help="Chip Authentication key.")
@@ -119,7 +120,7 @@ def build(
     )  # fmt: skip
     written = write_folder(image, out, passphrase=keys_secret)
     if as_json:
-        emit_json({"ok": True, "out": str(out), "files": {n: len(b) for n, b in image.files.items()},
+        emit_json({"out": str(out), "files": {n: len(b) for n, b in image.files.items()},
                    "written": [str(p) for p in written], "keys_encrypted": keys_secret is not None,
                    "date_of_issue": today.isoformat()})  # fmt: skip
         return
@@ -143,8 +144,8 @@ def verify(folder: Path, trust: Path, at: str | None, require_crl: bool, as_json
     store.require_crl = require_crl
     report = passive_authentication(files, store, when)
     if as_json:
-        payload: dict[str, Any] = report.as_dict()
-        emit_json(payload)
+        failed = [{"rule": c.name, "message": c.why} for c in report.failed()]
+        emit_json(report.as_dict(), **split_verdict(report.ok, report.findings, failed))
     else:
         for c in report.checks:
             mark = "warn" if c.warning else {"passed": "ok  ", "failed": "FAIL", "not-applicable": "n/a "}[c.status.value]

@@ -22,7 +22,6 @@ from mrtd.chip.reader import SHORT_READ, TerminalCredentials, read_chip
 from mrtd.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
-    EXIT_USAGE,
     at_option,
     chip_keys_passphrase,
     emit_json,
@@ -32,6 +31,7 @@ from mrtd.cli._common import (
     prompt_secret,
     require_crl_option,
 )
+from mrtd.cli.output import verdict
 
 
 def _trust(path: Path | None, require_crl: bool = False) -> Any:
@@ -92,7 +92,8 @@ def write(
     finally:
         transport.close()
     if as_json:
-        emit_json(report.as_dict())
+        failed = [{"rule": c.name, "message": c.detail or c.status} for c in report.checks if c.status == "fail"]
+        emit_json(report.as_dict(), **verdict(report.ok, (), failed))
     else:
         click.echo(f"{report.status}: {report.apdus} APDUs, {report.bytes_sent} bytes ({report.profile})")
         _print_checks([c.as_dict() for c in report.checks])
@@ -126,8 +127,7 @@ def read(
     from mrtd.chip.pcsc import PcscTransport
 
     if (mrz_info is None) == (can is None) or (is_cert is None) != (is_key is None):
-        click.echo("error: give exactly one of --mrz-info and --can, and --is-cert with --is-key", err=True)
-        sys.exit(EXIT_USAGE)
+        raise click.UsageError("give exactly one of --mrz-info and --can, and --is-cert with --is-key")
     secret: MrzInfo | str = MrzInfo.parse(mrz_info) if mrz_info else str(can)
     terminal = _terminal(is_cert, is_key, is_passphrase_file) if is_cert and is_key else None
     transport = PcscTransport(reader_name, wait=wait)
@@ -140,7 +140,8 @@ def read(
     for name, data in report.files.items():
         (out_dir / file_name(name)).write_bytes(data)
     if as_json:
-        emit_json(report.as_dict())
+        failed = [{"rule": c.name, "message": c.detail or c.status} for c in report.checks if c.status == "fail"]
+        emit_json(report.as_dict(), **verdict(report.ok, (), failed))
     else:
         click.echo(f"{'ok' if report.ok else 'FAILED'}: {report.access} ({report.protocol}), {len(report.files)} files -> {out_dir}")
         _print_checks([c.as_dict() for c in report.checks])

@@ -25,6 +25,7 @@ from mrtd.cli._common import (
     guarded,
     json_option,
     secret_file_option,
+    site_option,
     site_secrets,
 )
 from mrtd.cli.people import principal, user_option
@@ -33,8 +34,6 @@ from mrtd.issuance.batchrun import FAILED, INVALID, ItemOutcome, run_batch
 from mrtd.issuance.pipeline import IssueOptions, Issuer, TransportFactory
 from mrtd.issuance.site import SiteConfig, load_site
 
-site_option = click.option("--site", type=click.Path(file_okay=False, exists=True, path_type=Path),
-                           envvar="MRTD_SITE", required=True, help="The site folder (default $MRTD_SITE).")
 out_option = click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
                           help="Output folder.")
 reader_option = click.option("--reader", envvar="MRTD_READER", default=None,
@@ -97,7 +96,7 @@ def issue(application: Path, site: Path, out: Path, reader: str | None, print_ch
                 transport_factory=_transport(config)) as issuer:
         receipt = issuer.issue(app, out, blank=blank)
     if as_json:
-        emit_json({"ok": True, "out": str(receipt.out_dir), **receipt.as_dict()})
+        emit_json({"out": str(receipt.out_dir), **receipt.as_dict()})
         return
     click.echo(f"issued {receipt.number} -> {receipt.out_dir}")
     for c in receipt.data["checks"]:
@@ -147,7 +146,9 @@ def batch_issue(source: Path, site: Path, out: Path, workers: int, reader: str |
             summary = run_batch(source, config, out, secrets=secret, clock=_now, workers=workers,
                                 options=options, progress=step, transport_factory=factory)
     if as_json:
-        emit_json(summary.as_dict())
+        emit_json(summary.as_dict(), errors=[
+            {"rule": o.status, "field": o.row, "message": o.message or o.status} for o in summary.outcomes
+            if o.status in (FAILED, INVALID)])
     else:
         _print_summary(summary.as_dict())
     if not summary.ok:

@@ -23,14 +23,17 @@ from mrtd.cli._common import (
     emit_json,
     guarded,
     json_option,
+    new_site_option,
     parse_at,
     print_findings,
     prompt_secret,
     require_crl_option,
     role_secret,
     secret_file_option,
+    site_option,
     site_secrets,
 )
+from mrtd.cli.output import split_findings
 from mrtd.errors import Finding, InputError, Severity, StateError
 from mrtd.limits import read_file
 from mrtd.mrz.codes import alpha2_of, normalise_state
@@ -40,8 +43,6 @@ from mrtd.pki.keys import ALGORITHMS, DEFAULT_ALGORITHM
 from mrtd.pki.profiles import country_codes
 from mrtd.pki.site import END_ENTITY_ROLES, Pkcs11Config, PkiSite
 
-site_option = click.option("--site", "site", type=click.Path(file_okay=False, path_type=Path), default=None,
-                           help="Site folder (default $MRTD_SITE or the current folder).")
 role_argument = click.argument("role", type=click.Choice(END_ENTITY_ROLES))
 CEREMONY = "mrtd.ceremony"  # click meta key: the ceremony gathering the CSCA's shares, when one runs
 
@@ -53,7 +54,7 @@ def _site(site: Path | None) -> PkiSite:
 
 def _out(as_json: bool, payload: dict[str, Any], text: str) -> None:
     if as_json:
-        emit_json({"ok": True, **payload})
+        emit_json({**payload})
     else:
         click.echo(text)
 
@@ -115,7 +116,7 @@ def pki() -> None:
 @click.option("--token", default=None, help="PKCS#11 token label (its PIN from $MRTD_CSCA_PIN).")
 @click.option("--common-name", default=None)
 @click.option("--organization", default=None)
-@site_option
+@new_site_option
 @secret_file_option
 @json_option
 @guarded
@@ -325,7 +326,8 @@ def status(days: int, site: Path | None, as_json: bool) -> None:
     s = _site(site)
     due = lifecycle.status(s, days, stale_custody=stale_custody(s))
     if as_json:
-        emit_json({"ok": not due, "days": days, "due": [d.as_dict() for d in due]})
+        emit_json({"days": days, "due": [d.as_dict() for d in due]}, ok=not due,
+                  errors=[{"rule": "due", "field": d.subject, "message": f"{d.what}: {d.action}"} for d in due])
     elif not due:
         click.echo(f"nothing needs action within {days} days")
     else:
@@ -545,7 +547,10 @@ def lint_cmd(files: tuple[Path, ...], role: str | None, at: str | None, as_json:
         results[str(f)] = lintmod.lint_file(read_file(f, "FILE"), role, at=when)
     bad = any(x.severity is not Severity.INFO for found in results.values() for x in found)
     if as_json:
-        emit_json({"ok": not bad, "files": {k: [x.as_dict() for x in v] for k, v in results.items()}})
+        errors, notes = split_findings({**x.as_dict(), "field": f"{k}: {x.field}"}
+                                       for k, v in results.items() for x in v if x.severity is not Severity.INFO)
+        emit_json({"files": {k: [x.as_dict() for x in v] for k, v in results.items()}}, ok=not bad,
+                  errors=[*errors, *notes], warnings=[])
     else:
         for name, findings in results.items():
             serious = sum(1 for x in findings if x.severity is not Severity.INFO)
@@ -565,7 +570,7 @@ def list_cmd(site: Path | None, as_json: bool) -> None:
     s = _site(site)
     recs = s.list()
     if as_json:
-        emit_json({"ok": True, "certificates": [{**r.as_dict(), "file": str(s.root / r.file)} for r in recs]})
+        emit_json({"certificates": [{**r.as_dict(), "file": str(s.root / r.file)} for r in recs]})
         return
     for r in recs:
         click.echo(f"{r.role:21} {r.serial:40} {r.not_before[:10]}..{r.not_after[:10]} "

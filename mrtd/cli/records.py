@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option
+from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option, site_option
 from mrtd.cli.people import user_option
 from mrtd.errors import ConfigurationError
 from mrtd.issuance.audit import verify_chain
@@ -23,14 +23,6 @@ from mrtd.issuance.records import RecordStore, default_url
 from mrtd.issuance.site import CONFIG_NAME, read_config, resolve_records_url
 from mrtd.issuance.states import DocumentState
 
-site_option = click.option(
-    "--site",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="MRTD_SITE",
-    default=".",
-    show_default="$MRTD_SITE or the current folder",
-    help="The site folder (holds mrtd.toml).",
-)
 
 def records_url(site: Path) -> str:
     """The records database URL of a site (environment > mrtd.toml > the default SQLite file)."""
@@ -84,7 +76,9 @@ def audit_verify(site: Path, as_json: bool) -> None:
     with open_site_store(site) as store:
         report = verify_chain(store)
     if as_json:
-        emit_json(report.as_dict())
+        broken = [{"rule": report.rule or "broken", "field": f"entry {report.first_broken}", "message": report.message
+                   or "the chain is broken here"}] if not report.ok else []
+        emit_json(report.as_dict(), errors=broken)
     elif report.ok:
         click.echo(str(report))
     else:
@@ -185,7 +179,7 @@ def _change(site: Path, number: str, to: DocumentState, user: str | None, reason
         before = store.document(number).state
         after = change_document(store, principal(store, user), number, to, reason)
     if as_json:
-        emit_json({"ok": True, "number": number, "from": before.value, "to": after.state.value})
+        emit_json({"number": number, "from": before.value, "to": after.state.value})
     else:
         click.echo(f"{number}: {before.value} -> {after.state.value}")
 
@@ -237,7 +231,7 @@ def document_replace(number: str, changes_file: Path | None, site: Path, user: s
     with open_office(site) as office:
         done = office.replace(principal(office.store, user), number, changes)
     if as_json:
-        emit_json({"ok": True, "created": done.created, **done.case.summary()})
+        emit_json({"created": done.created, **done.case.summary()})
     else:
         click.echo(f"application {done.case.id} replaces {number}: {done.case.state.value}; approve it with "
                    f"`mrtd application approve {done.case.id}`")
@@ -263,7 +257,7 @@ def document_reprint(number: str, out_dir: Path, site: Path, user: str | None, a
         result = office.reprint(principal(office.store, user), number)
     write_files(out_dir, result.files)
     if as_json:
-        emit_json({"ok": True, "number": number, "out": str(out_dir), "files": result.digests,
+        emit_json({"number": number, "out": str(out_dir), "files": result.digests,
                    "audit_seq": result.audit_seq})
     else:
         click.echo(f"{number}: page reprinted into {out_dir} ({', '.join(result.files)}); "

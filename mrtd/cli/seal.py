@@ -27,8 +27,10 @@ from mrtd.cli._common import (
     parse_at,
     require_crl_option,
     secret_file_option,
+    site_option,
     site_secrets,
 )
+from mrtd.cli.output import verdict
 from mrtd.errors import ConfigurationError, InputError
 from mrtd.issuance.application import read_application
 from mrtd.limits import read_file
@@ -65,8 +67,7 @@ def seal() -> None:
 @click.option("--type", "kind", type=click.Choice([k.value for k in DocumentKind]), required=True,
               help="visa (MRV-A/MRV-B application), etd (emergency travel document, TD2) or mrz (the TD1/TD3 "
                    "document's own MRZ, plus its CAN when it has one; IDB only).")
-@click.option("--site", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Site folder with the PKI (default $MRTD_SITE or the current folder).")
+@site_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PNG file to write.")
 @click.option("--symbology", type=click.Choice([s.value for s in barcode.Symbology]), default="qr",
               show_default=True)
@@ -80,7 +81,7 @@ def seal() -> None:
 @secret_file_option
 @json_option
 @guarded
-def make(application: Path, fmt: str, kind: str, site: Path | None, out: Path, symbology: str,
+def make(application: Path, fmt: str, kind: str, site: Path, out: Path, symbology: str,
          passport_number: str | None, duration_of_stay: str | None, entries: int | None, embed_certificate: bool,
          secret_files: tuple[str, ...], as_json: bool) -> None:
     """Make a seal for APPLICATION and write it as a 300-dpi PNG."""
@@ -111,7 +112,7 @@ def make(application: Path, fmt: str, kind: str, site: Path | None, out: Path, s
         number_of_entries=entries if entries is not None else _entries(extra.get(_EXTRA["entries"])),
         can=doc.can if seal_kind is DocumentKind.MRZ else "",
     )
-    root = site or Path(os.environ.get("MRTD_SITE") or os.getcwd())
+    root = site
     pki_site = PkiSite(root, clock=lambda: now, actor=getpass.getuser())
     date_bytes = 4
     if (root / "mrtd.toml").is_file():
@@ -131,7 +132,7 @@ def make(application: Path, fmt: str, kind: str, site: Path | None, out: Path, s
         payload = make_vdsnc(request, signer, cert_der).text.encode("utf-8")
     image = barcode.render(payload, barcode.Symbology(symbology))
     _write_new(out, barcode.to_png(image))
-    result = {"ok": True, "out": str(out), "format": fmt, "type": kind, "symbology": symbology,
+    result = {"out": str(out), "format": fmt, "type": kind, "symbology": symbology,
               "bytes": len(payload), "pixels": list(image.size), "signer_serial": f"{certificate.serial_number:X}"}
     if as_json:
         emit_json(result)
@@ -200,7 +201,8 @@ def verify(input_file: Path, trust_path: Path, lookup_path: Path | None, strict:
     trust.store.require_crl = require_crl
     report = check_seal(data, trust, parse_at(at), strict)
     if as_json:
-        emit_json(report.as_dict())
+        failed = [{"rule": c.name, "message": c.reason} for c in report.checks if c.required and not c.passed]
+        emit_json(report.as_dict(), **verdict(report.ok, report.findings, failed))
     else:
         _print_report(report)
     sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)

@@ -15,14 +15,11 @@ from mrtd.cli._common import (
     guarded,
     json_option,
     secret_file_option,
+    site_option,
 )
 from mrtd.cli.people import principal, user_option
 from mrtd.issuance.casework import Case, CaseState
 from mrtd.issuance.office import Office
-
-site_option = click.option("--site", type=click.Path(file_okay=False, exists=True, path_type=Path),
-                           envvar="MRTD_SITE", default=".", show_default="$MRTD_SITE or the current folder",
-                           help="The site folder.")
 
 
 def _now() -> dt.datetime:
@@ -37,7 +34,7 @@ def open_office(site: Path, print_check: bool | None = None) -> Office:
 
 def _show_case(case: Case, as_json: bool, extra: dict[str, Any] | None = None) -> None:
     if as_json:
-        emit_json({"ok": True, **case.summary(), **(extra or {})})
+        emit_json({**case.summary(), **(extra or {})})
         return
     docs = ", ".join(f"{n} ({s})" for n, s in case.documents) or "no document"
     click.echo(f"application {case.id}: {case.state.value} ({case.format}), submitted by {case.submitted_by}"
@@ -146,7 +143,7 @@ def issue_stored(application_id: int, out: Path, print_check: bool | None, site:
     with Office(config, clock=_now, secrets=_signing_secrets(config, secret_files), print_check=print_check) as office:
         receipt = office.issue_stored(principal(office.store, user), application_id, out)
     if as_json:
-        emit_json({"ok": True, "out": str(receipt.out_dir), **receipt.as_dict()})
+        emit_json({"out": str(receipt.out_dir), **receipt.as_dict()})
     else:
         click.echo(f"issued {receipt.number} -> {receipt.out_dir}")
 
