@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from clikit import json_result
 from conftest import EXAMPLES, KEY_SECRETS, SIGNING_SECRETS, secret_env
 
 from mrtd.cli.issue import batch
@@ -59,7 +60,7 @@ def test_cli_batch_issue_prints_a_summary_and_json(site: SiteConfig, tmp_path: P
     result = runner.invoke(batch, ["issue", str(source), "--site", str(site.root), "--out", str(tmp_path / "o"),
                                    "--workers", "1", "--no-print-check", "--json"], env=env)
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json_result(result.output)
     assert summary["ok"] and summary["counts"]["issued"] == len(list(read_batch(source)))
     again = runner.invoke(batch, ["issue", str(source), "--site", str(site.root), "--out", str(tmp_path / "o"),
                                   "--no-print-check"], env=env)
