@@ -39,7 +39,8 @@ def application() -> None:
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     envvar="MRTD_SITE",
     default=None,
-    help="Check names with this site's transliteration choices (mrtd.toml [names]; default: Doc 9303's defaults).",
+    help="Check names with this site's transliteration choices (mrtd.toml [names]; default: $MRTD_SITE, else the "
+         "current folder when it is a site, else Doc 9303's defaults).",
 )
 @json_option
 @guarded
@@ -50,6 +51,7 @@ def validate(files: tuple[Path, ...], today: dt.datetime | None, site: Path | No
     Exit status: 0 when every application is valid, 1 when any has findings.
     """
     reference = today.date() if today is not None else dt.date.today()
+    site = site or (Path(".") if (Path(".") / "mrtd.toml").is_file() else None)
     names = _site_names(site) if site is not None else None
     results: list[dict[str, Any]] = []
     for source in files:
