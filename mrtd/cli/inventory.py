@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from mrtd.cli._common import emit_json, guarded, json_option, site_option
+from mrtd.cli.output import table
 from mrtd.cli.people import principal, user_option
 from mrtd.cli.records import open_site_store
 from mrtd.issuance.inventory import BlankKind, BlankState, Inventory, number_range
@@ -63,11 +64,10 @@ def list_(state: str | None, kind: str | None, site: Path, as_json: bool) -> Non
     if as_json:
         emit_json({"blanks": [b.as_dict() for b in blanks]})
         return
-    for b in blanks:
-        note = f"  {b.note}" if b.note else ""
-        click.echo(f"{b.number}  {b.kind.value:<8} {b.state.value:<9} {b.delivery}{note}")
     counts = {s: sum(1 for b in blanks if b.state is s) for s in BlankState}
-    click.echo(", ".join(f"{n} {s.value}" for s, n in counts.items()))
+    table(("number", "kind", "state", "delivery", "note"),
+          [(b.number, b.kind.value, b.state.value, b.delivery, b.note) for b in blanks],
+          ", ".join(f"{n} {s.value}" for s, n in counts.items()))
 
 
 @inventory.command("spoil")

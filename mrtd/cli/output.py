@@ -1,4 +1,5 @@
-"""What every command prints: the one JSON envelope of `--json`, and how an error becomes one.
+"""What every command prints: the one JSON envelope of `--json` (and how an error becomes one), the tables
+of list commands and the progress of long ones.
 
 Every `--json` command prints exactly one object (`envelope.schema.json` beside this file):
 
@@ -9,13 +10,20 @@ Every `--json` command prints exactly one object (`envelope.schema.json` beside 
 are findings (`mrtd.errors.Finding`) or, for a failure, the error itself (`rule` is then the error's
 kind: `usage`, `input`, `validation`, `state`, ...). Exit codes: 0 ok, 1 a domain failure (findings,
 a failed verification, a refused operation), 2 a usage error (see `mrtd --help`).
+
+Without --json, a list command prints `table(...)`: a table with a header (rich) on a terminal, else
+tab-separated lines under a header line, for `cut -f` and `csv`; a long command reports with
+`progress(...)`: a bar on a terminal, else one line per item on stderr (`[3/12] U10000003 issued`).
+rich is imported only when a table or a bar is drawn (start-up time).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -112,3 +120,57 @@ def emit_error(exc: BaseException, ctx: click.Context | None = None) -> None:
     """Print an error as the envelope (ok false, no result)."""
     click.echo(json.dumps(envelope(command_name(ctx), None, ok=False, errors=error_items(exc)),
                           ensure_ascii=False, indent=2))
+
+
+def on_terminal(err: bool = False) -> bool:
+    """Whether stdout (or stderr) is a terminal a person reads."""
+    return (sys.stderr if err else sys.stdout).isatty()
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else " ".join(str(value).split())  # one line, no tabs
+
+
+def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], summary: str = "") -> None:
+    """A list command's output: the rows under their header (`columns`), then `summary` ("3 documents").
+    On a terminal a rich table; else tab-separated lines (the summary on stderr, so stdout is the table)."""
+    rows = [[_cell(v) for v in row] for row in rows]
+    if on_terminal():
+        from rich.console import Console
+        from rich.table import Table
+
+        shown = Table(*columns, header_style="bold", box=None, pad_edge=False)
+        for row in rows:
+            shown.add_row(*row)
+        console = Console(highlight=False)
+        console.print(shown)
+        if summary:
+            console.print(summary)
+        return
+    for row in [list(columns), *rows]:
+        click.echo("\t".join(row))
+    if summary:
+        click.echo(summary, err=True)
+
+
+@contextmanager
+def progress(total: int, label: str) -> Iterator[Callable[[str], None]]:
+    """Report each item of a long command as it is done: `step("U10000003 issued")`. A rich bar on a
+    terminal, else one line per item on stderr: `[3/12] U10000003 issued`."""
+    if on_terminal(err=True):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      TextColumn("{task.fields[last]}"), console=Console(stderr=True), transient=False) as bar:
+            task = bar.add_task(label, total=total, last="")
+            yield lambda text: bar.update(task, advance=1, last=text)
+        return
+    done = 0
+
+    def line(text: str) -> None:
+        nonlocal done
+        done += 1
+        click.echo(f"[{done}/{total}] {text}", err=True)
+
+    yield line

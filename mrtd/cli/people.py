@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from mrtd.cli._common import emit_json, guarded, json_option, prompt_secret, site_option
+from mrtd.cli.output import table
 from mrtd.issuance.records import RecordStore
 from mrtd.issuance.roles import Action, Principal, Role, require
 from mrtd.issuance.users import add_user, cli_principal, issue_token, reset_station_key, revoke, users
@@ -189,6 +190,5 @@ def users_list(site: Path, user: str | None, as_json: bool) -> None:
     if as_json:
         emit_json([u.as_dict() for u in found])
         return
-    for u in found:
-        click.echo(f"{u.name:<20} {u.role.value:<12} {u.tokens} live token{'s' if u.tokens != 1 else ''}")
-    click.echo(f"{len(found)} user{'s' if len(found) != 1 else ''}")
+    table(("name", "role", "live tokens"), [(u.name, u.role.value, u.tokens) for u in found],
+          f"{len(found)} user{'s' if len(found) != 1 else ''}")

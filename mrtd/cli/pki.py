@@ -33,7 +33,7 @@ from mrtd.cli._common import (
     site_option,
     site_secrets,
 )
-from mrtd.cli.output import split_findings
+from mrtd.cli.output import split_findings, table
 from mrtd.errors import Finding, InputError, Severity, StateError
 from mrtd.limits import read_file
 from mrtd.mrz.codes import alpha2_of, normalise_state
@@ -331,10 +331,10 @@ def status(days: int, site: Path | None, as_json: bool) -> None:
     elif not due:
         click.echo(f"nothing needs action within {days} days")
     else:
-        for d in due:
-            when = "" if d.days_left is None else (f" overdue by {-d.days_left:g} days" if d.overdue
-                                                  else f" in {d.days_left:g} days")
-            click.echo(f"{d.what:13} {d.subject}{when}: {d.action}")
+        table(("what", "subject", "when", "action"),
+              [(d.what, d.subject, "" if d.days_left is None else (f"overdue by {-d.days_left:g} days" if d.overdue
+                                                                  else f"in {d.days_left:g} days"), d.action)
+               for d in due], f"{len(due)} due within {days} days")
     if due:
         raise SystemExit(1)
 
@@ -572,9 +572,10 @@ def list_cmd(site: Path | None, as_json: bool) -> None:
     if as_json:
         emit_json({"certificates": [{**r.as_dict(), "file": str(s.root / r.file)} for r in recs]})
         return
-    for r in recs:
-        click.echo(f"{r.role:21} {r.serial:40} {r.not_before[:10]}..{r.not_after[:10]} "
-                   f"usage {(r.usage_start or '-')[:10]}..{(r.usage_end or '-')[:10]} {r.status:10} {s.root / r.file}")
+    table(("role", "serial", "valid", "usage", "status", "file"),
+          [(r.role, r.serial, f"{r.not_before[:10]}..{r.not_after[:10]}",
+            f"{(r.usage_start or '-')[:10]}..{(r.usage_end or '-')[:10]}", r.status, s.root / r.file) for r in recs],
+          f"{len(recs)} certificate{'s' if len(recs) != 1 else ''}")
 
 
 # -- EAC: the CV certificate PKI (CVCA -> DV -> inspection systems) ----------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option, site_option
+from mrtd.cli.output import table
 from mrtd.cli.people import user_option
 from mrtd.errors import ConfigurationError
 from mrtd.issuance.audit import verify_chain
@@ -123,11 +124,9 @@ def records_list(site: Path, state: str | None, since: str | None, until: str | 
     if as_json:
         emit_json([d.as_dict() for d in docs])
         return
-    for d in docs:
-        click.echo(
-            f"{d.number:<9}  {d.state.value:<15}  {d.state_changed_at.isoformat(timespec='seconds')}  {d.application_key}"
-        )
-    click.echo(f"{len(docs)} document{'s' if len(docs) != 1 else ''}")
+    table(("number", "state", "since", "application"),
+          [(d.number, d.state.value, d.state_changed_at.isoformat(timespec="seconds"), d.application_key)
+           for d in docs], f"{len(docs)} document{'s' if len(docs) != 1 else ''}")
 
 
 # --- document -----------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from mrtd.cli._common import (
     secret_file_option,
     site_option,
 )
+from mrtd.cli.output import table
 from mrtd.cli.people import principal, user_option
 from mrtd.issuance.casework import Case, CaseState
 from mrtd.issuance.office import Office
@@ -77,10 +78,9 @@ def list_(state: str | None, after: int, limit: int, site: Path, user: str | Non
     if as_json:
         emit_json([c.summary() for c in cases])
         return
-    for c in cases:
-        click.echo(f"{c.id:>6}  {c.state.value:<9} {c.format:<6} {c.submitted_by:<16} "
-                   f"{c.submitted_at.isoformat(timespec='seconds')}  {c.key[:16]}")
-    click.echo(f"{len(cases)} application{'s' if len(cases) != 1 else ''}")
+    table(("id", "state", "format", "submitted by", "submitted at", "key"),
+          [(c.id, c.state.value, c.format, c.submitted_by, c.submitted_at.isoformat(timespec="seconds"), c.key[:16])
+           for c in cases], f"{len(cases)} application{'s' if len(cases) != 1 else ''}")
 
 
 @click.command("show")
@@ -167,11 +167,13 @@ def search(reason: str, name: str | None, birth_date: str | None, number: str | 
     if as_json:
         emit_json([{**c.summary(), "holder": c.payload.get("holder", {})} for c in found])
         return
+    rows = []
     for c in found:
         h = c.payload.get("holder", {})
         names = " ".join(x for x in (h.get("primary_identifier"), h.get("secondary_identifier")) if x)
         national = f" ({h['name_in_national_characters']})" if h.get("name_in_national_characters") else ""
-        docs = ", ".join(f"{n} {s}" for n, s in c.documents)
-        click.echo(f"{c.id:>6}  {names}{national}  born {h.get('date_of_birth')}  {h.get('nationality')}  {docs}")
-    click.echo(f"{len(found)} match{'es' if len(found) != 1 else ''}")
+        rows.append((c.id, names + national, h.get("date_of_birth"), h.get("nationality"),
+                     ", ".join(f"{n} {s}" for n, s in c.documents)))
+    table(("application", "holder", "born", "nationality", "documents"), rows,
+          f"{len(found)} match{'es' if len(found) != 1 else ''}")
 
