@@ -199,7 +199,7 @@ def bench_cli_read(dg2: int, rounds: int) -> None:
                 w0 = time.perf_counter()
                 out = subprocess.run(cmd, capture_output=True, text=True)
                 walls.append(time.perf_counter() - w0)
-                report = json.loads(out.stdout)
+                report = json.loads(out.stdout)["result"]
                 assert out.returncode == 0 and report["ok"], out.stdout + out.stderr
             names = {c["name"]: c["status"] for c in report["checks"]}
             imports = subprocess.run([sys.executable, "-X", "importtime", "-c", "from mrtd.cli import main; "

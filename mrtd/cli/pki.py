@@ -23,14 +23,17 @@ from mrtd.cli._common import (
     emit_json,
     guarded,
     json_option,
+    new_site_option,
     parse_at,
     print_findings,
     prompt_secret,
     require_crl_option,
     role_secret,
     secret_file_option,
+    site_option,
     site_secrets,
 )
+from mrtd.cli.output import split_findings, table
 from mrtd.errors import Finding, InputError, Severity, StateError
 from mrtd.limits import read_file
 from mrtd.mrz.codes import alpha2_of, normalise_state
@@ -41,8 +44,6 @@ from mrtd.pki.pkd import KINDS as PKD_KINDS
 from mrtd.pki.profiles import country_codes
 from mrtd.pki.site import END_ENTITY_ROLES, Pkcs11Config, PkiSite
 
-site_option = click.option("--site", "site", type=click.Path(file_okay=False, path_type=Path), default=None,
-                           help="Site folder (default $MRTD_SITE or the current folder).")
 role_argument = click.argument("role", type=click.Choice(END_ENTITY_ROLES))
 CEREMONY = "mrtd.ceremony"  # click meta key: the ceremony gathering the CSCA's shares, when one runs
 
@@ -54,7 +55,7 @@ def _site(site: Path | None, at: datetime | None = None) -> PkiSite:
 
 def _out(as_json: bool, payload: dict[str, Any], text: str) -> None:
     if as_json:
-        emit_json({"ok": True, **payload})
+        emit_json({**payload})
     else:
         click.echo(text)
 
@@ -117,7 +118,7 @@ def pki() -> None:
 @click.option("--token", default=None, help="PKCS#11 token label (its PIN from $MRTD_CSCA_PIN).")
 @click.option("--common-name", default=None, help="The CSCA's subject CN (default: CSCA <country>).")
 @click.option("--organization", default=None, help="Subject O of the site's certificates.")
-@site_option
+@new_site_option
 @secret_file_option
 @json_option
 @guarded
@@ -337,16 +338,15 @@ def status(days: int, as_of: str | None, site: Path | None, as_json: bool) -> No
     s = _site(site, parse_at(as_of) if as_of else None)
     due = lifecycle.status(s, days, stale_custody=stale_custody(s))
     if as_json:
-        emit_json({"ok": not due, "days": days, "due": [d.as_dict() for d in due]})
+        emit_json({"days": days, "due": [d.as_dict() for d in due]}, ok=not due,
+                  errors=[{"rule": "due", "field": d.subject, "message": f"{d.what}: {d.action}"} for d in due])
     elif not due:
         click.echo(f"nothing needs action within {days} days")
     else:
-        click.echo(f"{len(due)} item(s) need action within {days} days of {s.now():%Y-%m-%d %H:%M}Z:")
-        click.echo(f"{'WHAT':13} {'DUE':10} {'DAYS':>7}  SUBJECT")
-        for d in due:
-            left = "now" if d.days_left is None else f"{d.days_left:+.1f}"
-            click.echo(f"{d.what:13} {(d.when or '-')[:10]:10} {left:>7}  {d.subject}")
-            click.echo(f"{'':33}-> {d.action}")
+        table(("what", "subject", "when", "action"),
+              [(d.what, d.subject, "" if d.days_left is None else (f"overdue by {-d.days_left:g} days" if d.overdue
+                                                                  else f"in {d.days_left:g} days"), d.action)
+               for d in due], f"{len(due)} due within {days} days of {s.now():%Y-%m-%d %H:%M}Z")
     if due:
         raise SystemExit(1)
 
@@ -706,7 +706,10 @@ def lint_cmd(files: tuple[Path, ...], role: str | None, at: str | None, as_json:
         results[str(f)] = lintmod.lint_file(read_file(f, "FILE"), role, at=when)
     bad = any(x.severity is not Severity.INFO for found in results.values() for x in found)
     if as_json:
-        emit_json({"ok": not bad, "files": {k: [x.as_dict() for x in v] for k, v in results.items()}})
+        errors, notes = split_findings({**x.as_dict(), "field": f"{k}: {x.field}"}
+                                       for k, v in results.items() for x in v if x.severity is not Severity.INFO)
+        emit_json({"files": {k: [x.as_dict() for x in v] for k, v in results.items()}}, ok=not bad,
+                  errors=[*errors, *notes], warnings=[])
     else:
         for name, findings in results.items():
             serious = sum(1 for x in findings if x.severity is not Severity.INFO)
@@ -726,11 +729,12 @@ def list_cmd(site: Path | None, as_json: bool) -> None:
     s = _site(site)
     recs = s.list()
     if as_json:
-        emit_json({"ok": True, "certificates": [{**r.as_dict(), "file": str(s.root / r.file)} for r in recs]})
+        emit_json({"certificates": [{**r.as_dict(), "file": str(s.root / r.file)} for r in recs]})
         return
-    for r in recs:
-        click.echo(f"{r.role:21} {r.serial:40} {r.not_before[:10]}..{r.not_after[:10]} "
-                   f"usage {(r.usage_start or '-')[:10]}..{(r.usage_end or '-')[:10]} {r.status:10} {s.root / r.file}")
+    table(("role", "serial", "valid", "usage", "status", "file"),
+          [(r.role, r.serial, f"{r.not_before[:10]}..{r.not_after[:10]}",
+            f"{(r.usage_start or '-')[:10]}..{(r.usage_end or '-')[:10]}", r.status, s.root / r.file) for r in recs],
+          f"{len(recs)} certificate{'s' if len(recs) != 1 else ''}")
 
 
 # -- EAC: the CV certificate PKI (CVCA -> DV -> inspection systems) ----------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from clikit import envelope
 from conftest import EXAMPLES, VECTORS
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -207,8 +208,8 @@ def test_cli_check_and_crop(tmp_path: Path) -> None:
     assert Image.open(annotated).format == "PNG"
     result = runner.invoke(main, ["photo", "check", hopper, "--strict", "--json"])
     assert result.exit_code == 1
-    payload = json.loads(result.output)
-    assert payload["ok"] is False and {f["rule"] for f in payload["findings"]} == {"photo-eye-distance", "photo-background"}
+    payload = envelope(result.output)
+    assert payload["ok"] is False and {f["rule"] for f in payload["errors"]} == {"photo-eye-distance", "photo-background"}
 
     red = tmp_path / "red.png"
     _negatives()["not a face"][0].save(red)
