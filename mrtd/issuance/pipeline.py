@@ -550,17 +550,27 @@ class Issuer:
     def _issue(self, app: Application, folder_for: Callable[[str], Path],
                transport_factory: TransportFactory | None, blank: str | None = None) -> Receipt:
         steps = Steps()
-        actor = self.options.actor
         started = time.perf_counter()
         with steps.step("validate"):
             try:
                 photo = self.check_before_number(app)
             except ValidationError as bad:
                 raise PipelineError("validate", str(bad), cause=bad) from None
-            record = self.receive(app)
+            received = self.receive(app)
+        # One run of an application at a time: a second one stops here (AlreadyBeingIssued, nothing changed)
+        # instead of spoiling this one's document as if a crash had left it.
+        with self.store.issuing(received):
+            return self._issue_held(app, received.key, photo, folder_for, transport_factory, blank, steps, started)
+
+    def _issue_held(self, app: Application, key: str, photo: PhotoReport | None, folder_for: Callable[[str], Path],
+                    transport_factory: TransportFactory | None, blank: str | None, steps: Steps,
+                    started: float) -> Receipt:
+        actor = self.options.actor
+        with steps.step("number"):
+            record = self.store.application(key)  # as the last run left it, now that this one holds the lock
+            assert record is not None  # received above
             self.settle_previous(record, folder_for)
             approval = self.approval(record)
-        with steps.step("number"):
             try:
                 number = self.draw_number(app, record, blank=blank, actor=actor)
             except MrtdError as exc:

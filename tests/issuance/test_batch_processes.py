@@ -16,10 +16,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import EXAMPLES, KEY_SECRETS, ROOT, secret_env
+from sqlalchemy import create_engine, text
 
 from mrtd.issuance.audit import verify_chain
 from mrtd.issuance.processes import ProcessId, alive, this_process
+from mrtd.issuance.records import ISSUING_LEASE, AlreadyBeingIssued, RecordStore
 from mrtd.issuance.site import SiteConfig, init_site, load_site
 from mrtd.issuance.states import DocumentState
 
@@ -147,3 +150,87 @@ def test_a_lock_holder_is_known_alive_dead_or_unknown() -> None:
     assert alive(ProcessId(me.host, "another-boot", me.pid, me.start)) is False  # the machine restarted
     assert alive(ProcessId("elsewhere.example", me.boot, me.pid, me.start)) is None  # cannot be told
     assert ProcessId.parse("not a holder") is None
+
+
+def test_six_concurrent_runs_of_one_application_issue_it_once_and_spoil_nothing(
+        store_url: str, tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", store_url)
+    application = tmp_path / "application.json"
+    application.write_text(json.dumps(_application(7)), "utf-8")
+    runs = [mrtd("issue", str(application), "--site", str(site.root), "--out", str(tmp_path / f"out-{i}"))
+            for i in range(6)]
+    outputs = [run.communicate(timeout=600) for run in runs]
+    results = [(run.returncode, out, err) for run, (out, err) in zip(runs, outputs, strict=True)]
+    issued = [out for code, out, _ in results if code == 0]
+    stopped = [err for code, _, err in results if code != 0]
+    assert len(issued) == 1 and len(stopped) == 5, results
+    assert all(code in (0, 1) for code, _, _ in results), results
+    for err in stopped:  # stopped before anything was changed, or after the first run issued it
+        assert "already being issued" in err or "already issued as document" in err, err
+    print("stopped:", [err.strip()[:60] for err in stopped])
+
+    with site.open_records() as store:
+        docs = store.documents()
+        assert verify_chain(store).ok
+    assert [d.state for d in docs] == [DocumentState.ISSUED], docs  # one document, nothing spoiled
+    assert issued[0].startswith(f"issued {docs[0].number} ")
+
+
+HOLDER = """
+import sys, time
+from mrtd.issuance.records import RecordStore
+store = RecordStore.open(sys.argv[1])
+with store.issuing(store.application(sys.argv[2])):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_the_issuing_lock_of_a_killed_process_is_taken_over(store_url: str) -> None:
+    with RecordStore.open(store_url) as store:
+        app = store.receive_application("a" * 64, {"holder": "test"})
+        holder = subprocess.Popen([sys.executable, "-c", HOLDER, store_url, app.key], cwd=ROOT,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+            with pytest.raises(AlreadyBeingIssued, match="already being issued by") as busy, store.issuing(app):
+                pass
+            if store.dialect == "sqlite":
+                assert f"process {holder.pid} on " in str(busy.value)  # the row names who holds it
+        finally:
+            holder.kill()
+            holder.wait()
+        # PostgreSQL frees the lock as it sees the connection close; the row of a dead process is taken over.
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with store.issuing(app):
+                    break
+            except AlreadyBeingIssued:
+                assert time.monotonic() < deadline, "the lock of a killed process still blocks after 10 s"
+                time.sleep(0.1)
+        with store.issuing(app):  # released when the block ends
+            pass
+
+
+def test_a_lock_row_from_another_host_is_honoured_for_its_lease(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'records.sqlite3'}"
+    with RecordStore.open(url) as store:
+        app = store.receive_application("b" * 64, {"holder": "test"})
+        me = this_process()
+        other = ProcessId("elsewhere.example", me.boot, me.pid, me.start).text()
+        engine = create_engine(url)
+
+        def left_by_another_host(ago: dt.timedelta) -> None:
+            with engine.begin() as conn:
+                conn.execute(text("DELETE FROM issuing_locks"))
+                conn.execute(text("INSERT INTO issuing_locks (application_id, holder, since) VALUES (:a, :h, :s)"),
+                             {"a": app.id, "h": other, "s": (dt.datetime.now(dt.UTC) - ago).replace(tzinfo=None)})
+
+        left_by_another_host(dt.timedelta(minutes=1))
+        with pytest.raises(AlreadyBeingIssued, match=r"process \d+ on elsewhere\.example"), store.issuing(app):
+            pass
+        left_by_another_host(ISSUING_LEASE + dt.timedelta(minutes=1))
+        with store.issuing(app):  # its lease has run out: taken over
+            pass
+        engine.dispose()
