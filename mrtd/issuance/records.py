@@ -34,6 +34,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ SCHEMA_VERSION = "1"
 # How long the SQLite issuing lock row of a process on another host is honoured (one on this host is
 # honoured exactly as long as its process lives).
 ISSUING_LEASE = dt.timedelta(minutes=15)
+_ROWS_HELD: set[tuple[str, int]] = set()  # (database, application id) whose lock row a thread here holds
+_ROWS_HELD_GUARD = threading.Lock()
 Clock = Callable[[], dt.datetime]
 _HEX64 = frozenset("0123456789abcdef")
 _STEP = re.compile(r"^[a-z][a-z0-9.-]{0,47}$")
@@ -641,24 +644,36 @@ class RecordStore:
     @contextmanager
     def _lock_row(self, application: ApplicationRecord) -> Iterator[None]:
         me = this_process().text()
-        with self._write() as w:
-            row = w.session.get(IssuingLockRow, application.id)
-            if row is not None and self._held(row, w.now):
-                who = ProcessId.parse(row.holder)
-                raise AlreadyBeingIssued(application.key, f"{who or row.holder} (since {row.since:%Y-%m-%d %H:%M:%S} UTC)")
-            if row is None:
-                w.session.add(IssuingLockRow(application_id=application.id, holder=me, since=w.now))
-            else:  # its holder is gone: taken over
-                row.holder, row.since = me, w.now
+        mine = (self._write_engine.url.render_as_string(), application.id)
+        with _ROWS_HELD_GUARD:  # a row names a process: its threads are told apart here
+            if mine in _ROWS_HELD:
+                raise AlreadyBeingIssued(application.key, "another thread of this process")
+            _ROWS_HELD.add(mine)
+        taken = False
         try:
+            with self._write() as w:
+                row = w.session.get(IssuingLockRow, application.id)
+                if row is not None and row.holder != me and self._held(row, w.now):
+                    who = ProcessId.parse(row.holder)
+                    since = f"{row.since:%Y-%m-%d %H:%M:%S} UTC"
+                    raise AlreadyBeingIssued(application.key, f"{who or row.holder} (since {since})")
+                if row is None:
+                    w.session.add(IssuingLockRow(application_id=application.id, holder=me, since=w.now))
+                else:  # its holder is gone, or it is this process's own that could not be deleted: taken over
+                    row.holder, row.since = me, w.now
+            taken = True
             yield
         finally:
             try:
-                with self._write() as w:
-                    w.session.execute(delete(IssuingLockRow).where(IssuingLockRow.application_id == application.id,
-                                                                   IssuingLockRow.holder == me))
+                if taken:
+                    with self._write() as w:
+                        w.session.execute(delete(IssuingLockRow).where(
+                            IssuingLockRow.application_id == application.id, IssuingLockRow.holder == me))
             except RecordsError:
-                pass  # the row names this process: it is taken over once this process is gone
+                pass  # the row names this process: taken over once it is gone (or by this process)
+            finally:
+                with _ROWS_HELD_GUARD:
+                    _ROWS_HELD.discard(mine)
 
     @staticmethod
     def _held(row: IssuingLockRow, now: dt.datetime) -> bool:

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -231,6 +232,21 @@ def test_a_lock_row_from_another_host_is_honoured_for_its_lease(tmp_path: Path) 
         with pytest.raises(AlreadyBeingIssued, match=r"process \d+ on elsewhere\.example"), store.issuing(app):
             pass
         left_by_another_host(ISSUING_LEASE + dt.timedelta(minutes=1))
+        refused: list[BaseException] = []
+
+        def another_thread() -> None:
+            try:
+                with store.issuing(app):
+                    pass
+            except AlreadyBeingIssued as exc:
+                refused.append(exc)
+
         with store.issuing(app):  # its lease has run out: taken over
+            # The row names this process: another thread of it is told apart in memory.
+            thread = threading.Thread(target=another_thread)
+            thread.start()
+            thread.join()
+        assert len(refused) == 1 and "another thread of this process" in str(refused[0])
+        with store.issuing(app):
             pass
         engine.dispose()
