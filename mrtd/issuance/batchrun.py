@@ -7,7 +7,9 @@ a crash left half-moved are repaired from the records (`recover_partials`). The 
 numbers unique across processes.
 
 Workers are forked, so the keys' secrets, the clock and the site reach them in memory (never argv or a
-pickle); each worker opens the site once (keys, trust, records) and issues many documents.
+pickle); each worker opens the site once (keys, trust, records) and issues many documents. A worker dies
+with the batch's process (`processes.die_with_parent`): a batch killed outright leaves no worker behind, and
+what its workers were doing is settled when the batch is run again, as after any crash.
 
 Every run ends by writing `manifest.csv` beside the outputs: one line per item of the whole batch (row,
 application key, document number, holder, outcome), so that a run again after a crash lists all of it.
@@ -40,6 +42,7 @@ from mrtd.issuance.pipeline import (
     application_payload,
     recover_partials,
 )
+from mrtd.issuance.processes import die_with_parent
 from mrtd.issuance.site import SiteConfig
 from mrtd.issuance.states import ABANDONED, IN_PRODUCTION
 from mrtd.model import Application
@@ -160,7 +163,9 @@ def _outcome(issuer: Issuer, row: str, application: Application, out_root: Path,
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(site: SiteConfig, secrets: Secrets, clock: Clock, options: IssueOptions, out_root: Path) -> None:
+def _init_worker(parent: int, site: SiteConfig, secrets: Secrets, clock: Clock, options: IssueOptions,
+                 out_root: Path) -> None:
+    die_with_parent(parent)
     _worker["issuer"] = Issuer(site, clock=clock, secrets=secrets, options=options)
     _worker["out"] = out_root
 
@@ -265,7 +270,7 @@ def _issue_all(todo: list[tuple[str, Application]], site: SiteConfig, out_root: 
     # Fork: the workers inherit the secrets, clock and site in memory; nothing secret is pickled.
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx, initializer=_init_worker,
-                             initargs=(site, secrets, clock, options, out_root)) as pool:
+                             initargs=(os.getpid(), site, secrets, clock, options, out_root)) as pool:
         pending: set[Future[ItemOutcome]] = {pool.submit(_work, row, app) for row, app in todo}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -60,7 +60,7 @@ from mrtd.issuance.audit import canonical_json
 from mrtd.issuance.casework import CaseState, Casework
 from mrtd.issuance.inventory import draw_number, requested_numbers
 from mrtd.issuance.photo import PhotoReport, check_photo
-from mrtd.issuance.records import ApplicationRecord, RecordStore, UnknownRecord
+from mrtd.issuance.records import ApplicationRecord, RecordsError, RecordStore, UnknownRecord
 from mrtd.issuance.site import SiteConfig
 from mrtd.issuance.states import ABANDONED, IN_PRODUCTION, DocumentState
 from mrtd.layouts import load_template, sheet_pdf
@@ -114,15 +114,31 @@ S = DocumentState
 
 class PipelineError(MrtdError):
     """A step failed. Names the step; when a number was drawn, that document is now spoiled and the
-    application can be issued again (`retryable`)."""
+    application can be issued again (`retryable`), unless the spoil could not be recorded (`unspoiled`)."""
 
-    def __init__(self, step: str, message: str, *, number: str | None = None, cause: MrtdError | None = None) -> None:
+    def __init__(self, step: str, message: str, *, number: str | None = None, cause: MrtdError | None = None,
+                 unspoiled: SpoilNotRecorded | None = None) -> None:
         self.step = step
         self.number = number
         self.cause = cause
+        self.unspoiled = unspoiled  # the spoil of `number` could not be recorded either
         self.retryable = True
-        where = f" (document {number} spoiled; the application can be issued again)" if number else ""
+        where = ""
+        if unspoiled is not None:
+            where = f" ({unspoiled})"
+        elif number:
+            where = f" (document {number} spoiled; the application can be issued again)"
         super().__init__(f"step {step}: {message}{where}")
+
+
+class SpoilNotRecorded(RecordsError):
+    """A failed document could not be recorded as spoiled (the database failed or the disk is full): it stays
+    in its production state, its number reserved; the next run of its application spoils it."""
+
+    def __init__(self, number: str, reason: str) -> None:
+        self.number = number
+        super().__init__(f"could not record the spoil of {number}: {reason}; the number stays reserved, and the "
+                         "next run of the application spoils it")
 
 
 class AlreadyIssued(StateError):
@@ -551,26 +567,34 @@ class Issuer:
     def _issue(self, app: Application, folder_for: Callable[[str], Path],
                transport_factory: TransportFactory | None, blank: str | None = None) -> Receipt:
         steps = Steps()
-        actor = self.options.actor
         started = time.perf_counter()
         with steps.step("validate"):
             try:
                 photo = self.check_before_number(app)
             except ValidationError as bad:
                 raise PipelineError("validate", str(bad), cause=bad) from None
-            record = self.receive(app)
+            received = self.receive(app)
+        # One run of an application at a time: a second one stops here (AlreadyBeingIssued, nothing changed)
+        # instead of spoiling this one's document as if a crash had left it.
+        with self.store.issuing(received):
+            return self._issue_held(app, received.key, photo, folder_for, transport_factory, blank, steps, started)
+
+    def _issue_held(self, app: Application, key: str, photo: PhotoReport | None, folder_for: Callable[[str], Path],
+                    transport_factory: TransportFactory | None, blank: str | None, steps: Steps,
+                    started: float) -> Receipt:
+        actor = self.options.actor
+        with steps.step("number"):
+            record = self.store.application(key)  # as the last run left it, now that this one holds the lock
+            assert record is not None  # received above
             self.settle_previous(record, folder_for)
             approval = self.approval(record)
-        with steps.step("number"):
             try:
                 number = self.draw_number(app, record, blank=blank, actor=actor)
             except MrtdError as exc:
                 raise PipelineError("number", str(exc), cause=exc) from exc
         final = folder_for(number)
         if final.exists() and (not final.is_dir() or any(final.iterdir())):
-            busy = InputError(f"output folder {final} exists and is not empty")
-            self.spoil(number, "number", busy)
-            raise PipelineError("number", str(busy), number=number, cause=busy)
+            raise self._failed("number", InputError(f"output folder {final} exists and is not empty"), number)
         work = partial_dir(final, number)
         try:
             work.mkdir(parents=True)
@@ -586,13 +610,11 @@ class Issuer:
                 self.record_issued(production, (work / RECEIPT).read_bytes(), actor=actor)
         except MrtdError as exc:
             shutil.rmtree(work, ignore_errors=True)
-            self.spoil(number, steps.current, exc)
-            raise PipelineError(steps.current, str(exc), number=number, cause=exc) from exc
+            raise self._failed(steps.current, exc, number) from exc
         except OSError as exc:
             shutil.rmtree(work, ignore_errors=True)
-            err = InputError(f"cannot write the outputs: {exc.strerror or exc}")
-            self.spoil(number, steps.current, err)
-            raise PipelineError(steps.current, str(err), number=number, cause=err) from exc
+            raise self._failed(steps.current, InputError(f"cannot write the outputs: {exc.strerror or exc}"),
+                               number) from exc
         except BaseException:
             # An interrupt: leave the records as they are (a resumed run spoils the document) and no output.
             shutil.rmtree(work, ignore_errors=True)
@@ -609,14 +631,23 @@ class Issuer:
         return Receipt(number, record.key, final, data, tuple(steps.timings))
 
     def spoil(self, number: str, step: str, exc: MrtdError, *, actor: str | None = None) -> None:
-        """Mark a document still in production spoiled (its number is used up), naming the step and error."""
+        """Mark a document still in production spoiled (its number is used up), naming the step and error.
+        SpoilNotRecorded when the records cannot take it: then nobody may be told it was spoiled."""
         try:
             state = self.store.document(number).state
             if state in IN_PRODUCTION:
                 self.store.transition(number, S.SPOILED, actor=actor or self.options.actor,
                                       detail={"step": step, "error": type(exc).__name__, "message": str(exc)[:500]})
-        except MrtdError:
-            pass  # the records are unreachable: a resumed run spoils the document it finds in production
+        except MrtdError as failed:
+            raise SpoilNotRecorded(number, str(failed)) from failed
+
+    def _failed(self, step: str, exc: MrtdError, number: str) -> PipelineError:
+        """Spoil the document `exc` stopped; the error says so, or that the spoil could not be recorded."""
+        try:
+            self.spoil(number, step, exc)
+        except SpoilNotRecorded as unspoiled:
+            return PipelineError(step, str(exc), number=number, cause=exc, unspoiled=unspoiled)
+        return PipelineError(step, str(exc), number=number, cause=exc)
 
     def produce(self, app: Application, number: str, key: str, work: Path, steps: Steps,
                 approval: Mapping[str, Any], *, actor: str | None = None, photo: PhotoReport | None = None) -> Production:
