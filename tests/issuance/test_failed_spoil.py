@@ -43,10 +43,12 @@ def clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> SiteConfig:
-    return init_site(tmp_path / "site", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT",
-                     kdf_log2n=12)
+pytest_plugins = ["test_records_backends"]  # store_url: SQLite, and PostgreSQL in a schema of its own
+
+
+def make_site(root: Path, url: str | None = None) -> SiteConfig:
+    return init_site(root, "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT", kdf_log2n=12,
+                     database_url=url)
 
 
 def _no_reader() -> Transport:
@@ -57,8 +59,9 @@ def _states(issuer: Issuer) -> list[tuple[str, DocumentState]]:
     return [(d.number, d.state) for d in issuer.store.documents()]
 
 
-def test_a_spoil_the_records_refuse_is_reported_as_not_recorded(site: SiteConfig, tmp_path: Path,
+def test_a_spoil_the_records_refuse_is_reported_as_not_recorded(store_url: str, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    site = make_site(tmp_path / "site", store_url)
     with Issuer(site, clock=clock, secrets=SIGNING_SECRETS, options=FAST) as issuer:
         transition = issuer.store.transition
 
@@ -115,10 +118,9 @@ def fill(disk: Path) -> Path:
     return filler
 
 
-def test_a_disk_full_while_a_document_is_spoiled_is_reported_as_it_is(site: SiteConfig, small_disk: Path,
-                                                                       tmp_path: Path) -> None:
+def test_a_disk_full_while_a_document_is_spoiled_is_reported_as_it_is(small_disk: Path, tmp_path: Path) -> None:
     records = small_disk / "records.sqlite3"
-    site = dataclasses.replace(site, records_url=f"sqlite:///{records}")
+    site = make_site(tmp_path / "site", f"sqlite:///{records}")
     filled: list[Path] = []
 
     def disk_fills_then_the_chip() -> Transport:
