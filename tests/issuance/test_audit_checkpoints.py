@@ -102,3 +102,21 @@ def test_export_to_syslog_sends_each_line(tmp_path: Path) -> None:
     assert all("mrtd-audit: " in g for g in got)
     assert json.loads(got[0].split("mrtd-audit: ", 1)[1])["type"] == "audit-key"
     assert json.loads(got[1].split("mrtd-audit: ", 1)[1])["seq"] == 1
+
+
+def test_any_command_signs_at_its_end_with_the_audit_secret_at_hand(tmp_path: Path) -> None:
+    from mrtd.cli.people import users_group
+
+    clock = StepClock()
+    site = init_site(tmp_path / "s", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    runner = CliRunner()
+    unsigned = runner.invoke(users_group, ["add", "clerk-a", "--role", "clerk", "--site", str(site.root)])
+    assert unsigned.exit_code == 0, unsigned.output
+    signed = runner.invoke(users_group, ["add", "clerk-b", "--role", "clerk", "--site", str(site.root)],
+                           env=secret_env({"audit": KEY_SECRETS["audit"]}))
+    assert signed.exit_code == 0, signed.output
+    listed = runner.invoke(users_group, ["list", "--site", str(site.root)], env=secret_env())
+    assert listed.exit_code == 0, listed.output  # reads only: nothing to sign, the key is not even opened
+    with site.open_records() as store, store.audit_snapshot() as snap:
+        head = snap.head()[0]
+        assert [c.seq for c in snap.checkpoints()] == [head]
