@@ -120,3 +120,23 @@ def test_any_command_signs_at_its_end_with_the_audit_secret_at_hand(tmp_path: Pa
     with site.open_records() as store, store.audit_snapshot() as snap:
         head = snap.head()[0]
         assert [c.seq for c in snap.checkpoints()] == [head]
+
+
+def test_a_batch_with_workers_ends_under_a_signed_checkpoint(tmp_path: Path) -> None:
+    from conftest import EXAMPLES
+
+    from mrtd.issuance.batchrun import ISSUED, run_batch
+    from mrtd.issuance.pipeline import IssueOptions
+
+    def now() -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    site = init_site(tmp_path / "s", "UTO", secrets=KEY_SECRETS, clock=now, certificate_country="UT", kdf_log2n=12)
+    secrets = {r: KEY_SECRETS[r] for r in ("ds", "seal-signer", "audit")}
+    summary = run_batch(EXAMPLES / "batches" / "consulate-day.jsonl", site, tmp_path / "out", secrets=secrets,
+                        clock=now, workers=2, options=IssueOptions(render_page=False, actor="tester"))
+    assert summary.count(ISSUED) >= 2
+    keys = {k["key_id"]: AuditKey.from_record(k) for k in PkiSite(site.root).audit_keys()}
+    with site.open_records() as store:
+        report = check_log(store, keys)
+    assert report.ok and report.unsigned == 0 and report.documents == summary.count(ISSUED), report
