@@ -29,8 +29,11 @@ def _now() -> dt.datetime:
 
 def open_office(site: Path, print_check: bool | None = None) -> Office:
     from mrtd.cli.issue import load_site_config
+    from mrtd.cli.records import sign_checkpoints
 
-    return Office(load_site_config(site, None, print_check), clock=_now)
+    office = Office(load_site_config(site, None, print_check), clock=_now)
+    sign_checkpoints(office.store, site)
+    return office
 
 
 def _show_case(case: Case, as_json: bool, extra: dict[str, Any] | None = None) -> None:

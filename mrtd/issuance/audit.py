@@ -101,15 +101,20 @@ _quote = json.encoder.encode_basestring  # RFC 8785 escapes strings exactly as j
 _BODY = '{"action":%s,"actor":%s,"at":%s,"detail":%s,"prev":%s,"seq":%d,"subject":%s}'  # the keys in RFC 8785 order
 
 
+def text_hash(row: StoredEntry) -> str:
+    """The entry's hash with its stored detail text taken as the RFC 8785 form of the detail (as the store
+    writes it): the canonical body put together as text, without parsing."""
+    body = _BODY % (_quote(row.action), _quote(row.actor), _quote(row.at), row.detail_json, _quote(row.prev_hash),
+                    row.seq, _quote(row.subject))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
 def stored_hash(row: StoredEntry) -> str:
-    """The hash a stored entry should carry. Fast path: the stored detail is already RFC 8785 text, so the
-    canonical body is put together as text (when that hash matches, SHA-256 proves the bytes are the
-    canonical ones); otherwise the detail is parsed and canonicalised again. ValueError/InputError when the
-    row cannot be read."""
+    """The hash a stored entry should carry. Fast path `text_hash` (when it matches, SHA-256 proves the
+    bytes were the canonical ones); otherwise the detail is parsed and canonicalised again. ValueError or
+    InputError when the row cannot be read."""
     try:
-        body = _BODY % (_quote(row.action), _quote(row.actor), _quote(row.at), row.detail_json, _quote(row.prev_hash),
-                        row.seq, _quote(row.subject))
-        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        digest = text_hash(row)
     except UnicodeEncodeError:
         digest = ""
     if digest == row.hash:

@@ -26,7 +26,7 @@ import json
 import logging
 import logging.handlers
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,14 +65,23 @@ def checkpoint_message(seq: int, head_hash: str, at: str, key_id: str) -> bytes:
 
 
 class Checkpointer:
-    """Signs the head with the audit key: every `every` entries, and on demand (a command's end)."""
+    """Signs the head with the audit key: every `every` entries, and on demand (a command's end). Given a
+    function instead of a signer, it opens the key only when it first signs (commands that may write
+    nothing do not pay for unlocking it)."""
 
-    def __init__(self, signer: Signer, every: int = DEFAULT_EVERY) -> None:
+    def __init__(self, signer: Signer | Callable[[], Signer], every: int = DEFAULT_EVERY) -> None:
         if every < 1:
             raise ConfigurationError(f"audit.checkpoint_every: {every} is not a positive number of entries")
-        self.signer = signer
+        self._signer = signer if isinstance(signer, Signer) else None
+        self._open = None if isinstance(signer, Signer) else signer
         self.every = every
-        self._hash = default_hash(signer.public_key())
+
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            assert self._open is not None
+            self._signer = self._open()
+        return self._signer
 
     def due(self, before: int, after: int) -> bool:
         """Whether appending entries before+1..after crossed a multiple of `every`."""
@@ -80,9 +89,10 @@ class Checkpointer:
 
     def sign(self, seq: int, head_hash: str, when: dt.datetime) -> Checkpoint:
         at = when.astimezone(dt.UTC).isoformat(timespec="microseconds")
-        key_id = self.signer.key_id
-        signature = self.signer.sign(checkpoint_message(seq, head_hash, at, key_id), self._hash)
-        return Checkpoint(seq, head_hash, at, key_id, base64.b64encode(signature).decode("ascii"))
+        signer = self.signer
+        message = checkpoint_message(seq, head_hash, at, signer.key_id)
+        signature = signer.sign(message, default_hash(signer.public_key()))
+        return Checkpoint(seq, head_hash, at, signer.key_id, base64.b64encode(signature).decode("ascii"))
 
 
 # --- the public side: audit keys and verification -------------------------------------------------------

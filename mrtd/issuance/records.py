@@ -1029,18 +1029,8 @@ class RecordStore:
 
     @contextmanager
     def _audit_chain(self) -> Iterator[tuple[tuple[int, str], Iterator[StoredEntry]]]:
-        with self._read() as s:
-            head = s.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1)).scalar_one_or_none()
-            head_pair = (head.seq, head.hash) if head is not None else (0, GENESIS)
-            rows = s.execute(
-                select(AuditRow).order_by(AuditRow.seq).execution_options(yield_per=500)
-            ).scalars()
-            entries = (
-                StoredEntry(r.seq, r.at, r.actor, r.action, r.subject, r.detail, r.prev_hash, r.hash)
-                for r in rows
-            )
-            yield head_pair, entries
-
+        with self._audit_snapshot() as snap:
+            yield snap.head(), snap.entries()
 
     def audit_snapshot(self) -> AbstractContextManager[LogSnapshot]:
         """One consistent read of everything `mrtd.issuance.auditcheck` compares: head, entries, checkpoints,

@@ -102,3 +102,41 @@ def test_export_to_syslog_sends_each_line(tmp_path: Path) -> None:
     assert all("mrtd-audit: " in g for g in got)
     assert json.loads(got[0].split("mrtd-audit: ", 1)[1])["type"] == "audit-key"
     assert json.loads(got[1].split("mrtd-audit: ", 1)[1])["seq"] == 1
+
+
+def test_any_command_signs_at_its_end_with_the_audit_secret_at_hand(tmp_path: Path) -> None:
+    from mrtd.cli.people import users_group
+
+    clock = StepClock()
+    site = init_site(tmp_path / "s", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    runner = CliRunner()
+    unsigned = runner.invoke(users_group, ["add", "clerk-a", "--role", "clerk", "--site", str(site.root)])
+    assert unsigned.exit_code == 0, unsigned.output
+    signed = runner.invoke(users_group, ["add", "clerk-b", "--role", "clerk", "--site", str(site.root)],
+                           env=secret_env({"audit": KEY_SECRETS["audit"]}))
+    assert signed.exit_code == 0, signed.output
+    listed = runner.invoke(users_group, ["list", "--site", str(site.root)], env=secret_env())
+    assert listed.exit_code == 0, listed.output  # reads only: nothing to sign, the key is not even opened
+    with site.open_records() as store, store.audit_snapshot() as snap:
+        head = snap.head()[0]
+        assert [c.seq for c in snap.checkpoints()] == [head]
+
+
+def test_a_batch_with_workers_ends_under_a_signed_checkpoint(tmp_path: Path) -> None:
+    from conftest import EXAMPLES
+
+    from mrtd.issuance.batchrun import ISSUED, run_batch
+    from mrtd.issuance.pipeline import IssueOptions
+
+    def now() -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    site = init_site(tmp_path / "s", "UTO", secrets=KEY_SECRETS, clock=now, certificate_country="UT", kdf_log2n=12)
+    secrets = {r: KEY_SECRETS[r] for r in ("ds", "seal-signer", "audit")}
+    summary = run_batch(EXAMPLES / "batches" / "consulate-day.jsonl", site, tmp_path / "out", secrets=secrets,
+                        clock=now, workers=2, options=IssueOptions(render_page=False, actor="tester"))
+    assert summary.count(ISSUED) >= 2
+    keys = {k["key_id"]: AuditKey.from_record(k) for k in PkiSite(site.root).audit_keys()}
+    with site.open_records() as store:
+        report = check_log(store, keys)
+    assert report.ok and report.unsigned == 0 and report.documents == summary.count(ISSUED), report
