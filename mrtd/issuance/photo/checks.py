@@ -15,6 +15,8 @@ figures in pixels are converted back to the photo's own pixels):
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import tomllib
 from dataclasses import dataclass
@@ -32,6 +34,9 @@ from mrtd.issuance.photo.detect import Box, Detection, Grey, detect
 
 RGB = npt.NDArray[Any]  # H x W x 3, 8 bits
 Status = Literal["pass", "fail", "unmeasured"]
+# What a kept report was made by: bump MEASURES when a change alters what the checks measure, so that a
+# report kept in the records (see `PhotoReport.to_record`) is made again rather than trusted.
+MEASURES = 1
 WORK_SIDE = 1000  # longest side the photo is measured at
 FACE_SCALE = 160  # face width at which sharpness is measured
 EDGE = 0.08  # width of the background strips, fraction of the photo width
@@ -79,13 +84,23 @@ def number_text(v: float) -> str:
 
 
 @cache
+def _rules_text() -> str:
+    return resources.files("mrtd.issuance.photo").joinpath("rules.toml").read_text("utf-8")
+
+
+@cache
 def rules() -> dict[str, Rule]:
     """The rules as shipped (`rules.toml`), in report order."""
-    text = resources.files("mrtd.issuance.photo").joinpath("rules.toml").read_text("utf-8")
     out: dict[str, Rule] = {}
-    for name, r in tomllib.loads(text).items():
+    for name, r in tomllib.loads(_rules_text()).items():
         out[name] = Rule(name, r["what"], r["unit"], r.get("min"), r.get("max"), Severity(r["severity"]), r["clause"])
     return out
+
+
+@cache
+def checker() -> str:
+    """Names this checker (its rules and measurements): a kept report made by another is not reused."""
+    return f"{MEASURES}-{hashlib.sha256(_rules_text().encode()).hexdigest()[:16]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +176,33 @@ class PhotoReport:
             "checks": [c.as_dict() for c in self.checks],
             "findings": [f.as_dict() for f in self.findings()],
         }
+
+    def to_record(self) -> str:
+        """The report as JSON text that `from_record` reads back equal (floats exact): the records keep the
+        check made at intake so that producing the document does not make it again."""
+        d = self.detection
+        return json.dumps({
+            "size": [self.width, self.height], "strict": self.strict,
+            "faces": [_box(b) for b in d.faces], "eye_boxes": [_box(b) for b in d.eye_boxes],
+            "eyes": None if d.eyes is None else [list(d.eyes.right), list(d.eyes.left)],
+            "head": None if self.head is None else [self.head.crown, self.head.chin, self.head.left, self.head.right],
+            "checks": [[c.rule.name, c.value, c.status, c.detail] for c in self.checks],
+        })
+
+    @classmethod
+    def from_record(cls, text: str) -> PhotoReport:
+        r = json.loads(text)
+        eyes = r["eyes"]
+        detection = Detection(tuple(Box(*b) for b in r["faces"]),
+                              None if eyes is None else EyeCentres(right=(eyes[0][0], eyes[0][1]), left=(eyes[1][0], eyes[1][1])),
+                              tuple(Box(*b) for b in r["eye_boxes"]))
+        checks = tuple(Check(rules()[name], value, status, detail) for name, value, status, detail in r["checks"])
+        return cls(r["size"][0], r["size"][1], detection, None if r["head"] is None else Head(*r["head"]), checks,
+                   r["strict"])
+
+
+def _box(b: Box) -> list[float]:
+    return [b.x, b.y, b.w, b.h]
 
 
 def measure(work: RGB, size: tuple[int, int], *, strict: bool = False) -> PhotoReport:
