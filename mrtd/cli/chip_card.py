@@ -86,7 +86,7 @@ def write(
     """Personalise the chip in READER with the document in FOLDER, check it, lock it."""
     from mrtd.chip.document import read_folder
     from mrtd.chip.pcsc import PcscTransport
-    from mrtd.chip.perso import personalise
+    from mrtd.chip.perso import personalise  # writing's own stack: `chip read` does not load it
 
     image = read_folder(folder, passphrase=chip_keys_passphrase(keys_passphrase_file))
     transport = PcscTransport(reader_name, wait=wait)
