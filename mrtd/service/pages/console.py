@@ -369,6 +369,7 @@ async def document_post(request: Request, session: Session, number: str, action:
 async def production(request: Request, session: Session) -> Response:
     office = office_of(request)
     report = await run_in_threadpool(office.production, session.principal)
+    page = page_of(request, session)  # first: the charts' words are in the person's language
     legend = (_gettext("issued"), _gettext("spoiled"))
 
     def rate(value: float | None) -> str:
@@ -385,7 +386,7 @@ async def production(request: Request, session: Session) -> Response:
                         [b.spoiled for b in report.days], legend,
                         _gettext("%(issued)s issued, %(spoiled)s spoiled") % {"issued": t["week_issued"],
                                                                              "spoiled": t["week_spoiled"]})
-    return render(page_of(request, session), "production.html", report=report, hours_chart=hours,
+    return render(page, "production.html", report=report, hours_chart=hours,
                   days_chart=days, day_rate=rate(t["day_spoil_rate"]), week_rate=rate(t["week_spoil_rate"]))
 
 
