@@ -27,7 +27,7 @@ from mrtd.issuance.signin import (
     sign_in,
     sign_out,
 )
-from mrtd.issuance.states import DocumentState
+from mrtd.issuance.states import REPLACEABLE, DocumentState
 from mrtd.service.pages import i18n
 from mrtd.service.pages.charts import stacked_bars
 from mrtd.service.pages.web import (
@@ -334,7 +334,8 @@ async def document(request: Request, session: Session, number: str) -> Response:
     chip = [c for c in view.receipt.get("checks", []) if isinstance(c, dict)]
     return render(page_of(request, session), "document.html", view=view, page_png=_data_uri(view.page_png),
                   seal_png=_data_uri(view.seal_png), checks=chip,
-                  may_change=session.principal.may(Action.CHANGE_DOCUMENT))
+                  may_change=session.principal.may(Action.CHANGE_DOCUMENT),
+                  may_replace=session.principal.may(Action.REPLACE) and view.record.state in REPLACEABLE)
 
 
 _CHANGES = {"void": DocumentState.VOIDED, "report-lost": DocumentState.REPORTED_LOST,
