@@ -64,7 +64,7 @@ from mrtd.issuance.records import AuditRow, DocumentRecord, EventRecord, Records
 from mrtd.issuance.reprint import Reprint, issued_page, reprint_page
 from mrtd.issuance.roles import Action, Forbidden, Principal, require
 from mrtd.issuance.site import SiteConfig
-from mrtd.issuance.states import IN_PRODUCTION, DocumentState
+from mrtd.issuance.states import IN_PRODUCTION, REPLACEABLE, DocumentState
 from mrtd.issuance.stored import application_json, materialised, merge_changes, stored_application
 from mrtd.issuance.users import register_station_key
 from mrtd.pki.keys import Secrets
@@ -399,7 +399,7 @@ class Office:
         images when given), linked to the old document. It is received like any other: approval follows."""
         require(who, Action.REPLACE)
         old = self.store.document(number)
-        if old.state not in (DocumentState.REPORTED_LOST, DocumentState.REPORTED_STOLEN, DocumentState.VOIDED):
+        if old.state not in REPLACEABLE:
             raise StateError(f"document {number}: it is {old.state.value}; a document is replaced after it is "
                              "reported lost or stolen, or voided")
         application_id = self.casework.application_of(number)
