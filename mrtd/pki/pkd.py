@@ -122,6 +122,8 @@ def _kind_of(dn: str) -> tuple[str | None, str | None, bool]:
     branch = next((p[2:] for p in lowered if p.startswith("o=")), None)
     country = next((p[2:].upper() for p in parts if p.lower().startswith("c=")), None)
     conformant = "dc=nc-data" not in lowered
+    if not lowered[0].startswith("cn="):
+        return None, country, conformant  # the branch entries themselves (o=dsc,c=XX,...; c=XX,...; dc=...)
     for kind, spec in table["kinds"].items():
         if branch in (spec["branch"], *spec.get("aliases", [])):
             return kind, country, conformant

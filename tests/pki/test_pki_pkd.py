@@ -207,3 +207,17 @@ def test_a_forged_document_signer_in_an_ldif_is_refused_by_name(netherlands: Pki
     ((dn, why),) = ((r["dn"], r["reason"]) for r in report["refused"])
     assert [(e["rule"], e["field"], e["message"]) for e in envelope(out)["errors"]] == [("refused", dn, why)]
     assert f"+sn={forged.serial}," in dn and "Document Signer certificate" in why
+
+
+def test_the_reader_takes_the_spellings_pkd_files_use(netherlands: PkiSite, tmp_path: Path) -> None:
+    """o=ds beside o=dsc (the PKD interface's name), attributes with or without `;binary`, lines folded at
+    another width, entries of the tree itself (dc=..., c=XX, o=...): all read the same."""
+    exported = pkd.export(pkd_objects(netherlands)).decode()
+    unfolded = re.sub(r"\n ", "", exported)  # RFC 2849 continuation lines joined back
+    respelled = (unfolded.replace(",o=dsc,", ",o=ds,").replace("pkdMasterListContent::", "pkdMasterListContent;binary::")
+                 .replace("userCertificate;binary::", "userCertificate::"))
+    tree = "dn: o=ds,c=NL,dc=data,dc=download,dc=pkd,dc=icao,dc=int\nobjectClass: organization\no: ds\n\n"
+    text = respelled.replace("version: 1\n", "version: 1\n\n" + tree, 1)
+    objects, skipped = pkd.read(text.encode())
+    assert skipped == []
+    assert sorted((o.kind, o.der) for o in objects) == sorted((o.kind, o.der) for o in pkd_objects(netherlands))
