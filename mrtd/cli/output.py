@@ -56,7 +56,7 @@ def item(value: Item) -> dict[str, str]:
     """One entry of `errors` or `warnings`."""
     data: Mapping[str, Any] = value.as_dict() if isinstance(value, Finding) else value
     return {"rule": str(data.get("rule") or data.get("code") or "error"), "field": str(data.get("field") or ""),
-            "message": str(data.get("message") or ""), "clause": str(data.get("clause") or "")}
+            "message": str(data.get("message") or data.get("rule") or "error"), "clause": str(data.get("clause") or "")}
 
 
 def split_findings(findings: Iterable[Item]) -> tuple[list[Item], list[Item]]:
@@ -139,7 +139,9 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], summary: str = 
         from rich.console import Console
         from rich.table import Table
 
-        shown = Table(*columns, header_style="bold", box=None, pad_edge=False)
+        shown = Table(header_style="bold", box=None, pad_edge=False)
+        for column in columns:
+            shown.add_column(column, overflow="fold")  # serials and numbers whole, never cut with an ellipsis
         for row in rows:
             shown.add_row(*row)
         console = Console(highlight=False)
