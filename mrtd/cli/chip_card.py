@@ -32,6 +32,7 @@ from mrtd.cli._common import (
     prompt_secret,
     require_crl_option,
 )
+from mrtd.private import write_private
 
 
 def _trust(path: Path | None, require_crl: bool = False) -> Any:
@@ -136,9 +137,8 @@ def read(
                            terminal=terminal)
     finally:
         transport.close()
-    out_dir.mkdir(parents=True, exist_ok=True)
     for name, data in report.files.items():
-        (out_dir / file_name(name)).write_bytes(data)
+        write_private(out_dir / file_name(name), data)
     if as_json:
         emit_json(report.as_dict())
     else:

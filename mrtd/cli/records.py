@@ -22,6 +22,7 @@ from mrtd.issuance.audit import verify_chain
 from mrtd.issuance.records import RecordStore, default_url
 from mrtd.issuance.site import CONFIG_NAME, read_config, resolve_records_url
 from mrtd.issuance.states import DocumentState
+from mrtd.private import private_dir, write_private
 
 site_option = click.option(
     "--site",
@@ -275,11 +276,11 @@ def write_files(out_dir: Path, files: dict[str, bytes]) -> None:
     import shutil
     import tempfile
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir.parent)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         for name, data in files.items():
-            (work / name).write_bytes(data)
+            write_private(work / name, data)
         if out_dir.exists():
             out_dir.rmdir()
         work.rename(out_dir)

@@ -28,6 +28,7 @@ draws a new one, which it refuses to do while the application has a live or issu
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -69,6 +70,7 @@ from mrtd.issuance.audit import (
 )
 from mrtd.issuance.numbering import NumberPolicy, check_number
 from mrtd.issuance.states import ABANDONED, IN_PRODUCTION, INITIAL, DocumentState, check_transition
+from mrtd.private import private_dir, tighten, write_private
 
 SCHEMA_VERSION = "1"
 Clock = Callable[[], dt.datetime]
@@ -898,12 +900,22 @@ def _sqlite_engines(url: URL, database: str | None) -> tuple[Engine, Engine]:
         _sqlite_setup(engine, "BEGIN IMMEDIATE", wal=False)
         return engine, engine
     assert database is not None
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    private_file(Path(database))
     write = create_engine(url, connect_args={"timeout": 60})
     read = create_engine(url, connect_args={"timeout": 60})
     _sqlite_setup(write, "BEGIN IMMEDIATE", wal=True)
     _sqlite_setup(read, "BEGIN", wal=True)
     return write, read
+
+
+def private_file(database: Path) -> None:
+    """The database file made owner-only before SQLite opens it: SQLite takes an empty file for an empty
+    database and gives its -wal and -shm files the database file's mode."""
+    private_dir(database.parent)
+    with contextlib.suppress(FileExistsError):  # never truncate: another process may have made it
+        write_private(database, b"", exclusive=True)
+    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        tighten(path)
 
 
 def _sqlite_setup(engine: Engine, begin: str, *, wal: bool) -> None:

@@ -33,6 +33,7 @@ from mrtd.mrz import NameOptions
 from mrtd.pki.keys import DEFAULT_ALGORITHM, DEFAULT_SCRYPT_LOG2N, Secrets, check_distinct, secret_of
 from mrtd.pki.profiles import country_codes
 from mrtd.pki.site import Pkcs11Config, PkiSite
+from mrtd.private import private_dir, replace_private, write_private
 
 CONFIG_NAME = "mrtd.toml"
 DEFAULT_SQLITE = "sqlite:///records.sqlite3"  # relative to the site folder
@@ -297,13 +298,7 @@ def write_config(root: Path, table: Mapping[str, Mapping[str, object]]) -> Path:
     path = Path(root) / CONFIG_NAME
     text = dump_config(table)
     tomllib.loads(text)  # what we write must read back
-    tmp = path.with_name(f".{CONFIG_NAME}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    return path
+    return replace_private(path, text)
 
 
 def default_policy(prefix: str) -> NumberPolicy:
@@ -358,7 +353,7 @@ def init_site(
             raise ConfigurationError(f"page template {source}: not a {fmt.value} template")
     if len(seal_signer_cn) != 2:
         raise InputError(f"seal_signer_cn: {seal_signer_cn!r} is not 2 characters (seal signer identifier)")
-    root.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(root.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.init-", dir=root.parent))
     try:
         pki = PkiSite(tmp, clock=clock, actor=actor, kdf_log2n=kdf_log2n, rng=rng)
@@ -382,11 +377,10 @@ def init_site(
             "page": {"dpi": 300, "print_check": True, "render": True},
         }
         if templates:
-            (tmp / "templates").mkdir()
             copied: dict[str, object] = {}
             for fmt, source in templates.items():
                 target = tmp / "templates" / f"{fmt.value.lower()}.toml"
-                shutil.copyfile(source, target)
+                write_private(target, source.read_bytes())
                 copied[fmt.value] = f"templates/{target.name}"
             table["page"]["templates"] = copied
         if pkcs11 is not None:
