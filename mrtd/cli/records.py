@@ -19,6 +19,7 @@ from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_op
 from mrtd.cli.people import user_option
 from mrtd.errors import ConfigurationError
 from mrtd.issuance.audit import verify_chain
+from mrtd.issuance.mark import guard_store
 from mrtd.issuance.records import RecordStore, default_url
 from mrtd.issuance.site import CONFIG_NAME, read_config, resolve_records_url
 from mrtd.issuance.states import DocumentState
@@ -47,7 +48,13 @@ def records_url(site: Path) -> str:
 
 
 def open_site_store(site: Path) -> RecordStore:
-    return RecordStore.open(records_url(site))
+    """The site's records, checked against its numbering mark (never made anew: `mrtd site init` does that)."""
+    store = RecordStore.open(records_url(site), create=False)
+    try:
+        return guard_store(site, store)
+    except BaseException:
+        store.close()
+        raise
 
 
 def _parse_when(value: str | None, name: str, *, end_of_day: bool) -> dt.datetime | None:

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from mrtd.errors import ConfigurationError, InputError, StateError
+from mrtd.issuance.mark import guard_store, start_mark
 from mrtd.issuance.numbering import NumberPolicy
 from mrtd.issuance.records import RecordStore, normalise_url
 from mrtd.layouts import load_template
@@ -95,7 +96,14 @@ class SiteConfig:
         return PkiSite(self.root, clock=clock, actor=actor)
 
     def open_records(self, *, clock: Clock | None = None) -> RecordStore:
-        return RecordStore.open(self.records_url, clock=clock)
+        """The site's records, checked against its numbering mark (mrtd.issuance.mark): a database that is
+        missing, empty, not the site's or behind the mark is refused, never made again."""
+        store = RecordStore.open(self.records_url, clock=clock, create=False)
+        try:
+            return guard_store(self.root, store)
+        except BaseException:
+            store.close()
+            raise
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -387,8 +395,8 @@ def init_site(
             table["pki"].update({"pkcs11_module": pkcs11.module, "token": pkcs11.token})
         write_config(tmp, table)
         # The database: SQLite inside the (temporary) site folder, or the PostgreSQL server's tables.
-        with RecordStore.open(resolve_records_url(tmp, url), clock=clock):
-            pass
+        with RecordStore.open(resolve_records_url(tmp, url), clock=clock) as store:
+            start_mark(tmp, store)
         if root.exists():
             root.rmdir()
         tmp.rename(root)
