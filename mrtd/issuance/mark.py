@@ -4,7 +4,8 @@ A document number is issued once, ever. The records database alone cannot promis
 emptied, replaced by an older copy or edited, it would hand out its numbers again. So the site keeps,
 in its PKI state (`pki/numbering-mark.json`, beside `state.json`; a file of its own so that a PKI
 command rewriting `state.json` can never carry an older mark back), and in its HSM token when it has
-one (a data object, `mrtd-numbering-mark`):
+one (a public data object `mrtd-numbering-mark-<first certificate's serial>`; the higher of the two is
+the mark, so deleting the file or putting an old copy back does not lower it):
 
 - `records_id`: the id of the records database it belongs to (records_meta), so a new or foreign
   database is refused;
@@ -37,6 +38,7 @@ from mrtd.private import FILE_MODE, append_private, private_dir, replace_private
 MARK_FILE = "numbering-mark.json"
 GIVEN_FILE = "numbers-given.log"
 LOCK_FILE = "numbering-mark.lock"
+TOKEN_LABEL = "mrtd-numbering-mark"
 RESTORE_HINT = ("restore the site's last backup with `mrtd site restore BACKUP` (numbering then resumes above "
                 "the mark)")
 
@@ -76,18 +78,54 @@ class MarkKeeper:
         self.folder = Path(root) / "pki"
         self.path = self.folder / MARK_FILE
         self.given_path = self.folder / GIVEN_FILE
+        self._token: tuple[str, str, str] | bool | None = False  # (module, token, object label); False: not read
+
+    def token(self) -> tuple[str, str, str] | None:
+        """The site's HSM token and the label of the mark's data object there, when the site has a token.
+        The label names the site's first certificate (tokens may be shared by several sites)."""
+        if self._token is False:
+            self._token = None
+            try:
+                state = json.loads((self.folder / "state.json").read_text("utf-8"))
+            except (OSError, ValueError):
+                return None
+            token, certificates = state.get("pkcs11"), state.get("certificates") or []
+            if token and certificates:
+                self._token = (token["module"], token["token"], f"{TOKEN_LABEL}-{certificates[0]['serial']}")
+        return self._token if isinstance(self._token, tuple) else None
+
+    def _token_marks(self) -> list[Mark]:
+        where = self.token()
+        if where is None:
+            return []
+        from mrtd.pki import pkcs11
+
+        return [Mark.from_dict(json.loads(raw), f"token {where[1]}: {where[2]}")
+                for raw in pkcs11.read_data(*where)]
 
     def kept(self) -> bool:
         """Whether this site keeps a mark: it has a PKI (a records-only folder has none)."""
         return (self.folder / "state.json").exists()
 
     def read(self) -> Mark | None:
-        if not self.path.exists():
+        """The mark: the file's and, with a token, the token's, whichever is higher (a file deleted or put
+        back from an old copy does not lower it)."""
+        marks = self._token_marks()
+        if self.path.exists():
+            try:
+                marks.insert(0, Mark.from_dict(json.loads(self.path.read_text("utf-8")), str(self.path)))
+            except (OSError, ValueError) as exc:
+                raise ConfigurationError(f"{self.path}: unreadable numbering mark: {exc}") from None
+        if not marks:
             return None
-        try:
-            return Mark.from_dict(json.loads(self.path.read_text("utf-8")), str(self.path))
-        except (OSError, ValueError) as exc:
-            raise ConfigurationError(f"{self.path}: unreadable numbering mark: {exc}") from None
+        ids = {m.records_id for m in marks}
+        if len(ids) > 1:
+            raise RecordsBehind(f"{self.path}: the numbering marks in the file and in the token name different "
+                                f"records ({', '.join(sorted(ids))}); {RESTORE_HINT}")
+        merged = marks[0]
+        for other in marks[1:]:
+            merged = merged.merged(other)
+        return merged
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -110,7 +148,13 @@ class MarkKeeper:
                 new = Mark(mark.records_id, mark.documents, current.merged(mark).sequences)
             else:
                 new = current.merged(mark)
-            replace_private(self.path, json.dumps(new.as_dict(), indent=1, sort_keys=True) + "\n")
+            text = json.dumps(new.as_dict(), indent=1, sort_keys=True) + "\n"
+            replace_private(self.path, text)
+            where = self.token()
+            if where is not None:
+                from mrtd.pki import pkcs11
+
+                pkcs11.write_data(*where, text.encode("utf-8"))
             return new
 
     def given(self) -> list[str]:

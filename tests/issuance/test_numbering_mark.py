@@ -244,3 +244,60 @@ def test_the_store_refuses_without_making_anything(tmp_path: Path) -> None:
         RecordStore.open(f"sqlite:///{tmp_path / 'none.sqlite3'}", create=False)
     assert not (tmp_path / "none.sqlite3").exists()
     assert issubclass(RecordsBehind, StateError)
+
+
+# --- the mark in the HSM ------------------------------------------------------------------------------
+
+SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+
+
+@pytest.mark.softhsm
+@pytest.mark.slow
+def test_with_a_token_the_mark_survives_the_loss_of_its_file_and_the_database(tmp_path: Path) -> None:
+    """A token site keeps the mark in its token too: the database deleted and the mark file with it (or
+    put back from an old copy) are still refused."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT, require
+
+    require(shutil.which("softhsm2-util") is not None and Path(SOFTHSM_MODULE).exists(), "SoftHSM2")
+    (tmp_path / "tokens").mkdir()
+    conf = tmp_path / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    env = {**os.environ, "SOFTHSM2_CONF": str(conf), "MRTD_DS_PIN": "246810", "MRTD_SEAL_PIN": "246810",
+           "MRTD_CSCA_PASSPHRASE": "csca of a token site"}
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "mrtd-site", "--pin", "246810",
+                    "--so-pin", "13579135"], check=True, capture_output=True, env=env)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mrtd.cli", *args], capture_output=True, text=True,
+                              timeout=300, env=env, cwd=ROOT, check=False)
+
+    site = tmp_path / "s"
+    made = run("site", "init", str(site), "--country", "UTO", "--certificate-country", "UT", "--pkcs11-module",
+               SOFTHSM_MODULE, "--token", "mrtd-site")
+    assert made.returncode == 0, made.stderr
+    # Copies taken before anything was issued: the records and the mark file, consistent with each other.
+    shutil.copyfile(site / "records.sqlite3", tmp_path / "records.before")
+    shutil.copyfile(site / "pki" / MARK_FILE, tmp_path / "mark.before")
+    issued = run("issue", str(EXAMPLES / "anna-eriksson-td1.json"), "--site", str(site), "--out",
+                 str(tmp_path / "out"), "--no-print-check")
+    assert issued.returncode == 0, issued.stderr
+    assert json.loads((site / "pki" / MARK_FILE).read_text("utf-8"))["documents"] == 1
+    # Both put back by hand: the file alone would agree with the old records; the token does not.
+    for suffix in ("-wal", "-shm"):
+        (site / f"records.sqlite3{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(tmp_path / "records.before", site / "records.sqlite3")
+    shutil.copyfile(tmp_path / "mark.before", site / "pki" / MARK_FILE)
+    refused = run("records", "list", "--site", str(site))
+    assert refused.returncode == 1 and "holds 0 documents but the site's numbering mark says 1" in refused.stderr, \
+        refused.stderr
+    # The records and the mark file both gone: still refused, and nothing made again.
+    (site / "records.sqlite3").unlink()
+    (site / "pki" / MARK_FILE).unlink()
+    gone = run("records", "list", "--site", str(site))
+    assert gone.returncode == 1 and "mrtd site restore" in gone.stderr, gone.stderr
+    assert not (site / "records.sqlite3").exists()
+    assert "246810" not in issued.stdout + issued.stderr + refused.stderr
