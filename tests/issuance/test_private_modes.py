@@ -54,15 +54,17 @@ def test_a_site_made_and_used_under_umask_000_is_owner_only(tmp_path: Path) -> N
         ("pki", "crl", "--site", str(site), "--out", str(tmp_path / "work" / "crl.der")),
         ("users", "add", "carla", "--role", "clerk", "--site", str(site)),
         ("users", "token", "carla", "--site", str(site), "--out", str(tmp_path / "work" / "carla.token")),
+        ("site", "backup", str(tmp_path / "work" / "backups" / "records.backup"), "--site", str(site)),
     ]
     for args in steps:
         done = mrtd(*args)
         assert done.returncode == 0, (args, done.stderr)
     listing = modes(site)
-    assert {"mrtd.toml", "records.sqlite3", "pki", "pki/state.json", "pki/keys", "pki/certs", "pki/crls"} <= set(listing)
+    assert {"mrtd.toml", "records.sqlite3", "pki", "pki/state.json", "pki/keys", "pki/certs", "pki/crls",
+            "pki/numbering-mark.json"} <= set(listing)
     assert listing["records.sqlite3"] == oct(0o600)
     assert_private(site)  # the site folder, the records (and -wal/-shm while open), keys, certificates, state
-    assert_private(tmp_path / "work")  # outputs: the document, the reprint, the CRL, the token
+    assert_private(tmp_path / "work")  # outputs: the document, the reprint, the CRL, the token, the backup
 
 
 def test_the_helpers_set_the_mode_even_on_a_file_that_was_open_to_all(tmp_path: Path) -> None:
