@@ -1,7 +1,7 @@
 """`mrtd site init DIR --country CODE [--database URL] [--pkcs11-module PATH --token LABEL]`.
 
 Creates the site folder: `mrtd.toml`, the records database, the PKI (CSCA, Document Signer, seal
-signer) and the document number policy. Every key has its own secret ($MRTD_<ROLE>_PASSPHRASE, or
+signer, the audit key that signs the audit log's checkpoints) and the document number policy. Every key has its own secret ($MRTD_<ROLE>_PASSPHRASE, or
 $MRTD_<ROLE>_PIN for a token; --secret-file ROLE=FILE; a prompt). Never argv.
 """
 
@@ -12,15 +12,11 @@ from pathlib import Path
 
 import click
 
-from mrtd.cli._common import emit_json, guarded, json_option, role_secret, secret_file_option
+from mrtd.cli._common import emit_json, guarded, json_option, role_secret, secret_file_option, site_option
 from mrtd.issuance.site import SiteConfig, default_policy, init_site
 from mrtd.limits import read_file
 from mrtd.pki.keys import ALGORITHMS, DEFAULT_ALGORITHM
 from mrtd.pki.site import Pkcs11Config
-
-site_option = click.option("--site", "site_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
-                            envvar="MRTD_SITE", default=".", show_default="$MRTD_SITE or the current folder",
-                            help="The site folder (holds mrtd.toml).")
 
 
 def _prompt(what: str) -> str:
@@ -79,7 +75,7 @@ def init(directory: Path, country: str, certificate_country: str | None, databas
          as_json: bool) -> None:
     """Create a site in DIRECTORY (absent or empty). Every key gets its own secret: the CSCA's
     ($MRTD_CSCA_PASSPHRASE), the Document Signer's ($MRTD_DS_PASSPHRASE) and the seal signer's
-    ($MRTD_SEAL_PASSPHRASE), or --secret-file ROLE=FILE, or a prompt."""
+    ($MRTD_SEAL_PASSPHRASE), the audit key's ($MRTD_AUDIT_PASSPHRASE), or --secret-file ROLE=FILE, or a prompt."""
     if (csca == "external") != (csca_cert is not None):
         raise click.UsageError("--csca external and --csca-cert go together")
     if bool(pkcs11_module) != bool(token):
@@ -93,6 +89,7 @@ def init(directory: Path, country: str, certificate_country: str | None, databas
         csca_p11 = Pkcs11Config(module, label, role_secret("csca", True, secret_files, _prompt))
     roles = [] if csca == "external" else [r for r in ("csca", "ds", "seal-signer")
                                            if not (r == "csca" and csca_p11) and not (r != "csca" and p11)]
+    roles += [] if p11 else ["audit"]  # the audit key signs the audit log's checkpoints (in the token with one)
     secrets = {role: role_secret(role, False, secret_files, _prompt) for role in roles}
     templates = _page_templates(page_templates)
     policy = default_policy(number_prefix.upper()) if number_prefix else None
@@ -103,7 +100,7 @@ def init(directory: Path, country: str, certificate_country: str | None, databas
                        page_templates=templates, actor=actor_name())
     backend = config.records_url.split(":", 1)[0]
     if as_json:
-        emit_json({"ok": True, "site": str(config.root), "country": config.country, "records": backend,
+        emit_json({"site": str(config.root), "country": config.country, "records": backend,
                    "keys": config.pki_store, "csca": csca, "numbering": config.numbering.as_config()})
     else:
         click.echo(f"site created: {config.root}")
@@ -125,14 +122,14 @@ def _site_config(directory: Path) -> SiteConfig:
 @site_option
 @json_option
 @guarded
-def backup(dest: Path, site_dir: Path, as_json: bool) -> None:
+def backup(dest: Path, site: Path, as_json: bool) -> None:
     """Copy the site's records to DEST (a new file, owner-only): SQLite's online backup, or pg_dump's custom
     format for PostgreSQL. The numbering mark stays with the site (pki/)."""
     from mrtd.issuance.backup import backup as run
 
-    report = run(_site_config(site_dir), dest, actor=actor_name())
+    report = run(_site_config(site), dest, actor=actor_name())
     if as_json:
-        emit_json({"ok": True, **report.as_dict()})
+        emit_json(report.as_dict())
     else:
         click.echo(f"backup written: {report.path} ({report.backend}, {report.documents} documents, "
                    f"{report.bytes} bytes, sha256 {report.sha256})")
@@ -145,15 +142,15 @@ def backup(dest: Path, site_dir: Path, as_json: bool) -> None:
                                             "backup is lost; numbering still resumes above the mark).")
 @json_option
 @guarded
-def restore(source: Path, site_dir: Path, force: bool, as_json: bool) -> None:
+def restore(source: Path, site: Path, force: bool, as_json: bool) -> None:
     """Bring the site's records back from SOURCE (made by `mrtd site backup`). A backup older than the
     numbering mark is accepted: numbering resumes above the mark, and the blanks given out since the
     backup are recorded as lost, never issued again."""
     from mrtd.issuance.backup import restore as run
 
-    report = run(_site_config(site_dir), source, actor=actor_name(), force=force)
+    report = run(_site_config(site), source, actor=actor_name(), force=force)
     if as_json:
-        emit_json({"ok": True, **report.as_dict()})
+        emit_json(report.as_dict())
         return
     click.echo(f"records restored from {report.source}: {report.documents} documents "
                f"(the mark had {report.mark_documents})")
@@ -172,14 +169,14 @@ def restore(source: Path, site_dir: Path, force: bool, as_json: bool) -> None:
 @site_option
 @json_option
 @guarded
-def upgrade(site_dir: Path, as_json: bool) -> None:
+def upgrade(site: Path, as_json: bool) -> None:
     """Migrate the site's records to this mrtd's schema (every row kept; back up first), start its numbering
     mark if it has none yet, and make the site folder owner-only."""
     from mrtd.issuance.backup import upgrade as run
 
-    done = run(_site_config(site_dir))
+    done = run(_site_config(site))
     if as_json:
-        emit_json({"ok": True, **done})
+        emit_json(done)
     else:
         moved = "already at" if done["from"] == done["to"] else f"upgraded from {done['from']} to"
         click.echo(f"records {moved} revision {done['to']}"

@@ -8,7 +8,9 @@ Concurrency: every write transaction first takes the write lock: on SQLite `BEGI
 at a time, readers carry on under WAL), on PostgreSQL `SELECT ... FOR UPDATE` on the audit head row. That
 serialises the audit chain (each entry must see the one before) and makes "look, then insert" safe for
 idempotent receipt. Number allocation additionally locks its sequence row `FOR UPDATE`. Writes are a few
-small rows, so serialising them costs little next to the seconds a document takes to produce.
+small rows, so serialising them costs little next to the seconds a document takes to produce. Issuing one
+application is serialised for the whole of its run by `issuing` (an advisory lock on PostgreSQL, a lock row
+on SQLite), which a dead process never holds for ever.
 
 Values handed back are plain frozen dataclasses, detached from any session.
 
@@ -30,13 +32,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import (
     DateTime,
@@ -47,7 +51,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -69,10 +75,17 @@ from mrtd.issuance.audit import (
     check_no_secrets,
     entry_hash,
 )
+from mrtd.issuance.checkpoints import Checkpoint, Checkpointer
 from mrtd.issuance.numbering import NumberPolicy, check_number
+from mrtd.issuance.processes import ProcessId, alive, this_process
 from mrtd.issuance.states import ABANDONED, IN_PRODUCTION, INITIAL, DocumentState, check_transition
 from mrtd.private import private_dir, tighten, write_private
 
+# How long the SQLite issuing lock row of a process on another host is honoured (one on this host is
+# honoured exactly as long as its process lives).
+ISSUING_LEASE = dt.timedelta(minutes=15)
+_ROWS_HELD: set[tuple[str, int]] = set()  # (database, application id) whose lock row a thread here holds
+_ROWS_HELD_GUARD = threading.Lock()
 Clock = Callable[[], dt.datetime]
 _HEX64 = frozenset("0123456789abcdef")
 _STEP = re.compile(r"^[a-z][a-z0-9.-]{0,47}$")
@@ -88,6 +101,16 @@ class RecordsMissing(StateError):
 
 class UnknownRecord(InputError):
     """A document number or application that the records do not hold."""
+
+
+class AlreadyBeingIssued(StateError):
+    """Another process is issuing the application right now; nothing was changed."""
+
+    def __init__(self, key: str, by: str) -> None:
+        self.key = key
+        super().__init__(f"application {key[:16]}…: already being issued by {by}; nothing was changed: issue it "
+                         "again once that has finished (it is then refused as already issued, or issued if that "
+                         "run failed)")
 
 
 # --- models -------------------------------------------------------------------------------------------
@@ -209,6 +232,17 @@ class AuditHeadRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class CheckpointRow(Base):
+    """A signed checkpoint: the audit head at `seq`, signed with the site's audit key (mrtd.issuance.checkpoints)."""
+
+    __tablename__ = "audit_checkpoints"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[str] = mapped_column(String(40))  # ISO 8601 text, exactly as signed
+    key_id: Mapped[str] = mapped_column(String(128))
+    signature: Mapped[str] = mapped_column(Text)  # base64
+
+
 class SequenceRow(Base):
     """The next sequence value of one numbering policy; only ever goes up."""
 
@@ -246,6 +280,13 @@ class NumberGuard(Protocol):
     def committed(self, documents: int) -> None:
         """The records now hold `documents` documents, committed."""
         ...
+class IssuingLockRow(Base):
+    """On SQLite, the process issuing an application, while it makes its document (`RecordStore.issuing`)."""
+
+    __tablename__ = "issuing_locks"
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(320))  # processes.ProcessId.text()
+    since: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 # --- values handed out --------------------------------------------------------------------------------
@@ -465,6 +506,13 @@ class RecordStore:
         self._read_engine = read_engine
         self._clock = clock
         self.guard: NumberGuard | None = None  # set by the site (mrtd.issuance.mark) when it keeps a mark
+        self._checkpointer: Checkpointer | None = None
+        self._wrote = False  # entries appended through this store since its last checkpoint
+
+    def use_checkpoints(self, checkpointer: Checkpointer | None) -> None:
+        """Sign the audit head with the audit key every `checkpointer.every` entries and when the store is
+        closed after writing (the end of a command, a batch worker, a service)."""
+        self._checkpointer = checkpointer
 
     # -- opening
 
@@ -533,8 +581,12 @@ class RecordStore:
             raise RecordsError(f"records: cannot open the database: {_db_message(exc)}") from None
 
     def close(self) -> None:
-        self._write_engine.dispose()
-        self._read_engine.dispose()
+        try:
+            if self._checkpointer is not None and self._wrote:
+                self.checkpoint()
+        finally:
+            self._write_engine.dispose()
+            self._read_engine.dispose()
 
     def __enter__(self) -> RecordStore:
         return self
@@ -561,9 +613,28 @@ class RecordStore:
                 head = session.execute(
                     select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
                 ).scalar_one()
-                yield _Writer(session, head, self._now())
+                start = head.seq
+                writer = _Writer(session, head, self._now())
+                yield writer
+                if head.seq > start:
+                    self._wrote = True
+                    if self._checkpointer is not None and self._checkpointer.due(start, head.seq):
+                        session.add(_checkpoint_row(self._checkpointer.sign(head.seq, head.hash, writer.now)))
         except DBAPIError as exc:
             raise RecordsError(f"records: the database refused the change: {_db_message(exc)}") from None
+
+    def checkpoint(self) -> Checkpoint | None:
+        """Sign the audit head now, unless the last checkpoint already covers it; None then."""
+        if self._checkpointer is None:
+            raise StateError("records: no audit key opened, so no checkpoint can be signed")
+        with self._write() as w:
+            last = w.session.execute(select(func.max(CheckpointRow.seq))).scalar() or 0
+            if w.head.seq <= last:
+                return None
+            checkpoint = self._checkpointer.sign(w.head.seq, w.head.hash, w.now)
+            w.session.add(_checkpoint_row(checkpoint))
+        self._wrote = False
+        return checkpoint
 
     def writing(self) -> AbstractContextManager[_Writer]:
         """One write transaction under the write lock, for the modules that keep tables of their own beside
@@ -623,6 +694,87 @@ class RecordStore:
                 .options(selectinload(ApplicationRow.documents))
             ).scalar_one_or_none()
             return _application_record(row) if row is not None else None
+
+    # -- the issuing lock
+
+    def issuing(self, application: ApplicationRecord) -> AbstractContextManager[None]:
+        """Hold the application's issuing lock while its document is made, so that a second run of the same
+        application stops (AlreadyBeingIssued, nothing changed) instead of spoiling the first one's document.
+
+        PostgreSQL: a session advisory lock on a connection of its own, which the server releases when the
+        holder's connection ends, however it ends. SQLite: a lock row naming the holder process; the row of a
+        process that is gone (or, from another host, older than ISSUING_LEASE) is taken over."""
+        if self.dialect == "postgresql":
+            return self._advisory_lock(application)
+        return self._lock_row(application)
+
+    @contextmanager
+    def _advisory_lock(self, application: ApplicationRecord) -> Iterator[None]:
+        conn = self._write_engine.connect()
+        try:
+            conn.execution_options(isolation_level="AUTOCOMMIT")  # no transaction left open while issuing
+            # Advisory locks are per database: the schema is part of the key, so sites never block each other.
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+            name = f"mrtd issuing {schema} {application.id}".encode()
+            key = int.from_bytes(hashlib.sha256(name).digest()[:8], "big", signed=True)
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one()
+        except DBAPIError as exc:
+            conn.invalidate()
+            raise RecordsError(f"records: cannot take the issuing lock: {_db_message(exc)}") from None
+        if not got:
+            conn.close()
+            raise AlreadyBeingIssued(application.key, "another process (the database holds its lock until it "
+                                     "finishes or its connection ends)")
+        try:
+            yield
+        finally:
+            try:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.close()
+            except DBAPIError:
+                conn.invalidate()  # the connection closed: the server has released the lock with it
+
+    @contextmanager
+    def _lock_row(self, application: ApplicationRecord) -> Iterator[None]:
+        me = this_process().text()
+        mine = (self._write_engine.url.render_as_string(), application.id)
+        with _ROWS_HELD_GUARD:  # a row names a process: its threads are told apart here
+            if mine in _ROWS_HELD:
+                raise AlreadyBeingIssued(application.key, "another thread of this process")
+            _ROWS_HELD.add(mine)
+        taken = False
+        try:
+            with self._write() as w:
+                row = w.session.get(IssuingLockRow, application.id)
+                if row is not None and row.holder != me and self._held(row, w.now):
+                    who = ProcessId.parse(row.holder)
+                    since = f"{row.since:%Y-%m-%d %H:%M:%S} UTC"
+                    raise AlreadyBeingIssued(application.key, f"{who or row.holder} (since {since})")
+                if row is None:
+                    w.session.add(IssuingLockRow(application_id=application.id, holder=me, since=w.now))
+                else:  # its holder is gone, or it is this process's own that could not be deleted: taken over
+                    row.holder, row.since = me, w.now
+            taken = True
+            yield
+        finally:
+            try:
+                if taken:
+                    with self._write() as w:
+                        w.session.execute(delete(IssuingLockRow).where(
+                            IssuingLockRow.application_id == application.id, IssuingLockRow.holder == me))
+            except RecordsError:
+                pass  # the row names this process: taken over once it is gone (or by this process)
+            finally:
+                with _ROWS_HELD_GUARD:
+                    _ROWS_HELD.discard(mine)
+
+    @staticmethod
+    def _held(row: IssuingLockRow, now: dt.datetime) -> bool:
+        holder = ProcessId.parse(row.holder)
+        live = alive(holder) if holder is not None else None
+        if live is None:  # a process of another host: trusted for the lease
+            return now - row.since < ISSUING_LEASE
+        return live
 
     # -- numbers
 
@@ -956,17 +1108,60 @@ class RecordStore:
 
     @contextmanager
     def _audit_chain(self) -> Iterator[tuple[tuple[int, str], Iterator[StoredEntry]]]:
+        with self._audit_snapshot() as snap:
+            yield snap.head(), snap.entries()
+
+    def audit_snapshot(self) -> AbstractContextManager[LogSnapshot]:
+        """One consistent read of everything `mrtd.issuance.auditcheck` compares: head, entries, checkpoints,
+        events and documents, each streamed in order."""
+        return self._audit_snapshot()
+
+    @contextmanager
+    def _audit_snapshot(self) -> Iterator[LogSnapshot]:
         with self._read() as s:
-            head = s.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1)).scalar_one_or_none()
-            head_pair = (head.seq, head.hash) if head is not None else (0, GENESIS)
-            rows = s.execute(
-                select(AuditRow).order_by(AuditRow.seq).execution_options(yield_per=500)
-            ).scalars()
-            entries = (
-                StoredEntry(r.seq, r.at, r.actor, r.action, r.subject, r.detail, r.prev_hash, r.hash)
-                for r in rows
-            )
-            yield head_pair, entries
+            yield LogSnapshot(s)
+
+
+class LogSnapshot:
+    """The audit log and the records beside it, read in one transaction; rows stream (nothing is loaded
+    whole), as plain tuples."""
+
+    _STREAM: ClassVar[dict[str, Any]] = {"yield_per": 5000, "stream_results": True}
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def head(self) -> tuple[int, str]:
+        row = self._s.execute(select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1)).first()
+        return (row[0], row[1]) if row is not None else (0, GENESIS)
+
+    def entries(self) -> Iterator[StoredEntry]:
+        """Every entry in sequence order."""
+        q = select(AuditRow.seq, AuditRow.at, AuditRow.actor, AuditRow.action, AuditRow.subject, AuditRow.detail,
+                   AuditRow.prev_hash, AuditRow.hash).order_by(AuditRow.seq)
+        for row in self._s.execute(q, execution_options=self._STREAM):
+            yield StoredEntry(*row)
+
+    def checkpoints(self) -> list[Checkpoint]:
+        q = select(CheckpointRow).order_by(CheckpointRow.seq)
+        return [Checkpoint(r.seq, r.hash, r.at, r.key_id, r.signature) for r in self._s.execute(q).scalars()]
+
+    def events(self) -> Iterator[tuple[int, str, str | None, str]]:
+        """(audit_seq, document number, from_state, to_state) of every event, in audit order."""
+        q = (select(EventRow.audit_seq, DocumentRow.number, EventRow.from_state, EventRow.to_state)
+             .join(DocumentRow, EventRow.document_id == DocumentRow.id).order_by(EventRow.audit_seq, EventRow.id))
+        for row in self._s.execute(q, execution_options=self._STREAM):
+            yield row[0], row[1], row[2], row[3]
+
+    def documents(self) -> Iterator[tuple[str, str, str]]:
+        """(number, state, application key) of every document."""
+        q = (select(DocumentRow.number, DocumentRow.state, ApplicationRow.key)
+             .join(ApplicationRow, DocumentRow.application_id == ApplicationRow.id).order_by(DocumentRow.id))
+        for row in self._s.execute(q, execution_options=self._STREAM):
+            yield row[0], row[1], row[2]
+
+    def applications(self) -> int:
+        return int(self._s.execute(select(func.count()).select_from(ApplicationRow)).scalar_one())
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -1006,6 +1201,10 @@ def _where(url: str) -> str:
         return make_url(normalise_url(url)).render_as_string(hide_password=True)
     except ArgumentError:
         return "the database"
+
+def _checkpoint_row(c: Checkpoint) -> CheckpointRow:
+    return CheckpointRow(seq=c.seq, hash=c.hash, at=c.at, key_id=c.key_id, signature=c.signature)
+
 
 
 def _sqlite_engines(url: URL, database: str | None) -> tuple[Engine, Engine]:
@@ -1062,12 +1261,20 @@ _PG_APPEND_ONLY: tuple[str, ...] = (
     FOR EACH ROW EXECUTE FUNCTION mrtd_audit_append_only()""",
     """CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION mrtd_audit_append_only()""",
+    """CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION mrtd_audit_append_only()""",
+    """CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION mrtd_audit_append_only()""",
 )
 _SQLITE_APPEND_ONLY: tuple[str, ...] = (
     """CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
     """CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END""",
 )
 
 
@@ -1075,16 +1282,20 @@ def _ensure_append_only(conn: Connection) -> None:
     """Triggers that refuse UPDATE and DELETE on the audit log, so that no code path of ours (or a slip at
     an SQL prompt) can rewrite it. Someone who drops them is still caught by the hash chain."""
     if conn.dialect.name == "postgresql":
+        names = {"audit_log": ("audit_log_append_only", "audit_log_no_truncate"),
+                 "audit_checkpoints": ("audit_checkpoints_append_only", "audit_checkpoints_no_truncate")}
         present = conn.execute(
             text(
-                "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass "
-                "AND tgname IN ('audit_log_append_only', 'audit_log_no_truncate')"
-            )
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid IN ('audit_log'::regclass, "
+                "'audit_checkpoints'::regclass) AND tgname IN :names"
+            ).bindparams(bindparam("names", expanding=True)),
+            {"names": [n for pair in names.values() for n in pair]},
         ).scalar_one()
-        if present == 2:
+        if present == 4:
             return
-        conn.execute(text("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log"))
-        conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log"))
+        for table, pair in names.items():
+            for name in pair:
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
         statements = _PG_APPEND_ONLY
     else:
         statements = _SQLITE_APPEND_ONLY

@@ -119,7 +119,10 @@ def test_a_new_database_in_its_place_is_refused(site: SiteConfig, tmp_path: Path
     if is_sqlite(site):
         other = init_site(tmp_path / "other", "UTO", secrets=KEY_SECRETS, clock=load_clock,  # type: ignore[arg-type]
                           certificate_country="UT", kdf_log2n=12)
-        shutil.copyfile(other.root / "records.sqlite3", Path(site.records_url.removeprefix("sqlite:///")))
+        database = Path(site.records_url.removeprefix("sqlite:///"))
+        for suffix in ("-wal", "-shm"):
+            database.with_name(database.name + suffix).unlink(missing_ok=True)
+        shutil.copyfile(other.root / "records.sqlite3", database)
     else:
         sql(site, "UPDATE records_meta SET value = 'ffffffffffffffffffffffffffffffff' WHERE key = 'records_id'")
     assert_refused(site, "is not the one this site's numbering mark belongs to")
@@ -137,8 +140,11 @@ def test_an_old_copy_put_back_is_refused(site: SiteConfig, tmp_path: Path) -> No
     assert code == 0, out
     draw(site, "b")
     draw(site, "c")
-    if is_sqlite(site):  # the file copied back by hand, not through `mrtd site restore`
-        shutil.copyfile(tmp_path / "old.backup", Path(site.records_url.removeprefix("sqlite:///")))
+    if is_sqlite(site):  # the file copied back by hand (its WAL gone with it), not through `mrtd site restore`
+        database = Path(site.records_url.removeprefix("sqlite:///"))
+        for suffix in ("-wal", "-shm"):
+            database.with_name(database.name + suffix).unlink(missing_ok=True)
+        shutil.copyfile(tmp_path / "old.backup", database)
     else:
         sql(site, "DELETE FROM events WHERE document_id IN (SELECT id FROM documents WHERE number <> 'U10000001')",
             "DELETE FROM documents WHERE number <> 'U10000001'")
@@ -163,14 +169,14 @@ def test_backup_issue_more_restore_the_old_backup_then_numbers_resume_above_all(
     before = [draw(site, "a"), draw(site, "b")]
     code, out = cli("site", "backup", str(tmp_path / "b.backup"), "--site", str(site.root), "--json")
     assert code == 0, out
-    assert json.loads(out)["documents"] == 2
+    assert json.loads(out)["result"]["documents"] == 2
     assert (tmp_path / "b.backup").stat().st_mode & 0o777 == 0o600
     after = [draw(site, "c"), draw(site, "d")]
     code, out = cli("site", "restore", str(tmp_path / "b.backup"), "--site", str(site.root))
     assert code == 1 and "intact" in out and "--force" in out, out  # a healthy site is not overwritten by mistake
     code, out = cli("site", "restore", str(tmp_path / "b.backup"), "--site", str(site.root), "--force", "--json")
     assert code == 0, out
-    report = json.loads(out)
+    report = json.loads(out)["result"]
     assert report["documents"] == 2 and report["documents_lost"] == 2
     assert report["sequences"]["U/9"] == {"backup_next": 10000003, "resumes_at": 10000005}
     with site.open_records() as store:
@@ -267,7 +273,7 @@ def test_with_a_token_the_mark_survives_the_loss_of_its_file_and_the_database(tm
     conf = tmp_path / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
     env = {**os.environ, "SOFTHSM2_CONF": str(conf), "MRTD_DS_PIN": "246810", "MRTD_SEAL_PIN": "246810",
-           "MRTD_CSCA_PASSPHRASE": "csca of a token site"}
+           "MRTD_AUDIT_PIN": "246810", "MRTD_CSCA_PASSPHRASE": "csca of a token site"}
     subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "mrtd-site", "--pin", "246810",
                     "--so-pin", "13579135"], check=True, capture_output=True, env=env)
 
