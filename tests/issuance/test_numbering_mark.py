@@ -95,6 +95,8 @@ def test_a_deleted_database_is_refused_and_not_made_again(site: SiteConfig, tmp_
     assert code == 1 and missing in out and "mrtd site restore" in out, out
     assert not (tmp_path / "out").exists()
     assert_refused(site, missing)
+    code, out = cli("audit", "verify", "--site", str(site.root))
+    assert code == 1 and "intact" not in out and "mrtd site restore" in out, out
     if is_sqlite(site):
         assert not Path(site.records_url.removeprefix("sqlite:///")).exists()  # never silently made again
     assert first == "U10000001"
