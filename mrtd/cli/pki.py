@@ -244,8 +244,7 @@ def import_cert(certificate: Path, site: Path | None, as_json: bool) -> None:
 
 def _write_new(path: Path, data: bytes) -> None:
     try:
-        with open(path, "xb") as fh:
-            fh.write(data)
+        write_private(path, data, exclusive=True)
     except FileExistsError:
         raise InputError(f"--out: {path} exists; refusing to overwrite it") from None
 
