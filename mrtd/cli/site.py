@@ -117,6 +117,20 @@ def _site_config(directory: Path) -> SiteConfig:
     return load_site_config(directory)
 
 
+def _audit_secret(config: SiteConfig) -> bytes | None:
+    """The audit key's secret when it is in the environment: the command's entry then ends under a signed
+    checkpoint (never a prompt: a backup runs from cron)."""
+    import os
+
+    from mrtd.pki.keys import secret_env
+
+    pki = config.pki(clock=lambda: dt.datetime.now(dt.UTC))
+    if not pki.exists() or not pki.has_audit_key():
+        return None
+    secret = os.environ.get(secret_env("audit", pki.key_in_token("audit")))
+    return secret.encode("utf-8") if secret else None
+
+
 @site.command("backup")
 @click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
 @site_option
@@ -127,7 +141,8 @@ def backup(dest: Path, site: Path, as_json: bool) -> None:
     format for PostgreSQL. The numbering mark stays with the site (pki/)."""
     from mrtd.issuance.backup import backup as run
 
-    report = run(_site_config(site), dest, actor=actor_name())
+    config = _site_config(site)
+    report = run(config, dest, actor=actor_name(), audit_secret=_audit_secret(config))
     if as_json:
         emit_json(report.as_dict())
     else:
@@ -148,7 +163,8 @@ def restore(source: Path, site: Path, force: bool, as_json: bool) -> None:
     backup are recorded as lost, never issued again."""
     from mrtd.issuance.backup import restore as run
 
-    report = run(_site_config(site), source, actor=actor_name(), force=force)
+    config = _site_config(site)
+    report = run(config, source, actor=actor_name(), force=force, audit_secret=_audit_secret(config))
     if as_json:
         emit_json(report.as_dict())
         return

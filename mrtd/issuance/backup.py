@@ -18,6 +18,7 @@ and then
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import shutil
@@ -31,6 +32,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from mrtd.errors import ConfigurationError, InputError, StateError
+from mrtd.issuance.checkpoints import Checkpointer
 from mrtd.issuance.inventory import BlankRow, BlankState
 from mrtd.issuance.mark import Mark, MarkKeeper, RecordsBehind
 from mrtd.issuance.records import (
@@ -121,14 +123,15 @@ def _pg_schema(store: RecordStore) -> str:
         return str(s.execute(text("SELECT current_schema()")).scalar_one())
 
 
-def backup(site: SiteConfig, dest: Path, *, actor: str) -> BackupReport:
-    """Copy the site's records to `dest` (a new file, 0600): consistent while others keep writing."""
+def backup(site: SiteConfig, dest: Path, *, actor: str, audit_secret: bytes | None = None) -> BackupReport:
+    """Copy the site's records to `dest` (a new file, 0600): consistent while others keep writing. With the
+    audit key's secret, the backup's audit entry ends under a signed checkpoint."""
     dest = Path(dest)
     if dest.exists():
         raise InputError(f"backup: {dest} exists; refusing to overwrite a backup")
     private_dir(dest.parent)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
-    with site.open_records() as store:  # a database behind the mark is refused here too
+    with site.open_records(audit_secret=audit_secret) as store:  # a database behind the mark is refused here too
         documents = store.numbering_state()[1]
         backend = store.dialect
         try:
@@ -177,7 +180,8 @@ def _pg_dump_facts(path: Path) -> tuple[str | None, set[str]]:
     return records_id, schemas
 
 
-def restore(site: SiteConfig, source: Path, *, actor: str, force: bool = False) -> RestoreReport:
+def restore(site: SiteConfig, source: Path, *, actor: str, force: bool = False,
+            audit_secret: bytes | None = None) -> RestoreReport:
     """Bring the site's records back from `source` (a file `backup` made), under the numbering mark."""
     source = Path(source)
     if not source.is_file():
@@ -220,7 +224,7 @@ def restore(site: SiteConfig, source: Path, *, actor: str, force: bool = False) 
         RecordStore.open(site.records_url, create=False).close()
     except ConfigurationError:
         upgraded = RecordStore.upgrade(site.records_url)
-    return _reconcile(site, keeper, mark, source, digest, upgraded, actor)
+    return _reconcile(site, keeper, mark, source, digest, upgraded, actor, audit_secret)
 
 
 def _restore_pg(site: SiteConfig, source: Path, schemas: set[str]) -> None:
@@ -258,9 +262,12 @@ def _adopt_id(url: str, records_id: str) -> None:
 
 
 def _reconcile(site: SiteConfig, keeper: MarkKeeper, mark: Mark, source: Path, digest: str,
-               upgraded: tuple[str | None, str] | None, actor: str) -> RestoreReport:
+               upgraded: tuple[str | None, str] | None, actor: str, audit_secret: bytes | None) -> RestoreReport:
     store = RecordStore.open(site.records_url, create=False)
     try:
+        if audit_secret is not None:
+            signer = site.pki(clock=lambda: dt.datetime.now(dt.UTC)).audit_signer(audit_secret)
+            store.use_checkpoints(Checkpointer(signer, site.checkpoint_every))
         given = keeper.given()
         with store.writing() as w:
             s = w.session

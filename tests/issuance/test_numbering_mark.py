@@ -185,6 +185,8 @@ def test_backup_issue_more_restore_the_old_backup_then_numbers_resume_above_all(
         assert [d.number for d in store.documents()] == before  # the backup's documents, and only those
         assert verify_chain(store).ok
     again = [draw(site, "e"), draw(site, "f")]
+    code, out = cli("audit", "verify", "--site", str(site.root))  # chain, checkpoints, replay of the documents
+    assert code == 0, out
     issued = before + after + again
     assert len(set(issued)) == len(issued)
     assert min(again) > max(before + after)
