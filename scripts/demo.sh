@@ -106,6 +106,10 @@ echo "== Audit chain"
 mrtd audit verify --site "$SITE" || failed+=("audit verify")
 
 echo
+echo "== Records: a backup (SQLite's online backup API); the site's numbering mark stays in pki/"
+mrtd site backup "$OUT/records.backup" --site "$SITE" || failed+=("site backup")
+
+echo
 echo "== The PKI: status, a consulate whose CSCA stays here, master and deviation lists, the ICAO PKD"
 bash scripts/demo-pki.sh "$SITE" "$OUT" || failed+=("pki")
 
@@ -114,7 +118,8 @@ echo "Outputs:"
 echo "  documents:  ./$OUT/<application>/   (page.png|page-front/back.png, page.pdf, chip/, seal.png, receipt.json)"
 echo "  batches:    ./$OUT/batch-csv/<number>/, ./$OUT/batch-jsonl/<number>/"
 echo "  service:    ./$OUT/service/<number>/ (issued by the station through pcscd + vpcd)"
-echo "  site:       ./$SITE/ (mrtd.toml, records.sqlite3, pki/, tokens/)"
+echo "  site:       ./$SITE/ (mrtd.toml, records.sqlite3, pki/ with the numbering mark, tokens/);"
+echo "              ./$OUT/records.backup (restore with \`mrtd site restore\`)"
 echo "  PKI:        ./$OUT/pki/ (CRL, the consulate's requests and certificates, ml.der, dl.der, pkd.ldif),"
 echo "              ./$OUT/consulate-site/ and ./$OUT/consulate-doc/ (a site without a CSCA key, its document)"
 if [ ${#failed[@]} -gt 0 ]; then

@@ -4,12 +4,13 @@
 # (pdftotext, pdffonts, pdftoppm check the vector PDF), pango-view with Debian's OCR-B (typesets an MRZ
 # with software we did not write, for the PassportEye comparison), chromium and its driver with fonts for
 # Arabic (browser tests of the pages), npm (scripts/vendor_web.py fetches the verifier's browser libraries
-# from the npm registry) and the headers pyscard builds against.
+# from the npm registry), postgresql-client (pg_dump, pg_restore and psql: `mrtd site backup|restore` of
+# PostgreSQL records, and the migration test's frozen dump) and the headers pyscard builds against.
 # Runs only as root; otherwise it says what is missing and leaves it.
 set -euo pipefail
 PKGS=(pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd softhsm2 tesseract-ocr tesseract-ocr-eng
       libfribidi0 libharfbuzz0b libraqm0 openssl swig poppler-utils pango1.0-tools fonts-ocr-b
-      chromium chromium-driver fonts-dejavu-core)
+      chromium chromium-driver fonts-dejavu-core postgresql-client)
 # A bare Debian python3 lacks venv/ensurepip and the headers pyscard builds against; a Python that has
 # them (pyenv, a distribution with them installed) needs nothing more.
 PY=${PY:-python3}

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -52,6 +51,7 @@ from mrtd.model import Document, PartialDate, Sex
 from mrtd.pki.cvc.certificate import CvCertificate
 from mrtd.pki.keys import decrypt_private_key, encrypt_private_key
 from mrtd.pki.signer import HashName, PublicKey, Signer, hash_for_curve
+from mrtd.private import private_dir, write_private
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 KeyGen = Callable[[str], PrivateKey]
@@ -285,12 +285,12 @@ def write_folder(image: DocumentImage, out_dir: Path, *, passphrase: bytes | Non
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise InputError(f"{out_dir}: exists and is not an empty folder; refusing to overwrite a document")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         written = []
         for name, data in image.files.items():
-            (tmp / file_name(name)).write_bytes(data)
+            write_private(tmp / file_name(name), data)
             written.append(out_dir / file_name(name))
         keys: dict[str, object] = {}
         if image.aa_key is not None:
@@ -300,14 +300,8 @@ def write_folder(image: DocumentImage, out_dir: Path, *, passphrase: bytes | Non
             entry["key_id"] = image.ca_key_id
             keys["chip_authentication"] = entry
         if keys:
-            key_dir = tmp / "keys"
-            key_dir.mkdir(mode=0o700)
-            path = tmp / KEYS_FILE
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(keys, fh, indent=1)
+            write_private(tmp / KEYS_FILE, json.dumps(keys, indent=1), exclusive=True)
             written.append(out_dir / KEYS_FILE)
-        os.chmod(tmp, 0o755)
         if out_dir.exists():
             out_dir.rmdir()
         tmp.rename(out_dir)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa, x25519
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
 from mrtd.errors import InputError, KeyAccessError
+from mrtd.private import write_private
 
 _SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_256_GCM)
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -69,10 +69,7 @@ def load_or_create_station_key(path: Path) -> x25519.X25519PrivateKey:
     key = x25519.X25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+    write_private(path, pem, exclusive=True)
     return key
 
 

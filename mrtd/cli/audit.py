@@ -83,7 +83,7 @@ def audit_verify(site: Path, exports_file: Path | None, as_json: bool) -> None:
     replays to. Exit 0 when all hold; 1 naming the first bad entry (or document) and the rule."""
     exports = read_exports(exports_file) if exports_file is not None else None
     keys = site_audit_keys(site)
-    with RecordStore.open(records_url(site)) as store:
+    with RecordStore.open(records_url(site), create=False) as store:
         report = check_log(store, keys, exports)
     if as_json:
         emit_json(report.as_dict(), errors=[] if report.ok else [
@@ -182,7 +182,7 @@ def audit_export(site: Path, to_file: Path | None, entries: bool, syslog: str | 
         raise click.UsageError("give --to FILE, --syslog ADDRESS or both")
     already = read_exports(to_file) if to_file is not None and to_file.exists() else Exports()
     keys = site_audit_keys(site).values()
-    with RecordStore.open(records_url(site)) as store, store.audit_snapshot() as snap:
+    with RecordStore.open(records_url(site), create=False) as store, store.audit_snapshot() as snap:
         checkpoints = snap.checkpoints()
         hashes = ((e.seq, e.hash) for e in snap.entries() if e.seq > already.last_seq) if entries else ()
         lines = export_lines(keys, checkpoints, hashes, already)

@@ -29,6 +29,7 @@ from mrtd.cli._common import (
     require_crl_option,
 )
 from mrtd.cli.output import verdict
+from mrtd.private import write_private
 
 if TYPE_CHECKING:  # the chip stack loads when a command runs, not for --help
     from mrtd.chip.protocol.bac import MrzInfo
@@ -142,9 +143,8 @@ def read(
                            terminal=terminal)
     finally:
         transport.close()
-    out_dir.mkdir(parents=True, exist_ok=True)
     for name, data in report.files.items():
-        (out_dir / file_name(name)).write_bytes(data)
+        write_private(out_dir / file_name(name), data)
     if as_json:
         failed = [{"rule": c.name, "message": c.detail or c.status} for c in report.checks if c.status == "fail"]
         emit_json(report.as_dict(), **verdict(report.ok, (), failed))

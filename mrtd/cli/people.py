@@ -80,14 +80,12 @@ def users_add(name: str, role: str, site: Path, user: str | None, as_json: bool)
 @guarded
 def users_token(name: str, out: Path | None, site: Path, user: str | None, as_json: bool) -> None:
     """Make a bearer token for NAME. It is shown once (or written to --out); the site keeps only its hash."""
-    import os
+    from mrtd.private import write_private
 
     with _as_admin(site, user) as (store, who):
         token = issue_token(store, name, actor=who.name)
     if out is not None:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(token + "\n")
+        write_private(out, token + "\n", exclusive=True)
     if as_json:
         emit_json({"user": name, **({"file": str(out)} if out else {"token": token})})
     elif out is not None:

@@ -14,6 +14,7 @@ from mrtd.cli.output import verdict
 from mrtd.errors import InputError, ValidationError
 from mrtd.issuance.photo import PhotoReport, annotated_png, check_photo, token_image
 from mrtd.limits import read_file
+from mrtd.private import write_private
 
 _image = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -37,7 +38,7 @@ def check(image: Path, annotate: Path | None, strict: bool, as_json: bool) -> No
     raw = read_file(image, "photo")
     report = check_photo(raw, strict=strict)
     if annotate is not None:
-        annotate.write_bytes(annotated_png(raw, report))
+        write_private(annotate, annotated_png(raw, report))
     if as_json:
         emit_json({"image": str(image), **report.as_dict(), "annotated": str(annotate) if annotate else None},
                   **verdict(report.ok, report.findings()))
@@ -73,7 +74,7 @@ def crop(image: Path, out: Path, budget: int, as_json: bool) -> None:
         data = prepare_portrait(raw, budget=budget, fmt="jp2" if suffix == ".jp2" else "jpeg", eyes=report.eyes)
     else:
         raise InputError(f"--out: {out.name} is not .png, .jpg or .jp2")
-    out.write_bytes(data)
+    write_private(out, data)
     if as_json:
         emit_json({"out": str(out), "bytes": len(data), "eyes": report.as_dict()["eyes"]},
                   warnings=report.findings())

@@ -43,6 +43,7 @@ from mrtd.pki.keys import ALGORITHMS, DEFAULT_ALGORITHM
 from mrtd.pki.pkd import KINDS as PKD_KINDS
 from mrtd.pki.profiles import country_codes
 from mrtd.pki.site import END_ENTITY_ROLES, Pkcs11Config, PkiSite
+from mrtd.private import write_private
 
 role_argument = click.argument("role", type=click.Choice(END_ENTITY_ROLES))
 CEREMONY = "mrtd.ceremony"  # click meta key: the ceremony gathering the CSCA's shares, when one runs
@@ -243,8 +244,7 @@ def import_cert(certificate: Path, site: Path | None, as_json: bool) -> None:
 
 def _write_new(path: Path, data: bytes) -> None:
     try:
-        with open(path, "xb") as fh:
-            fh.write(data)
+        write_private(path, data, exclusive=True)
     except FileExistsError:
         raise InputError(f"--out: {path} exists; refusing to overwrite it") from None
 
@@ -316,7 +316,7 @@ def crl(out: Path, next_update_days: int, site: Path | None, secret_files: tuple
     s = _site(site)
     c = s.crl(csca_secret(s, secret_files), next_update_days=next_update_days)
     enc = serialization.Encoding.PEM if out.suffix == ".pem" else serialization.Encoding.DER
-    out.write_bytes(c.public_bytes(enc))
+    write_private(out, c.public_bytes(enc))
     number = c.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
     _out(as_json, {"crl_number": number, "file": str(out)}, f"CRL {number} written to {out}")
 
@@ -438,11 +438,8 @@ def ceremony_setup(custodians: tuple[str, ...], quorum: int, shares_out: Path | 
         raise StateError("ceremony setup: the CSCA is already under custody")
     shares = setup(s, role_secret("csca", s.key_in_token("csca"), secret_files), custodians, quorum)
     if shares_out is not None:
-        shares_out.mkdir(parents=True, exist_ok=True)
         for name, words in shares.items():
-            fd = os.open(shares_out / f"{name}.share", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(words + "\n")
+            write_private(shares_out / f"{name}.share", words + "\n", exclusive=True)
     else:
         for name, words in shares.items():
             click.echo(f"{name}, your share (write it down; it is shown once):\n  {words}\n", err=True)
@@ -489,7 +486,7 @@ def ml_build(out: Path, include: tuple[str, ...], site: Path | None, secret_file
     s = _site(site)
     der, entries = build_masterlist(s, site_secrets(s, ["masterlist-signer"], secret_files)["masterlist-signer"],
                                     include)
-    out.write_bytes(der)
+    write_private(out, der)
     _out(as_json, {"file": str(out), "bytes": len(der), "entries": entries},
          f"master list written to {out} ({entries} CSCA certificates, {len(der)} bytes)")
 

@@ -18,9 +18,11 @@ from mrtd.cli._common import emit_json, guarded, json_option, site_option
 from mrtd.cli.output import table
 from mrtd.cli.people import user_option
 from mrtd.errors import ConfigurationError
+from mrtd.issuance.mark import guard_store
 from mrtd.issuance.records import RecordStore, default_url
 from mrtd.issuance.site import CONFIG_NAME, read_config, resolve_records_url
 from mrtd.issuance.states import DocumentState
+from mrtd.private import private_dir, write_private
 
 
 def records_url(site: Path) -> str:
@@ -37,10 +39,16 @@ def records_url(site: Path) -> str:
 
 
 def open_site_store(site: Path) -> RecordStore:
-    """The site's records; signing checkpoints when the site has an audit key and its secret is in the
-    environment ($MRTD_AUDIT_PASSPHRASE or $MRTD_AUDIT_PIN), the key opened only if the command writes."""
-    store = RecordStore.open(records_url(site))
-    sign_checkpoints(store, site)
+    """The site's records, checked against its numbering mark (never made anew: `mrtd site init` does
+    that); signing checkpoints when the site has an audit key and its secret is in the environment
+    ($MRTD_AUDIT_PASSPHRASE or $MRTD_AUDIT_PIN), the key opened only if the command writes."""
+    store = RecordStore.open(records_url(site), create=False)
+    try:
+        guard_store(site, store)
+        sign_checkpoints(store, site)
+    except BaseException:
+        store.close()
+        raise
     return store
 
 
@@ -257,11 +265,11 @@ def write_files(out_dir: Path, files: dict[str, bytes]) -> None:
     import shutil
     import tempfile
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir.parent)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         for name, data in files.items():
-            (work / name).write_bytes(data)
+            write_private(work / name, data)
         if out_dir.exists():
             out_dir.rmdir()
         work.rename(out_dir)

@@ -20,6 +20,7 @@ from mrtd.layouts.qa import check_print, mrz_image, verify_print
 from mrtd.layouts.viewmodel import page_from_document
 from mrtd.limits import open_image, read_file
 from mrtd.model import Application
+from mrtd.private import write_private
 from mrtd.seals import barcode
 
 LAYOUTS = ("td3", "td1", "td2", "mrv-a", "mrv-b")
@@ -100,7 +101,7 @@ def render(applications: tuple[Path, ...], layout: str | None, out: Path, dpi: s
         blob = sheet_pdf(sheet, [[s.layout for s in sides if s.layout] for _, sides in documents],
                          parse_offset(offset), title=f"mrtd {sheet}")
         try:
-            out.write_bytes(blob)
+            write_private(out, blob)
         except OSError as exc:
             raise InputError(f"--out: cannot write {out} ({exc})") from None
         written = [out]

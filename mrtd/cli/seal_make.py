@@ -29,6 +29,7 @@ from mrtd.issuance.application import read_application
 from mrtd.model import DocumentFormat
 from mrtd.mrz import mrz_lines
 from mrtd.pki.site import PkiSite
+from mrtd.private import write_private
 from mrtd.seals import barcode
 from mrtd.seals.issue import (
     DocumentKind,
@@ -149,10 +150,7 @@ def _write_new(path: Path, data: bytes) -> None:
     """Write a new file completely or not at all (temp file, then an exclusive link)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "xb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        write_private(tmp, data, exclusive=True, sync=True)
         try:
             os.link(tmp, path)
         except FileExistsError:

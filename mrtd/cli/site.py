@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from mrtd.cli._common import emit_json, guarded, json_option, role_secret, secret_file_option
-from mrtd.issuance.site import default_policy, init_site
+from mrtd.cli._common import emit_json, guarded, json_option, role_secret, secret_file_option, site_option
+from mrtd.issuance.site import SiteConfig, default_policy, init_site
 from mrtd.limits import read_file
 from mrtd.pki.keys import ALGORITHMS, DEFAULT_ALGORITHM
 from mrtd.pki.site import Pkcs11Config
@@ -109,3 +109,91 @@ def init(directory: Path, country: str, certificate_country: str | None, databas
         if csca == "external":
             click.echo("  the CSCA lives elsewhere: request the signers with `mrtd pki csr ds|seal-signer`, have them "
                        "signed there (`mrtd pki sign-csr`), then `mrtd pki import-cert`")
+
+
+def _site_config(directory: Path) -> SiteConfig:
+    from mrtd.cli.issue import load_site_config
+
+    return load_site_config(directory)
+
+
+def _audit_secret(config: SiteConfig) -> bytes | None:
+    """The audit key's secret when it is in the environment: the command's entry then ends under a signed
+    checkpoint (never a prompt: a backup runs from cron)."""
+    import os
+
+    from mrtd.pki.keys import secret_env
+
+    pki = config.pki(clock=lambda: dt.datetime.now(dt.UTC))
+    if not pki.exists() or not pki.has_audit_key():
+        return None
+    secret = os.environ.get(secret_env("audit", pki.key_in_token("audit")))
+    return secret.encode("utf-8") if secret else None
+
+
+@site.command("backup")
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@site_option
+@json_option
+@guarded
+def backup(dest: Path, site: Path, as_json: bool) -> None:
+    """Copy the site's records to DEST (a new file, owner-only): SQLite's online backup, or pg_dump's custom
+    format for PostgreSQL. The numbering mark stays with the site (pki/)."""
+    from mrtd.issuance.backup import backup as run
+
+    config = _site_config(site)
+    report = run(config, dest, actor=actor_name(), audit_secret=_audit_secret(config))
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        click.echo(f"backup written: {report.path} ({report.backend}, {report.documents} documents, "
+                   f"{report.bytes} bytes, sha256 {report.sha256})")
+
+
+@site.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@site_option
+@click.option("--force", is_flag=True, help="Restore over records that are intact (what they hold since the "
+                                            "backup is lost; numbering still resumes above the mark).")
+@json_option
+@guarded
+def restore(source: Path, site: Path, force: bool, as_json: bool) -> None:
+    """Bring the site's records back from SOURCE (made by `mrtd site backup`). A backup older than the
+    numbering mark is accepted: numbering resumes above the mark, and the blanks given out since the
+    backup are recorded as lost, never issued again."""
+    from mrtd.issuance.backup import restore as run
+
+    config = _site_config(site)
+    report = run(config, source, actor=actor_name(), force=force, audit_secret=_audit_secret(config))
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    click.echo(f"records restored from {report.source}: {report.documents} documents "
+               f"(the mark had {report.mark_documents})")
+    if report.upgraded:
+        click.echo(f"  upgraded from revision {report.upgraded[0]} to {report.upgraded[1]}")
+    for key, (backup_next, resume) in sorted(report.sequences.items()):
+        note = (f"; {resume - backup_next} number(s) drawn after the backup are not in the records"
+                if resume > backup_next else "")
+        click.echo(f"  sequence {key}: resumes at {resume}{note}")
+    if report.lost_given:
+        click.echo(f"  {len(report.lost_given)} blank number(s) given out after the backup recorded as lost: "
+                   + ", ".join(report.lost_given[:10]) + (" ..." if len(report.lost_given) > 10 else ""))
+
+
+@site.command("upgrade")
+@site_option
+@json_option
+@guarded
+def upgrade(site: Path, as_json: bool) -> None:
+    """Migrate the site's records to this mrtd's schema (every row kept; back up first), start its numbering
+    mark if it has none yet, and make the site folder owner-only."""
+    from mrtd.issuance.backup import upgrade as run
+
+    done = run(_site_config(site))
+    if as_json:
+        emit_json(done)
+    else:
+        moved = "already at" if done["from"] == done["to"] else f"upgraded from {done['from']} to"
+        click.echo(f"records {moved} revision {done['to']}"
+                   + ("; numbering mark started from the records" if done["mark_started"] else ""))

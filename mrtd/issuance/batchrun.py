@@ -47,6 +47,7 @@ from mrtd.issuance.site import SiteConfig
 from mrtd.issuance.states import ABANDONED, IN_PRODUCTION
 from mrtd.model import Application
 from mrtd.pki.keys import Secrets
+from mrtd.private import private_dir, replace_private
 
 ISSUED = "issued"
 ALREADY = "already-issued"
@@ -134,10 +135,7 @@ def write_manifest(summary: BatchSummary, out_root: Path) -> Path:
     writer.writeheader()
     writer.writerows(summary.manifest())
     path = out_root / MANIFEST
-    tmp = out_root / f".{MANIFEST}.{os.getpid()}.tmp"
-    tmp.write_text(text.getvalue(), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return replace_private(path, text.getvalue())
 
 
 def holder_name(application: Application) -> str:
@@ -239,7 +237,7 @@ def run_batch(
         raise BatchError("workers: a named reader personalises one chip at a time; use 1 worker")
     options = options or IssueOptions()
     started = time.perf_counter()
-    out_root.mkdir(parents=True, exist_ok=True)
+    private_dir(out_root)
     plan = plan_batch(source, site, out_root, clock=clock)
     outcomes = list(plan.known)
     for o in outcomes:

@@ -25,7 +25,6 @@ import datetime as dt
 import json
 import logging
 import logging.handlers
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ from mrtd.issuance.audit import canonical_json
 from mrtd.pki.certificates import verify_signature
 from mrtd.pki.keys import default_hash
 from mrtd.pki.signer import PublicKey, Signer, hash_algorithm
+from mrtd.private import append_private
 
 KIND = "mrtd-audit-checkpoint/1"
 DEFAULT_EVERY = 1000
@@ -210,12 +210,7 @@ def export_lines(keys: Iterable[AuditKey], checkpoints: Iterable[Checkpoint],
 
 def append_lines(path: Path, lines: list[str]) -> None:
     """Append to the export file (owner-only, O_APPEND, synced); never rewrites what is there."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, "".join(line + "\n" for line in lines).encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    append_private(path, "".join(line + "\n" for line in lines))
 
 
 def send_syslog(lines: list[str], address: str) -> None:

@@ -70,6 +70,7 @@ from mrtd.issuance.users import register_station_key
 from mrtd.pki.keys import Secrets
 from mrtd.pki.signer import hash_for_bits
 from mrtd.pki.site import PkiSite
+from mrtd.private import write_private
 from mrtd.seals.signers import idb_reference, signer_id
 from mrtd.seals.verify import SealReport, Trust, check_seal
 
@@ -202,7 +203,7 @@ class Office:
             for name, raw in (images or {}).items():
                 if not name or "/" in name or "\\" in name or name in (".", ".."):
                     raise InputError(f"images: {name!r} is not a plain file name")
-                (Path(folder) / name).write_bytes(raw)
+                write_private(Path(folder) / name, raw)
             checked = check_application(data, Path(folder), source, names=self.site.names, today=self._today())
             if checked.application is None or checked.errors:
                 raise ValidationError(checked.errors or checked.findings, source=source)
@@ -543,7 +544,7 @@ class Office:
             raise InputError(f"kind: {kind!r} is not portrait or signature")
         with tempfile.TemporaryDirectory(prefix="mrtd-image-") as folder:
             path = Path(folder) / kind
-            path.write_bytes(raw)
+            write_private(path, raw)
             return image_findings(path, kind)
 
     def page_preview(self, who: Principal, application_id: int) -> bytes:

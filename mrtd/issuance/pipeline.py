@@ -25,7 +25,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 import shutil
 import time
@@ -77,6 +76,7 @@ from mrtd.pki.keys import Secrets, secret_of
 from mrtd.pki.signer import Signer
 from mrtd.pki.site import PkiSite
 from mrtd.pki.trust import TrustStore
+from mrtd.private import DIR_MODE, private_dir, tighten, write_private
 from mrtd.seals import barcode
 from mrtd.seals.issue import DocumentKind, SealRequest, make_idb, make_vds, parse_duration
 from mrtd.seals.verify import Trust, check_seal
@@ -375,11 +375,7 @@ def _digests(folder: Path) -> dict[str, str]:
 
 
 def _write_json(path: Path, value: Any) -> None:
-    with open(path, "x", encoding="utf-8") as fh:
-        json.dump(value, fh, ensure_ascii=False, indent=1)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    write_private(path, json.dumps(value, ensure_ascii=False, indent=1) + "\n", exclusive=True, sync=True)
 
 
 # --- steps --------------------------------------------------------------------------------------------
@@ -599,7 +595,9 @@ class Issuer:
             raise self._failed("number", InputError(f"output folder {final} exists and is not empty"), number)
         work = partial_dir(final, number)
         try:
-            work.mkdir(parents=True)
+            private_dir(work.parent)
+            work.mkdir(mode=DIR_MODE)
+            tighten(work)
             production = self.produce(app, number, record.key, work, steps, approval, photo=photo)
             with steps.step("chip"):
                 self.accept(production, self._personalise(production, transport_factory))
@@ -739,7 +737,7 @@ class Issuer:
             else:
                 seal_png, production.seal_payload = self._seal(doc, app.extra, kind, now, number, receipt, checks,
                                                                actor)
-                (work / SEAL_FILE).write_bytes(seal_png)
+                write_private(work / SEAL_FILE, seal_png)
 
         template = self._template(doc)
         with steps.step("page"):
@@ -760,7 +758,7 @@ class Issuer:
                 printed = "PNG and PDF"
                 if name := site.print_sheets.get(doc.format.value):
                     layouts = [[s.layout for s in sides if s.layout is not None]]
-                    (work / PRINT_SHEET).write_bytes(sheet_pdf(name, layouts, site.print_offset, title=number))
+                    write_private(work / PRINT_SHEET, sheet_pdf(name, layouts, site.print_offset, title=number))
                     printed += f" and the {name} print sheet"
                 checks.append(_check("page", "pass", f"{template.name} at {site.dpi} dpi, {printed}"))
         with steps.step("print-check"):

@@ -30,6 +30,7 @@ draws a new one, which it refuses to do while the application has a live or issu
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -39,7 +40,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import (
     DateTime,
@@ -56,6 +57,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     text,
 )
@@ -77,8 +79,8 @@ from mrtd.issuance.checkpoints import Checkpoint, Checkpointer
 from mrtd.issuance.numbering import NumberPolicy, check_number
 from mrtd.issuance.processes import ProcessId, alive, this_process
 from mrtd.issuance.states import ABANDONED, IN_PRODUCTION, INITIAL, DocumentState, check_transition
+from mrtd.private import private_dir, tighten, write_private
 
-SCHEMA_VERSION = "1"
 # How long the SQLite issuing lock row of a process on another host is honoured (one on this host is
 # honoured exactly as long as its process lives).
 ISSUING_LEASE = dt.timedelta(minutes=15)
@@ -91,6 +93,10 @@ _STEP = re.compile(r"^[a-z][a-z0-9.-]{0,47}$")
 
 class RecordsError(MrtdError):
     """The database failed or refused an operation (unreachable, locked too long, constraint)."""
+
+
+class RecordsMissing(StateError):
+    """The records database is gone, empty or lacks tables: refused, never silently made again."""
 
 
 class UnknownRecord(InputError):
@@ -245,6 +251,35 @@ class SequenceRow(Base):
     next_value: Mapped[int] = mapped_column(Integer)
 
 
+class LostNumberRow(Base):
+    """A number the site gave out whose document was lost with the part of the records a restore did not
+    bring back (`mrtd site restore`): never given again."""
+
+    __tablename__ = "lost_numbers"
+    number: Mapped[str] = mapped_column(String(9), primary_key=True)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class NumberGuard(Protocol):
+    """What keeps numbering above the site's high-water mark, outside this database (mrtd.issuance.mark):
+    told before a number is used, and after its document is committed."""
+
+    def floor(self, sequence_key: str) -> int:
+        """The lowest value the sequence may hand out (above every value ever reserved)."""
+        ...
+
+    def reserve(self, sequence_key: str, next_value: int) -> None:
+        """Raise the mark to `next_value` before the value below it is used (durably, or raise)."""
+        ...
+
+    def reserve_given(self, number: str) -> None:
+        """Record a number given from outside (a blank's) before it is used (durably, or raise)."""
+        ...
+
+    def committed(self, documents: int) -> None:
+        """The records now hold `documents` documents, committed."""
+        ...
 class IssuingLockRow(Base):
     """On SQLite, the process issuing an application, while it makes its document (`RecordStore.issuing`)."""
 
@@ -470,6 +505,7 @@ class RecordStore:
         self._write_engine = write_engine
         self._read_engine = read_engine
         self._clock = clock
+        self.guard: NumberGuard | None = None  # set by the site (mrtd.issuance.mark) when it keeps a mark
         self._checkpointer: Checkpointer | None = None
         self._wrote = False  # entries appended through this store since its last checkpoint
 
@@ -481,54 +517,68 @@ class RecordStore:
     # -- opening
 
     @classmethod
-    def open(cls, url: str, *, clock: Clock | None = None) -> RecordStore:
-        """Connect, create the tables if they are missing, and check the schema version."""
-        try:
-            parsed = make_url(normalise_url(url))
-        except ArgumentError as exc:
-            raise ConfigurationError(f"records.url: not a database URL: {exc}") from None
-        backend = parsed.get_backend_name()
-        try:
-            if backend == "sqlite":
-                write, read = _sqlite_engines(parsed, parsed.database)
-            elif backend == "postgresql":
-                if parsed.get_driver_name() != "psycopg":
-                    raise ConfigurationError("records.url: PostgreSQL is reached through psycopg 3 only")
-                write = create_engine(parsed, pool_pre_ping=True)
-                read = write.execution_options(isolation_level="REPEATABLE READ")
-            else:
-                raise ConfigurationError(f"records.url: {backend!r} is not supported (sqlite or postgresql)")
-        except SQLAlchemyError as exc:
-            raise ConfigurationError(f"records.url: {exc}") from None
+    def open(cls, url: str, *, clock: Clock | None = None, create: bool = True) -> RecordStore:
+        """Connect and check that the database is at the schema revision this code expects. An empty
+        database is made by running the migrations when `create` (a new site); otherwise it is refused
+        (RecordsMissing), as is a database at an older revision ("run `mrtd site upgrade`")."""
+        write, read = _engines(url, create=create)
         store = cls(write, read, clock or _system_clock)
-        store._create()
+        try:
+            store._prepare(create)
+        except BaseException:
+            store.close()
+            raise
         return store
 
-    def _create(self) -> None:
-        # The tables the office keeps beside these (users, cases, the queue) are created with them.
-        from mrtd.issuance import casework, inventory, queue, signin, users  # noqa: F401
+    @classmethod
+    def upgrade(cls, url: str) -> tuple[str | None, str]:
+        """Migrate the database to the head revision, keeping every row; (revision before, after)."""
+        from mrtd.issuance import migrations
+
+        write, read = _engines(url, create=False)
+        try:
+            with write.begin() as conn:
+                _lock_schema(conn)
+                before = migrations.current(conn)
+                if before is None:
+                    raise RecordsMissing(f"records: {_where(url)} holds no records to upgrade")
+                if before.startswith("schema version"):
+                    raise ConfigurationError(f"records: {before} is not one this mrtd knows how to upgrade")
+                return migrations.upgrade(conn)
+        except DBAPIError as exc:
+            raise RecordsError(f"records: cannot upgrade the database: {_db_message(exc)}") from None
+        finally:
+            write.dispose()
+            read.dispose()
+
+    def _prepare(self, create: bool) -> None:
+        from mrtd.issuance import casework, inventory, migrations, queue, signin, users  # noqa: F401  (their tables)
+
         try:
             with self._write_engine.begin() as conn:
-                if conn.dialect.name == "postgresql":
-                    # Two processes opening a fresh database at once would race on CREATE TABLE.
-                    conn.execute(text("SELECT pg_advisory_xact_lock(7283461)"))
-                Base.metadata.create_all(conn)
-                version = conn.execute(select(MetaRow.value).where(MetaRow.key == "schema_version")).scalar()
-                if version is None:
-                    conn.execute(insert(MetaRow).values(key="schema_version", value=SCHEMA_VERSION))
-                elif version != SCHEMA_VERSION:
+                _lock_schema(conn)
+                revision = migrations.current(conn)
+                if revision is None:
+                    if not create:
+                        raise RecordsMissing(
+                            "records: the database holds no records (deleted, emptied or never made); restore "
+                            "the site's last backup with `mrtd site restore BACKUP`")
+                    migrations.upgrade(conn)
+                elif revision != migrations.head():
                     raise ConfigurationError(
-                        f"records: schema version {version} is not the supported {SCHEMA_VERSION}"
-                    )
+                        f"records: the database is at schema revision {revision}, this mrtd needs "
+                        f"{migrations.head()}: run `mrtd site upgrade` (after `mrtd site backup`)")
+                missing = sorted(set(Base.metadata.tables) - set(inspect(conn).get_table_names()))
+                if missing:
+                    raise RecordsMissing(
+                        f"records: the database lacks the table{'s' if len(missing) > 1 else ''} "
+                        f"{', '.join(missing)} (dropped?); restore the site's last backup with "
+                        "`mrtd site restore BACKUP`")
                 if conn.execute(select(AuditHeadRow.id).where(AuditHeadRow.id == 1)).scalar() is None:
                     conn.execute(insert(AuditHeadRow).values(id=1, seq=0, hash=GENESIS))
                 _ensure_append_only(conn)
         except DBAPIError as exc:
-            self.close()
             raise RecordsError(f"records: cannot open the database: {_db_message(exc)}") from None
-        except MrtdError:
-            self.close()
-            raise
 
     def close(self) -> None:
         try:
@@ -745,7 +795,7 @@ class RecordStore:
             if seq_row is None:
                 seq_row = SequenceRow(key=policy.sequence_key, next_value=policy.start)
                 s.add(seq_row)
-            value = max(seq_row.next_value, policy.start)
+            value = max(seq_row.next_value, policy.start, self.guard.floor(policy.sequence_key) if self.guard else 0)
             number = policy.format(value)
             clash = s.execute(select(DocumentRow.id).where(DocumentRow.number == number)).scalar()
             if clash is not None:
@@ -753,8 +803,12 @@ class RecordStore:
                     f"numbering: {number} already exists under another policy; policies overlap"
                 )
             seq_row.next_value = value + 1
+            if self.guard is not None:
+                self.guard.reserve(policy.sequence_key, value + 1)  # before the number is used: a crash skips it
             self._new_document(w, app, number, policy.sequence_key, value, actor, {"policy": policy.sequence_key})
-            return number
+            documents = self._count_documents(s)
+        self._committed(documents)
+        return number
 
     def assign_number(self, number: str, application_id: int, *, source: str, actor: str = "records",
                       claim: Callable[[Writer, str], None] | None = None) -> str:
@@ -777,12 +831,37 @@ class RecordStore:
                     f"document.number: {number} was already used for a document ({used.state}); a number is "
                     "never issued twice: give the number of a new blank"
                 )
+            lost = s.get(LostNumberRow, number)
+            if lost is not None:
+                raise StateError(f"document.number: {number} was given out before a restore and its document was "
+                                 f"lost with the part of the records the backup did not hold ({lost.reason}); a "
+                                 "number is never issued twice: give the number of a new blank")
             if claim is not None:
                 claim(w, number)
+            if self.guard is not None:
+                self.guard.reserve_given(number)
             # Given numbers have no sequence of their own; they are counted per source, in order of use.
             last = s.execute(select(func.max(DocumentRow.sequence)).where(DocumentRow.sequence_key == source)).scalar()
             self._new_document(w, app, number, source, (last or 0) + 1, actor, {"source": source})
-            return number
+            documents = self._count_documents(s)
+        self._committed(documents)
+        return number
+
+    @staticmethod
+    def _count_documents(s: Session) -> int:
+        return int(s.execute(select(func.count()).select_from(DocumentRow)).scalar_one())
+
+    def _committed(self, documents: int) -> None:
+        if self.guard is not None:
+            self.guard.committed(documents)
+
+    def numbering_state(self) -> tuple[str | None, int, dict[str, int]]:
+        """What the site's mark is compared with: the records' id, how many documents they hold, and each
+        sequence's next value."""
+        with self._read() as s:
+            records_id = s.execute(select(MetaRow.value).where(MetaRow.key == "records_id")).scalar()
+            sequences = {r.key: r.next_value for r in s.execute(select(SequenceRow)).scalars()}
+            return records_id, self._count_documents(s), sequences
 
     @staticmethod
     def _application_without_live_document(s: Session, application_id: int) -> ApplicationRow:
@@ -1088,6 +1167,41 @@ class LogSnapshot:
 # --- helpers ------------------------------------------------------------------------------------------
 
 
+def _engines(url: str, *, create: bool) -> tuple[Engine, Engine]:
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError as exc:
+        raise ConfigurationError(f"records.url: not a database URL: {exc}") from None
+    backend = parsed.get_backend_name()
+    try:
+        if backend == "sqlite":
+            database = parsed.database
+            if not create and database not in (None, "", ":memory:") and not Path(str(database)).exists():
+                raise RecordsMissing(f"records: {database} is missing (deleted?); restore the site's last backup "
+                                     "with `mrtd site restore BACKUP`")
+            return _sqlite_engines(parsed, database)
+        if backend == "postgresql":
+            if parsed.get_driver_name() != "psycopg":
+                raise ConfigurationError("records.url: PostgreSQL is reached through psycopg 3 only")
+            write = create_engine(parsed, pool_pre_ping=True)
+            return write, write.execution_options(isolation_level="REPEATABLE READ")
+        raise ConfigurationError(f"records.url: {backend!r} is not supported (sqlite or postgresql)")
+    except SQLAlchemyError as exc:
+        raise ConfigurationError(f"records.url: {exc}") from None
+
+
+def _lock_schema(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        # Two processes opening (or migrating) one database at once would race on CREATE TABLE.
+        conn.execute(text("SELECT pg_advisory_xact_lock(7283461)"))
+
+
+def _where(url: str) -> str:
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "the database"
+
 def _checkpoint_row(c: Checkpoint) -> CheckpointRow:
     return CheckpointRow(seq=c.seq, hash=c.hash, at=c.at, key_id=c.key_id, signature=c.signature)
 
@@ -1100,12 +1214,22 @@ def _sqlite_engines(url: URL, database: str | None) -> tuple[Engine, Engine]:
         _sqlite_setup(engine, "BEGIN IMMEDIATE", wal=False)
         return engine, engine
     assert database is not None
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    private_file(Path(database))
     write = create_engine(url, connect_args={"timeout": 60})
     read = create_engine(url, connect_args={"timeout": 60})
     _sqlite_setup(write, "BEGIN IMMEDIATE", wal=True)
     _sqlite_setup(read, "BEGIN", wal=True)
     return write, read
+
+
+def private_file(database: Path) -> None:
+    """The database file made owner-only before SQLite opens it: SQLite takes an empty file for an empty
+    database and gives its -wal and -shm files the database file's mode."""
+    private_dir(database.parent)
+    with contextlib.suppress(FileExistsError):  # never truncate: another process may have made it
+        write_private(database, b"", exclusive=True)
+    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        tighten(path)
 
 
 def _sqlite_setup(engine: Engine, begin: str, *, wal: bool) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError
 
 from mrtd.errors import ConfigurationError, InputError, StateError
 from mrtd.issuance.checkpoints import DEFAULT_EVERY, Checkpointer
+from mrtd.issuance.mark import guard_store, start_mark
 from mrtd.issuance.numbering import NumberPolicy
 from mrtd.issuance.records import RecordStore, normalise_url
 from mrtd.layouts import load_template
@@ -34,6 +35,7 @@ from mrtd.mrz import NameOptions
 from mrtd.pki.keys import DEFAULT_ALGORITHM, DEFAULT_SCRYPT_LOG2N, Secrets, check_distinct, secret_of
 from mrtd.pki.profiles import country_codes
 from mrtd.pki.site import Pkcs11Config, PkiSite
+from mrtd.private import private_dir, replace_private, write_private
 
 CONFIG_NAME = "mrtd.toml"
 DEFAULT_SQLITE = "sqlite:///records.sqlite3"  # relative to the site folder
@@ -98,15 +100,18 @@ class SiteConfig:
         return PkiSite(self.root, clock=clock, actor=actor)
 
     def open_records(self, *, clock: Clock | None = None, audit_secret: bytes | None = None) -> RecordStore:
-        """The records; with the audit key's own secret, they sign checkpoints of the audit log."""
-        store = RecordStore.open(self.records_url, clock=clock)
-        if audit_secret is not None:
-            try:
+        """The site's records, checked against its numbering mark (mrtd.issuance.mark): a database that is
+        missing, empty, not the site's or behind the mark is refused, never made again. With the audit
+        key's own secret, they sign checkpoints of the audit log."""
+        store = RecordStore.open(self.records_url, clock=clock, create=False)
+        try:
+            guard_store(self.root, store)
+            if audit_secret is not None:
                 signer = PkiSite(self.root, clock=clock or (lambda: dt.datetime.now(dt.UTC))).audit_signer(audit_secret)
-            except BaseException:
-                store.close()
-                raise
-            store.use_checkpoints(Checkpointer(signer, self.checkpoint_every))
+                store.use_checkpoints(Checkpointer(signer, self.checkpoint_every))
+        except BaseException:
+            store.close()
+            raise
         return store
 
 
@@ -317,13 +322,7 @@ def write_config(root: Path, table: Mapping[str, Mapping[str, object]]) -> Path:
     path = Path(root) / CONFIG_NAME
     text = dump_config(table)
     tomllib.loads(text)  # what we write must read back
-    tmp = path.with_name(f".{CONFIG_NAME}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    return path
+    return replace_private(path, text)
 
 
 def default_policy(prefix: str) -> NumberPolicy:
@@ -379,7 +378,7 @@ token with `pkcs11`); an existing site gets one with `mrtd audit init-key`. With
             raise ConfigurationError(f"page template {source}: not a {fmt.value} template")
     if len(seal_signer_cn) != 2:
         raise InputError(f"seal_signer_cn: {seal_signer_cn!r} is not 2 characters (seal signer identifier)")
-    root.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(root.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.init-", dir=root.parent))
     try:
         pki = PkiSite(tmp, clock=clock, actor=actor, kdf_log2n=kdf_log2n, rng=rng)
@@ -407,19 +406,18 @@ token with `pkcs11`); an existing site gets one with `mrtd audit init-key`. With
             "audit": {"checkpoint_every": DEFAULT_EVERY},
         }
         if templates:
-            (tmp / "templates").mkdir()
             copied: dict[str, object] = {}
             for fmt, source in templates.items():
                 target = tmp / "templates" / f"{fmt.value.lower()}.toml"
-                shutil.copyfile(source, target)
+                write_private(target, source.read_bytes())
                 copied[fmt.value] = f"templates/{target.name}"
             table["page"]["templates"] = copied
         if pkcs11 is not None:
             table["pki"].update({"pkcs11_module": pkcs11.module, "token": pkcs11.token})
         write_config(tmp, table)
         # The database: SQLite inside the (temporary) site folder, or the PostgreSQL server's tables.
-        with RecordStore.open(resolve_records_url(tmp, url), clock=clock):
-            pass
+        with RecordStore.open(resolve_records_url(tmp, url), clock=clock) as store:
+            start_mark(tmp, store)
         if root.exists():
             root.rmdir()
         tmp.rename(root)

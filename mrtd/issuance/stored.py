@@ -25,6 +25,7 @@ from mrtd.issuance.photo import PhotoChecks
 from mrtd.issuance.pipeline import application_key, application_payload
 from mrtd.model import Application
 from mrtd.mrz import NameOptions
+from mrtd.private import write_private
 
 IMAGE_FILES = {"portrait": "portrait.img", "signature": "signature.img"}
 _SECTIONS = ("document", "holder")
@@ -83,7 +84,7 @@ def materialised(data: Mapping[str, Any], images: Mapping[str, bytes], *, names:
         for name, raw in images.items():
             if not name or "/" in name or "\\" in name or name in (".", ".."):
                 raise InputError(f"images: {name!r} is not a plain file name")
-            (folder / name).write_bytes(raw)
+            write_private(folder / name, raw)
         yield application_from_dict(data, folder, source, names=names, today=today, photos=photos)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

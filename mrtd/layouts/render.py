@@ -38,6 +38,7 @@ from mrtd.layouts.page import PageData
 from mrtd.layouts.pdf import pdf_bytes
 from mrtd.layouts.template import Box, Side, Template
 from mrtd.layouts.text import runs
+from mrtd.private import write_private
 
 __all__ = ["MAX_DPI", "MIN_DPI", "LayoutError", "RenderedSide", "page_size_px", "pdf_bytes", "render"]
 
@@ -204,7 +205,7 @@ def write(t: Template, rendered: Sequence[RenderedSide], out: Path, dpi: int) ->
     temps = [(path.with_name(path.name + ".part"), path, data) for path, data in blobs]
     try:
         for tmp, _, data in temps:
-            tmp.write_bytes(data)
+            write_private(tmp, data)
         for tmp, path, _ in temps:
             tmp.replace(path)
     except OSError as exc:

@@ -22,6 +22,7 @@ from mrtd.pki import custody
 from mrtd.pki.keys import FileSigner
 from mrtd.pki.lifecycle import _zeroise
 from mrtd.pki.site import PkiSite, _iso
+from mrtd.private import write_private
 
 Prompt = Callable[[str, bool], str]  # (question, hide input) -> answer
 
@@ -114,10 +115,9 @@ class Ceremony:
         }
         sealed = custody.seal_transcript(body, self.shares)
         folder = self.site.root / "ceremonies"
-        folder.mkdir(parents=True, exist_ok=True)
         stamp = self.started.replace(":", "").replace("-", "").replace("+0000", "Z")
         path = folder / f"{stamp}-{self.operation.split()[0]}-{os.urandom(3).hex()}.json"
-        path.write_text(json.dumps(sealed, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        write_private(path, json.dumps(sealed, indent=1, sort_keys=True) + "\n", exclusive=True)
         digest = custody.transcript_digest(sealed)
         self.site._log("ceremony", role="csca", operation=self.operation, custodians=sorted(self.shares),
                        transcript=path.name, sha256=digest)

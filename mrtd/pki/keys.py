@@ -24,6 +24,7 @@ from mrtd.asn1.der import octets, seq
 from mrtd.asn1.der import oid as der_oid
 from mrtd.errors import ConfigurationError, InputError, KeyAccessError
 from mrtd.pki.signer import HashName, PublicKey, hash_algorithm, hash_for_curve
+from mrtd.private import private_dir
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
@@ -160,7 +161,7 @@ class FileSigner:
     def save(self, path: Path, passphrase: bytes, *, scrypt_log2n: int = DEFAULT_SCRYPT_LOG2N) -> None:
         """Write the key encrypted; the file is created exclusively (never overwritten), mode 0600."""
         pem = encrypt_private_key(self._key, passphrase, scrypt_log2n=scrypt_log2n)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         tmp = path.with_name(path.name + ".tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

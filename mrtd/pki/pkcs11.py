@@ -239,3 +239,41 @@ def destroy_key(session: Any, label: str) -> int:
     except PKCS11Error as exc:
         raise KeyAccessError(f"pkcs11 key {label!r}: cannot destroy it: {type(exc).__name__}") from None
     return len(objects)
+
+
+def _public_session(module: str, token_label: str) -> Any:
+    try:
+        token = _lib(module).get_token(token_label=token_label)
+        return token.open(rw=True)
+    except pkcs11.NoSuchToken:
+        raise ConfigurationError(f"pkcs11 token {token_label!r}: not found in {module}") from None
+    except PKCS11Error as exc:
+        raise KeyAccessError(f"pkcs11 token {token_label!r}: cannot open a session: {type(exc).__name__}") from None
+
+
+def read_data(module: str, token_label: str, label: str) -> list[bytes]:
+    """The values of the public data objects labelled `label` in the token (no PIN: they hold nothing
+    secret); one, normally."""
+    session = _public_session(module, token_label)
+    try:
+        found = session.get_objects({Attribute.CLASS: ObjectClass.DATA, Attribute.LABEL: label})
+        return [bytes(obj[Attribute.VALUE]) for obj in found]
+    except PKCS11Error as exc:
+        raise KeyAccessError(f"pkcs11 data object {label!r}: cannot read it: {type(exc).__name__}") from None
+    finally:
+        session.close()
+
+
+def write_data(module: str, token_label: str, label: str, value: bytes) -> None:
+    """Keep `value` as the public data object `label` in the token (created, or replaced whole)."""
+    session = _public_session(module, token_label)
+    try:
+        old = list(session.get_objects({Attribute.CLASS: ObjectClass.DATA, Attribute.LABEL: label}))
+        session.create_object({Attribute.CLASS: ObjectClass.DATA, Attribute.TOKEN: True, Attribute.PRIVATE: False,
+                               Attribute.LABEL: label, Attribute.APPLICATION: "mrtd", Attribute.VALUE: value})
+        for obj in old:  # the new one first: a failure in between leaves two, never none
+            obj.destroy()
+    except PKCS11Error as exc:
+        raise KeyAccessError(f"pkcs11 data object {label!r}: cannot write it: {type(exc).__name__}") from None
+    finally:
+        session.close()

@@ -40,6 +40,7 @@ from mrtd.pki.lint import lint_certificate
 from mrtd.pki.profiles import mrz_code_for, profile
 from mrtd.pki.signer import PublicKey, Signer
 from mrtd.pki.trust import TrustStore
+from mrtd.private import append_private, private_dir, replace_private, tighten, write_private
 
 Clock = Callable[[], datetime]
 END_ENTITY_ROLES = ("ds", "seal-signer", "vdsnc-signer", "masterlist-signer", "deviationlist-signer")
@@ -141,12 +142,7 @@ class PkiSite:
         return data
 
     def _save(self, state: dict[str, Any]) -> None:
-        tmp = self.state_file.with_name("state.json.tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(state, fh, indent=1, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.state_file)
+        replace_private(self.state_file, json.dumps(state, indent=1, sort_keys=True))
 
     def now(self, clock: Clock | None = None) -> datetime:
         c = clock or self._clock
@@ -158,12 +154,7 @@ class PkiSite:
              **detail: Any) -> None:
         entry = {"time": _iso(self.now()), "actor": self.actor, "op": op, "role": role, "key": key,
                  "serial": serial, **detail}
-        fd = os.open(self.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, (json.dumps(entry, sort_keys=True) + "\n").encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_private(self.log_file, json.dumps(entry, sort_keys=True) + "\n")
 
     def log_entries(self) -> list[dict[str, Any]]:
         if not self.log_file.exists():
@@ -252,8 +243,7 @@ class PkiSite:
                     usage: tuple[datetime | None, datetime | None] | None, issuer_serial: str | None) -> CertRecord:
         serial = f"{cert.serial_number:X}"
         name = f"{role}-{serial}.pem"
-        (self.root / "certs").mkdir(parents=True, exist_ok=True)
-        (self.root / "certs" / name).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        write_private(self.root / "certs" / name, cert.public_bytes(serialization.Encoding.PEM))
         rec = CertRecord(role, serial, cert.subject.rfc4514_string(), f"certs/{name}", key,
                          _iso(cert.not_valid_before_utc) or "", _iso(cert.not_valid_after_utc) or "",
                          _iso(usage[0]) if usage else None, _iso(usage[1]) if usage else None, issuer_serial)
@@ -327,8 +317,8 @@ class PkiSite:
             raise StateError(f"{self.root}: a PKI already exists here")
         country = country.upper()
         code = mrz_code or mrz_code_for(country)
-        self.root.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.root, 0o700)
+        private_dir(self.root)
+        tighten(self.root)
         return {
             "country": country, "mrz_code": code, "algorithm": algorithm, "organization": organization, "csca": "here",
             "pkcs11": {"module": default_token.module, "token": default_token.token} if default_token else None,
@@ -564,8 +554,7 @@ class PkiSite:
         state["last_crl_at"] = _iso(now)
         crl = crlmod.build_crl(self.certificate(csca_rec), signer, number=state["crl_number"], this_update=now,
                                next_update=now + timedelta(days=next_update_days), revoked=revoked)
-        (self.root / "crls").mkdir(exist_ok=True)
-        (self.root / "crls" / f"crl-{state['crl_number']}.der").write_bytes(crl.public_bytes(serialization.Encoding.DER))
+        write_private(self.root / "crls" / f"crl-{state['crl_number']}.der", crl.public_bytes(serialization.Encoding.DER))
         self._save(state)
         self._log("crl", role="csca", key=signer.key_id, serial=csca_rec.serial, crl_number=state["crl_number"],
                   revoked=len(revoked))
@@ -590,13 +579,7 @@ class PkiSite:
 
     def publish(self, kind: str, der: bytes) -> Path:
         """Keep a list this site signed (`ml`, `dl`) as the latest of its kind, for `mrtd pki pkd export`."""
-        folder = self.root / "published"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{kind}-latest.der"
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(der)
-        os.replace(tmp, path)
-        return path
+        return replace_private(self.root / "published" / f"{kind}-latest.der", der)
 
     def published(self, kind: str) -> bytes | None:
         path = self.root / "published" / f"{kind}-latest.der"
@@ -610,8 +593,7 @@ class PkiSite:
 
         folder = "trust" if kind in TRUST_KINDS else "pkd"
         name = f"{kind}-{hashlib.sha256(der).hexdigest()[:16]}.der"
-        (self.root / folder).mkdir(parents=True, exist_ok=True)
-        (self.root / folder / name).write_bytes(der)
+        write_private(self.root / folder / name, der)
         state = self._load()
         imports = state.setdefault("imports", [])
         if not any(i["file"] == name for i in imports):

@@ -27,6 +27,7 @@ from mrtd.chip.keytransport import open_keys, public_key_text
 from mrtd.chip.perso import ChipImage, personalise
 from mrtd.chip.transport import Transport
 from mrtd.errors import MrtdError
+from mrtd.private import write_private
 from mrtd.station.client import Job, Service, ServiceError
 
 
@@ -93,13 +94,10 @@ def _page(config: StationConfig, job: Job) -> dict[str, str]:
     """Print or write the page; the print check says what was done and with which bytes."""
     if config.out is not None:
         folder = config.out / job.number
-        folder.mkdir(parents=True, exist_ok=True)
         for name, data in job.page.items():
-            (folder / name).write_bytes(data)
-        chip = folder / "chip"
-        chip.mkdir(exist_ok=True)
+            write_private(folder / name, data)
         for name, data in job.files.items():
-            (chip / (f"{name}.bin" if name.startswith("DG") else name)).write_bytes(data)
+            write_private(folder / "chip" / (f"{name}.bin" if name.startswith("DG") else name), data)
         written = ", ".join(f"{n} {hashlib.sha256((folder / n).read_bytes()).hexdigest()[:16]}" for n in sorted(job.page))
         return {"status": "pass" if job.page else "not-applicable", "detail": f"written to {folder}: {written}"}
     if config.printer is not None and "page.pdf" in job.page:
@@ -155,8 +153,8 @@ def report(config: StationConfig, service: Service, done: Done) -> dict[str, Any
     """Tell the centre; keep its receipt beside the page when the document was issued."""
     outcome = service.result(done.job.id, done.report, done.files, done.print_check, config.reader or "simulator")
     if outcome.get("state") == "issued" and config.out is not None and outcome.get("receipt"):
-        (config.out / done.job.number / "receipt.json").write_text(
-            json.dumps(outcome["receipt"], ensure_ascii=False, indent=1) + "\n", "utf-8")
+        write_private(config.out / done.job.number / "receipt.json",
+                      json.dumps(outcome["receipt"], ensure_ascii=False, indent=1) + "\n")
     return outcome
 
 

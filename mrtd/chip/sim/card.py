@@ -33,6 +33,7 @@ from mrtd.chip.protocol.sm import SecureChannel, SmError
 from mrtd.chip.protocol.ta import TaChip
 from mrtd.errors import MrtdError
 from mrtd.pki.cvc.certificate import READ_DG3, READ_DG4, CvCertificate
+from mrtd.private import replace_private
 
 OK = 0x9000
 SW_WRONG_LENGTH = 0x6700
@@ -149,9 +150,7 @@ class VirtualCard:
 
     def _save(self) -> None:
         if self.state_path is not None:
-            tmp = self.state_path.with_suffix(".tmp")
-            tmp.write_text(self.state.to_json())
-            os.replace(tmp, self.state_path)
+            replace_private(self.state_path, self.state.to_json())
 
     # -- session -------------------------------------------------------------------------------------------
 

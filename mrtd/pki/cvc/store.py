@@ -20,6 +20,7 @@ from mrtd.errors import ConfigurationError, InputError, ProfileError, Severity
 from mrtd.pki.cvc.certificate import RIGHTS, Chat, CvCertificate, Role, lint_cv_certificate
 from mrtd.pki.keys import FileSigner
 from mrtd.pki.signer import HashName
+from mrtd.private import write_private
 
 CURVES: dict[str, type[ec.EllipticCurve]] = {
     "brainpoolP256r1": ec.BrainpoolP256R1, "brainpoolP384r1": ec.BrainpoolP384R1,
@@ -78,10 +79,7 @@ class CvPki:
 
     def _write(self, kind: str, cert: CvCertificate) -> Path:
         path = self.root / kind / f"{cert.chr}.cvcert"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "xb") as fh:  # never overwrite a certificate
-            fh.write(cert.raw)
-        return path
+        return write_private(path, cert.raw, exclusive=True)  # never overwrite a certificate
 
     # -- the use cases ---------------------------------------------------------------------------------
 
@@ -156,10 +154,7 @@ class CvPki:
             hash_name=_HASH[cvca.public_key.curve.key_size],
         ), dv)  # fmt: skip
         self._write("is", cert)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        chain = out_dir / f"{chr_}.cvcert"
-        with open(chain, "xb") as fh:
-            fh.write(dv.raw + cert.raw)
+        chain = write_private(out_dir / f"{chr_}.cvcert", dv.raw + cert.raw, exclusive=True)
         key_path = out_dir / f"{chr_}.key"
         FileSigner(key, chr_).save(key_path, is_passphrase)
         return cert, chain, key_path
