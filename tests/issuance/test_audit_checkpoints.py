@@ -140,3 +140,19 @@ def test_a_batch_with_workers_ends_under_a_signed_checkpoint(tmp_path: Path) -> 
     with site.open_records() as store:
         report = check_log(store, keys)
     assert report.ok and report.unsigned == 0 and report.documents == summary.count(ISSUED), report
+
+
+def test_the_office_signs_what_its_requests_wrote(tmp_path: Path) -> None:
+    from mrtd.issuance.office import Office
+
+    clock = StepClock()
+    site = init_site(tmp_path / "s", "UTO", secrets=KEY_SECRETS, clock=clock, certificate_country="UT", kdf_log2n=12)
+    secrets = {r: KEY_SECRETS[r] for r in ("ds", "seal-signer", "audit")}
+    with Office(site, clock=clock, secrets=secrets) as office:
+        office.store.receive_application("app", {"n": 1})
+        office.checkpoint()  # what the service does between requests
+        with office.store.audit_snapshot() as snap:
+            assert [c.seq for c in snap.checkpoints()] == [1]
+        office.checkpoint()  # nothing new: nothing signed
+        with office.store.audit_snapshot() as snap:
+            assert [c.seq for c in snap.checkpoints()] == [1]
