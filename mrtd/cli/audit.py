@@ -20,8 +20,9 @@ from mrtd.cli._common import (
     json_option,
     role_secret,
     secret_file_option,
+    site_option,
 )
-from mrtd.cli.records import records_url, site_option
+from mrtd.cli.records import records_url
 from mrtd.issuance.auditcheck import check_log
 from mrtd.issuance.checkpoints import (
     AuditKey,
@@ -85,7 +86,9 @@ def audit_verify(site: Path, exports_file: Path | None, as_json: bool) -> None:
     with RecordStore.open(records_url(site)) as store:
         report = check_log(store, keys, exports)
     if as_json:
-        emit_json(report.as_dict())
+        emit_json(report.as_dict(), errors=[] if report.ok else [
+            {"rule": report.rule, "field": f"document {report.document}" if report.document else
+             f"entry {report.first_broken}", "message": report.message}])
     elif report.ok:
         click.echo(str(report))
         if not keys and exports is None:
@@ -122,7 +125,7 @@ def audit_init_key(site: Path, store: str | None, token: str | None, rotate: boo
     with config.open_records(clock=_now, audit_secret=key_secret) as records:
         checkpoint = records.checkpoint()
     if as_json:
-        emit_json({"ok": True, **record, "checkpoint": checkpoint.seq if checkpoint else None})
+        emit_json({**record, "checkpoint": checkpoint.seq if checkpoint else None})
     else:
         click.echo(f"audit key {record['key_id']} ({record['algorithm']})"
                    + (f"; checkpoint signed at entry {checkpoint.seq}" if checkpoint else ""))

@@ -14,21 +14,14 @@ from pathlib import Path
 
 import click
 
-from mrtd.cli._common import emit_json, guarded, json_option
+from mrtd.cli._common import emit_json, guarded, json_option, site_option
+from mrtd.cli.output import table
 from mrtd.cli.people import user_option
 from mrtd.errors import ConfigurationError
 from mrtd.issuance.records import RecordStore, default_url
 from mrtd.issuance.site import CONFIG_NAME, read_config, resolve_records_url
 from mrtd.issuance.states import DocumentState
 
-site_option = click.option(
-    "--site",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="MRTD_SITE",
-    default=".",
-    show_default="$MRTD_SITE or the current folder",
-    help="The site folder (holds mrtd.toml).",
-)
 
 def records_url(site: Path) -> str:
     """The records database URL of a site (environment > mrtd.toml > the default SQLite file)."""
@@ -120,11 +113,9 @@ def records_list(site: Path, state: str | None, since: str | None, until: str | 
     if as_json:
         emit_json([d.as_dict() for d in docs])
         return
-    for d in docs:
-        click.echo(
-            f"{d.number:<9}  {d.state.value:<15}  {d.state_changed_at.isoformat(timespec='seconds')}  {d.application_key}"
-        )
-    click.echo(f"{len(docs)} document{'s' if len(docs) != 1 else ''}")
+    table(("number", "state", "since", "application"),
+          [(d.number, d.state.value, d.state_changed_at.isoformat(timespec="seconds"), d.application_key)
+           for d in docs], f"{len(docs)} document{'s' if len(docs) != 1 else ''}")
 
 
 # --- document -----------------------------------------------------------------------------------------
@@ -176,7 +167,7 @@ def _change(site: Path, number: str, to: DocumentState, user: str | None, reason
         before = store.document(number).state
         after = change_document(store, principal(store, user), number, to, reason)
     if as_json:
-        emit_json({"ok": True, "number": number, "from": before.value, "to": after.state.value})
+        emit_json({"number": number, "from": before.value, "to": after.state.value})
     else:
         click.echo(f"{number}: {before.value} -> {after.state.value}")
 
@@ -228,7 +219,7 @@ def document_replace(number: str, changes_file: Path | None, site: Path, user: s
     with open_office(site) as office:
         done = office.replace(principal(office.store, user), number, changes)
     if as_json:
-        emit_json({"ok": True, "created": done.created, **done.case.summary()})
+        emit_json({"created": done.created, **done.case.summary()})
     else:
         click.echo(f"application {done.case.id} replaces {number}: {done.case.state.value}; approve it with "
                    f"`mrtd application approve {done.case.id}`")
@@ -254,7 +245,7 @@ def document_reprint(number: str, out_dir: Path, site: Path, user: str | None, a
         result = office.reprint(principal(office.store, user), number)
     write_files(out_dir, result.files)
     if as_json:
-        emit_json({"ok": True, "number": number, "out": str(out_dir), "files": result.digests,
+        emit_json({"number": number, "out": str(out_dir), "files": result.digests,
                    "audit_seq": result.audit_seq})
     else:
         click.echo(f"{number}: page reprinted into {out_dir} ({', '.join(result.files)}); "

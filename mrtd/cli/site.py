@@ -100,7 +100,7 @@ def init(directory: Path, country: str, certificate_country: str | None, databas
                        page_templates=templates, actor=actor_name())
     backend = config.records_url.split(":", 1)[0]
     if as_json:
-        emit_json({"ok": True, "site": str(config.root), "country": config.country, "records": backend,
+        emit_json({"site": str(config.root), "country": config.country, "records": backend,
                    "keys": config.pki_store, "csca": csca, "numbering": config.numbering.as_config()})
     else:
         click.echo(f"site created: {config.root}")

@@ -59,8 +59,8 @@ from mrtd.errors import (
 from mrtd.issuance.audit import canonical_json
 from mrtd.issuance.casework import CaseState, Casework
 from mrtd.issuance.inventory import draw_number, requested_numbers
-from mrtd.issuance.photo import PhotoReport, check_photo
-from mrtd.issuance.records import ApplicationRecord, RecordStore, UnknownRecord
+from mrtd.issuance.photo import PhotoChecks, PhotoReport, check_photo
+from mrtd.issuance.records import ApplicationRecord, RecordsError, RecordStore, UnknownRecord
 from mrtd.issuance.site import SiteConfig
 from mrtd.issuance.states import ABANDONED, IN_PRODUCTION, DocumentState
 from mrtd.layouts import load_template, sheet_pdf
@@ -114,15 +114,31 @@ S = DocumentState
 
 class PipelineError(MrtdError):
     """A step failed. Names the step; when a number was drawn, that document is now spoiled and the
-    application can be issued again (`retryable`)."""
+    application can be issued again (`retryable`), unless the spoil could not be recorded (`unspoiled`)."""
 
-    def __init__(self, step: str, message: str, *, number: str | None = None, cause: MrtdError | None = None) -> None:
+    def __init__(self, step: str, message: str, *, number: str | None = None, cause: MrtdError | None = None,
+                 unspoiled: SpoilNotRecorded | None = None) -> None:
         self.step = step
         self.number = number
         self.cause = cause
+        self.unspoiled = unspoiled  # the spoil of `number` could not be recorded either
         self.retryable = True
-        where = f" (document {number} spoiled; the application can be issued again)" if number else ""
+        where = ""
+        if unspoiled is not None:
+            where = f" ({unspoiled})"
+        elif number:
+            where = f" (document {number} spoiled; the application can be issued again)"
         super().__init__(f"step {step}: {message}{where}")
+
+
+class SpoilNotRecorded(RecordsError):
+    """A failed document could not be recorded as spoiled (the database failed or the disk is full): it stays
+    in its production state, its number reserved; the next run of its application spoils it."""
+
+    def __init__(self, number: str, reason: str) -> None:
+        self.number = number
+        super().__init__(f"could not record the spoil of {number}: {reason}; the number stays reserved, and the "
+                         "next run of the application spoils it")
 
 
 class AlreadyIssued(StateError):
@@ -305,16 +321,16 @@ def application_key(payload: Mapping[str, Any]) -> str:
 
 
 def receive(store: RecordStore, casework: Casework, application: Application, *, names: NameOptions, actor: str,
-            findings: Sequence[Finding] = ()) -> ApplicationRecord:
+            findings: Sequence[Finding] = (), photo: PhotoReport | None = None) -> ApplicationRecord:
     """Record the application once (the key is a hash of its content) with its case: the images, the
-    person index and who submitted it."""
+    person index, who submitted it and (`photo`) intake's photo check of the portrait."""
     payload = application_payload(application)
     record = store.receive_application(application_key(payload), payload, actor=actor)
     images = {kind: data for kind, data in (("portrait", _read(application.portrait, "portrait")),
                                             ("signature", _read(application.signature, "signature")))
               if data is not None}
     casework.open_case(record.id, images=images, findings=findings, names=names, actor=actor,
-                       replaces=application.extra.get(REPLACES) or None)
+                       replaces=application.extra.get(REPLACES) or None, photo=photo)
     return record
 
 
@@ -449,9 +465,9 @@ class Issuer:
     # -- the records side
 
     def receive(self, application: Application, *, actor: str | None = None,
-                findings: Sequence[Finding] = ()) -> ApplicationRecord:
+                findings: Sequence[Finding] = (), photo: PhotoReport | None = None) -> ApplicationRecord:
         return receive(self.store, self.casework, application, names=self.site.names,
-                       actor=actor or self.options.actor, findings=findings)
+                       actor=actor or self.options.actor, findings=findings, photo=photo)
 
     def approval(self, record: ApplicationRecord) -> dict[str, Any]:
         """Who approved the application, for the records. One operator issuing directly (`mrtd issue`, a
@@ -504,9 +520,10 @@ class Issuer:
         """Issue `application` into `out_root/<document number>/` (what batches do)."""
         return self._issue(application, lambda number: Path(out_root) / number, transport_factory, blank)
 
-    def check_before_number(self, app: Application) -> PhotoReport | None:
+    def check_before_number(self, app: Application, *, photos: PhotoChecks | None = None) -> PhotoReport | None:
         """Everything checked before a number is drawn, so that a refusal consumes nothing: the expiry, the
-        date of issue asked for, and the portrait (its photo check, returned). ValidationError otherwise."""
+        date of issue asked for, and the portrait (its photo check, returned; from `photos` when already
+        made). ValidationError otherwise."""
         self.check_not_expired(app)
         today = self.clock().astimezone(dt.UTC).date()
         asked = app.document.date_of_issue
@@ -516,7 +533,7 @@ class Issuer:
                 "document.date_of_issue", "not-today",
                 f"{asked.isoformat()} is not the day this document is issued ({today.isoformat()}); give today's "
                 "date or leave it out", "Doc 9303-10 §4.7.12 (DG12 date of issue)")], source=app.source)
-        return self.check_portrait(app)
+        return self.check_portrait(app, photos=photos)
 
     def draw_number(self, app: Application, record: ApplicationRecord, *, blank: str | None = None,
                     actor: str | None = None) -> str:
@@ -534,14 +551,15 @@ class Issuer:
                                            f"{app.document.date_of_expiry} is not after the date of issue "
                                            f"{today}", "Doc 9303-3 §4.1")], source=app.source)
 
-    def check_portrait(self, app: Application) -> PhotoReport | None:
-        """The photo check of the application's portrait (None without one); ValidationError when it refuses
-        the photo. Like the expiry, checked before a number is drawn, so a refusal consumes nothing."""
+    def check_portrait(self, app: Application, *, photos: PhotoChecks | None = None) -> PhotoReport | None:
+        """The photo check of the application's portrait (None without one; from `photos` when already
+        made); ValidationError when it refuses the photo. Like the expiry, checked before a number is drawn,
+        so a refusal consumes nothing."""
         raw = _read(app.portrait, "portrait")
         if raw is None:
             return None
         try:
-            report = check_photo(raw)
+            report = check_photo(raw, kept=photos)
         except InputError as exc:
             raise ValidationError([Finding("portrait", "image-undecodable", str(exc))], source=app.source) from None
         if not report.ok:
@@ -551,26 +569,34 @@ class Issuer:
     def _issue(self, app: Application, folder_for: Callable[[str], Path],
                transport_factory: TransportFactory | None, blank: str | None = None) -> Receipt:
         steps = Steps()
-        actor = self.options.actor
         started = time.perf_counter()
         with steps.step("validate"):
             try:
                 photo = self.check_before_number(app)
             except ValidationError as bad:
                 raise PipelineError("validate", str(bad), cause=bad) from None
-            record = self.receive(app)
+            received = self.receive(app)
+        # One run of an application at a time: a second one stops here (AlreadyBeingIssued, nothing changed)
+        # instead of spoiling this one's document as if a crash had left it.
+        with self.store.issuing(received):
+            return self._issue_held(app, received.key, photo, folder_for, transport_factory, blank, steps, started)
+
+    def _issue_held(self, app: Application, key: str, photo: PhotoReport | None, folder_for: Callable[[str], Path],
+                    transport_factory: TransportFactory | None, blank: str | None, steps: Steps,
+                    started: float) -> Receipt:
+        actor = self.options.actor
+        with steps.step("number"):
+            record = self.store.application(key)  # as the last run left it, now that this one holds the lock
+            assert record is not None  # received above
             self.settle_previous(record, folder_for)
             approval = self.approval(record)
-        with steps.step("number"):
             try:
                 number = self.draw_number(app, record, blank=blank, actor=actor)
             except MrtdError as exc:
                 raise PipelineError("number", str(exc), cause=exc) from exc
         final = folder_for(number)
         if final.exists() and (not final.is_dir() or any(final.iterdir())):
-            busy = InputError(f"output folder {final} exists and is not empty")
-            self.spoil(number, "number", busy)
-            raise PipelineError("number", str(busy), number=number, cause=busy)
+            raise self._failed("number", InputError(f"output folder {final} exists and is not empty"), number)
         work = partial_dir(final, number)
         try:
             work.mkdir(parents=True)
@@ -586,13 +612,11 @@ class Issuer:
                 self.record_issued(production, (work / RECEIPT).read_bytes(), actor=actor)
         except MrtdError as exc:
             shutil.rmtree(work, ignore_errors=True)
-            self.spoil(number, steps.current, exc)
-            raise PipelineError(steps.current, str(exc), number=number, cause=exc) from exc
+            raise self._failed(steps.current, exc, number) from exc
         except OSError as exc:
             shutil.rmtree(work, ignore_errors=True)
-            err = InputError(f"cannot write the outputs: {exc.strerror or exc}")
-            self.spoil(number, steps.current, err)
-            raise PipelineError(steps.current, str(err), number=number, cause=err) from exc
+            raise self._failed(steps.current, InputError(f"cannot write the outputs: {exc.strerror or exc}"),
+                               number) from exc
         except BaseException:
             # An interrupt: leave the records as they are (a resumed run spoils the document) and no output.
             shutil.rmtree(work, ignore_errors=True)
@@ -609,14 +633,23 @@ class Issuer:
         return Receipt(number, record.key, final, data, tuple(steps.timings))
 
     def spoil(self, number: str, step: str, exc: MrtdError, *, actor: str | None = None) -> None:
-        """Mark a document still in production spoiled (its number is used up), naming the step and error."""
+        """Mark a document still in production spoiled (its number is used up), naming the step and error.
+        SpoilNotRecorded when the records cannot take it: then nobody may be told it was spoiled."""
         try:
             state = self.store.document(number).state
             if state in IN_PRODUCTION:
                 self.store.transition(number, S.SPOILED, actor=actor or self.options.actor,
                                       detail={"step": step, "error": type(exc).__name__, "message": str(exc)[:500]})
-        except MrtdError:
-            pass  # the records are unreachable: a resumed run spoils the document it finds in production
+        except MrtdError as failed:
+            raise SpoilNotRecorded(number, str(failed)) from failed
+
+    def _failed(self, step: str, exc: MrtdError, number: str) -> PipelineError:
+        """Spoil the document `exc` stopped; the error says so, or that the spoil could not be recorded."""
+        try:
+            self.spoil(number, step, exc)
+        except SpoilNotRecorded as unspoiled:
+            return PipelineError(step, str(exc), number=number, cause=exc, unspoiled=unspoiled)
+        return PipelineError(step, str(exc), number=number, cause=exc)
 
     def produce(self, app: Application, number: str, key: str, work: Path, steps: Steps,
                 approval: Mapping[str, Any], *, actor: str | None = None, photo: PhotoReport | None = None) -> Production:

@@ -8,7 +8,9 @@ Concurrency: every write transaction first takes the write lock: on SQLite `BEGI
 at a time, readers carry on under WAL), on PostgreSQL `SELECT ... FOR UPDATE` on the audit head row. That
 serialises the audit chain (each entry must see the one before) and makes "look, then insert" safe for
 idempotent receipt. Number allocation additionally locks its sequence row `FOR UPDATE`. Writes are a few
-small rows, so serialising them costs little next to the seconds a document takes to produce.
+small rows, so serialising them costs little next to the seconds a document takes to produce. Issuing one
+application is serialised for the whole of its run by `issuing` (an advisory lock on PostgreSQL, a lock row
+on SQLite), which a dead process never holds for ever.
 
 Values handed back are plain frozen dataclasses, detached from any session.
 
@@ -29,8 +31,10 @@ draws a new one, which it refuses to do while the application has a live or issu
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -48,6 +52,7 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -70,9 +75,15 @@ from mrtd.issuance.audit import (
 )
 from mrtd.issuance.checkpoints import Checkpoint, Checkpointer
 from mrtd.issuance.numbering import NumberPolicy, check_number
+from mrtd.issuance.processes import ProcessId, alive, this_process
 from mrtd.issuance.states import ABANDONED, IN_PRODUCTION, INITIAL, DocumentState, check_transition
 
 SCHEMA_VERSION = "1"
+# How long the SQLite issuing lock row of a process on another host is honoured (one on this host is
+# honoured exactly as long as its process lives).
+ISSUING_LEASE = dt.timedelta(minutes=15)
+_ROWS_HELD: set[tuple[str, int]] = set()  # (database, application id) whose lock row a thread here holds
+_ROWS_HELD_GUARD = threading.Lock()
 Clock = Callable[[], dt.datetime]
 _HEX64 = frozenset("0123456789abcdef")
 _STEP = re.compile(r"^[a-z][a-z0-9.-]{0,47}$")
@@ -84,6 +95,16 @@ class RecordsError(MrtdError):
 
 class UnknownRecord(InputError):
     """A document number or application that the records do not hold."""
+
+
+class AlreadyBeingIssued(StateError):
+    """Another process is issuing the application right now; nothing was changed."""
+
+    def __init__(self, key: str, by: str) -> None:
+        self.key = key
+        super().__init__(f"application {key[:16]}…: already being issued by {by}; nothing was changed: issue it "
+                         "again once that has finished (it is then refused as already issued, or issued if that "
+                         "run failed)")
 
 
 # --- models -------------------------------------------------------------------------------------------
@@ -222,6 +243,15 @@ class SequenceRow(Base):
     __tablename__ = "number_sequences"
     key: Mapped[str] = mapped_column(String(16), primary_key=True)
     next_value: Mapped[int] = mapped_column(Integer)
+
+
+class IssuingLockRow(Base):
+    """On SQLite, the process issuing an application, while it makes its document (`RecordStore.issuing`)."""
+
+    __tablename__ = "issuing_locks"
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(320))  # processes.ProcessId.text()
+    since: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 # --- values handed out --------------------------------------------------------------------------------
@@ -618,6 +648,87 @@ class RecordStore:
                 .options(selectinload(ApplicationRow.documents))
             ).scalar_one_or_none()
             return _application_record(row) if row is not None else None
+
+    # -- the issuing lock
+
+    def issuing(self, application: ApplicationRecord) -> AbstractContextManager[None]:
+        """Hold the application's issuing lock while its document is made, so that a second run of the same
+        application stops (AlreadyBeingIssued, nothing changed) instead of spoiling the first one's document.
+
+        PostgreSQL: a session advisory lock on a connection of its own, which the server releases when the
+        holder's connection ends, however it ends. SQLite: a lock row naming the holder process; the row of a
+        process that is gone (or, from another host, older than ISSUING_LEASE) is taken over."""
+        if self.dialect == "postgresql":
+            return self._advisory_lock(application)
+        return self._lock_row(application)
+
+    @contextmanager
+    def _advisory_lock(self, application: ApplicationRecord) -> Iterator[None]:
+        conn = self._write_engine.connect()
+        try:
+            conn.execution_options(isolation_level="AUTOCOMMIT")  # no transaction left open while issuing
+            # Advisory locks are per database: the schema is part of the key, so sites never block each other.
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+            name = f"mrtd issuing {schema} {application.id}".encode()
+            key = int.from_bytes(hashlib.sha256(name).digest()[:8], "big", signed=True)
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one()
+        except DBAPIError as exc:
+            conn.invalidate()
+            raise RecordsError(f"records: cannot take the issuing lock: {_db_message(exc)}") from None
+        if not got:
+            conn.close()
+            raise AlreadyBeingIssued(application.key, "another process (the database holds its lock until it "
+                                     "finishes or its connection ends)")
+        try:
+            yield
+        finally:
+            try:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.close()
+            except DBAPIError:
+                conn.invalidate()  # the connection closed: the server has released the lock with it
+
+    @contextmanager
+    def _lock_row(self, application: ApplicationRecord) -> Iterator[None]:
+        me = this_process().text()
+        mine = (self._write_engine.url.render_as_string(), application.id)
+        with _ROWS_HELD_GUARD:  # a row names a process: its threads are told apart here
+            if mine in _ROWS_HELD:
+                raise AlreadyBeingIssued(application.key, "another thread of this process")
+            _ROWS_HELD.add(mine)
+        taken = False
+        try:
+            with self._write() as w:
+                row = w.session.get(IssuingLockRow, application.id)
+                if row is not None and row.holder != me and self._held(row, w.now):
+                    who = ProcessId.parse(row.holder)
+                    since = f"{row.since:%Y-%m-%d %H:%M:%S} UTC"
+                    raise AlreadyBeingIssued(application.key, f"{who or row.holder} (since {since})")
+                if row is None:
+                    w.session.add(IssuingLockRow(application_id=application.id, holder=me, since=w.now))
+                else:  # its holder is gone, or it is this process's own that could not be deleted: taken over
+                    row.holder, row.since = me, w.now
+            taken = True
+            yield
+        finally:
+            try:
+                if taken:
+                    with self._write() as w:
+                        w.session.execute(delete(IssuingLockRow).where(
+                            IssuingLockRow.application_id == application.id, IssuingLockRow.holder == me))
+            except RecordsError:
+                pass  # the row names this process: taken over once it is gone (or by this process)
+            finally:
+                with _ROWS_HELD_GUARD:
+                    _ROWS_HELD.discard(mine)
+
+    @staticmethod
+    def _held(row: IssuingLockRow, now: dt.datetime) -> bool:
+        holder = ProcessId.parse(row.holder)
+        live = alive(holder) if holder is not None else None
+        if live is None:  # a process of another host: trusted for the lease
+            return now - row.since < ISSUING_LEASE
+        return live
 
     # -- numbers
 

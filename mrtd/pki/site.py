@@ -23,7 +23,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from mrtd.asn1.x509 import load_certificate
-from mrtd.errors import ConfigurationError, InputError, KeyAccessError, ProfileError, Severity, StateError
+from mrtd.errors import (
+    ConfigurationError,
+    InputError,
+    KeyAccessError,
+    MrtdError,
+    ProfileError,
+    Severity,
+    StateError,
+)
 from mrtd.pki import certificates as certs
 from mrtd.pki import crl as crlmod
 from mrtd.pki import masterlist as mlmod
@@ -206,6 +214,11 @@ class PkiSite:
         """Whether the key `role` signs with now lives in a token (its secret is then a PIN); for a role with
         no key yet, whether new keys go into the site's token."""
         state = self._load()
+        if self._clock is not None:
+            try:  # the key that signs now (after a rollover into a token, the old file key signs 2 more days)
+                return self._current(state, role, self.now()).key.get("store") == "pkcs11"
+            except MrtdError:
+                pass
         refs = [r.key for r in self._records(state) if r.role == role and r.status == "active"]
         refs += [k["key"] for k in state.get("audit_keys", []) if role == "audit" and k["status"] == "active"]
         if refs:

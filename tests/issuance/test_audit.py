@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import rfc8785
 from click.testing import CliRunner
+from clikit import envelope
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
@@ -166,8 +167,9 @@ def test_tampering_is_found_at_the_first_broken_entry(
 
     as_json = CliRunner().invoke(audit, ["verify", "--site", str(site_for(tmp_path, store_url)), "--json"])
     assert as_json.exit_code == 1
-    payload = json.loads(as_json.output)
-    assert payload["ok"] is False and payload["first_broken"] == first and payload["rule"] == rule
+    payload = envelope(as_json.output)
+    assert payload["ok"] is False and payload["result"]["first_broken"] == first and payload["result"]["rule"] == rule
+    assert payload["errors"][0]["rule"] == rule and payload["errors"][0]["field"] == f"entry {first}"
 
 
 def test_a_rewritten_entry_with_a_fresh_hash_breaks_the_next_link(

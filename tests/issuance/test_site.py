@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from clikit import envelope, json_result
 from conftest import EXAMPLES, KEY_SECRETS, ROOT, require, secret_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -143,8 +143,9 @@ def test_pkcs11_site_keys_live_in_the_token_and_issue_works(tmp_path: Path) -> N
     issued = _cli("issue", [str(EXAMPLES / "anna-eriksson-td1.json"), "--site", str(tmp_path / "s"), "--out",
                             str(tmp_path / "out"), "--no-print-check", "--json"], env)
     assert issued.returncode == 0, issued.stderr
-    receipt = json.loads(issued.stdout)
-    assert receipt["ok"] and receipt["checks"][-1] == {**receipt["checks"][-1], "name": "chip", "status": "pass"}
+    assert envelope(issued.stdout)["ok"]
+    receipt = json_result(issued.stdout)
+    assert receipt["checks"][-1] == {**receipt["checks"][-1], "name": "chip", "status": "pass"}
     assert "246810" not in issued.stdout + issued.stderr
     # The audit key is in the token too, and issuing signed a checkpoint of the log with it.
     assert PkiSite(tmp_path / "s").key_in_token("audit")
