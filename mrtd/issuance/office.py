@@ -174,6 +174,12 @@ class Office:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def checkpoint(self) -> None:
+        """Sign the audit log's head if this office wrote entries since its last checkpoint (with the audit key)."""
+        self.store.checkpoint_if_wrote()
+        if self._issuer is not None:
+            self._issuer.store.checkpoint_if_wrote()
+
     def issuer(self) -> Issuer:
         """The signing side, opened once (keys unlocked) and shared by every request; each call names
         its actor."""

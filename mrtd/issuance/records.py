@@ -582,8 +582,7 @@ class RecordStore:
 
     def close(self) -> None:
         try:
-            if self._checkpointer is not None and self._wrote:
-                self.checkpoint()
+            self.checkpoint_if_wrote()
         finally:
             self._write_engine.dispose()
             self._read_engine.dispose()
@@ -635,6 +634,11 @@ class RecordStore:
             w.session.add(_checkpoint_row(checkpoint))
         self._wrote = False
         return checkpoint
+
+    def checkpoint_if_wrote(self) -> Checkpoint | None:
+        """Sign the head if this store holds the audit key and appended entries since its last checkpoint (the
+        end of a command; a service's pause)."""
+        return self.checkpoint() if self._checkpointer is not None and self._wrote else None
 
     def writing(self) -> AbstractContextManager[_Writer]:
         """One write transaction under the write lock, for the modules that keep tables of their own beside

@@ -40,7 +40,8 @@ def create_app(office: Office, *, verify_rate: float = 5.0, verify_burst: int = 
                reap_every: float | None = None, routers: Sequence[APIRouter] = ()) -> FastAPI:
     """The app over `office`: the v1 API and any other `routers` (server-rendered pages, say), which reach
     the office as `request.app.state.office` and the principal through `mrtd.service.auth`. `reap_every`
-    seconds a background task expires leases that ran out (default: a quarter of the lease)."""
+    seconds a background task expires leases that ran out (default: a quarter of the lease) and signs a
+    checkpoint of the audit log when requests wrote to it (with the audit key); once more at shutdown."""
     interval = reap_every if reap_every is not None else max(1.0, office.lease_seconds / 4)
 
     @contextlib.asynccontextmanager
@@ -50,6 +51,8 @@ def create_app(office: Office, *, verify_rate: float = 5.0, verify_burst: int = 
                 await asyncio.sleep(interval)
                 with contextlib.suppress(MrtdError):
                     await run_in_threadpool(office.expire_leases)
+                with contextlib.suppress(MrtdError):  # what the requests wrote, under a signed checkpoint
+                    await run_in_threadpool(office.checkpoint)
 
         task = asyncio.create_task(reap())
         try:
@@ -58,6 +61,8 @@ def create_app(office: Office, *, verify_rate: float = 5.0, verify_burst: int = 
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            with contextlib.suppress(MrtdError):
+                await run_in_threadpool(office.checkpoint)
 
     app = FastAPI(title="mrtd", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.office = office

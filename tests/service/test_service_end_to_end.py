@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import EXAMPLES, ROOT, SIGNING_SECRETS, pcscd_stack, secret_env
-from servicekit import READERS, auth, feeders, make_site, make_users, serving, submission
+from conftest import EXAMPLES, ROOT, pcscd_stack, secret_env
+from servicekit import READERS, SERVE_SECRETS, auth, feeders, make_site, make_users, serving, submission
 
 from mrtd.issuance.roles import Role
 
@@ -45,7 +45,7 @@ def service(pcscd: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     tokens = make_users(site, {"st2": Role.STATION})
     for name in ("st1", "st2"):
         (root / f"{name}.token").write_text(tokens[name] + "\n", "ascii")
-    env = {**os.environ, **secret_env(SIGNING_SECRETS)}
+    env = {**os.environ, **secret_env(SERVE_SECRETS)}  # the batch below signs a checkpoint too
     with serving(site, "--lease-seconds", "5", "--no-print-check") as url, feeders():
         yield {"url": url, "tokens": tokens, "root": root, "site": site, "env": env}
 
