@@ -14,6 +14,7 @@ OUT=demo-out
 export MRTD_CSCA_PASSPHRASE="demo-only-csca-passphrase-not-for-production"
 export MRTD_DS_PASSPHRASE="demo-only-ds-passphrase-not-for-production"
 export MRTD_SEAL_PASSPHRASE="demo-only-seal-passphrase-not-for-production"
+export MRTD_AUDIT_PASSPHRASE="demo-only-audit-passphrase-not-for-production"
 
 mrtd() { .venv/bin/mrtd "$@"; }
 
@@ -105,11 +106,17 @@ echo "== Audit chain"
 mrtd audit verify --site "$SITE" || failed+=("audit verify")
 
 echo
+echo "== The PKI: status, a consulate whose CSCA stays here, master and deviation lists, the ICAO PKD"
+bash scripts/demo-pki.sh "$SITE" "$OUT" || failed+=("pki")
+
+echo
 echo "Outputs:"
 echo "  documents:  ./$OUT/<application>/   (page.png|page-front/back.png, page.pdf, chip/, seal.png, receipt.json)"
 echo "  batches:    ./$OUT/batch-csv/<number>/, ./$OUT/batch-jsonl/<number>/"
 echo "  service:    ./$OUT/service/<number>/ (issued by the station through pcscd + vpcd)"
 echo "  site:       ./$SITE/ (mrtd.toml, records.sqlite3, pki/, tokens/)"
+echo "  PKI:        ./$OUT/pki/ (CRL, the consulate's requests and certificates, ml.der, dl.der, pkd.ldif),"
+echo "              ./$OUT/consulate-site/ and ./$OUT/consulate-doc/ (a site without a CSCA key, its document)"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "Not issued: ${failed[*]}" >&2
   exit 1

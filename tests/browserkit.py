@@ -90,18 +90,48 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
             for v in result if v["impact"] in ("serious", "critical")]
 
 
-def photo_of(png: bytes, *, scale: float = 1.0, angle: float = 2.5) -> bytes:
-    """A phone's photo of a printed page, roughly: turned a little, softened, on a grey desk, JPEG."""
+def _perspective_coefficients(corners: list[tuple[float, float]], width: int, height: int) -> list[float]:
+    """PIL's PERSPECTIVE coefficients mapping each output pixel back into the page: the page's corners
+    (0,0), (w,0), (w,h), (0,h) land on `corners` in the photo (8 equations, 8 unknowns)."""
+    import numpy as np
+
+    source = [(0, 0), (width, 0), (width, height), (0, height)]
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(corners, source, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        rhs += [u, v]
+    return [float(c) for c in np.linalg.solve(np.array(rows, float), np.array(rhs, float))]
+
+
+def photo_of(png: bytes, *, scale: float = 1.0, angle: float = 2.5, tilt: float = 0.08) -> bytes:
+    """A phone's photo of a printed page, roughly: taken at a slant (a perspective warp: the far edge
+    `tilt` narrower than the near one, one side shorter than the other), turned a little, on a grey desk
+    under uneven light, out of focus, with sensor noise, saved as a JPEG."""
     import io
 
+    import numpy as np
     from PIL import Image, ImageFilter
 
-    image = Image.open(io.BytesIO(png)).convert("RGB")
-    image = image.resize((int(image.width * scale), int(image.height * scale)), Image.Resampling.LANCZOS)
-    image = image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(236, 236, 230))
-    image = image.filter(ImageFilter.GaussianBlur(0.6))
+    page = Image.open(io.BytesIO(png)).convert("RGB")
+    page = page.resize((int(page.width * scale), int(page.height * scale)), Image.Resampling.LANCZOS)
+    w, h = page.size
+    margin = int(0.12 * max(w, h))
+    out_w, out_h = w + 2 * margin, h + 2 * margin
+    inset, drop = tilt * w / 2, tilt * h / 3
+    corners = [(margin + inset, margin + drop), (margin + w - inset * 0.6, margin),
+               (margin + w + inset * 0.3, margin + h), (margin - inset * 0.2, margin + h - drop * 0.5)]
+    warped = page.transform((out_w, out_h), Image.Transform.PERSPECTIVE,
+                            _perspective_coefficients(corners, w, h), Image.Resampling.BICUBIC,
+                            fillcolor=(128, 124, 118))
+    photo = warped.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=(128, 124, 118))
+    photo = photo.filter(ImageFilter.GaussianBlur(0.9))
+    pixels = np.asarray(photo, dtype=np.float32)
+    light = np.linspace(1.0, 0.82, out_w, dtype=np.float32)[None, :, None]  # a lamp on one side
+    noise = np.random.default_rng(14).normal(0.0, 4.0, pixels.shape).astype(np.float32)
+    pixels = np.clip(pixels * light + noise, 0, 255).astype(np.uint8)
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=85)
+    Image.fromarray(pixels).save(out, "JPEG", quality=80)
     return out.getvalue()
 
 

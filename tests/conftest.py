@@ -83,7 +83,8 @@ def pcscd_stack() -> Iterator[None]:
 # Every key its own secret (mrtd.pki.keys.KEY_ROLES): what the test sites are made and opened with.
 KEY_SECRETS = {"csca": b"test csca passphrase", "ds": b"test ds passphrase", "seal-signer": b"test seal passphrase",
                "vdsnc-signer": b"test vdsnc passphrase", "masterlist-signer": b"test ml passphrase",
-               "deviationlist-signer": b"test dl passphrase", "cvca": b"test cvca passphrase"}
+               "deviationlist-signer": b"test dl passphrase", "cvca": b"test cvca passphrase",
+               "audit": b"test audit passphrase"}
 SIGNING_SECRETS = {role: KEY_SECRETS[role] for role in ("ds", "seal-signer")}
 
 

@@ -25,7 +25,7 @@ from mrtd.chip.lds.securityinfos import ChipAuthenticationInfo, ChipAuthenticati
 from mrtd.chip.passive import passive_authentication
 from mrtd.chip.protocol import aa
 from mrtd.chip.protocol import perso_commands as pc
-from mrtd.chip.protocol.apdu import Command, Response, transceive
+from mrtd.chip.protocol.apdu import SHORT_READ, Command, Response, transceive
 from mrtd.chip.protocol.bac import GET_CHALLENGE, BacTerminal, MrzInfo
 from mrtd.chip.protocol.ca import ChipAuthTerminal, cipher_for_oid
 from mrtd.chip.protocol.curves import domain_for_name
@@ -38,7 +38,6 @@ from mrtd.errors import ChipError, EncodingError, InputError, MrtdError, Transpo
 from mrtd.pki.cvc.certificate import CvCertificate
 
 LDS1_AID = bytes.fromhex("A0000002471001")
-SHORT_READ = 223  # what a short Le answers under SM (and the JMRTD applet's limit)
 SW_NOT_FOUND = 0x6A82
 
 

@@ -1,11 +1,18 @@
-"""What every command shares: `--json`, printing results and findings, turning errors into exit codes,
-and reading secrets (passphrases, PINs) from a file, the environment or a hidden prompt, never argv."""
+"""What every command shares: `--site`, `--json`, printing results and findings, turning errors into exit
+codes, and reading secrets (passphrases, PINs) from a file, the environment or a hidden prompt, never argv.
+
+Conventions (every command follows them; `tests/cli/` walks the whole tree to check):
+- a command that takes a site uses `site_option()` ($MRTD_SITE, else the current folder);
+- `--json` output goes through `emit_json` (the one envelope, `mrtd.cli.output`);
+- a mistake in how the command was called (a missing or contradictory option, a bad value) raises
+  `click.UsageError` / `click.BadParameter`: exit 2. A domain failure raises an `MrtdError` inside
+  `@guarded`: exit 1. Neither is ever a traceback.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -14,8 +21,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from mrtd.errors import Finding, InputError, MrtdError, ValidationError
-from mrtd.pki.keys import KEY_ROLES, role_secret_from
+from mrtd.cli.output import emit_error
+from mrtd.cli.output import emit_json as emit_json
+from mrtd.errors import Finding, InputError, MrtdError
 
 if TYPE_CHECKING:
     from mrtd.pki.site import PkiSite
@@ -25,6 +33,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+
+
+def _site_option(exists: bool) -> Callable[[F], F]:
+    return click.option(
+        "--site", "site", type=click.Path(file_okay=False, exists=exists, path_type=Path), envvar="MRTD_SITE",
+        default=".", show_default="$MRTD_SITE or the current folder", help="The site folder (holds mrtd.toml).",
+    )  # fmt: skip
+
+
+# `--site DIR` of every command that works on a site: $MRTD_SITE, else the current folder.
+site_option = _site_option(exists=True)
+# The same for a command that makes the site's folder (`mrtd pki init`).
+new_site_option = _site_option(exists=False)
+
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 secret_file_option = click.option(
@@ -62,29 +84,21 @@ def parse_at(value: str | None) -> dt.datetime:
 KEYS_PASSPHRASE_ENV = "MRTD_CHIP_KEYS_PASSPHRASE"
 
 
-def emit_json(payload: Any) -> None:
-    click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
-
-
 def print_findings(findings: Sequence[Finding]) -> None:
     for f in findings:
         click.echo(f"  {f}", err=False)
 
 
 def guarded(func: F) -> F:
-    """Run a command; an `MrtdError` becomes a message on stderr (or JSON) and exit code 1."""
+    """Run a command; an `MrtdError` becomes a message on stderr (or the JSON envelope) and exit code 1."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except MrtdError as exc:
-            as_json = bool(kwargs.get("as_json"))
-            if as_json:
-                payload: dict[str, Any] = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
-                if isinstance(exc, ValidationError):
-                    payload["findings"] = [f.as_dict() for f in exc.findings]
-                emit_json(payload)
+            if kwargs.get("as_json"):
+                emit_error(exc)
             else:
                 click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_FINDINGS)
@@ -100,6 +114,8 @@ def prompt_secret(what: str) -> str:
 
 def secret_files(values: Sequence[str]) -> dict[str, Path]:
     """`--secret-file ROLE=FILE` pairs."""
+    from mrtd.pki.keys import KEY_ROLES
+
     out: dict[str, Path] = {}
     for value in values:
         role, _, file = value.partition("=")
@@ -115,6 +131,8 @@ def role_secret(role: str, token: bool, files: Sequence[str],
                 prompt: Callable[[str], str] | None = prompt_secret) -> bytes:
     """The secret of `role`'s key alone: `--secret-file ROLE=FILE`, $MRTD_<ROLE>_PASSPHRASE (or _PIN for a key
     in a token), or a prompt (None: no prompt)."""
+    from mrtd.pki.keys import role_secret_from
+
     return role_secret_from(os.environ, role, token, secret_files(files).get(role), prompt)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, emit_json, json_option
+from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option
 from mrtd.cli.lazy import LazyGroup
 from mrtd.errors import Finding, MrtdError, ValidationError
 from mrtd.issuance.batch import BatchItem, read_batch
@@ -39,9 +39,11 @@ def application() -> None:
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     envvar="MRTD_SITE",
     default=None,
-    help="Check names with this site's transliteration choices (mrtd.toml [names]; default: Doc 9303's defaults).",
+    help="Check names with this site's transliteration choices (mrtd.toml [names]; default: $MRTD_SITE, else the "
+         "current folder when it is a site, else Doc 9303's defaults).",
 )
 @json_option
+@guarded
 def validate(files: tuple[Path, ...], today: dt.datetime | None, site: Path | None, as_json: bool) -> None:
     """Check applications: JSON files, folders of them, CSV or JSON Lines batches.
 
@@ -49,13 +51,16 @@ def validate(files: tuple[Path, ...], today: dt.datetime | None, site: Path | No
     Exit status: 0 when every application is valid, 1 when any has findings.
     """
     reference = today.date() if today is not None else dt.date.today()
+    site = site or (Path(".") if (Path(".") / "mrtd.toml").is_file() else None)
     names = _site_names(site) if site is not None else None
     results: list[dict[str, Any]] = []
     for source in files:
         results.extend(_validate_source(source, reference, names))
     ok = all(r["ok"] for r in results)
     if as_json:
-        emit_json({"ok": ok, "results": results})
+        found = [{**f, "field": _where(r) + f["field"]} for r in results for f in r["findings"]]
+        errors = [f for f in found if f["severity"] == "error"]
+        emit_json({"results": results}, ok=ok, errors=errors, warnings=[f for f in found if f not in errors])
     else:
         for r in results:
             _print_result(r)
@@ -68,8 +73,12 @@ def _site_names(site: Path) -> NameOptions:
     try:
         return load_site(site).names
     except MrtdError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+        raise click.BadParameter(str(exc), param_hint="--site") from None
+
+
+def _where(r: dict[str, Any]) -> str:
+    """Where a finding of a batch is: "FILE: " or "FILE, ROW: " before its field."""
+    return str(r["source"]) + (f", {r['row']}" if r["row"] else "") + ": "
 
 
 def _validate_source(source: Path, today: dt.date, names: NameOptions | None) -> list[dict[str, Any]]:
@@ -94,7 +103,7 @@ def _result(source: str, row: str | None, ok: bool, findings: Any) -> dict[str, 
 
 
 def _print_result(r: dict[str, Any]) -> None:
-    where = r["source"] + (f", {r['row']}" if r["row"] else "")
+    where = _where(r)[:-2]
     errors = [f for f in r["findings"] if f["severity"] == "error"]
     status = "ok" if r["ok"] else f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
     click.echo(f"{where}: {status}")

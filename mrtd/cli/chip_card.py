@@ -1,5 +1,5 @@
 """`mrtd chip write`, `mrtd chip read`, `mrtd chip simulate`: the chip through a PC/SC reader, and the
-virtual card on a vpcd slot. (Module-level click commands; `mrtd.cli.chip` adds them to the group.)
+virtual card on a vpcd slot. (Module-level click commands; `mrtd.cli.chip` lists them in the group.)
 
 The per-document keys in DIR/keys/ are decrypted with $MRTD_CHIP_KEYS_PASSPHRASE or
 `--keys-passphrase-file`, never a command-line value.
@@ -10,19 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mrtd.chip.lds.files import file_name
-from mrtd.chip.perso import personalise
 from mrtd.chip.profiles import PROFILE_NAMES
-from mrtd.chip.protocol.bac import MrzInfo
-from mrtd.chip.reader import SHORT_READ, TerminalCredentials, read_chip
+from mrtd.chip.protocol.apdu import SHORT_READ
 from mrtd.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
-    EXIT_USAGE,
     at_option,
     chip_keys_passphrase,
     emit_json,
@@ -32,6 +28,11 @@ from mrtd.cli._common import (
     prompt_secret,
     require_crl_option,
 )
+from mrtd.cli.output import verdict
+
+if TYPE_CHECKING:  # the chip stack loads when a command runs, not for --help
+    from mrtd.chip.protocol.bac import MrzInfo
+    from mrtd.chip.reader import TerminalCredentials
 
 
 def _trust(path: Path | None, require_crl: bool = False) -> Any:
@@ -50,6 +51,7 @@ def _terminal(cert: Path, key: Path, passphrase_file: Path | None) -> TerminalCr
 
     from cryptography.hazmat.primitives.asymmetric import ec
 
+    from mrtd.chip.reader import TerminalCredentials
     from mrtd.errors import KeyAccessError
     from mrtd.pki.cvc.certificate import split_certificates
     from mrtd.pki.keys import decrypt_private_key, terminal_passphrase_from
@@ -84,6 +86,7 @@ def write(
     """Personalise the chip in READER with the document in FOLDER, check it, lock it."""
     from mrtd.chip.document import read_folder
     from mrtd.chip.pcsc import PcscTransport
+    from mrtd.chip.perso import personalise  # writing's own stack: `chip read` does not load it
 
     image = read_folder(folder, passphrase=chip_keys_passphrase(keys_passphrase_file))
     transport = PcscTransport(reader_name, wait=wait)
@@ -92,7 +95,8 @@ def write(
     finally:
         transport.close()
     if as_json:
-        emit_json(report.as_dict())
+        failed = [{"rule": c.name, "message": c.detail or c.status} for c in report.checks if c.status == "fail"]
+        emit_json(report.as_dict(), **verdict(report.ok, (), failed))
     else:
         click.echo(f"{report.status}: {report.apdus} APDUs, {report.bytes_sent} bytes ({report.profile})")
         _print_checks([c.as_dict() for c in report.checks])
@@ -123,11 +127,13 @@ def read(
 ) -> None:  # fmt: skip
     """Read a chip: PACE or BAC, every file (saved raw in OUT), AA, CA, Terminal Authentication (with
     --is-cert/--is-key: DG3, DG4), passive authentication."""
+    from mrtd.chip.lds.files import file_name
     from mrtd.chip.pcsc import PcscTransport
+    from mrtd.chip.protocol.bac import MrzInfo
+    from mrtd.chip.reader import read_chip
 
     if (mrz_info is None) == (can is None) or (is_cert is None) != (is_key is None):
-        click.echo("error: give exactly one of --mrz-info and --can, and --is-cert with --is-key", err=True)
-        sys.exit(EXIT_USAGE)
+        raise click.UsageError("give exactly one of --mrz-info and --can, and --is-cert with --is-key")
     secret: MrzInfo | str = MrzInfo.parse(mrz_info) if mrz_info else str(can)
     terminal = _terminal(is_cert, is_key, is_passphrase_file) if is_cert and is_key else None
     transport = PcscTransport(reader_name, wait=wait)
@@ -140,7 +146,8 @@ def read(
     for name, data in report.files.items():
         (out_dir / file_name(name)).write_bytes(data)
     if as_json:
-        emit_json(report.as_dict())
+        failed = [{"rule": c.name, "message": c.detail or c.status} for c in report.checks if c.status == "fail"]
+        emit_json(report.as_dict(), **verdict(report.ok, (), failed))
     else:
         click.echo(f"{'ok' if report.ok else 'FAILED'}: {report.access} ({report.protocol}), {len(report.files)} files -> {out_dir}")
         _print_checks([c.as_dict() for c in report.checks])

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import click
 
-from mrtd.cli._common import emit_json, guarded, json_option
+from mrtd.cli._common import emit_json, guarded, json_option, site_option
+from mrtd.cli.output import table
 from mrtd.cli.people import principal, user_option
-from mrtd.cli.records import open_site_store, site_option
-from mrtd.errors import InputError
+from mrtd.cli.records import open_site_store
 from mrtd.issuance.inventory import BlankKind, BlankState, Inventory, number_range
 
 _kinds = click.Choice([k.value for k in BlankKind])
@@ -39,13 +39,13 @@ def receive(numbers: tuple[str, ...], first: str | None, last: str | None, kind:
     """Take a delivery of blanks into stock: NUMBERs, or a run --from/--to. All or nothing."""
     wanted = list(numbers)
     if (first is None) != (last is None):
-        raise InputError("--from and --to: give both, for a run of numbers")
+        raise click.UsageError("--from and --to: give both, for a run of numbers")
     if first is not None and last is not None:
         wanted += number_range(first, last)
     with open_site_store(site) as store:
         received = Inventory(store).receive(wanted, kind, delivery=delivery, actor=principal(store, user).name)
     if as_json:
-        emit_json({"ok": True, "received": len(received), "first": received[0].number, "last": received[-1].number})
+        emit_json({"received": len(received), "first": received[0].number, "last": received[-1].number})
     else:
         click.echo(f"received {len(received)} {kind} blank{'s' if len(received) != 1 else ''} "
                    f"({received[0].number} .. {received[-1].number}), delivery {delivery}")
@@ -64,11 +64,10 @@ def list_(state: str | None, kind: str | None, site: Path, as_json: bool) -> Non
     if as_json:
         emit_json({"blanks": [b.as_dict() for b in blanks]})
         return
-    for b in blanks:
-        note = f"  {b.note}" if b.note else ""
-        click.echo(f"{b.number}  {b.kind.value:<8} {b.state.value:<9} {b.delivery}{note}")
     counts = {s: sum(1 for b in blanks if b.state is s) for s in BlankState}
-    click.echo(", ".join(f"{n} {s.value}" for s, n in counts.items()))
+    table(("number", "kind", "state", "delivery", "note"),
+          [(b.number, b.kind.value, b.state.value, b.delivery, b.note) for b in blanks],
+          ", ".join(f"{n} {s.value}" for s, n in counts.items()))
 
 
 @inventory.command("spoil")
@@ -83,6 +82,6 @@ def spoil(number: str, reason: str, site: Path, user: str | None, as_json: bool)
     with open_site_store(site) as store:
         blank = Inventory(store).spoil(number, reason=reason, actor=principal(store, user).name)
     if as_json:
-        emit_json({"ok": True, **blank.as_dict()})
+        emit_json({**blank.as_dict()})
     else:
         click.echo(f"{blank.number}: spoiled ({blank.note})")

@@ -25,16 +25,16 @@ from mrtd.cli._common import (
     guarded,
     json_option,
     secret_file_option,
+    site_option,
     site_secrets,
 )
+from mrtd.cli.output import progress
 from mrtd.cli.people import principal, user_option
 from mrtd.issuance.application import read_application
-from mrtd.issuance.batchrun import FAILED, INVALID, ItemOutcome, run_batch
+from mrtd.issuance.batchrun import FAILED, INVALID, MANIFEST, ItemOutcome, run_batch
 from mrtd.issuance.pipeline import IssueOptions, Issuer, TransportFactory
 from mrtd.issuance.site import SiteConfig, load_site
 
-site_option = click.option("--site", type=click.Path(file_okay=False, exists=True, path_type=Path),
-                           envvar="MRTD_SITE", required=True, help="The site folder (default $MRTD_SITE).")
 out_option = click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
                           help="Output folder.")
 reader_option = click.option("--reader", envvar="MRTD_READER", default=None,
@@ -97,7 +97,7 @@ def issue(application: Path, site: Path, out: Path, reader: str | None, print_ch
                 transport_factory=_transport(config)) as issuer:
         receipt = issuer.issue(app, out, blank=blank)
     if as_json:
-        emit_json({"ok": True, "out": str(receipt.out_dir), **receipt.as_dict()})
+        emit_json({"out": str(receipt.out_dir), **receipt.as_dict()})
         return
     click.echo(f"issued {receipt.number} -> {receipt.out_dir}")
     for c in receipt.data["checks"]:
@@ -127,7 +127,9 @@ def batch_issue(source: Path, site: Path, out: Path, workers: int, reader: str |
                 secret_files: tuple[str, ...], user: str | None, as_json: bool) -> None:
     """Issue every application in SOURCE (a folder of .json, a .csv or a .jsonl) into OUT/<number>/.
 
-    Run it again after a crash: what was issued is skipped, nothing is issued twice."""
+    Each item is reported as it is done (a bar on a terminal, else `[3/12] U10000003 issued` lines on
+    stderr); OUT/manifest.csv lists the whole batch (row, application, number, holder, outcome). Run it
+    again after a crash: what was issued is skipped, nothing is issued twice."""
     config = load_site_config(site, reader, print_check)
     secret = _signing_secrets(config, secret_files)
     options = IssueOptions(actor=_actor(config, user))
@@ -139,17 +141,20 @@ def batch_issue(source: Path, site: Path, out: Path, workers: int, reader: str |
         from mrtd.issuance.batch import read_batch
 
         total = sum(1 for _ in read_batch(source, names=config.names))
-        with click.progressbar(length=total, label="issuing", show_pos=True, file=None) as bar:
+        with progress(total, "issuing") as done:
 
-            def step(_o: ItemOutcome) -> None:
-                bar.update(1)
+            def step(o: ItemOutcome) -> None:
+                done(f"{o.number or o.row} {o.status}")
 
             summary = run_batch(source, config, out, secrets=secret, clock=_now, workers=workers,
                                 options=options, progress=step, transport_factory=factory)
     if as_json:
-        emit_json(summary.as_dict())
+        emit_json({**summary.as_dict(), "manifest": str(out / MANIFEST)}, errors=[
+            {"rule": o.status, "field": o.row, "message": o.message or o.status} for o in summary.outcomes
+            if o.status in (FAILED, INVALID)])
     else:
         _print_summary(summary.as_dict())
+        click.echo(f"manifest: {out / MANIFEST}")
     if not summary.ok:
         raise SystemExit(EXIT_FINDINGS)
 
@@ -173,4 +178,6 @@ def _signing_secrets(config: SiteConfig, files: tuple[str, ...]) -> dict[str, by
     """The Document Signer's and the seal signer's own secrets."""
     from mrtd.pki.site import PkiSite
 
-    return site_secrets(PkiSite(config.root), SIGNING_ROLES, files)
+    pki = PkiSite(config.root)
+    # With an audit key, issuing signs checkpoints of the audit log: its secret is needed too.
+    return site_secrets(pki, (*SIGNING_ROLES, "audit") if pki.has_audit_key() else SIGNING_ROLES, files)

@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option
+from mrtd.cli.output import split_findings
 from mrtd.errors import ConfigurationError, Finding, Severity
-from mrtd.issuance.application import read_application
 from mrtd.mrz import NameOptions, build, check, parse, record_from_document
 
 _reference_option = click.option(
@@ -65,6 +65,8 @@ def build_command(
     application: Path, latin: tuple[str, ...], cyrillic_language: str | None, as_json: bool
 ) -> None:
     """Print the MRZ lines of the application in APPLICATION (with --json: the fields and the lines)."""
+    from mrtd.issuance.application import read_application  # the issuing floor only for `build`
+
     options = _name_options(latin, cyrillic_language)
     app = read_application(application, names=options)
     record = record_from_document(app.document, options)
@@ -72,7 +74,6 @@ def build_command(
     if as_json:
         emit_json(
             {
-                "ok": True,
                 "source": str(application),
                 "fields": record.as_dict(),
                 "check_digits": record.check_digits,
@@ -94,6 +95,7 @@ def _render_findings(findings: list[Finding]) -> None:
 @click.argument("lines", nargs=-1, metavar="[LINE...]")
 @_reference_option
 @json_option
+@guarded
 def check_command(lines: tuple[str, ...], reference: dt.datetime | None, as_json: bool) -> None:
     """Check MRZ lines (arguments, or stdin) and list every finding.
 
@@ -103,7 +105,9 @@ def check_command(lines: tuple[str, ...], reference: dt.datetime | None, as_json
     findings = check(mrz_lines, _reference(reference))
     ok = not any(f.severity is Severity.ERROR for f in findings)
     if as_json:
-        emit_json({"ok": ok, "lines": mrz_lines, "findings": [f.as_dict() for f in findings]})
+        errors, warnings = split_findings(findings)
+        emit_json({"lines": mrz_lines, "findings": [f.as_dict() for f in findings]}, ok=ok, errors=errors,
+                  warnings=warnings)
     else:
         click.echo("OK" if ok else f"{sum(f.severity is Severity.ERROR for f in findings)} error(s)")
         _render_findings(findings)
@@ -123,13 +127,12 @@ def parse_command(lines: tuple[str, ...], reference: dt.datetime | None, as_json
     warnings = check(mrz_lines, ref)
     if as_json:
         payload: dict[str, Any] = {
-            "ok": True,
             "fields": record.as_dict(),
             "check_digits": record.check_digits,
             "lines": mrz_lines,
             "findings": [f.as_dict() for f in warnings],
         }
-        emit_json(payload)
+        emit_json(payload, warnings=warnings)
         return
     width = max(len(k) for k in record.as_dict())
     for key, value in record.as_dict().items():

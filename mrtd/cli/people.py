@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from mrtd.cli._common import emit_json, guarded, json_option, prompt_secret
+from mrtd.cli._common import emit_json, guarded, json_option, prompt_secret, site_option
+from mrtd.cli.output import table
 from mrtd.issuance.records import RecordStore
 from mrtd.issuance.roles import Action, Principal, Role, require
 from mrtd.issuance.users import add_user, cli_principal, issue_token, reset_station_key, revoke, users
@@ -45,8 +46,6 @@ def _as_admin(site: Path, user: str | None) -> Iterator[tuple[RecordStore, Princ
         yield store, who
 
 
-site_option = click.option("--site", type=click.Path(file_okay=False, path_type=Path), envvar="MRTD_SITE",
-                           default=".", show_default="$MRTD_SITE or the current folder", help="The site folder.")
 
 
 @click.group("users")
@@ -66,7 +65,7 @@ def users_add(name: str, role: str, site: Path, user: str | None, as_json: bool)
     with _as_admin(site, user) as (store, who):
         made = add_user(store, name, Role(role), actor=who.name)
     if as_json:
-        emit_json({"ok": True, **made.as_dict()})
+        emit_json({**made.as_dict()})
     else:
         click.echo(f"user {made.name} added as {made.role.value}; make a token with `mrtd users token {made.name}`")
 
@@ -90,7 +89,7 @@ def users_token(name: str, out: Path | None, site: Path, user: str | None, as_js
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(token + "\n")
     if as_json:
-        emit_json({"ok": True, "user": name, **({"file": str(out)} if out else {"token": token})})
+        emit_json({"user": name, **({"file": str(out)} if out else {"token": token})})
     elif out is not None:
         click.echo(f"token for {name} written to {out}")
     else:
@@ -112,7 +111,7 @@ def users_revoke(name: str, site: Path, user: str | None, as_json: bool) -> None
         count = revoke(store, name, actor=who.name)
         sessions = end_sessions(store, name, actor=who.name)
     if as_json:
-        emit_json({"ok": True, "user": name, "revoked": count, "sessions_ended": sessions})
+        emit_json({"user": name, "revoked": count, "sessions_ended": sessions})
     else:
         click.echo(f"{count} token{'s' if count != 1 else ''} of {name} revoked, "
                    f"{sessions} web session{'s' if sessions != 1 else ''} ended")
@@ -139,7 +138,7 @@ def users_password(name: str, password_file: Path | None, site: Path, user: str 
     with _as_admin(site, user) as (store, who):
         set_password(store, name, secret, actor=who.name)
     if as_json:
-        emit_json({"ok": True, "user": name})
+        emit_json({"user": name})
     else:
         click.echo(f"password of {name} set")
 
@@ -157,7 +156,7 @@ def users_totp(name: str, site: Path, user: str | None, as_json: bool) -> None:
     with _as_admin(site, user) as (store, who):
         uri = enrol_totp(store, name, actor=who.name)
     if as_json:
-        emit_json({"ok": True, "user": name, "otpauth_uri": uri})
+        emit_json({"user": name, "otpauth_uri": uri})
     else:
         click.echo(uri)
         click.echo(f"(the second factor of {name}; shown once, give it to the user only)", err=True)
@@ -174,7 +173,7 @@ def users_reset_key(name: str, site: Path, user: str | None, as_json: bool) -> N
     with _as_admin(site, user) as (store, who):
         reset_station_key(store, name, actor=who.name)
     if as_json:
-        emit_json({"ok": True, "user": name})
+        emit_json({"user": name})
     else:
         click.echo(f"station key of {name} cleared")
 
@@ -191,6 +190,5 @@ def users_list(site: Path, user: str | None, as_json: bool) -> None:
     if as_json:
         emit_json([u.as_dict() for u in found])
         return
-    for u in found:
-        click.echo(f"{u.name:<20} {u.role.value:<12} {u.tokens} live token{'s' if u.tokens != 1 else ''}")
-    click.echo(f"{len(found)} user{'s' if len(found) != 1 else ''}")
+    table(("name", "role", "live tokens"), [(u.name, u.role.value, u.tokens) for u in found],
+          f"{len(found)} user{'s' if len(found) != 1 else ''}")

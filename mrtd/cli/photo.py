@@ -10,6 +10,7 @@ import click
 
 from mrtd.chip.portrait import prepare_portrait
 from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option
+from mrtd.cli.output import verdict
 from mrtd.errors import InputError, ValidationError
 from mrtd.issuance.photo import PhotoReport, annotated_png, check_photo, token_image
 from mrtd.limits import read_file
@@ -38,7 +39,8 @@ def check(image: Path, annotate: Path | None, strict: bool, as_json: bool) -> No
     if annotate is not None:
         annotate.write_bytes(annotated_png(raw, report))
     if as_json:
-        emit_json({"image": str(image), **report.as_dict(), "annotated": str(annotate) if annotate else None})
+        emit_json({"image": str(image), **report.as_dict(), "annotated": str(annotate) if annotate else None},
+                  **verdict(report.ok, report.findings()))
     else:
         _print(image, report)
         if annotate is not None:
@@ -73,8 +75,8 @@ def crop(image: Path, out: Path, budget: int, as_json: bool) -> None:
         raise InputError(f"--out: {out.name} is not .png, .jpg or .jp2")
     out.write_bytes(data)
     if as_json:
-        emit_json({"ok": True, "out": str(out), "bytes": len(data), "eyes": report.as_dict()["eyes"],
-                   "warnings": [f.as_dict() for f in report.findings()]})
+        emit_json({"out": str(out), "bytes": len(data), "eyes": report.as_dict()["eyes"]},
+                  warnings=report.findings())
     else:
         for f in report.findings():
             click.echo(f"  warning: {f.message} ({f.rule}) [{f.clause}]")

@@ -23,37 +23,39 @@ from mrtd.cli._common import (
     emit_json,
     guarded,
     json_option,
+    new_site_option,
     parse_at,
     print_findings,
     prompt_secret,
     require_crl_option,
     role_secret,
     secret_file_option,
+    site_option,
     site_secrets,
 )
+from mrtd.cli.output import split_findings, table
 from mrtd.errors import Finding, InputError, Severity, StateError
 from mrtd.limits import read_file
 from mrtd.mrz.codes import alpha2_of, normalise_state
 from mrtd.pki import lint as lintmod
 from mrtd.pki import masterlist as mlmod
 from mrtd.pki.keys import ALGORITHMS, DEFAULT_ALGORITHM
+from mrtd.pki.pkd import KINDS as PKD_KINDS
 from mrtd.pki.profiles import country_codes
 from mrtd.pki.site import END_ENTITY_ROLES, Pkcs11Config, PkiSite
 
-site_option = click.option("--site", "site", type=click.Path(file_okay=False, path_type=Path), default=None,
-                           help="Site folder (default $MRTD_SITE or the current folder).")
 role_argument = click.argument("role", type=click.Choice(END_ENTITY_ROLES))
 CEREMONY = "mrtd.ceremony"  # click meta key: the ceremony gathering the CSCA's shares, when one runs
 
 
-def _site(site: Path | None) -> PkiSite:
+def _site(site: Path | None, at: datetime | None = None) -> PkiSite:
     path = site or Path(os.environ.get("MRTD_SITE") or os.getcwd())
-    return PkiSite(path, clock=lambda: datetime.now(UTC), actor=getpass.getuser())
+    return PkiSite(path, clock=(lambda: at) if at else lambda: datetime.now(UTC), actor=getpass.getuser())
 
 
 def _out(as_json: bool, payload: dict[str, Any], text: str) -> None:
     if as_json:
-        emit_json({"ok": True, **payload})
+        emit_json({**payload})
     else:
         click.echo(text)
 
@@ -110,12 +112,13 @@ def pki() -> None:
               help="The issuing state: its Doc 9303 code (UTO, D, NLD) or ISO 3166-1 alpha-2 code.")
 @click.option("--certificate-country", default=None,
               help="ISO 3166-1 alpha-2 code for certificates, when the issuing state has none (e.g. UT for UTO).")
-@click.option("--algorithm", type=click.Choice(ALGORITHMS), default=DEFAULT_ALGORITHM, show_default=True)
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default=DEFAULT_ALGORITHM, show_default=True,
+              help="The CSCA key's algorithm (the same default as `mrtd site init`).")
 @click.option("--pkcs11-module", type=click.Path(dir_okay=False), default=None, help="Make the CSCA key in a token.")
 @click.option("--token", default=None, help="PKCS#11 token label (its PIN from $MRTD_CSCA_PIN).")
-@click.option("--common-name", default=None)
-@click.option("--organization", default=None)
-@site_option
+@click.option("--common-name", default=None, help="The CSCA's subject CN (default: CSCA <country>).")
+@click.option("--organization", default=None, help="Subject O of the site's certificates.")
+@new_site_option
 @secret_file_option
 @json_option
 @guarded
@@ -145,9 +148,12 @@ token_option = click.option("--token", default=None, metavar="MODULE:LABEL",
 @click.option("--common-name", default=None, help="Subject CN (2 characters for seal/VDS-NC signers).")
 @click.option("--algorithm", type=click.Choice(ALGORITHMS), default=None,
               help="Default: the site's curve where the role's format allows it.")
-@click.option("--document-type", "document_types", multiple=True, default=("P",), show_default=True)
+@click.option("--document-type", "document_types", multiple=True, default=("P",), show_default=True,
+              help="Document types a Document Signer may sign (repeat; 9303-12 DocumentTypeList).")
 @click.option("--usage-months", type=int, default=None, help="DS private key usage period (default 3).")
-@click.option("--document-validity-years", type=int, default=None)
+@click.option("--document-validity-years", type=int, default=None,
+              help="The longest validity of the documents it signs (default the site's, 10): the certificate "
+                   "outlives its usage period by this much.")
 @store_option
 @token_option
 @site_option
@@ -174,7 +180,8 @@ def issue(role: str, common_name: str | None, algorithm: str | None, document_ty
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the request (PEM).")
 @click.option("--common-name", default=None, help="Subject CN (2 characters for seal/VDS-NC signers).")
-@click.option("--algorithm", type=click.Choice(ALGORITHMS), default=None)
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default=None,
+              help="Default: the site's curve where the role's format allows it.")
 @store_option
 @token_option
 @site_option
@@ -201,7 +208,8 @@ def csr(role: str, out: Path, common_name: str | None, algorithm: str | None, st
               help="What the key is certified as; the request is checked against this role's Part 12 profile.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the certificate (PEM).")
-@click.option("--document-type", "document_types", multiple=True, default=("P",), show_default=True)
+@click.option("--document-type", "document_types", multiple=True, default=("P",), show_default=True,
+              help="Document types a Document Signer may sign (repeat; 9303-12 DocumentTypeList).")
 @click.option("--usage-months", type=int, default=None, help="DS private key usage period (default 3).")
 @site_option
 @secret_file_option
@@ -242,7 +250,8 @@ def _write_new(path: Path, data: bytes) -> None:
 
 
 @pki.command()
-@click.option("--algorithm", type=click.Choice(ALGORITHMS), default=None)
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default=None,
+              help="The new CSCA key's algorithm (default: the site's).")
 @click.option("--to-token", "to_token", default=None, metavar="MODULE:LABEL",
               help="Make the new CSCA key in this token (an HSM; its PIN from $MRTD_CSCA_PIN).")
 @site_option
@@ -294,8 +303,10 @@ def _signed_by(site: PkiSite, rec: Any) -> list[str]:
 
 
 @pki.command()
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--next-update-days", type=int, default=90, show_default=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the CRL (DER, or PEM when FILE ends in .pem).")
+@click.option("--next-update-days", type=int, default=90, show_default=True,
+              help="Days until nextUpdate (9303-12 §4: at most 90).")
 @site_option
 @secret_file_option
 @json_option
@@ -313,26 +324,29 @@ def crl(out: Path, next_update_days: int, site: Path | None, secret_files: tuple
 @pki.command()
 @click.option("--days", type=click.IntRange(0, 3650), default=30, show_default=True,
               help="Report what needs action within this many days.")
+@click.option("--as-of", "as_of", default=None, metavar="DATE",
+              help="Report as of this date (YYYY-MM-DD or an ISO date-time; default now), e.g. to plan ahead.")
 @site_option
 @json_option
 @guarded
-def status(days: int, site: Path | None, as_json: bool) -> None:
+def status(days: int, as_of: str | None, site: Path | None, as_json: bool) -> None:
     """What needs action within N days: usage periods, certificates, the CRL, unpublished revocations.
     Exits 1 when something is due (for cron)."""
     from mrtd.pki import lifecycle
     from mrtd.pki.ceremony import stale_custody
 
-    s = _site(site)
+    s = _site(site, parse_at(as_of) if as_of else None)
     due = lifecycle.status(s, days, stale_custody=stale_custody(s))
     if as_json:
-        emit_json({"ok": not due, "days": days, "due": [d.as_dict() for d in due]})
+        emit_json({"days": days, "due": [d.as_dict() for d in due]}, ok=not due,
+                  errors=[{"rule": "due", "field": d.subject, "message": f"{d.what}: {d.action}"} for d in due])
     elif not due:
         click.echo(f"nothing needs action within {days} days")
     else:
-        for d in due:
-            when = "" if d.days_left is None else (f" overdue by {-d.days_left:g} days" if d.overdue
-                                                  else f" in {d.days_left:g} days")
-            click.echo(f"{d.what:13} {d.subject}{when}: {d.action}")
+        table(("what", "subject", "when", "action"),
+              [(d.what, d.subject, "" if d.days_left is None else (f"overdue by {-d.days_left:g} days" if d.overdue
+                                                                  else f"in {d.days_left:g} days"), d.action)
+               for d in due], f"{len(due)} due within {days} days of {s.now():%Y-%m-%d %H:%M}Z")
     if due:
         raise SystemExit(1)
 
@@ -459,7 +473,8 @@ def masterlist() -> None:
 
 
 @masterlist.command("build")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the signed master list (DER).")
 @click.option("--include", "include", multiple=True, metavar="COUNTRY|all",
               help="Also list other countries' CSCAs (alpha-2 codes, or all), from verified imports only.")
 @site_option
@@ -530,6 +545,152 @@ def ml_import(file: Path, trust: Path | None, unverified: bool, at: str | None, 
          f"imported {n} CSCA certificates (bytes kept as received); {note}")
 
 
+@pki.group()
+def deviationlist() -> None:
+    """Build and verify deviation lists (Doc 9303-12 §10): documents that deviate from Doc 9303 and how."""
+
+
+@deviationlist.command("build")
+@click.argument("deviations", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the signed deviation list (DER).")
+@site_option
+@secret_file_option
+@json_option
+@guarded
+def dl_build(deviations: Path, out: Path, site: Path | None, secret_files: tuple[str, ...], as_json: bool) -> None:
+    """Sign a deviation list of DEVIATIONS (a JSON list of {documents, descriptions}) with the Deviation List
+    Signer; documents name a document_type, a signer (a Document Signer's serial here), signer_ski, issued
+    [first, last] and/or numbers; descriptions a type (see `mrtd pki deviationlist types`), text, parameter."""
+    from mrtd.pki.exchange import build_deviationlist, deviations_from
+
+    s = _site(site)
+    spec = _json_file(deviations, "DEVIATIONS")
+    wanted = deviations_from(s, spec)
+    secret = site_secrets(s, ["deviationlist-signer"], secret_files)["deviationlist-signer"]
+    der = build_deviationlist(s, secret, wanted)
+    _write_new(out, der)
+    _out(as_json, {"file": str(out), "bytes": len(der), "deviations": len(wanted)},
+         f"deviation list written to {out} ({len(wanted)} deviation(s), {len(der)} bytes)")
+
+
+@deviationlist.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--trust", "trust", type=click.Path(exists=True, path_type=Path), default=None,
+              help="CSCA certificate(s) to trust (default: the site's trust store).")
+@at_option
+@require_crl_option
+@site_option
+@json_option
+@guarded
+def dl_verify(file: Path, trust: Path | None, at: str | None, require_crl: bool, site: Path | None,
+              as_json: bool) -> None:
+    """Verify a deviation list's signature and its signer's path to a CSCA already trusted; list its entries."""
+    from mrtd.pki import deviationlist as dlmod
+    from mrtd.pki.trust import TrustStore
+
+    store = TrustStore.load(trust) if trust else _site(site).trust_store()
+    store.require_crl = require_crl
+    when = parse_at(at)
+    dl = dlmod.parse(read_file(file, "FILE"))
+    signer = dlmod.verify(dl, store, when)
+    entries = [dlmod.describe(d) for d in dl.deviations]
+    lines = [f"deviation list OK as of {when:%Y-%m-%d}: {len(entries)} deviation(s), signed by {signer.subject_text}"]
+    for e in entries:
+        docs = ", ".join(f"{k} {v}" for k, v in e["documents"].items())
+        lines += [f"  {docs}: " + "; ".join(d["type"] + (f" ({d['text']})" if d["text"] else "")
+                                            for d in e["descriptions"])]
+    _out(as_json, {"signer": signer.subject_text, "signing_time": dl.signing_time, "at": when.isoformat(),
+                   "deviations": entries}, "\n".join(lines))
+
+
+@deviationlist.command("types")
+@json_option
+@guarded
+def dl_types(as_json: bool) -> None:
+    """The deviation types of Doc 9303-12 §10.2: name, OID, the parameter each takes."""
+    from mrtd.pki.deviationlist import deviation_types
+
+    types = deviation_types()
+    _out(as_json, {"types": types}, "\n".join(f"{name:22} {t['oid']:20} {t['parameter'] or '-':10} {t['meaning']}"
+                                              for name, t in types.items()))
+
+
+def _json_file(path: Path, what: str) -> Any:
+    import json
+
+    try:
+        return json.loads(read_file(path, what))
+    except ValueError as exc:
+        raise InputError(f"{what} {path}: not JSON: {exc}") from None
+
+
+@pki.group()
+def pkd() -> None:
+    """Exchange with the ICAO PKD: LDIF in its layout (CSCAs, Document Signer certificates, CRLs, master and
+    deviation lists)."""
+
+
+@pkd.command("export")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the LDIF.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(PKD_KINDS),
+              help="Only these kinds (repeat; default all): CSCA and link certificates, Document Signer "
+                   "certificates, the latest CRL, the latest master and deviation lists this site signed.")
+@site_option
+@json_option
+@guarded
+def pkd_export(out: Path, kinds: tuple[str, ...], site: Path | None, as_json: bool) -> None:
+    """Write what this site publishes as an LDIF file in the ICAO PKD's layout."""
+    from mrtd.pki import pkd as pkdmod
+    from mrtd.pki.exchange import pkd_objects
+
+    objects = pkd_objects(_site(site), kinds or PKD_KINDS)
+    if not objects:
+        raise StateError("pkd export: nothing to publish yet (issue Document Signers with `mrtd pki issue ds`, a CRL "
+                         "with `mrtd pki crl`, a master list with `mrtd pki masterlist build`)")
+    data = pkdmod.export(objects)
+    _write_new(out, data)
+    counts = {k: sum(1 for o in objects if o.kind == k) for k in PKD_KINDS if any(o.kind == k for o in objects)}
+    _out(as_json, {"file": str(out), "entries": counts, "bytes": len(data)},
+         f"LDIF written to {out}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+@pkd.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--trust", "trust", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Also verify against these CSCA certificate(s) (obtained out of band), besides the site's.")
+@click.option("--unverified", is_flag=True,
+              help="Keep every entry without verifying it (logged; never goes into a master list we sign).")
+@at_option
+@site_option
+@json_option
+@guarded
+def pkd_import(file: Path, trust: Path | None, unverified: bool, at: str | None, site: Path | None,
+               as_json: bool) -> None:
+    """Import an ICAO PKD LDIF: each entry verified against CSCAs already trusted (master lists first, whose
+    CSCAs then verify the rest). Exits 1 when an entry was refused; the others are kept."""
+    from mrtd.pki.exchange import import_ldif
+    from mrtd.pki.trust import TrustStore
+
+    if unverified and trust is not None:
+        raise click.UsageError("--unverified and --trust contradict each other")
+    s = _site(site)
+    report = import_ldif(s, read_file(file, "FILE"), verify_with=TrustStore.load(trust) if trust else None,
+                         at=parse_at(at) if at else None, unverified=unverified, source=file.name)
+    if unverified:
+        click.echo("warning: importing LDIF entries whose signatures were not checked", err=True)
+    if as_json:
+        emit_json({"ok": not report.refused, **report.as_dict()})
+    else:
+        done = ", ".join(f"{n} {k}" for k, n in report.imported.items()) or "nothing new"
+        click.echo(f"imported {done}; {report.already} already present; {len(report.refused)} refused")
+        for dn, why in report.refused:
+            click.echo(f"  refused {dn}: {why}")
+    if report.refused:
+        raise SystemExit(1)
+
+
 @pki.command("lint")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--role", default=None, type=click.Choice(sorted(lintmod.ROLES)),
@@ -545,7 +706,10 @@ def lint_cmd(files: tuple[Path, ...], role: str | None, at: str | None, as_json:
         results[str(f)] = lintmod.lint_file(read_file(f, "FILE"), role, at=when)
     bad = any(x.severity is not Severity.INFO for found in results.values() for x in found)
     if as_json:
-        emit_json({"ok": not bad, "files": {k: [x.as_dict() for x in v] for k, v in results.items()}})
+        errors, notes = split_findings({**x.as_dict(), "field": f"{k}: {x.field}"}
+                                       for k, v in results.items() for x in v if x.severity is not Severity.INFO)
+        emit_json({"files": {k: [x.as_dict() for x in v] for k, v in results.items()}}, ok=not bad,
+                  errors=[*errors, *notes], warnings=[])
     else:
         for name, findings in results.items():
             serious = sum(1 for x in findings if x.severity is not Severity.INFO)
@@ -565,11 +729,12 @@ def list_cmd(site: Path | None, as_json: bool) -> None:
     s = _site(site)
     recs = s.list()
     if as_json:
-        emit_json({"ok": True, "certificates": [{**r.as_dict(), "file": str(s.root / r.file)} for r in recs]})
+        emit_json({"certificates": [{**r.as_dict(), "file": str(s.root / r.file)} for r in recs]})
         return
-    for r in recs:
-        click.echo(f"{r.role:21} {r.serial:40} {r.not_before[:10]}..{r.not_after[:10]} "
-                   f"usage {(r.usage_start or '-')[:10]}..{(r.usage_end or '-')[:10]} {r.status:10} {s.root / r.file}")
+    table(("role", "serial", "valid", "usage", "status", "file"),
+          [(r.role, r.serial, f"{r.not_before[:10]}..{r.not_after[:10]}",
+            f"{(r.usage_start or '-')[:10]}..{(r.usage_end or '-')[:10]}", r.status, s.root / r.file) for r in recs],
+          f"{len(recs)} certificate{'s' if len(recs) != 1 else ''}")
 
 
 # -- EAC: the CV certificate PKI (CVCA -> DV -> inspection systems) ----------------------------------------
@@ -619,8 +784,10 @@ def cvca() -> None:
 @cvca.command("init")
 @click.option("--mnemonic", default="CVCA", show_default=True, help="Holder mnemonic (up to 9 characters).")
 @click.option("--curve", type=click.Choice(["brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1", "secp256r1",
-                                            "secp384r1", "secp521r1"]), default="brainpoolP256r1", show_default=True)
-@click.option("--days", type=click.IntRange(1, 3650), default=3 * 365, show_default=True)
+                                            "secp384r1", "secp521r1"]), default="brainpoolP256r1", show_default=True,
+              help="The CVCA key's curve (its domain parameters go into the certificate).")
+@click.option("--days", type=click.IntRange(1, 3650), default=3 * 365, show_default=True,
+              help="Validity of the CV certificate.")
 @rights_option
 @country_option
 @site_option
@@ -636,7 +803,8 @@ def cvca_init(mnemonic: str, curve: str, days: int, rights: tuple[str, ...], cou
 
 
 @cvca.command("link")
-@click.option("--days", type=click.IntRange(1, 3650), default=3 * 365, show_default=True)
+@click.option("--days", type=click.IntRange(1, 3650), default=3 * 365, show_default=True,
+              help="Validity of the new CVCA certificate.")
 @country_option
 @site_option
 @secret_file_option
@@ -657,7 +825,8 @@ def dv() -> None:
 @dv.command("issue")
 @click.option("--mnemonic", required=True, help="Holder mnemonic the CVCA assigns (up to 9 characters).")
 @click.option("--foreign", is_flag=True, help="A foreign DV (its terminal certificates do not set the chip's date).")
-@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True)
+@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True,
+              help="Validity of the DV certificate.")
 @rights_option
 @country_option
 @site_option
@@ -680,7 +849,8 @@ def is_group() -> None:
 @is_group.command("issue")
 @click.option("--dv", "dv_chr", required=True, help="The issuing DV's CHR.")
 @click.option("--mnemonic", required=True, help="Holder mnemonic the DV assigns (up to 9 characters).")
-@click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True)
+@click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True,
+              help="Validity of the terminal's certificate.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the terminal's chain (<CHR>.cvcert) and encrypted key (<CHR>.key).")
 @click.option("--is-passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,

@@ -1,4 +1,4 @@
-"""`mrtd audit verify`, `mrtd records list`, `mrtd document show|void|report-lost|reprint`: the site's records.
+"""`mrtd records list`, `mrtd document show|void|report-lost|reprint`: the site's records.
 
 Each command takes `--site DIR` (default: $MRTD_SITE, else the current folder). The database URL comes
 from $MRTD_RECORDS_URL, else the site's `mrtd.toml` (`[records] url = ...`), else the SQLite file
@@ -10,27 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sys
 from pathlib import Path
 
 import click
 
-from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option
+from mrtd.cli._common import emit_json, guarded, json_option, site_option
+from mrtd.cli.output import table
 from mrtd.cli.people import user_option
 from mrtd.errors import ConfigurationError
-from mrtd.issuance.audit import verify_chain
 from mrtd.issuance.records import RecordStore, default_url
 from mrtd.issuance.site import CONFIG_NAME, read_config, resolve_records_url
 from mrtd.issuance.states import DocumentState
 
-site_option = click.option(
-    "--site",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="MRTD_SITE",
-    default=".",
-    show_default="$MRTD_SITE or the current folder",
-    help="The site folder (holds mrtd.toml).",
-)
 
 def records_url(site: Path) -> str:
     """The records database URL of a site (environment > mrtd.toml > the default SQLite file)."""
@@ -46,7 +37,25 @@ def records_url(site: Path) -> str:
 
 
 def open_site_store(site: Path) -> RecordStore:
-    return RecordStore.open(records_url(site))
+    """The site's records; signing checkpoints when the site has an audit key and its secret is in the
+    environment ($MRTD_AUDIT_PASSPHRASE or $MRTD_AUDIT_PIN), the key opened only if the command writes."""
+    store = RecordStore.open(records_url(site))
+    sign_checkpoints(store, site)
+    return store
+
+
+def sign_checkpoints(store: RecordStore, site: Path) -> None:
+    from mrtd.issuance.checkpoints import DEFAULT_EVERY, Checkpointer
+    from mrtd.pki.keys import secret_env
+    from mrtd.pki.site import PkiSite
+
+    pki = PkiSite(site, clock=lambda: dt.datetime.now(dt.UTC))
+    if not pki.exists() or not pki.has_audit_key():
+        return
+    secret = os.environ.get(secret_env("audit", pki.key_in_token("audit")))
+    if secret:
+        every = read_config(site).get("audit", {}).get("checkpoint_every", DEFAULT_EVERY)
+        store.use_checkpoints(Checkpointer(lambda: pki.audit_signer(secret.encode("utf-8")), every))
 
 
 def _parse_when(value: str | None, name: str, *, end_of_day: bool) -> dt.datetime | None:
@@ -65,31 +74,6 @@ def _parse_when(value: str | None, name: str, *, end_of_day: bool) -> dt.datetim
             f"{value!r} is not YYYY-MM-DD or an ISO 8601 date-time", param_hint=name
         ) from None
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
-
-
-# --- audit ---------------------------------------------------------------------------------------------
-
-
-@click.group()
-def audit() -> None:
-    """The audit log: every change to the records, each entry chained to the one before by its hash."""
-
-
-@audit.command("verify")
-@site_option
-@json_option
-@guarded
-def audit_verify(site: Path, as_json: bool) -> None:
-    """Walk the audit chain. Exit 0 when intact; 1 naming the first broken entry."""
-    with open_site_store(site) as store:
-        report = verify_chain(store)
-    if as_json:
-        emit_json(report.as_dict())
-    elif report.ok:
-        click.echo(str(report))
-    else:
-        click.echo(str(report), err=True)
-    sys.exit(EXIT_OK if report.ok else EXIT_FINDINGS)
 
 
 # --- records ------------------------------------------------------------------------------------------
@@ -129,11 +113,9 @@ def records_list(site: Path, state: str | None, since: str | None, until: str | 
     if as_json:
         emit_json([d.as_dict() for d in docs])
         return
-    for d in docs:
-        click.echo(
-            f"{d.number:<9}  {d.state.value:<15}  {d.state_changed_at.isoformat(timespec='seconds')}  {d.application_key}"
-        )
-    click.echo(f"{len(docs)} document{'s' if len(docs) != 1 else ''}")
+    table(("number", "state", "since", "application"),
+          [(d.number, d.state.value, d.state_changed_at.isoformat(timespec="seconds"), d.application_key)
+           for d in docs], f"{len(docs)} document{'s' if len(docs) != 1 else ''}")
 
 
 # --- document -----------------------------------------------------------------------------------------
@@ -185,7 +167,7 @@ def _change(site: Path, number: str, to: DocumentState, user: str | None, reason
         before = store.document(number).state
         after = change_document(store, principal(store, user), number, to, reason)
     if as_json:
-        emit_json({"ok": True, "number": number, "from": before.value, "to": after.state.value})
+        emit_json({"number": number, "from": before.value, "to": after.state.value})
     else:
         click.echo(f"{number}: {before.value} -> {after.state.value}")
 
@@ -237,7 +219,7 @@ def document_replace(number: str, changes_file: Path | None, site: Path, user: s
     with open_office(site) as office:
         done = office.replace(principal(office.store, user), number, changes)
     if as_json:
-        emit_json({"ok": True, "created": done.created, **done.case.summary()})
+        emit_json({"created": done.created, **done.case.summary()})
     else:
         click.echo(f"application {done.case.id} replaces {number}: {done.case.state.value}; approve it with "
                    f"`mrtd application approve {done.case.id}`")
@@ -263,7 +245,7 @@ def document_reprint(number: str, out_dir: Path, site: Path, user: str | None, a
         result = office.reprint(principal(office.store, user), number)
     write_files(out_dir, result.files)
     if as_json:
-        emit_json({"ok": True, "number": number, "out": str(out_dir), "files": result.digests,
+        emit_json({"number": number, "out": str(out_dir), "files": result.digests,
                    "audit_seq": result.audit_seq})
     else:
         click.echo(f"{number}: page reprinted into {out_dir} ({', '.join(result.files)}); "

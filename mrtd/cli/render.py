@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from mrtd.cli._common import EXIT_FINDINGS, emit_json, guarded, json_option, print_findings
+from mrtd.cli.output import verdict
 from mrtd.errors import InputError, MrtdError
 from mrtd.issuance.application import read_application
 from mrtd.layouts import load_template, sheet_pdf
@@ -76,7 +77,7 @@ def render(applications: tuple[Path, ...], layout: str | None, out: Path, dpi: s
         raise click.UsageError("--sheet writes a PDF: give --out FILE.pdf")
     res = int(dpi)
     seal_data = _read_bytes(seal, "--seal")
-    payload: dict[str, Any] = {"ok": True, "dpi": res, "documents": []}
+    payload: dict[str, Any] = {"dpi": res, "documents": []}
     documents = []
     for path in applications:
         app = read_application(path)
@@ -135,9 +136,10 @@ def check(image: Path, application: Path, layout_name: str | None, as_json: bool
     picture = open_image(read_file(image, "IMAGE"), f"IMAGE {image}").convert("RGB")
     result = check_print(picture, template, page.mrz)
     if as_json:
-        emit_json({"ok": result.ok, "expected": list(page.mrz), "read": list(result.read),
+        emit_json({"expected": list(page.mrz), "read": list(result.read),
                    "raw_agreement": result.raw_agreement, "fillers_recovered": len(result.recovered),
-                   "findings": [f.as_dict() for f in result.findings]})
+                   "findings": [f.as_dict() for f in result.findings]}, ok=result.ok,
+                  **verdict(result.ok, result.findings))
     elif result.ok:
         click.echo(f"MRZ reads back as printed (raw OCR agreement {result.raw_agreement:.1%} before recovery; "
                    f"{len(result.recovered)} fillers recovered from misreads)")

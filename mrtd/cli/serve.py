@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from mrtd.cli._common import guarded, secret_file_option
+from mrtd.cli._common import guarded, secret_file_option, site_option
 
 
 def _bind(value: str) -> tuple[str, int]:
@@ -20,8 +20,7 @@ def _bind(value: str) -> tuple[str, int]:
 
 
 @click.command("serve")
-@click.option("--site", type=click.Path(file_okay=False, exists=True, path_type=Path), envvar="MRTD_SITE",
-              default=".", show_default="$MRTD_SITE or the current folder", help="The site folder.")
+@site_option
 @click.option("--bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to listen on.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), default=None, help="Serve HTTPS: certificate (PEM).")

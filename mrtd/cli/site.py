@@ -1,7 +1,7 @@
 """`mrtd site init DIR --country CODE [--database URL] [--pkcs11-module PATH --token LABEL]`.
 
 Creates the site folder: `mrtd.toml`, the records database, the PKI (CSCA, Document Signer, seal
-signer) and the document number policy. Every key has its own secret ($MRTD_<ROLE>_PASSPHRASE, or
+signer, the audit key that signs the audit log's checkpoints) and the document number policy. Every key has its own secret ($MRTD_<ROLE>_PASSPHRASE, or
 $MRTD_<ROLE>_PIN for a token; --secret-file ROLE=FILE; a prompt). Never argv.
 """
 
@@ -75,7 +75,7 @@ def init(directory: Path, country: str, certificate_country: str | None, databas
          as_json: bool) -> None:
     """Create a site in DIRECTORY (absent or empty). Every key gets its own secret: the CSCA's
     ($MRTD_CSCA_PASSPHRASE), the Document Signer's ($MRTD_DS_PASSPHRASE) and the seal signer's
-    ($MRTD_SEAL_PASSPHRASE), or --secret-file ROLE=FILE, or a prompt."""
+    ($MRTD_SEAL_PASSPHRASE), the audit key's ($MRTD_AUDIT_PASSPHRASE), or --secret-file ROLE=FILE, or a prompt."""
     if (csca == "external") != (csca_cert is not None):
         raise click.UsageError("--csca external and --csca-cert go together")
     if bool(pkcs11_module) != bool(token):
@@ -89,6 +89,7 @@ def init(directory: Path, country: str, certificate_country: str | None, databas
         csca_p11 = Pkcs11Config(module, label, role_secret("csca", True, secret_files, _prompt))
     roles = [] if csca == "external" else [r for r in ("csca", "ds", "seal-signer")
                                            if not (r == "csca" and csca_p11) and not (r != "csca" and p11)]
+    roles += [] if p11 else ["audit"]  # the audit key signs the audit log's checkpoints (in the token with one)
     secrets = {role: role_secret(role, False, secret_files, _prompt) for role in roles}
     templates = _page_templates(page_templates)
     policy = default_policy(number_prefix.upper()) if number_prefix else None
@@ -99,7 +100,7 @@ def init(directory: Path, country: str, certificate_country: str | None, databas
                        page_templates=templates, actor=actor_name())
     backend = config.records_url.split(":", 1)[0]
     if as_json:
-        emit_json({"ok": True, "site": str(config.root), "country": config.country, "records": backend,
+        emit_json({"site": str(config.root), "country": config.country, "records": backend,
                    "keys": config.pki_store, "csca": csca, "numbering": config.numbering.as_config()})
     else:
         click.echo(f"site created: {config.root}")

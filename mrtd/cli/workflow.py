@@ -15,14 +15,12 @@ from mrtd.cli._common import (
     guarded,
     json_option,
     secret_file_option,
+    site_option,
 )
+from mrtd.cli.output import table
 from mrtd.cli.people import principal, user_option
 from mrtd.issuance.casework import Case, CaseState
 from mrtd.issuance.office import Office
-
-site_option = click.option("--site", type=click.Path(file_okay=False, exists=True, path_type=Path),
-                           envvar="MRTD_SITE", default=".", show_default="$MRTD_SITE or the current folder",
-                           help="The site folder.")
 
 
 def _now() -> dt.datetime:
@@ -31,13 +29,16 @@ def _now() -> dt.datetime:
 
 def open_office(site: Path, print_check: bool | None = None) -> Office:
     from mrtd.cli.issue import load_site_config
+    from mrtd.cli.records import sign_checkpoints
 
-    return Office(load_site_config(site, None, print_check), clock=_now)
+    office = Office(load_site_config(site, None, print_check), clock=_now)
+    sign_checkpoints(office.store, site)
+    return office
 
 
 def _show_case(case: Case, as_json: bool, extra: dict[str, Any] | None = None) -> None:
     if as_json:
-        emit_json({"ok": True, **case.summary(), **(extra or {})})
+        emit_json({**case.summary(), **(extra or {})})
         return
     docs = ", ".join(f"{n} ({s})" for n, s in case.documents) or "no document"
     click.echo(f"application {case.id}: {case.state.value} ({case.format}), submitted by {case.submitted_by}"
@@ -80,10 +81,9 @@ def list_(state: str | None, after: int, limit: int, site: Path, user: str | Non
     if as_json:
         emit_json([c.summary() for c in cases])
         return
-    for c in cases:
-        click.echo(f"{c.id:>6}  {c.state.value:<9} {c.format:<6} {c.submitted_by:<16} "
-                   f"{c.submitted_at.isoformat(timespec='seconds')}  {c.key[:16]}")
-    click.echo(f"{len(cases)} application{'s' if len(cases) != 1 else ''}")
+    table(("id", "state", "format", "submitted by", "submitted at", "key"),
+          [(c.id, c.state.value, c.format, c.submitted_by, c.submitted_at.isoformat(timespec="seconds"), c.key[:16])
+           for c in cases], f"{len(cases)} application{'s' if len(cases) != 1 else ''}")
 
 
 @click.command("show")
@@ -146,7 +146,7 @@ def issue_stored(application_id: int, out: Path, print_check: bool | None, site:
     with Office(config, clock=_now, secrets=_signing_secrets(config, secret_files), print_check=print_check) as office:
         receipt = office.issue_stored(principal(office.store, user), application_id, out)
     if as_json:
-        emit_json({"ok": True, "out": str(receipt.out_dir), **receipt.as_dict()})
+        emit_json({"out": str(receipt.out_dir), **receipt.as_dict()})
     else:
         click.echo(f"issued {receipt.number} -> {receipt.out_dir}")
 
@@ -170,11 +170,13 @@ def search(reason: str, name: str | None, birth_date: str | None, number: str | 
     if as_json:
         emit_json([{**c.summary(), "holder": c.payload.get("holder", {})} for c in found])
         return
+    rows = []
     for c in found:
         h = c.payload.get("holder", {})
         names = " ".join(x for x in (h.get("primary_identifier"), h.get("secondary_identifier")) if x)
         national = f" ({h['name_in_national_characters']})" if h.get("name_in_national_characters") else ""
-        docs = ", ".join(f"{n} {s}" for n, s in c.documents)
-        click.echo(f"{c.id:>6}  {names}{national}  born {h.get('date_of_birth')}  {h.get('nationality')}  {docs}")
-    click.echo(f"{len(found)} match{'es' if len(found) != 1 else ''}")
+        rows.append((c.id, names + national, h.get("date_of_birth"), h.get("nationality"),
+                     ", ".join(f"{n} {s}" for n, s in c.documents)))
+    table(("application", "holder", "born", "nationality", "documents"), rows,
+          f"{len(found)} match{'es' if len(found) != 1 else ''}")
 

@@ -28,7 +28,7 @@ from jsonschema import Draft202012Validator
 
 from mrtd.errors import Finding, InputError, Severity, ValidationError
 from mrtd.issuance.images import check_image
-from mrtd.issuance.photo import check_photo
+from mrtd.issuance.photo import PhotoChecks, PhotoReport, check_photo
 from mrtd.limits import read_file
 from mrtd.model import Application, Document, DocumentCode, DocumentFormat, Holder, PartialDate, Sex
 from mrtd.mrz import NameOptions, record_from_document
@@ -48,6 +48,7 @@ class CheckedApplication:
 
     application: Application | None
     findings: tuple[Finding, ...]
+    photo: PhotoReport | None = None  # the portrait's photo check, when it was made
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -106,12 +107,13 @@ def application_from_dict(
     *,
     names: NameOptions | None = None,
     today: dt.date | None = None,
+    photos: PhotoChecks | None = None,
 ) -> Application:
     """Check an application given as parsed JSON; image paths resolve against `base_dir`.
 
     Raises `ValidationError` (with `source` and every error finding) when anything is wrong.
     """
-    return _or_raise(check_application(data, base_dir, source, names=names, today=today), source)
+    return _or_raise(check_application(data, base_dir, source, names=names, today=today, photos=photos), source)
 
 
 def check_application_file(
@@ -193,19 +195,21 @@ def check_application(
     *,
     names: NameOptions | None = None,
     today: dt.date | None = None,
+    photos: PhotoChecks | None = None,
 ) -> CheckedApplication:
-    """Every finding about `data` (parsed JSON), and the application when none of them is an error."""
+    """Every finding about `data` (parsed JSON), and the application when none of them is an error.
+    `photos`: photo checks already made of the portrait (by its SHA-256), not made again."""
     findings = _Findings()
     bad = findings.extend_schema(_validator().iter_errors(data))
     if not isinstance(data, Mapping):
         return CheckedApplication(None, findings.sorted())
     intake = _Intake(data, bad, findings)
     document = intake.document(names or NameOptions(), today)
-    portrait = intake.image("portrait", base_dir)
+    portrait = intake.image("portrait", base_dir, photos)
     signature = intake.image("signature", base_dir)
     fingerprints = intake.fingerprints(base_dir)
     if document is None or portrait is _BAD or signature is _BAD or findings.has_errors():
-        return CheckedApplication(None, findings.sorted())
+        return CheckedApplication(None, findings.sorted(), intake.photo)
     extra = data.get("extra")
     application = Application(
         document=document,
@@ -215,7 +219,7 @@ def check_application(
         fingerprints=fingerprints,
         extra=dict(extra) if isinstance(extra, Mapping) else {},
     )
-    return CheckedApplication(application, findings.sorted())
+    return CheckedApplication(application, findings.sorted(), intake.photo)
 
 
 def check_document(
@@ -347,6 +351,7 @@ class _Intake:
         self.findings = findings
         self.birth: Any = None
         self.stood_in: set[str] = set()
+        self.photo: PhotoReport | None = None
 
     def raw(self, path: str) -> object:
         """The value at `path` ("holder.sex"), None when absent, or _BAD when the schema refused it."""
@@ -573,7 +578,7 @@ class _Intake:
                 out.append((finger, path))
         return tuple(out)
 
-    def image(self, key: str, base_dir: Path) -> Any:
+    def image(self, key: str, base_dir: Path, photos: PhotoChecks | None = None) -> Any:
         value = self.raw(key)
         if value is None or value is _BAD:
             return value
@@ -584,7 +589,9 @@ class _Intake:
         path = Path(text)
         if not path.is_absolute():
             path = base_dir / path
-        found = image_findings(path, key)
+        found, report = _checked_image(path, key, photos)
+        if report is not None:
+            self.photo = report
         self.findings.merge(found)
         return _BAD if any(f.severity is Severity.ERROR for f in found) else path
 
@@ -592,15 +599,16 @@ class _Intake:
 def image_findings(path: Path, key: str) -> list[Finding]:
     """Every finding about an image file of an application (`portrait`, `signature`): a sane image of a
     known kind, and for a portrait the photo checks."""
+    return _checked_image(path, key, None)[0]
+
+
+def _checked_image(path: Path, key: str, photos: PhotoChecks | None) -> tuple[list[Finding], PhotoReport | None]:
+    """`image_findings`, and for a portrait that passed the image checks its photo check (None otherwise)."""
     found = check_image(path, key)
-    if key == "portrait" and not any(f.severity is Severity.ERROR for f in found):
-        found = [*found, *_photo_findings(path)]
-    return found
-
-
-def _photo_findings(path: Path) -> list[Finding]:
-    """The photo checks' findings about a portrait file that passed the image checks."""
+    if key != "portrait" or any(f.severity is Severity.ERROR for f in found):
+        return found, None
     try:
-        return check_photo(read_file(path, "portrait")).findings("portrait")
+        report = check_photo(read_file(path, "portrait"), kept=photos)
     except InputError as exc:
-        return [Finding("portrait", "image-undecodable", str(exc))]
+        return [*found, Finding("portrait", "image-undecodable", str(exc))], None
+    return [*found, *report.findings("portrait")], report

@@ -10,10 +10,15 @@ Workers are forked, so the keys' secrets, the clock and the site reach them in m
 pickle); each worker opens the site once (keys, trust, records) and issues many documents. A worker dies
 with the batch's process (`processes.die_with_parent`): a batch killed outright leaves no worker behind, and
 what its workers were doing is settled when the batch is run again, as after any crash.
+
+Every run ends by writing `manifest.csv` beside the outputs: one line per item of the whole batch (row,
+application key, document number, holder, outcome), so that a run again after a crash lists all of it.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import multiprocessing
 import os
 import time
@@ -48,6 +53,8 @@ ALREADY = "already-issued"
 DUPLICATE = "duplicate"
 INVALID = "invalid"
 FAILED = "failed"
+MANIFEST = "manifest.csv"
+MANIFEST_COLUMNS = ("row", "application", "number", "holder", "outcome")
 
 
 class BatchError(MrtdError):
@@ -77,6 +84,7 @@ class BatchSummary:
     outcomes: list[ItemOutcome]
     seconds: float
     recovered: dict[str, list[str]]
+    identity: dict[str, tuple[str, str]] = field(default_factory=dict)  # row -> (application key, holder)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -108,6 +116,33 @@ class BatchSummary:
             "recovered": self.recovered,
             "items": [o.as_dict() for o in self.outcomes],
         }
+
+    def manifest(self) -> list[dict[str, str]]:
+        """One line per item, in the batch's order (`MANIFEST_COLUMNS`)."""
+        lines = []
+        for o in self.outcomes:
+            key, holder = self.identity.get(o.row, ("", ""))
+            lines.append({"row": o.row, "application": key, "number": o.number or "", "holder": holder,
+                          "outcome": o.status})
+        return lines
+
+
+def write_manifest(summary: BatchSummary, out_root: Path) -> Path:
+    """`out_root/manifest.csv`, replaced whole (a temporary file renamed over it)."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, MANIFEST_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(summary.manifest())
+    path = out_root / MANIFEST
+    tmp = out_root / f".{MANIFEST}.{os.getpid()}.tmp"
+    tmp.write_text(text.getvalue(), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def holder_name(application: Application) -> str:
+    h = application.document.holder
+    return " ".join(x for x in (h.primary_identifier, h.secondary_identifier) if x)
 
 
 def _outcome(issuer: Issuer, row: str, application: Application, out_root: Path,
@@ -148,6 +183,7 @@ class BatchPlan:
     todo: list[tuple[str, Application]]  # what is still to issue
     known: list[ItemOutcome]  # outcomes known without issuing (invalid, duplicate, already issued)
     recovered: dict[str, list[str]]  # output folders repaired after a crash
+    identity: dict[str, tuple[str, str]] = field(default_factory=dict)  # row -> (application key, holder)
 
 
 def plan_batch(source: Path, site: SiteConfig, out_root: Path, *, clock: Clock | None = None) -> BatchPlan:
@@ -155,6 +191,7 @@ def plan_batch(source: Path, site: SiteConfig, out_root: Path, *, clock: Clock |
     rows: list[str] = []
     todo: list[tuple[str, Application]] = []
     known: list[ItemOutcome] = []
+    identity: dict[str, tuple[str, str]] = {}
     seen: dict[str, str] = {}
     with site.open_records(clock=clock) as store:
         recovered = recover_partials(store, out_root)
@@ -168,6 +205,7 @@ def plan_batch(source: Path, site: SiteConfig, out_root: Path, *, clock: Clock |
             except MrtdError as exc:
                 known.append(ItemOutcome(item.row, INVALID, step="validate", message=str(exc)))
                 continue
+            identity[item.row] = (key, holder_name(item.application))
             if key in seen:
                 known.append(ItemOutcome(item.row, DUPLICATE, message=f"the same application as {seen[key]}"))
                 continue
@@ -179,7 +217,7 @@ def plan_batch(source: Path, site: SiteConfig, out_root: Path, *, clock: Clock |
                 known.append(ItemOutcome(item.row, ALREADY, number, message=f"already {state.value} as {number}"))
                 continue
             todo.append((item.row, item.application))
-    return BatchPlan(rows, todo, known, recovered)
+    return BatchPlan(rows, todo, known, recovered, identity)
 
 
 def run_batch(
@@ -213,7 +251,10 @@ def run_batch(
             progress(o)
     order = {row: i for i, row in enumerate(plan.rows)}
     outcomes.sort(key=lambda o: order.get(o.row, len(order)))
-    return BatchSummary(str(source), workers, outcomes, time.perf_counter() - started, plan.recovered)
+    summary = BatchSummary(str(source), workers, outcomes, time.perf_counter() - started, plan.recovered,
+                           plan.identity)
+    write_manifest(summary, out_root)
+    return summary
 
 
 def _issue_all(todo: list[tuple[str, Application]], site: SiteConfig, out_root: Path, secrets: Secrets,
@@ -239,3 +280,7 @@ def _issue_all(todo: list[tuple[str, Application]], site: SiteConfig, out_root: 
                 except BrokenProcessPool:
                     raise BatchError("batch: a worker process died; run the same batch again to resume "
                                      "(nothing is issued twice)") from None
+    if "audit" in secrets:
+        # The workers sign checkpoints as they go; the batch's last entries get theirs here, at its end.
+        with site.open_records(clock=clock, audit_secret=secrets["audit"]) as store:
+            store.checkpoint()

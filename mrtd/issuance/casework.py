@@ -10,7 +10,9 @@ its images, the index a supervisor searches people by, and the files a document 
   in, and in their MRZ transliteration, so that "Шевченко", "shevchenko" and "SHEVCHENKO" find the same
   person;
 - document files (`document_files`): the signed seal payload and the receipt of each issued document,
-  the bytes a reprint is made from (nothing is signed again).
+  the bytes a reprint is made from (nothing is signed again);
+- the portrait's photo check as intake made it (`photo_checks`), by the image's SHA-256 and the checker
+  that made it, so that producing the document does not measure the same photo again.
 
 Every change commits with its audit entry (`RecordStore.writing()`).
 """
@@ -25,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,6 +43,9 @@ from mrtd.issuance.records import (
     Writer,
 )
 from mrtd.mrz import NameOptions, transliterate
+
+if TYPE_CHECKING:  # the photo stack (OpenCV) loads only where a photo check is kept or read
+    from mrtd.issuance.photo import PhotoReport
 
 
 class CaseState(StrEnum):
@@ -83,6 +88,14 @@ class ImageRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PhotoCheckRow(Base):
+    __tablename__ = "photo_checks"
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the portrait checked
+    checker: Mapped[str] = mapped_column(String(64))  # `mrtd.issuance.photo.checker()` that made it
+    report: Mapped[str] = mapped_column(Text)  # `PhotoReport.to_record()`
 
 
 class PersonIndexRow(Base):
@@ -185,8 +198,10 @@ class Casework:
     # -- writing
 
     def open_case(self, application_id: int, *, images: Mapping[str, bytes], findings: Sequence[Finding],
-                  names: NameOptions, actor: str, replaces: str | None = None) -> bool:
-        """Record the case, images and index of a received application, once; False when already there."""
+                  names: NameOptions, actor: str, replaces: str | None = None,
+                  photo: PhotoReport | None = None) -> bool:
+        """Record the case, images and index of a received application, once; False when already there.
+        `photo`: intake's photo check of the portrait in `images`, kept beside it."""
         with self.store.writing() as w:
             s = w.session
             if s.get(CaseRow, application_id) is not None:
@@ -200,6 +215,11 @@ class Casework:
                 if payload.get(f"{kind}_sha256") != digest:
                     raise InputError(f"{kind}: the image is not the one the application names (SHA-256 differs)")
                 s.add(ImageRow(application_id=application_id, kind=kind, sha256=digest, data=data))
+                if kind == "portrait" and photo is not None:
+                    from mrtd.issuance.photo import checker
+
+                    s.add(PhotoCheckRow(application_id=application_id, sha256=digest, checker=checker(),
+                                        report=photo.to_record()))
             warnings = [f.as_dict() for f in findings]
             s.add(CaseRow(application_id=application_id, state=CaseState.RECEIVED.value,
                           format=payload["document"]["format"], submitted_by=actor, submitted_at=w.now,
@@ -259,6 +279,16 @@ class Casework:
         with self.store.reading() as s:
             rows = s.execute(select(ImageRow).where(ImageRow.application_id == application_id)).scalars()
             return {r.kind: r.data for r in rows}
+
+    def photo_checks(self, application_id: int) -> dict[str, PhotoReport]:
+        """The photo check kept at intake, by the portrait's SHA-256; none when another checker made it."""
+        from mrtd.issuance.photo import PhotoReport, checker
+
+        with self.store.reading() as s:
+            row = s.get(PhotoCheckRow, application_id)
+            if row is None or row.checker != checker():
+                return {}
+            return {row.sha256: PhotoReport.from_record(row.report)}
 
     def files(self, number: str) -> dict[str, bytes]:
         with self.store.reading() as s:

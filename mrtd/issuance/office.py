@@ -37,6 +37,7 @@ from mrtd.errors import Finding, InputError, MrtdError, StateError, ValidationEr
 from mrtd.issuance.application import check_application, image_findings
 from mrtd.issuance.audit import AuditEntry, AuditReport, check_no_secrets, verify_chain
 from mrtd.issuance.casework import Case, CaseState, Casework
+from mrtd.issuance.photo import PhotoChecks, PhotoReport, check_photo, photo_sha256
 from mrtd.issuance.pipeline import (
     CHIP_DIR,
     PAGE_PDF,
@@ -71,7 +72,7 @@ from mrtd.issuance.records import (
 from mrtd.issuance.reprint import Reprint, issued_page, reprint_page
 from mrtd.issuance.roles import Action, Forbidden, Principal, require
 from mrtd.issuance.site import SiteConfig
-from mrtd.issuance.states import IN_PRODUCTION, DocumentState
+from mrtd.issuance.states import IN_PRODUCTION, REPLACEABLE, DocumentState
 from mrtd.issuance.stored import application_json, materialised, merge_changes, stored_application
 from mrtd.issuance.users import register_station_key
 from mrtd.pki.keys import Secrets
@@ -158,7 +159,7 @@ class Office:
         self.site = site
         self.clock = clock
         self.lease_seconds = lease_seconds
-        self.store: RecordStore = site.open_records(clock=clock)
+        self.store: RecordStore = site.open_records(clock=clock, audit_secret=(secrets or {}).get("audit"))
         self.casework = Casework(self.store)
         self.queue = Queue(self.store, max_attempts=max_attempts)
         self._secrets = secrets
@@ -204,7 +205,7 @@ class Office:
             checked = check_application(data, base_dir, source, names=self.site.names, today=self._today())
             if checked.application is None or checked.errors:
                 raise ValidationError(checked.errors or checked.findings, source=source)
-            return self._receive(who, checked.application, checked.warnings)
+            return self._receive(who, checked.application, checked.warnings, checked.photo)
         with tempfile.TemporaryDirectory(prefix="mrtd-intake-") as folder:
             for name, raw in (images or {}).items():
                 if not name or "/" in name or "\\" in name or name in (".", ".."):
@@ -213,12 +214,14 @@ class Office:
             checked = check_application(data, Path(folder), source, names=self.site.names, today=self._today())
             if checked.application is None or checked.errors:
                 raise ValidationError(checked.errors or checked.findings, source=source)
-            return self._receive(who, checked.application, checked.warnings)
+            return self._receive(who, checked.application, checked.warnings, checked.photo)
 
-    def _receive(self, who: Principal, app: Any, warnings: Sequence[Finding]) -> Submitted:
+    def _receive(self, who: Principal, app: Any, warnings: Sequence[Finding],
+                 photo: PhotoReport | None = None) -> Submitted:
         key = application_key(application_payload(app))
         before = self.casework.case_of_key(key)
-        record = receive(self.store, self.casework, app, names=self.site.names, actor=who.name, findings=warnings)
+        record = receive(self.store, self.casework, app, names=self.site.names, actor=who.name, findings=warnings,
+                         photo=photo)
         return Submitted(self.casework.case(record.id), before is None, tuple(warnings))
 
     def applications(self, who: Principal, *, state: CaseState | None = None, after: int = 0,
@@ -283,9 +286,11 @@ class Office:
         case = self.casework.case(job.application_id, with_payload=True)
         number = None
         try:
-            with stored_application(case.payload, self.casework.images(job.application_id),
-                                    names=self.site.names, source=f"application {job.application_id}") as app:
-                photo = issuer.check_before_number(app)
+            images = self.casework.images(job.application_id)
+            photos = self._photo_checks(job.application_id, images)
+            with stored_application(case.payload, images, names=self.site.names,
+                                    source=f"application {job.application_id}", photos=photos) as app:
+                photo = issuer.check_before_number(app, photos=photos)
                 received = self.store.application(case.key)
                 assert received is not None
                 # Not while the application is being issued directly (`issue_stored`): that run's document
@@ -334,6 +339,15 @@ class Office:
         files = dict(image.files) if image is not None else {}
         return Claim(self.queue.job(job.id), number, self.site.chip_profile, files, keys, production.can, page,
                      production.receipt)
+
+    def _photo_checks(self, application_id: int, images: Mapping[str, bytes]) -> PhotoChecks:
+        """The portrait's photo check that intake kept (measuring the photo again would cost more than all
+        the rest of intake), or for a case received without one, made now once for every step after."""
+        kept = self.casework.photo_checks(application_id)
+        portrait = images.get("portrait")
+        if kept or portrait is None:
+            return kept
+        return {photo_sha256(portrait): check_photo(portrait)}
 
     def _fail_case(self, application_id: int, actor: str, why: str) -> None:
         with self.store.writing() as w:
@@ -404,7 +418,7 @@ class Office:
         images when given), linked to the old document. It is received like any other: approval follows."""
         require(who, Action.REPLACE)
         old = self.store.document(number)
-        if old.state not in (DocumentState.REPORTED_LOST, DocumentState.REPORTED_STOLEN, DocumentState.VOIDED):
+        if old.state not in REPLACEABLE:
             raise StateError(f"document {number}: it is {old.state.value}; a document is replaced after it is "
                              "reported lost or stolen, or voided")
         application_id = self.casework.application_of(number)
@@ -440,7 +454,8 @@ class Office:
         with Issuer(self.site, clock=self.clock, secrets=self._secrets, options=options,
                     held_elsewhere=self._leased) as issuer, \
                 stored_application(case.payload, self.casework.images(application_id), names=self.site.names,
-                                   source=f"application {application_id}") as app:
+                                   source=f"application {application_id}",
+                                   photos=self.casework.photo_checks(application_id)) as app:
             return issuer.issue(app, out_dir, **kwargs)
 
     def _leased(self, record: ApplicationRecord) -> str | None:
@@ -565,7 +580,8 @@ class Office:
         require(who, Action.READ_PERSON)
         case = self.casework.case(application_id, with_payload=True)
         with stored_application(case.payload, self.casework.images(application_id), names=self.site.names,
-                                source=f"application {application_id}") as app:
+                                source=f"application {application_id}",
+                                photos=self.casework.photo_checks(application_id)) as app:
             png = page_preview(app, self.site)
         self._audit_read(who, case.key, {"id": application_id, "what": "page-preview"})
         return png

@@ -59,7 +59,7 @@ from mrtd.errors import (
 from mrtd.issuance.audit import canonical_json
 from mrtd.issuance.casework import CaseState, Casework
 from mrtd.issuance.inventory import draw_number, requested_numbers
-from mrtd.issuance.photo import PhotoReport, check_photo
+from mrtd.issuance.photo import PhotoChecks, PhotoReport, check_photo
 from mrtd.issuance.records import (
     AlreadyBeingIssued,
     ApplicationRecord,
@@ -327,16 +327,16 @@ def application_key(payload: Mapping[str, Any]) -> str:
 
 
 def receive(store: RecordStore, casework: Casework, application: Application, *, names: NameOptions, actor: str,
-            findings: Sequence[Finding] = ()) -> ApplicationRecord:
+            findings: Sequence[Finding] = (), photo: PhotoReport | None = None) -> ApplicationRecord:
     """Record the application once (the key is a hash of its content) with its case: the images, the
-    person index and who submitted it."""
+    person index, who submitted it and (`photo`) intake's photo check of the portrait."""
     payload = application_payload(application)
     record = store.receive_application(application_key(payload), payload, actor=actor)
     images = {kind: data for kind, data in (("portrait", _read(application.portrait, "portrait")),
                                             ("signature", _read(application.signature, "signature")))
               if data is not None}
     casework.open_case(record.id, images=images, findings=findings, names=names, actor=actor,
-                       replaces=application.extra.get(REPLACES) or None)
+                       replaces=application.extra.get(REPLACES) or None, photo=photo)
     return record
 
 
@@ -458,7 +458,8 @@ class Issuer:
         self.seal_signer, self.seal_cert = self.pki.signer_for("seal-signer", secret_of(secrets, "seal-signer"))
         self.trust: TrustStore = self.pki.trust_store()
         self.seal_trust = Trust(self.trust, [as_certificate(self.seal_cert)])
-        self.store = self.site.open_records(clock=clock)
+        # With the audit key's secret the records sign checkpoints of the audit log as they go.
+        self.store = self.site.open_records(clock=clock, audit_secret=secrets.get("audit"))
         self.casework = Casework(self.store)
 
     def close(self) -> None:
@@ -473,9 +474,9 @@ class Issuer:
     # -- the records side
 
     def receive(self, application: Application, *, actor: str | None = None,
-                findings: Sequence[Finding] = ()) -> ApplicationRecord:
+                findings: Sequence[Finding] = (), photo: PhotoReport | None = None) -> ApplicationRecord:
         return receive(self.store, self.casework, application, names=self.site.names,
-                       actor=actor or self.options.actor, findings=findings)
+                       actor=actor or self.options.actor, findings=findings, photo=photo)
 
     def approval(self, record: ApplicationRecord) -> dict[str, Any]:
         """Who approved the application, for the records. One operator issuing directly (`mrtd issue`, a
@@ -528,9 +529,10 @@ class Issuer:
         """Issue `application` into `out_root/<document number>/` (what batches do)."""
         return self._issue(application, lambda number: Path(out_root) / number, transport_factory, blank)
 
-    def check_before_number(self, app: Application) -> PhotoReport | None:
+    def check_before_number(self, app: Application, *, photos: PhotoChecks | None = None) -> PhotoReport | None:
         """Everything checked before a number is drawn, so that a refusal consumes nothing: the expiry, the
-        date of issue asked for, and the portrait (its photo check, returned). ValidationError otherwise."""
+        date of issue asked for, and the portrait (its photo check, returned; from `photos` when already
+        made). ValidationError otherwise."""
         self.check_not_expired(app)
         today = self.clock().astimezone(dt.UTC).date()
         asked = app.document.date_of_issue
@@ -540,7 +542,7 @@ class Issuer:
                 "document.date_of_issue", "not-today",
                 f"{asked.isoformat()} is not the day this document is issued ({today.isoformat()}); give today's "
                 "date or leave it out", "Doc 9303-10 §4.7.12 (DG12 date of issue)")], source=app.source)
-        return self.check_portrait(app)
+        return self.check_portrait(app, photos=photos)
 
     def draw_number(self, app: Application, record: ApplicationRecord, *, blank: str | None = None,
                     actor: str | None = None) -> str:
@@ -558,14 +560,15 @@ class Issuer:
                                            f"{app.document.date_of_expiry} is not after the date of issue "
                                            f"{today}", "Doc 9303-3 §4.1")], source=app.source)
 
-    def check_portrait(self, app: Application) -> PhotoReport | None:
-        """The photo check of the application's portrait (None without one); ValidationError when it refuses
-        the photo. Like the expiry, checked before a number is drawn, so a refusal consumes nothing."""
+    def check_portrait(self, app: Application, *, photos: PhotoChecks | None = None) -> PhotoReport | None:
+        """The photo check of the application's portrait (None without one; from `photos` when already
+        made); ValidationError when it refuses the photo. Like the expiry, checked before a number is drawn,
+        so a refusal consumes nothing."""
         raw = _read(app.portrait, "portrait")
         if raw is None:
             return None
         try:
-            report = check_photo(raw)
+            report = check_photo(raw, kept=photos)
         except InputError as exc:
             raise ValidationError([Finding("portrait", "image-undecodable", str(exc))], source=app.source) from None
         if not report.ok:

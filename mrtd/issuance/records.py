@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     DateTime,
@@ -50,6 +50,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -72,6 +73,7 @@ from mrtd.issuance.audit import (
     check_no_secrets,
     entry_hash,
 )
+from mrtd.issuance.checkpoints import Checkpoint, Checkpointer
 from mrtd.issuance.numbering import NumberPolicy, check_number
 from mrtd.issuance.processes import ProcessId, alive, this_process
 from mrtd.issuance.states import ABANDONED, IN_PRODUCTION, INITIAL, DocumentState, check_transition
@@ -222,6 +224,17 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class CheckpointRow(Base):
+    """A signed checkpoint: the audit head at `seq`, signed with the site's audit key (mrtd.issuance.checkpoints)."""
+
+    __tablename__ = "audit_checkpoints"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[str] = mapped_column(String(40))  # ISO 8601 text, exactly as signed
+    key_id: Mapped[str] = mapped_column(String(128))
+    signature: Mapped[str] = mapped_column(Text)  # base64
 
 
 class SequenceRow(Base):
@@ -457,6 +470,13 @@ class RecordStore:
         self._write_engine = write_engine
         self._read_engine = read_engine
         self._clock = clock
+        self._checkpointer: Checkpointer | None = None
+        self._wrote = False  # entries appended through this store since its last checkpoint
+
+    def use_checkpoints(self, checkpointer: Checkpointer | None) -> None:
+        """Sign the audit head with the audit key every `checkpointer.every` entries and when the store is
+        closed after writing (the end of a command, a batch worker, a service)."""
+        self._checkpointer = checkpointer
 
     # -- opening
 
@@ -511,8 +531,12 @@ class RecordStore:
             raise
 
     def close(self) -> None:
-        self._write_engine.dispose()
-        self._read_engine.dispose()
+        try:
+            if self._checkpointer is not None and self._wrote:
+                self.checkpoint()
+        finally:
+            self._write_engine.dispose()
+            self._read_engine.dispose()
 
     def __enter__(self) -> RecordStore:
         return self
@@ -539,9 +563,28 @@ class RecordStore:
                 head = session.execute(
                     select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
                 ).scalar_one()
-                yield _Writer(session, head, self._now())
+                start = head.seq
+                writer = _Writer(session, head, self._now())
+                yield writer
+                if head.seq > start:
+                    self._wrote = True
+                    if self._checkpointer is not None and self._checkpointer.due(start, head.seq):
+                        session.add(_checkpoint_row(self._checkpointer.sign(head.seq, head.hash, writer.now)))
         except DBAPIError as exc:
             raise RecordsError(f"records: the database refused the change: {_db_message(exc)}") from None
+
+    def checkpoint(self) -> Checkpoint | None:
+        """Sign the audit head now, unless the last checkpoint already covers it; None then."""
+        if self._checkpointer is None:
+            raise StateError("records: no audit key opened, so no checkpoint can be signed")
+        with self._write() as w:
+            last = w.session.execute(select(func.max(CheckpointRow.seq))).scalar() or 0
+            if w.head.seq <= last:
+                return None
+            checkpoint = self._checkpointer.sign(w.head.seq, w.head.hash, w.now)
+            w.session.add(_checkpoint_row(checkpoint))
+        self._wrote = False
+        return checkpoint
 
     def writing(self) -> AbstractContextManager[_Writer]:
         """One write transaction under the write lock, for the modules that keep tables of their own beside
@@ -986,20 +1029,68 @@ class RecordStore:
 
     @contextmanager
     def _audit_chain(self) -> Iterator[tuple[tuple[int, str], Iterator[StoredEntry]]]:
+        with self._audit_snapshot() as snap:
+            yield snap.head(), snap.entries()
+
+    def audit_snapshot(self) -> AbstractContextManager[LogSnapshot]:
+        """One consistent read of everything `mrtd.issuance.auditcheck` compares: head, entries, checkpoints,
+        events and documents, each streamed in order."""
+        return self._audit_snapshot()
+
+    @contextmanager
+    def _audit_snapshot(self) -> Iterator[LogSnapshot]:
         with self._read() as s:
-            head = s.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1)).scalar_one_or_none()
-            head_pair = (head.seq, head.hash) if head is not None else (0, GENESIS)
-            rows = s.execute(
-                select(AuditRow).order_by(AuditRow.seq).execution_options(yield_per=500)
-            ).scalars()
-            entries = (
-                StoredEntry(r.seq, r.at, r.actor, r.action, r.subject, r.detail, r.prev_hash, r.hash)
-                for r in rows
-            )
-            yield head_pair, entries
+            yield LogSnapshot(s)
+
+
+class LogSnapshot:
+    """The audit log and the records beside it, read in one transaction; rows stream (nothing is loaded
+    whole), as plain tuples."""
+
+    _STREAM: ClassVar[dict[str, Any]] = {"yield_per": 5000, "stream_results": True}
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def head(self) -> tuple[int, str]:
+        row = self._s.execute(select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1)).first()
+        return (row[0], row[1]) if row is not None else (0, GENESIS)
+
+    def entries(self) -> Iterator[StoredEntry]:
+        """Every entry in sequence order."""
+        q = select(AuditRow.seq, AuditRow.at, AuditRow.actor, AuditRow.action, AuditRow.subject, AuditRow.detail,
+                   AuditRow.prev_hash, AuditRow.hash).order_by(AuditRow.seq)
+        for row in self._s.execute(q, execution_options=self._STREAM):
+            yield StoredEntry(*row)
+
+    def checkpoints(self) -> list[Checkpoint]:
+        q = select(CheckpointRow).order_by(CheckpointRow.seq)
+        return [Checkpoint(r.seq, r.hash, r.at, r.key_id, r.signature) for r in self._s.execute(q).scalars()]
+
+    def events(self) -> Iterator[tuple[int, str, str | None, str]]:
+        """(audit_seq, document number, from_state, to_state) of every event, in audit order."""
+        q = (select(EventRow.audit_seq, DocumentRow.number, EventRow.from_state, EventRow.to_state)
+             .join(DocumentRow, EventRow.document_id == DocumentRow.id).order_by(EventRow.audit_seq, EventRow.id))
+        for row in self._s.execute(q, execution_options=self._STREAM):
+            yield row[0], row[1], row[2], row[3]
+
+    def documents(self) -> Iterator[tuple[str, str, str]]:
+        """(number, state, application key) of every document."""
+        q = (select(DocumentRow.number, DocumentRow.state, ApplicationRow.key)
+             .join(ApplicationRow, DocumentRow.application_id == ApplicationRow.id).order_by(DocumentRow.id))
+        for row in self._s.execute(q, execution_options=self._STREAM):
+            yield row[0], row[1], row[2]
+
+    def applications(self) -> int:
+        return int(self._s.execute(select(func.count()).select_from(ApplicationRow)).scalar_one())
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+
+def _checkpoint_row(c: Checkpoint) -> CheckpointRow:
+    return CheckpointRow(seq=c.seq, hash=c.hash, at=c.at, key_id=c.key_id, signature=c.signature)
+
 
 
 def _sqlite_engines(url: URL, database: str | None) -> tuple[Engine, Engine]:
@@ -1046,12 +1137,20 @@ _PG_APPEND_ONLY: tuple[str, ...] = (
     FOR EACH ROW EXECUTE FUNCTION mrtd_audit_append_only()""",
     """CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION mrtd_audit_append_only()""",
+    """CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION mrtd_audit_append_only()""",
+    """CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION mrtd_audit_append_only()""",
 )
 _SQLITE_APPEND_ONLY: tuple[str, ...] = (
     """CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
     """CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END""",
 )
 
 
@@ -1059,16 +1158,20 @@ def _ensure_append_only(conn: Connection) -> None:
     """Triggers that refuse UPDATE and DELETE on the audit log, so that no code path of ours (or a slip at
     an SQL prompt) can rewrite it. Someone who drops them is still caught by the hash chain."""
     if conn.dialect.name == "postgresql":
+        names = {"audit_log": ("audit_log_append_only", "audit_log_no_truncate"),
+                 "audit_checkpoints": ("audit_checkpoints_append_only", "audit_checkpoints_no_truncate")}
         present = conn.execute(
             text(
-                "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass "
-                "AND tgname IN ('audit_log_append_only', 'audit_log_no_truncate')"
-            )
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid IN ('audit_log'::regclass, "
+                "'audit_checkpoints'::regclass) AND tgname IN :names"
+            ).bindparams(bindparam("names", expanding=True)),
+            {"names": [n for pair in names.values() for n in pair]},
         ).scalar_one()
-        if present == 2:
+        if present == 4:
             return
-        conn.execute(text("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log"))
-        conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log"))
+        for table, pair in names.items():
+            for name in pair:
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
         statements = _PG_APPEND_ONLY
     else:
         statements = _SQLITE_APPEND_ONLY

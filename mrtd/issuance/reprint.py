@@ -80,7 +80,8 @@ def issued_page(number: str, *, store: RecordStore, site: SiteConfig, dpi: int |
     kept = casework.files(number)
     receipt = _issued_receipt(store, number, kept.get(RECEIPT))
     with stored_application(case.payload, casework.images(application_id), names=site.names,
-                            source=f"application {application_id}") as application:
+                            source=f"application {application_id}",
+                            photos=casework.photo_checks(application_id)) as application:
         issued_on = dt.date.fromisoformat(receipt["document"]["date_of_issue"])
         doc = dataclasses.replace(application.document, number=number, date_of_issue=issued_on)
         template = page_template(site, doc.format)

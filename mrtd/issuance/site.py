@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from mrtd.errors import ConfigurationError, InputError, StateError
+from mrtd.issuance.checkpoints import DEFAULT_EVERY, Checkpointer
 from mrtd.issuance.numbering import NumberPolicy
 from mrtd.issuance.records import RecordStore, normalise_url
 from mrtd.layouts import load_template
@@ -51,6 +52,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
     "page": {"dpi": int, "print_check": bool, "render": bool, "templates": dict},
     "print": {"offset": str, "sheets": dict},
     "names": {"cyrillic_language": str, "latin": dict},
+    "audit": {"checkpoint_every": int},
 }
 
 
@@ -85,6 +87,8 @@ class SiteConfig:
     # ("TD3" -> "a4-etd"): the pipeline then also writes print-sheet.pdf.
     print_offset: tuple[float, float] = (0.0, 0.0)
     print_sheets: Mapping[str, str] = field(default_factory=dict)
+    # The audit key signs the log's head every this many entries (and at the end of each command).
+    checkpoint_every: int = DEFAULT_EVERY
 
     @property
     def config_path(self) -> Path:
@@ -93,8 +97,17 @@ class SiteConfig:
     def pki(self, *, clock: Clock, actor: str = "mrtd") -> PkiSite:
         return PkiSite(self.root, clock=clock, actor=actor)
 
-    def open_records(self, *, clock: Clock | None = None) -> RecordStore:
-        return RecordStore.open(self.records_url, clock=clock)
+    def open_records(self, *, clock: Clock | None = None, audit_secret: bytes | None = None) -> RecordStore:
+        """The records; with the audit key's own secret, they sign checkpoints of the audit log."""
+        store = RecordStore.open(self.records_url, clock=clock)
+        if audit_secret is not None:
+            try:
+                signer = PkiSite(self.root, clock=clock or (lambda: dt.datetime.now(dt.UTC))).audit_signer(audit_secret)
+            except BaseException:
+                store.close()
+                raise
+            store.use_checkpoints(Checkpointer(signer, self.checkpoint_every))
+        return store
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -227,7 +240,14 @@ def load_site(root: Path, overrides: Mapping[str, object] | None = None) -> Site
         page_templates=page_templates,
         print_offset=print_offset,
         print_sheets=print_sheets,
+        checkpoint_every=_checkpoint_every(root, get("audit", "checkpoint_every", DEFAULT_EVERY)),
     )
+
+
+def _checkpoint_every(root: Path, value: int) -> int:
+    if value < 1:
+        raise ConfigurationError(f"{root / CONFIG_NAME}: audit.checkpoint_every is {value}, not a positive number")
+    return value
 
 
 def _chip_keys(root: Path, value: str) -> str:
@@ -340,7 +360,8 @@ def init_site(
     `country` is the issuing-state code (`UTO`, `D`, `NLD`) or an ISO alpha-2 code. Every key has its own
     secret, by role in `secrets` ("csca", "ds", "seal-signer"): the passphrase of its file; with `pkcs11` the
     signing keys are made in that token (its PIN opens them) and with `csca_token` the CSCA key in its own
-    token. With `csca_certificate` the CSCA lives at another site: only its certificate is kept, and the
+    token. The audit key (which signs the audit log's checkpoints) is made when `secrets` has "audit" (in the
+token with `pkcs11`); an existing site gets one with `mrtd audit init-key`. With `csca_certificate` the CSCA lives at another site: only its certificate is kept, and the
     signing keys come later through `mrtd pki csr` / `sign-csr` / `import-cert`. Everything in the
     folder is built in a temporary sibling and moved into place at the end, so a failure leaves nothing.
     (Keys made in a token before a failure stay in the token, under labels no site refers to.)
@@ -371,6 +392,9 @@ def init_site(
             for role, extra in (("ds", {"document_types": DS_DOCUMENT_TYPES}), ("seal-signer", {"common_name": seal_signer_cn})):
                 own = None if pkcs11 is not None else secret_of(secrets, role)
                 pki.issue(role, csca, key_secret=own, token=pkcs11, **extra)
+        if pkcs11 is not None or "audit" in secrets:
+            # The audit key signs the audit log's checkpoints (no certificate: it is no ICAO role).
+            pki.new_audit_key(b"" if pkcs11 is not None else secret_of(secrets, "audit"), token=pkcs11)
         table: dict[str, dict[str, object]] = {
             "site": {"country": mrz, "certificate_country": cert_country},
             "records": {"url": url},
@@ -380,6 +404,7 @@ def init_site(
             "chip": {"profile": "mrtd-sim", "reader": ""},
             "seal": {"symbology": "qr"},
             "page": {"dpi": 300, "print_check": True, "render": True},
+            "audit": {"checkpoint_every": DEFAULT_EVERY},
         }
         if templates:
             (tmp / "templates").mkdir()

@@ -70,6 +70,9 @@ IN_PRODUCTION: frozenset[DocumentState] = frozenset(
     {S.RECEIVED, S.VALIDATED, S.APPROVED, S.PERSONALISED, S.QUALITY_CHECKED}
 )
 
+# States after which a document may be replaced by a new one (an issued document is voided first).
+REPLACEABLE: frozenset[DocumentState] = frozenset({S.REPORTED_LOST, S.REPORTED_STOLEN, S.VOIDED})
+
 # States that end a document without it ever having been valid: its application may be tried again
 # under a new number.
 ABANDONED: frozenset[DocumentState] = frozenset({S.SPOILED, S.CANCELLED})

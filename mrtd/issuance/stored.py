@@ -21,6 +21,7 @@ from typing import Any
 
 from mrtd.errors import InputError
 from mrtd.issuance.application import application_from_dict
+from mrtd.issuance.photo import PhotoChecks
 from mrtd.issuance.pipeline import application_key, application_payload
 from mrtd.model import Application
 from mrtd.mrz import NameOptions
@@ -72,9 +73,10 @@ def merge_changes(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[s
 
 @contextmanager
 def materialised(data: Mapping[str, Any], images: Mapping[str, bytes], *, names: NameOptions,
-                 source: str, today: dt.date | None = None) -> Iterator[Application]:
+                 source: str, today: dt.date | None = None, photos: PhotoChecks | None = None) -> Iterator[Application]:
     """The application `data` (an application file's JSON whose image fields name keys of `images`),
-    checked by intake, with its images in a private temporary folder for the block's length."""
+    checked by intake, with its images in a private temporary folder for the block's length. `photos`:
+    photo checks already made (`Casework.photo_checks`), not made again."""
     folder = Path(tempfile.mkdtemp(prefix="mrtd-application-"))
     try:
         os.chmod(folder, 0o700)
@@ -82,17 +84,17 @@ def materialised(data: Mapping[str, Any], images: Mapping[str, bytes], *, names:
             if not name or "/" in name or "\\" in name or name in (".", ".."):
                 raise InputError(f"images: {name!r} is not a plain file name")
             (folder / name).write_bytes(raw)
-        yield application_from_dict(data, folder, source, names=names, today=today)
+        yield application_from_dict(data, folder, source, names=names, today=today, photos=photos)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
 def stored_application(payload: Mapping[str, Any], images: Mapping[str, bytes], *, names: NameOptions,
-                       source: str) -> Iterator[Application]:
+                       source: str, photos: PhotoChecks | None = None) -> Iterator[Application]:
     """The application the records keep, exactly: its key must come out the same."""
     files = {IMAGE_FILES[kind]: data for kind, data in images.items()}
-    with materialised(application_json(payload), files, names=names, source=source) as app:
+    with materialised(application_json(payload), files, names=names, source=source, photos=photos) as app:
         if application_payload(app) != dict(payload):
             raise InputError(f"{source}: the stored application does not read back to the same content")
         yield app

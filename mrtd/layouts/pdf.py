@@ -26,6 +26,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont, shapeStr
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.pathobject import PDFPathObject
 
 from mrtd.errors import ConfigurationError, InputError
 from mrtd.layouts import pictures
@@ -62,7 +63,7 @@ class _Page:
         self.c, self.h, self.x0, self.y0 = canvas, sheet_height, x0, y0
 
     def xy(self, x: float, y: float) -> tuple[float, float]:
-        return (self.x0 + x) * PT_PER_MM, (self.h - self.y0 - y) * PT_PER_MM
+        return _point(x, y, self.h, self.x0, self.y0)
 
     def rect(self, b: Box) -> tuple[float, float, float, float]:
         x, y = self.xy(b.x, b.bottom)
@@ -113,11 +114,7 @@ class _Page:
     def curve(self, op: Curve) -> None:
         self.c.setStrokeColorRGB(*_colour(op.colour))
         self.c.setLineWidth(op.line * PT_PER_MM)
-        path = self.c.beginPath()
-        path.moveTo(*self.xy(*op.points[0]))
-        for p in op.points[1:]:
-            path.lineTo(*self.xy(*p))
-        self.c.drawPath(path, stroke=1, fill=0)
+        self.c.drawPath(_polyline(op.points, self.h, self.x0, self.y0), stroke=1, fill=0)
 
     def modules(self, op: Modules) -> None:
         m = op.box.w / len(op.rows)
@@ -160,6 +157,24 @@ class _Page:
         source: Any = io.BytesIO(op.data) if im.format == "JPEG" and im.mode in ("RGB", "L") else im.convert("RGB")
         at = Box(b.x - (w - b.w) * 0.5, b.y - (h - b.h) * 0.4, w, h)
         self.c.drawImage(ImageReader(source), *self.rect(at))
+
+
+@functools.lru_cache(maxsize=512)
+def _polyline(points: tuple[tuple[float, float], ...], sheet_height: float, x0: float, y0: float) -> PDFPathObject:
+    """A background curve's path at its place on the sheet (`_Page.xy`). The paper pattern is the same on
+    every document of a template, and formatting its thousands of points was a third of writing a PDF:
+    each path is built once (a path object only holds its operators; drawing one does not change it)."""
+    path = PDFPathObject()
+    path.moveTo(*_point(*points[0], sheet_height, x0, y0))
+    for x, y in points[1:]:
+        path.lineTo(*_point(x, y, sheet_height, x0, y0))
+    return path
+
+
+def _point(x: float, y: float, sheet_height: float, x0: float, y0: float) -> tuple[float, float]:
+    """PDF points (from the sheet's bottom left) of a point in mm from the top left of a side placed at
+    (x0, y0) mm on a sheet `sheet_height` mm high."""
+    return (x0 + x) * PT_PER_MM, (sheet_height - y0 - y) * PT_PER_MM
 
 
 def _canvas(buf: io.BytesIO, title: str) -> Canvas:

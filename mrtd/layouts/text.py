@@ -80,7 +80,9 @@ def runs(text: str, rtl_base: bool, bold: bool = False) -> tuple[Run, ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=8192)
 def run_width_pt(run: Run, size_pt: float) -> float:
+    """The advance of a run (pt). Kept: a template's captions are measured again for every document."""
     f = font(run.font, size_pt * MEASURE_PX_PER_PT)
     kwargs = {"direction": "rtl", "language": "ar"} if run.rtl else {}
     return float(f.getlength(run.text, **kwargs)) / MEASURE_PX_PER_PT  # type: ignore[arg-type]

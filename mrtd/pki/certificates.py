@@ -284,6 +284,23 @@ def signed_through(builder: Any, signer: Signer, hash_name: HashName) -> bytes:
     return seq(tbs, algorithm_id, tlv(0x03, b"\x00" + signer.sign(tbs, hash_name)))
 
 
+def sign_request(builder: x509.CertificateSigningRequestBuilder, signer: Signer, hash_name: HashName) -> bytes:
+    """The DER of a PKCS#10 request for `signer`'s key, signed through it. cryptography puts the key a request
+    is signed with into the request, so the draft's CertificationRequestInfo takes the real key's
+    SubjectPublicKeyInfo before it is signed (RFC 2986 §4.1); the result must verify (proof of possession)."""
+    public = signer.public_key()
+    pad = rsa_pss_padding(hash_name) if isinstance(public, rsa.RSAPublicKey) else None
+    draft = builder.sign(_draft_key(public), hash_algorithm(hash_name), rsa_padding=pad)  # type: ignore[arg-type]
+    info, algorithm_id, _ = sequence_items(draft.public_bytes(serialization.Encoding.DER))
+    version, subject, _draft_spki, *attributes = sequence_items(info, "CertificationRequestInfo")
+    spki = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    tbs = seq(version, subject, spki, *attributes)
+    der = seq(tbs, algorithm_id, tlv(0x03, b"\x00" + signer.sign(tbs, hash_name)))
+    if not x509.load_der_x509_csr(der).is_signature_valid:
+        raise SignatureError("new certificate request: its signature does not verify [RFC 2986]")
+    return der
+
+
 def sign_certificate(builder: x509.CertificateBuilder, signer: Signer, hash_name: HashName) -> x509.Certificate:
     """Sign the builder's TBSCertificate through `signer`; check the result verifies before returning it."""
     cert = x509.load_der_x509_certificate(signed_through(builder, signer, hash_name))

@@ -61,15 +61,15 @@ def escape_dn_value(value: str) -> str:
     return out
 
 
-def _naming(obj: PkdObject) -> tuple[str, str | None]:
-    """The entry's cn and sn values (unescaped)."""
+def _naming(obj: PkdObject) -> tuple[str, str | None, bool]:
+    """The entry's cn and sn values (unescaped), and whether sn is part of the entry's RDN."""
     kind = layout()["kinds"][obj.kind]["naming"]
     if kind == "subject":
         cert = read_certificate(obj.der, f"{obj.kind} certificate")
-        return cert.subject_text, f"{cert.serial:X}"
+        return cert.subject_text, f"{cert.serial:X}", True
     if kind == "issuer":
-        return read_crl(obj.der).issuer.rfc4514_string(), None
-    return _list_signer(obj), hashlib.sha256(obj.der).hexdigest()[:16].upper()
+        return read_crl(obj.der).issuer.rfc4514_string(), None, False
+    return _list_signer(obj), layout()["list_sn"], False
 
 
 def _list_signer(obj: PkdObject) -> str:
@@ -86,15 +86,15 @@ def _list_signer(obj: PkdObject) -> str:
 def dn_of(obj: PkdObject) -> str:
     table = layout()
     base = table["base"] if obj.conformant else table["nc_base"]
-    cn, sn = _naming(obj)
-    rdn = f"cn={escape_dn_value(cn)}" + (f"+sn={sn}" if sn else "")
+    cn, sn, in_rdn = _naming(obj)
+    rdn = f"cn={escape_dn_value(cn)}" + (f"+sn={sn}" if sn and in_rdn else "")
     return f"{rdn},o={table['kinds'][obj.kind]['branch']},c={obj.country},{base}"
 
 
 def export(objects: Iterable[PkdObject]) -> bytes:
     """The LDIF (version 1) of `objects`, one entry each, in the PKD's layout."""
     out = io.BytesIO()
-    out.write(b"version: 1\n\n")
+    out.write(b"version: 1\n")  # followed directly by the first record, as RFC 2849's examples do
     writer = ldif.LDIFWriter(out, cols=76)
     seen: set[str] = set()
     for obj in objects:
@@ -105,7 +105,7 @@ def export(objects: Iterable[PkdObject]) -> bytes:
         if dn in seen:
             continue
         seen.add(dn)
-        cn, sn = _naming(obj)
+        cn, sn, _ = _naming(obj)
         record: dict[str, list[Any]] = {"objectClass": list(spec["object_classes"]), "cn": [cn]}
         if sn:
             record["sn"] = [sn]
@@ -122,6 +122,8 @@ def _kind_of(dn: str) -> tuple[str | None, str | None, bool]:
     branch = next((p[2:] for p in lowered if p.startswith("o=")), None)
     country = next((p[2:].upper() for p in parts if p.lower().startswith("c=")), None)
     conformant = "dc=nc-data" not in lowered
+    if not lowered[0].startswith("cn="):
+        return None, country, conformant  # the branch entries themselves (o=dsc,c=XX,...; c=XX,...; dc=...)
     for kind, spec in table["kinds"].items():
         if branch in (spec["branch"], *spec.get("aliases", [])):
             return kind, country, conformant
@@ -162,13 +164,15 @@ def read(data: bytes, source: str = "LDIF") -> tuple[list[PkdObject], list[Skipp
         parser = ldif.LDIFParser(io.BytesIO(data), encoding=None, strict=True)
         entries = list(parser.parse())
     for dn, entry in entries:
+        if dn is None and not entry:
+            continue  # how the parser hands over a `version: 1` line that stands alone
         if dn is None:
             raise EncodingError(f"{source}: an entry without dn: [RFC 2849]")
         kind, country, conformant = _kind_of(dn)
         if kind is None:
             continue  # dc=..., c=XX and o=... entries that only make the tree
         attribute = layout()["kinds"][kind]["attribute"]
-        values = next((v for k, v in entry.items() if k.lower() == attribute.lower()), None)
+        values = _values(entry, attribute)
         if not values or len(values) != 1 or not isinstance(values[0], bytes) or not values[0]:
             skipped.append(Skipped(dn, f"no single {attribute} value [{CLAUSE}]"))
             continue
@@ -183,6 +187,12 @@ def read(data: bytes, source: str = "LDIF") -> tuple[list[PkdObject], list[Skipp
             continue
         objects.append(obj)
     return objects, skipped
+
+
+def _values(entry: dict[str, list[Any]], attribute: str) -> list[Any] | None:
+    """The entry's values of `attribute`, with or without the `;binary` option (both occur in PKD files)."""
+    base = attribute.lower().split(";")[0]
+    return next((v for k, v in entry.items() if k.lower().split(";")[0] == base), None)
 
 
 def check(obj: PkdObject) -> Certificate | Crl | None:

@@ -56,7 +56,7 @@ def make_request(site: PkiSite, role: str, key_secret: bytes | None, *, token: P
         subject = certs.make_name(country, common_name or default, organization=state.get("organization"))
     signer, ref = site._new_key(state, alg, site._label(role, now), own, token)
     builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
-    der = certs.signed_through(builder, signer, default_hash(signer.public_key()))
+    der = certs.sign_request(builder, signer, default_hash(signer.public_key()))
     state.setdefault("requests", []).append({
         "role": role, "key": ref, "subject": subject.rfc4514_string(), "created": _iso(now),
         "public_key_sha256": _fingerprint(signer.public_key()), "algorithm": alg})

@@ -10,6 +10,7 @@ Keys in a PKCS#11 token are referenced by module path, token label and key label
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Callable
@@ -22,7 +23,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from mrtd.asn1.x509 import load_certificate
-from mrtd.errors import ConfigurationError, InputError, KeyAccessError, ProfileError, Severity, StateError
+from mrtd.errors import (
+    ConfigurationError,
+    InputError,
+    KeyAccessError,
+    MrtdError,
+    ProfileError,
+    Severity,
+    StateError,
+)
 from mrtd.pki import certificates as certs
 from mrtd.pki import crl as crlmod
 from mrtd.pki import masterlist as mlmod
@@ -205,7 +214,13 @@ class PkiSite:
         """Whether the key `role` signs with now lives in a token (its secret is then a PIN); for a role with
         no key yet, whether new keys go into the site's token."""
         state = self._load()
+        if self._clock is not None:
+            try:  # the key that signs now (after a rollover into a token, the old file key signs 2 more days)
+                return self._current(state, role, self.now()).key.get("store") == "pkcs11"
+            except MrtdError:
+                pass
         refs = [r.key for r in self._records(state) if r.role == role and r.status == "active"]
+        refs += [k["key"] for k in state.get("audit_keys", []) if role == "audit" and k["status"] == "active"]
         if refs:
             return refs[-1].get("store") == "pkcs11"
         return bool(state.get("pkcs11")) and role != "csca"
@@ -643,3 +658,41 @@ class PkiSite:
 
     def list(self) -> list[CertRecord]:
         return self._records(self._load())
+
+    # The audit key signs the audit log's checkpoints (mrtd.issuance.checkpoints). It is no ICAO role, so it has
+    # no certificate: its public key is kept here, with every audit key the site ever had so that old
+    # checkpoints still verify.
+
+    def new_audit_key(self, secret: bytes, *, token: Pkcs11Config | None = None,
+                      algorithm: str | None = None) -> dict[str, Any]:
+        """A new audit key (in `token`, whose PIN opens it, or a file under `secret`); the one before stops
+        signing. Returns its public record: key_id, algorithm, spki (base64 DER), created, status."""
+        state = self._load()
+        now = self.now()
+        alg = algorithm or (state["algorithm"] if state["algorithm"] in ALGORITHMS else DEFAULT_ALGORITHM)
+        signer, ref = self._new_key(state, alg, self._label("audit", now), token.pin if token else secret, token)
+        der = signer.public_key().public_bytes(serialization.Encoding.DER,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+        keys = state.setdefault("audit_keys", [])
+        for k in keys:
+            k["status"] = "superseded" if k["status"] == "active" else k["status"]
+        record = {"key_id": signer.key_id, "algorithm": alg, "spki": base64.b64encode(der).decode("ascii"),
+                  "key": ref, "created": _iso(now), "status": "active"}
+        keys.append(record)
+        self._save(state)
+        self._log("audit-key", role="audit", key=signer.key_id, store=ref["store"])
+        return {k: v for k, v in record.items() if k != "key"}
+
+    def audit_keys(self) -> tuple[dict[str, Any], ...]:
+        """Every audit key's public record, oldest first (no key references, nothing secret)."""
+        return tuple({k: v for k, v in r.items() if k != "key"} for r in self._load().get("audit_keys", []))
+
+    def has_audit_key(self) -> bool:
+        return any(r["status"] == "active" for r in self._load().get("audit_keys", []))
+
+    def audit_signer(self, secret: bytes) -> Signer:
+        """The signer of the active audit key, opened with its own secret (passphrase or its token's PIN)."""
+        active = [r for r in self._load().get("audit_keys", []) if r["status"] == "active"]
+        if not active:
+            raise StateError("audit: this site has no audit key; create one with `mrtd audit init-key`")
+        return self._open_key(active[-1]["key"], secret, "audit")

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import qrcode
 import qrcode.constants
 import zxingcpp
@@ -69,8 +70,11 @@ def _render_qr(data: bytes, module_px: int, ec: str) -> Image.Image:
         qr.make(fit=True)
     except (ValueError, qrcode.exceptions.DataOverflowError) as exc:
         raise EncodingError(f"barcode: {len(data)} bytes do not fit a QR code ({exc})") from None
-    img: Image.Image = qr.make_image(fill_color="black", back_color="white").get_image()
-    return img.convert("L")
+    # The module grid (quiet zone included) scaled to pixels: what qrcode's own PIL drawing makes, without
+    # drawing each module as a rectangle.
+    dark = np.array(qr.get_matrix(), dtype=bool)
+    pixels = np.where(dark, 0, 255).astype(np.uint8).repeat(module_px, axis=0).repeat(module_px, axis=1)
+    return Image.fromarray(pixels, "L")
 
 
 def _render_datamatrix(data: bytes, module_px: int) -> Image.Image:
@@ -89,11 +93,9 @@ def modules(image: Image.Image, module_px: int = MODULE_PX) -> tuple[str, ...]:
     '1' (dark) and '0' (light): what a vector printer draws."""
     if image.width % module_px or image.height % module_px:
         raise InputError(f"barcode: a {image.width}x{image.height} image is not a grid of {module_px} px modules")
-    grey = image.convert("L")
     half = module_px // 2
-    return tuple("".join("1" if grey.getpixel((x * module_px + half, y * module_px + half)) < 128 else "0"  # type: ignore[operator]
-                         for x in range(image.width // module_px))
-                 for y in range(image.height // module_px))
+    centres = np.asarray(image.convert("L"))[half::module_px, half::module_px]  # each module's centre pixel
+    return tuple("".join(row) for row in np.where(centres < 128, "1", "0"))
 
 
 def to_png(image: Image.Image) -> bytes:

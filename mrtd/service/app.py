@@ -104,8 +104,11 @@ def app_from_environment() -> FastAPI:
     pki = site.pki(clock=_now)
     secrets = {role: value.encode("utf-8") for role in SIGNING_ROLES
                if (value := os.environ.get(secret_env(role, pki.key_in_token(role))))}
+    audit = os.environ.get(secret_env("audit", pki.key_in_token("audit"))) if pki.has_audit_key() else None
+    if audit and len(secrets) == len(SIGNING_ROLES):
+        secrets["audit"] = audit.encode("utf-8")  # the records sign checkpoints of the audit log
     check = os.environ.get("MRTD_PRINT_CHECK")
-    office = Office(site, clock=_now, secrets=secrets if len(secrets) == len(SIGNING_ROLES) else None,
+    office = Office(site, clock=_now, secrets=secrets if len(secrets) >= len(SIGNING_ROLES) else None,
                     lease_seconds=float(os.environ.get("MRTD_LEASE_SECONDS", "60")),
                     print_check=None if check is None else check == "1")
     return create_app(office, verify_rate=float(os.environ.get("MRTD_VERIFY_RATE", "5")), routers=pages.routers())

@@ -19,6 +19,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent / "lds"))
 import ldskit
+from clikit import envelope
+from clikit import json_result as result_of
 from conftest import EXAMPLES, KEY_SECRETS
 
 from mrtd.chip.document import DocumentImage, file_name, read_files, read_folder, write_folder
@@ -170,8 +172,9 @@ def test_cli_build_then_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         chip, ["build", str(app_path), "--site", str(site), "--out", str(out), "--secret-file", f"ds={tmp_path / 'pass.txt'}", "--json"]
     )
     assert result.exit_code == 0, result.output
-    payload = json.loads(result.output)
-    assert payload["ok"] and payload["keys_encrypted"] is True
+    assert envelope(result.output)["ok"]
+    payload = result_of(result.output)
+    assert payload["keys_encrypted"] is True
     assert {"EF.COM", "DG1", "DG2", "DG7", "EF.SOD", "EF.CardAccess"} <= set(payload["files"])
     assert (out / "DG1.bin").is_file() and (out / "EF.SOD").is_file()
     assert secret.decode() not in result.output
@@ -191,7 +194,7 @@ def test_cli_build_then_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     ml.write_bytes(pki.masterlist(KEY_SECRETS["masterlist-signer"]))
     result = CliRunner().invoke(chip, ["verify", str(out), "--trust", str(ml), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["ok"] is True
+    assert envelope(result.output)["ok"] is True
 
 
 def test_cli_build_refuses_bad_passphrase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -222,7 +225,7 @@ def test_cli_build_refuses_to_write_the_chip_keys_in_the_clear(tmp_path: Path, m
     result = CliRunner().invoke(chip, ["build", str(app_path), "--site", str(site), "--out", str(out),
                                        "--unencrypted-keys", "--json"])
     assert result.exit_code == 0, result.output
-    payload = json.loads(result.output)
+    payload = result_of(result.output)
     assert payload["keys_encrypted"] is False
     assert payload["date_of_issue"] == dt.datetime.now(dt.UTC).date().isoformat()
     # A stale date of issue is refused, not replaced.

@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives import serialization
 
 sys.path.insert(0, str(Path(__file__).parent / "lds"))
 import ldskit
+from clikit import envelope
+from clikit import json_result as result_of
 from conftest import VECTORS
 
 from mrtd.chip.document import write_folder
@@ -157,7 +159,7 @@ def test_cli_verify_passes(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "passive authentication PASSED" in result.output
     result = CliRunner().invoke(chip, ["verify", str(folder), "--trust", str(csca), "--at", "2026-01-05", "--json"])
-    assert result.exit_code == 0 and json.loads(result.output)["ok"] is True
+    assert result.exit_code == 0 and envelope(result.output)["ok"] is True
 
 
 @pytest.mark.parametrize("name", ["DG1", "DG2", "DG11", "EF.SOD"])
@@ -172,7 +174,7 @@ def test_cli_verify_fails_on_a_changed_byte(tmp_path: Path, name: str) -> None:
     path.write_bytes(bytes(data))
     result = CliRunner().invoke(chip, ["verify", str(folder), "--trust", str(csca), "--at", "2026-01-05", "--json"])
     assert result.exit_code == 1, result.output
-    payload = json.loads(result.output)
+    payload = result_of(result.output)
     failed = [c["name"] for c in payload["checks"] if not c["passed"]]
     assert payload["ok"] is False and failed
     if name != "EF.SOD":

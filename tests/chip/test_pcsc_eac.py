@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent / "lds"))
 import eackit
 import ldskit
+from clikit import envelope, json_result
 from test_pcsc_integration import AT, READERS, pcscd, virtual_card  # noqa: F401  (the pcscd fixture)
 
 from mrtd.chip.document import write_folder
@@ -36,7 +37,7 @@ def _read(out: Path, trust: Path, *extra: str) -> tuple[int, dict[str, object]]:
     env = {**os.environ, "MRTD_IS_KEY_PASSPHRASE": eackit.PW.decode()}
     proc = subprocess.run([*MRTD, "chip", "read", "--reader", READERS[0], "--mrz-info", MRZ_INFO, "--trust", str(trust),
                            "--out", str(out), "--max-read", "60000", "--json", *extra], capture_output=True, text=True, env=env)
-    return proc.returncode, json.loads(proc.stdout)
+    return proc.returncode, json_result(proc.stdout)
 
 
 def test_eac_through_pcscd(pcscd: None, tmp_path: Path) -> None:  # noqa: F811
@@ -113,14 +114,14 @@ def test_jmrtd_applet_refuses_the_default_plan_untouched_and_takes_the_one_it_ho
         refused = subprocess.run([*MRTD, "chip", "write", str(default), "--reader", READERS[1], "--profile", "jmrtd-applet",
                                   "--json"], capture_output=True, text=True)
         assert refused.returncode == 1
-        msg = json.loads(refused.stdout)
-        assert msg["error"] == "ProfileError" and "nothing was sent" in msg["message"] and "secp256r1" in msg["message"]
+        msg = envelope(refused.stdout)["errors"][0]
+        assert msg["rule"] == "profile" and "nothing was sent" in msg["message"] and "secp256r1" in msg["message"]
         written = json.loads(state.read_text())["files"] if state.exists() else {}
         assert written == {}  # the card is untouched
         ok = subprocess.run([*MRTD, "chip", "write", str(holdable), "--reader", READERS[1], "--profile", "jmrtd-applet",
                              "--trust", str(trust), "--json"], capture_output=True, text=True)
         assert ok.returncode == 0, ok.stdout + ok.stderr
-        assert {c["name"]: c["status"] for c in json.loads(ok.stdout)["checks"]}["chip-authentication"] == "pass"
+        assert {c["name"]: c["status"] for c in json_result(ok.stdout)["checks"]}["chip-authentication"] == "pass"
 
 
 def test_on_chip_keys_end_to_end(pcscd: None, tmp_path: Path) -> None:  # noqa: F811

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from clikit import envelope, json_result
 from conftest import EXAMPLES
 
 from mrtd.cli.application import application
@@ -46,9 +47,9 @@ def test_findings_exit_1_and_are_listed(tmp_path: Path) -> None:
 
     code, out = run(*TODAY, "--json", str(bad))
     assert code == 1
-    payload = json.loads(out)
-    assert payload["ok"] is False
-    (result,) = payload["results"]
+    payload = envelope(out)
+    assert payload["ok"] is False and payload["errors"][0]["field"] == f"{bad}: holder.date_of_birth"
+    (result,) = payload["result"]["results"]
     assert result["source"] == str(bad)
     assert [(f["field"], f["rule"]) for f in result["findings"]] == [
         ("holder.date_of_birth", "not-a-date"),
@@ -59,7 +60,7 @@ def test_findings_exit_1_and_are_listed(tmp_path: Path) -> None:
 def test_expiry_against_today() -> None:
     code, out = run("--today", "2031-06-01", "--json", str(EXAMPLES / "leyla-mirza-stateless.json"))
     assert code == 1
-    assert json.loads(out)["results"][0]["findings"][0]["rule"] == "expired"
+    assert json_result(out)["results"][0]["findings"][0]["rule"] == "expired"
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
@@ -75,7 +76,7 @@ def test_unusable_sources_are_findings(tmp_path: Path) -> None:
     empty.mkdir()
     code, out = run("--json", str(odd), str(empty))
     assert code == 1
-    rules = [r["findings"][0]["rule"] for r in json.loads(out)["results"]]
+    rules = [r["findings"][0]["rule"] for r in json_result(out)["results"]]
     assert rules == ["unknown-batch-format", "empty"]
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from clikit import json_result
 from conftest import (
     EXAMPLES,
     KEY_SECRETS,
@@ -168,7 +169,7 @@ def check_seal_with_zxing(receipt: Receipt, site: SiteConfig) -> None:
     result = CliRunner().invoke(seal_group, ["verify", str(png), "--trust", str(_cert(site, "csca")), "--certs",
                                              str(_cert(site, "seal-signer")), "--json"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json_result(result.output)
     assert report["verdict"] == "valid"
     seal = receipt.data["seal"]
     assert report["format"] == seal["format"] and report["document_type"] == seal["document_type"]
@@ -302,7 +303,7 @@ def test_cli_issue_with_a_named_reader(site: SiteConfig, pcscd: None, tmp_path: 
     with virtual_card(tmp_path / "card.json"):
         result = CliRunner().invoke(issue, args, env=secret_env())
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json_result(result.output)
     assert data["chip"]["reader"] == "named reader" and data["chip"]["status"] == "personalised"
     card = json.loads((tmp_path / "card.json").read_text("utf-8"))
     assert card["locked"] is True  # the simulator process saved its state: personalised and locked

@@ -159,7 +159,8 @@ def test_cli_receive_list_spoil(store: RecordStore, store_url: str, tmp_path: Pa
     result = run.invoke(main, ["inventory", "spoil", "C0000002", "--site", str(site), "--reason", "misprinted"])
     assert result.exit_code == 0 and "C0000002: spoiled (misprinted)" in result.output
     result = run.invoke(main, ["inventory", "list", "--site", str(site)])
-    assert "C0000002  card     spoiled   DN-1  misprinted" in result.output
+    assert "C0000002\tcard\tspoiled\tDN-1\tmisprinted" in result.stdout.splitlines()
+    assert result.stdout.splitlines()[0] == "number\tkind\tstate\tdelivery\tnote"
     assert result.output.rstrip().endswith("10 in-stock, 0 used, 1 spoiled")
     result = run.invoke(main, ["inventory", "spoil", "C0000999", "--site", str(site), "--reason", "x", "--json"])
     assert result.exit_code == 1 and "not in this site's inventory" in result.output

@@ -17,6 +17,7 @@ from mrtd.chip.perso import ChipImage, personalise
 from mrtd.chip.sim.card import VirtualCard
 from mrtd.chip.sim.transport import SimTransport
 from mrtd.errors import ChipError, InputError, StateError, ValidationError
+from mrtd.issuance import photo
 from mrtd.issuance.audit import verify_chain
 from mrtd.issuance.casework import CaseState
 from mrtd.issuance.office import Claim, Office
@@ -120,6 +121,23 @@ def test_submit_approve_claim_report_issued(office: Office, tmp_path: Path) -> N
     with pytest.raises(LeaseLost):
         office.heartbeat(STATION, claim.job.id)
     assert verify_chain(office.store).ok
+
+
+def test_the_photo_is_measured_once_at_intake_and_its_check_kept_for_production(
+        office: Office, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    measured = []
+    real = photo.measure
+    monkeypatch.setattr(photo, "measure", lambda *a, **k: measured.append(1) or real(*a, **k))
+    data, images = application("olena-shevchenko-cyrillic.json")
+    submitted = office.submit(CLERK, data, images)
+    assert len(measured) == 1
+    kept = office.casework.photo_checks(submitted.case.id)
+    assert list(kept) == [photo.photo_sha256(images[data["portrait"]])]
+    office.approve(APPROVER, submitted.case.id)
+    key = load_or_create_station_key(tmp_path / "st1.key")
+    claim = office.claim(STATION, "st1", formats=["TD3"], public_key=public_key_text(key))
+    assert claim is not None and len(measured) == 1
+    assert claim.receipt["photo"]["eyes"] == next(iter(kept.values())).as_dict()["eyes"]
 
 
 def test_a_chip_that_differs_is_spoiled_and_requeued(office: Office, tmp_path: Path) -> None:

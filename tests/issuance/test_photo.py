@@ -7,11 +7,13 @@ import contextlib
 import io
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from clikit import envelope
 from conftest import EXAMPLES, VECTORS
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,7 +23,7 @@ from mrtd.chip.lds.dg2 import EYE_CENTRE_LEFT, EYE_CENTRE_RIGHT, FEATURE_2D, Dg2
 from mrtd.chip.portrait import prepare_portrait, token_eyes
 from mrtd.cli import main
 from mrtd.errors import MrtdError, Severity
-from mrtd.issuance.photo import annotated_png, check_photo, rules, token_image
+from mrtd.issuance.photo import PhotoReport, annotated_png, check_photo, photo_sha256, rules, token_image
 
 EYES = {p["name"]: p for p in json.loads((VECTORS / "issuance" / "photo-eyes.json").read_text("utf-8"))["photos"]}
 TOLERANCE = 4.0  # px: "within a few pixels" (5 % of the Hopper eye distance)
@@ -124,6 +126,27 @@ def test_every_example_portrait_passes() -> None:
         assert report.ok and report.findings() == [], (path.name, report.findings())
 
 
+def test_a_kept_report_reads_back_equal_and_is_used_for_the_same_bytes_only() -> None:
+    hopper = _hopper_path().read_bytes()
+    report = check_photo(hopper)
+    again = PhotoReport.from_record(report.to_record())
+    assert again == report and again.as_dict() == report.as_dict()
+    kept = {photo_sha256(hopper): again}
+    assert check_photo(hopper, kept=kept) is again
+    assert check_photo(hopper, kept=kept, strict=True) is not again  # made as strictly, or checked again
+    other = (EXAMPLES / "portraits" / "anna.jpg").read_bytes()
+    assert check_photo(other, kept=kept).eyes != report.eyes
+
+
+def test_photos_checked_in_many_threads_at_once_agree() -> None:
+    """The service checks photos in a thread pool: threads must not share a cascade's working state."""
+    photos = [p.read_bytes() for p in sorted((EXAMPLES / "portraits").glob("*.jpg"))[:4]]
+    alone = [check_photo(raw).as_dict() for raw in photos]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda i: check_photo(photos[i % 4]).as_dict(), range(24)))
+    assert together == [alone[i % 4] for i in range(24)]
+
+
 def test_every_rule_names_its_figure_and_clause() -> None:
     for rule in rules().values():
         assert rule.min is not None or rule.max is not None
@@ -207,8 +230,8 @@ def test_cli_check_and_crop(tmp_path: Path) -> None:
     assert Image.open(annotated).format == "PNG"
     result = runner.invoke(main, ["photo", "check", hopper, "--strict", "--json"])
     assert result.exit_code == 1
-    payload = json.loads(result.output)
-    assert payload["ok"] is False and {f["rule"] for f in payload["findings"]} == {"photo-eye-distance", "photo-background"}
+    payload = envelope(result.output)
+    assert payload["ok"] is False and {f["rule"] for f in payload["errors"]} == {"photo-eye-distance", "photo-background"}
 
     red = tmp_path / "red.png"
     _negatives()["not a face"][0].save(red)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clikit import envelope, json_result
 from conftest import EXAMPLES, KEY_SECRETS, SEAL_SYMBOLOGIES, SIGNING_SECRETS, secret_env
 
 from mrtd.chip.document import read_files
@@ -212,7 +213,7 @@ def check_seal_png(png: Path, receipt: dict[str, Any], site: SiteConfig) -> dict
     result = CliRunner().invoke(seal_group, ["verify", str(png), "--trust", str(csca), "--certs", str(signer),
                                              "--strict", "--json"])
     assert result.exit_code == 0, result.output
-    report: dict[str, Any] = json.loads(result.output)
+    report: dict[str, Any] = json_result(result.output)
     assert report["verdict"] == "valid" and report["format"] == receipt["seal"]["format"]
     assert report["document_type"] == receipt["seal"]["document_type"]
     if receipt["seal"]["type"] == "mrz":
@@ -313,8 +314,9 @@ def test_cli_issue_json_then_refuses_the_same_application(site: SiteConfig, tmp_
     runner = CliRunner()
     first = runner.invoke(issue, [*args, "--out", str(tmp_path / "a"), "--json"], env=env)
     assert first.exit_code == 0, first.output
-    data = json.loads(first.output)
-    assert data["ok"] and data["out"] == str(tmp_path / "a")
+    assert envelope(first.output)["ok"]
+    data = json_result(first.output)
+    assert data["out"] == str(tmp_path / "a")
     assert {c["name"]: c["status"] for c in data["checks"]}["print-check"] == "skipped"
     # A refugee's travel document: the data page and its observations page (the 1951 Convention wording).
     assert (tmp_path / "a" / "page-front.png").is_file() and (tmp_path / "a" / "page-observations.png").is_file()

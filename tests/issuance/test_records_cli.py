@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from clikit import envelope, json_result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -60,7 +60,7 @@ def test_list_all_and_by_state(site: Path, numbers: dict[str, str]) -> None:
     assert numbers["issued"] in out and "issued" in out
     code, out = invoke(records, ["list", "--site", str(site), "--state", "spoiled", "--json"])
     assert code == 0, out
-    assert [d["number"] for d in json.loads(out)] == [numbers["spoiled"]]
+    assert [d["number"] for d in json_result(out)] == [numbers["spoiled"]]
 
 
 def test_list_by_date(site: Path, numbers: dict[str, str]) -> None:
@@ -68,14 +68,14 @@ def test_list_by_date(site: Path, numbers: dict[str, str]) -> None:
         records, ["list", "--site", str(site), "--since", "2026-11-01", "--until", "2026-11-01", "--json"]
     )
     assert code == 0, out
-    assert len(json.loads(out)) == 3
+    assert len(json_result(out)) == 3
     code, out = invoke(records, ["list", "--site", str(site), "--since", "2026-11-02", "--json"])
-    assert json.loads(out) == []
+    assert json_result(out) == []
     code, out = invoke(records, ["list", "--site", str(site), "--until", "2026-10-31", "--json"])
-    assert json.loads(out) == []
+    assert json_result(out) == []
     # The issued document entered its state before the spoiled one (one clock tick per reading).
     code, out = invoke(records, ["list", "--site", str(site), "--until", "2026-11-01T09:00:09", "--json"])
-    assert [d["number"] for d in json.loads(out)] == [numbers["issued"]]
+    assert [d["number"] for d in json_result(out)] == [numbers["issued"]]
 
 
 def test_list_refuses_bad_dates_and_states(site: Path) -> None:
@@ -91,7 +91,7 @@ def test_show(site: Path, numbers: dict[str, str]) -> None:
     assert out.startswith(f"{numbers['issued']}  issued")
     assert "quality-checked -> issued  by station-1" in out
     code, out = invoke(document, ["show", numbers["spoiled"], "--site", str(site), "--json"])
-    shown = json.loads(out)
+    shown = json_result(out)
     assert shown["state"] == "spoiled"
     assert [e["to_state"] for e in shown["events"]] == ["received", "spoiled"]
     assert shown["events"][1]["detail"] == {"step": "print"}
@@ -138,14 +138,14 @@ def test_report_lost_then_stolen(site: Path, numbers: dict[str, str], store: Rec
     n = numbers["issued"]
     code, out = invoke(document, ["report-lost", n, "--site", str(site), "--json"])
     assert code == 0, out
-    assert json.loads(out) == {"ok": True, "number": n, "from": "issued", "to": "reported-lost"}
+    assert json_result(out) == {"number": n, "from": "issued", "to": "reported-lost"}
     code, out = invoke(
         document, ["report-lost", n, "--stolen", "--reason", "police report 17/2026", "--site", str(site)]
     )
     assert code == 0, out
     assert store.document(n).state is S.REPORTED_STOLEN
     code, out = invoke(document, ["report-lost", n, "--site", str(site), "--json"])
-    assert code == 1 and json.loads(out)["error"] == "IllegalTransition"
+    assert code == 1 and envelope(out)["errors"][0]["rule"] == "illegal-transition"
 
 
 def test_secrets_are_refused_on_the_command_line_too(site: Path, numbers: dict[str, str]) -> None:
@@ -158,7 +158,7 @@ def test_secrets_are_refused_on_the_command_line_too(site: Path, numbers: dict[s
 def test_site_from_the_environment(site: Path, numbers: dict[str, str]) -> None:
     code, out = invoke(records, ["list", "--json"], env={"MRTD_SITE": str(site)})
     assert code == 0, out
-    assert len(json.loads(out)) == 3
+    assert len(json_result(out)) == 3
 
 
 # --- configuration (backend independent) -----------------------------------------------------------
@@ -168,7 +168,7 @@ def test_default_url_is_sqlite_in_the_site(tmp_path: Path) -> None:
     (tmp_path / "mrtd.toml").write_text('[site]\ncountry = "UTO"\n', encoding="utf-8")
     assert records_url(tmp_path) == default_url(tmp_path) == f"sqlite:///{tmp_path.resolve()}/records.sqlite3"
     code, out = invoke(records, ["list", "--site", str(tmp_path)])
-    assert code == 0 and out.strip() == "0 documents"
+    assert code == 0 and out.splitlines() == ["number\tstate\tsince\tapplication", "0 documents"]
     assert (tmp_path / "records.sqlite3").is_file()
 
 

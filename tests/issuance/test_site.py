@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from clikit import envelope, json_result
 from conftest import EXAMPLES, KEY_SECRETS, ROOT, require, secret_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -114,7 +114,7 @@ SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 
 def _cli(group: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """A command in its own process: the PKCS#11 library reads SOFTHSM2_CONF once per process."""
-    module = {"site": "mrtd.cli.site", "issue": "mrtd.cli.issue"}[group]
+    module = {"site": "mrtd.cli.site", "issue": "mrtd.cli.issue", "audit": "mrtd.cli.audit"}[group]
     code = f"from {module} import {group}; {group}(prog_name='mrtd {group}')"
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300,
                           env={**os.environ, **env}, cwd=ROOT, check=False)
@@ -128,7 +128,7 @@ def test_pkcs11_site_keys_live_in_the_token_and_issue_works(tmp_path: Path) -> N
     conf = tmp_path / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
     # The signing keys in the token (its PIN for each), the CSCA in a file of its own (offline-able).
-    env = {"SOFTHSM2_CONF": str(conf), "MRTD_DS_PIN": "246810", "MRTD_SEAL_PIN": "246810",
+    env = {"SOFTHSM2_CONF": str(conf), "MRTD_DS_PIN": "246810", "MRTD_SEAL_PIN": "246810", "MRTD_AUDIT_PIN": "246810",
            "MRTD_CSCA_PASSPHRASE": "csca of a token site"}
     subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "mrtd-site", "--pin", "246810",
                     "--so-pin", "13579135"], check=True, capture_output=True, env={**os.environ, **env})
@@ -143,9 +143,15 @@ def test_pkcs11_site_keys_live_in_the_token_and_issue_works(tmp_path: Path) -> N
     issued = _cli("issue", [str(EXAMPLES / "anna-eriksson-td1.json"), "--site", str(tmp_path / "s"), "--out",
                             str(tmp_path / "out"), "--no-print-check", "--json"], env)
     assert issued.returncode == 0, issued.stderr
-    receipt = json.loads(issued.stdout)
-    assert receipt["ok"] and receipt["checks"][-1] == {**receipt["checks"][-1], "name": "chip", "status": "pass"}
+    assert envelope(issued.stdout)["ok"]
+    receipt = json_result(issued.stdout)
+    assert receipt["checks"][-1] == {**receipt["checks"][-1], "name": "chip", "status": "pass"}
     assert "246810" not in issued.stdout + issued.stderr
+    # The audit key is in the token too, and issuing signed a checkpoint of the log with it.
+    assert PkiSite(tmp_path / "s").key_in_token("audit")
+    verified = _cli("audit", ["verify", "--site", str(tmp_path / "s")], env)
+    assert verified.returncode == 0, verified.stderr
+    assert "1 signed checkpoints verified, 0 entries after the last; 1 documents agree" in verified.stdout
 
 
 _SAMPLE = (b'[site]\ncountry = "UTO"\ncertificate_country = "UT"\n[records]\nurl = "sqlite:///r.sqlite3"\n'

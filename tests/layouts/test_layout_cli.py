@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from clikit import envelope, json_result
 from conftest import EXAMPLES, require
 from layout_fixtures import seal_bytes
 from PIL import Image
@@ -62,11 +62,11 @@ def test_render_checks_then_layout_check_reads_the_file(tmp_path: Path) -> None:
     out = tmp_path / "card.png"
     r = CliRunner().invoke(render, [str(TD1_APP), "--layout", "td1", "--out", str(out), "--json"])
     assert r.exit_code == 0, r.output
-    payload = json.loads(r.output)
-    assert payload["ok"] and [Path(p).name for p in payload["files"]] == ["card-front.png", "card-back.png"]
+    payload = envelope(r.output)
+    assert payload["ok"] and [Path(p).name for p in payload["result"]["files"]] == ["card-front.png", "card-back.png"]
     r = CliRunner().invoke(layout, ["check", str(tmp_path / "card-back.png"), "--application", str(TD1_APP), "--json"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output)["ok"] is True
+    assert envelope(r.output)["ok"] is True
 
 
 @pytest.mark.ocr
@@ -78,5 +78,5 @@ def test_layout_check_of_another_holders_page_fails_with_positions(tmp_path: Pat
     assert CliRunner().invoke(render, [str(other), "--layout", "td3", "--out", str(out), "--no-check"]).exit_code == 0
     r = CliRunner().invoke(layout, ["check", str(out), "--application", str(TD3_APP), "--json"])
     assert r.exit_code == 1
-    findings = json.loads(r.output)["findings"]
+    findings = json_result(r.output)["findings"]
     assert findings and all(re.fullmatch(r"mrz\.line[12]\[\d+\]", f["field"]) for f in findings)

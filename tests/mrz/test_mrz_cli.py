@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from clikit import envelope, json_result
 from conftest import require
 
 from mrtd.cli.mrz import mrz
@@ -26,10 +27,11 @@ def test_check_findings_from_stdin_and_json() -> None:
         mrz, ["check", "--json", "--reference", "2000-01-01"], input="\n".join(ERRATUM) + "\n"
     )
     assert result.exit_code == 1
-    payload = json.loads(result.output)
-    assert payload["ok"] is False
-    assert [(f["field"], f["rule"]) for f in payload["findings"]] == [("line2[36]", "check-digit")]
-    assert "computed 2" in payload["findings"][0]["message"]
+    payload = envelope(result.output)
+    assert payload["ok"] is False and payload["command"] == "mrz check"
+    assert [(f["field"], f["rule"]) for f in payload["errors"]] == [("line2[36]", "check-digit")]
+    assert payload["result"]["findings"][0]["severity"] == "error"
+    assert "computed 2" in payload["errors"][0]["message"]
 
 
 def test_check_human_output_lists_every_finding() -> None:
@@ -44,7 +46,7 @@ def test_parse_prints_fields_and_json() -> None:
     assert result.exit_code == 0, result.output
     assert "ERIKSSON" in result.output and "1974-08-12" in result.output
     result = CliRunner().invoke(mrz, ["parse", "--json", "--reference", "2000-01-01", *SPECIMEN])
-    payload = json.loads(result.output)
+    payload = json_result(result.output)
     assert payload["fields"]["document_number"] == "L898902C3"
     assert payload["fields"]["date_of_expiry"] == "2012-04-15"
     assert payload["check_digits"]["composite"] == "0"
@@ -53,8 +55,8 @@ def test_parse_prints_fields_and_json() -> None:
 def test_parse_of_bad_lines_exits_1_with_findings() -> None:
     result = CliRunner().invoke(mrz, ["parse", "--json", *ERRATUM])
     assert result.exit_code == 1
-    payload = json.loads(result.output)
-    assert payload["ok"] is False and payload["findings"][0]["field"] == "line2[36]"
+    payload = envelope(result.output)
+    assert payload["ok"] is False and payload["result"] is None and payload["errors"][0]["field"] == "line2[36]"
 
 
 def test_usage_errors_exit_2() -> None:
@@ -74,7 +76,7 @@ def test_build_from_the_specimen_application() -> None:
     check = CliRunner().invoke(mrz, ["check", *lines])
     assert check.exit_code == 0, check.output
     result = CliRunner().invoke(mrz, ["build", "--json", str(app)])
-    payload = json.loads(result.output)
+    payload = json_result(result.output)
     assert payload["lines"] == lines and payload["fields"]["primary_identifier"] == "ERIKSSON"
 
 
@@ -99,4 +101,4 @@ def test_build_refuses_a_bad_application(tmp_path: Path) -> None:
     bad.write_text(json.dumps(data), encoding="utf-8")
     result = CliRunner().invoke(mrz, ["build", "--json", str(bad)])
     assert result.exit_code == 1
-    assert json.loads(result.output)["ok"] is False
+    assert envelope(result.output)["ok"] is False

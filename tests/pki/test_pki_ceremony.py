@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from clikit import envelope
 
 from mrtd.cli.pki import pki
 
@@ -28,7 +29,7 @@ def test_two_of_three_custodians_issue_a_document_signer(tmp_path: Path) -> None
     share = {n: (shares_dir / f"{n}.share").read_text().strip() for n in ("alice", "bob", "carol")}
     # The old passphrase no longer opens the key, and no one runs a CSCA operation alone.
     code, out = run(["issue", "ds", "--site", site, "--json"])
-    assert code == 1 and "held by custodians (2 of 3" in json.loads(out)["message"], out
+    assert code == 1 and "held by custodians (2 of 3" in envelope(out)["errors"][0]["message"], out
     code, out = run(["ceremony", "issue", "ds", "--site", site, "--json"], input=f"alice\n{share['alice']}\n\n")
     assert code == 1 and "1 share(s) given; the CSCA key needs 2 of 3" in out, out
     code, out = run(["ceremony", "issue", "ds", "--site", site, "--json"],

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from clikit import envelope, json_result
 from pkikit import openssl
 
 from mrtd.cli.pki import pki
@@ -24,23 +25,23 @@ def test_full_cycle_with_json(tmp_path: Path) -> None:
     site = str(tmp_path / "site")
     code, out = run(["init", "--country", "NL", "--algorithm", "ecdsa-p256", "--site", site, "--json"])
     assert code == 0, out
-    assert json.loads(out)["certificate"]["role"] == "csca"
+    assert json_result(out)["certificate"]["role"] == "csca"
     for role, extra in (("ds", []), ("seal-signer", ["--common-name", "AB"]), ("vdsnc-signer", ["--common-name", "VN"]),
                         ("masterlist-signer", [])):
         code, out = run(["issue", role, *extra, "--site", site, "--json"])
         assert code == 0, out
-    ds_serial = json.loads(run(["list", "--site", site, "--json"])[1])["certificates"][1]["serial"]
+    ds_serial = json_result(run(["list", "--site", site, "--json"])[1])["certificates"][1]["serial"]
     code, out = run(["revoke", ds_serial, "--reason", "lost laptop", "--site", site, "--json"])
-    assert code == 0 and json.loads(out)["certificate"]["status"] == "revoked"
+    assert code == 0 and json_result(out)["certificate"]["status"] == "revoked"
     code, out = run(["crl", "--out", str(tmp_path / "crl.pem"), "--site", site, "--json"])
-    assert code == 0 and json.loads(out)["crl_number"] == 1
+    assert code == 0 and json_result(out)["crl_number"] == 1
     code, out = run(["masterlist", "build", "--out", str(tmp_path / "ml.der"), "--site", site, "--json"])
     assert code == 0, out
     code, out = run(["masterlist", "verify", str(tmp_path / "ml.der"), "--site", site, "--json"])
-    assert code == 0 and json.loads(out)["entries"] == 1, out
+    assert code == 0 and json_result(out)["entries"] == 1, out
     code, out = run(["rollover", "--site", site, "--json"])
-    assert code == 0 and json.loads(out)["link"]["role"] == "link"
-    listing = json.loads(run(["list", "--site", site, "--json"])[1])["certificates"]
+    assert code == 0 and json_result(out)["link"]["role"] == "link"
+    listing = json_result(run(["list", "--site", site, "--json"])[1])["certificates"]
     assert [c["role"] for c in listing] == ["csca", "ds", "seal-signer", "vdsnc-signer", "masterlist-signer", "csca", "link"]
     assert all(Path(c["file"]).exists() for c in listing)
     code, out = run(["lint", *[c["file"] for c in listing], str(tmp_path / "crl.pem"), str(tmp_path / "ml.der"), "--json"])
@@ -64,11 +65,11 @@ def test_secret_files_and_prompt_per_key(tmp_path: Path) -> None:
     assert code == 0, out
     code, out = run(["issue", "ds", "--site", site, "--json"], env={"MRTD_CSCA_PASSPHRASE": "Zq9-bad-pass",
                                                                       "MRTD_DS_PASSPHRASE": "ds 2"})
-    assert code == 1 and json.loads(out)["error"] == "KeyAccessError" and "Zq9-bad-pass" not in json.loads(out)["message"]
+    assert code == 1 and envelope(out)["errors"][0]["rule"] == "key-access" and "Zq9-bad-pass" not in envelope(out)["errors"][0]["message"]
     # never the CSCA's secret for another key
     code, out = run(["issue", "ds", "--site", site, "--json"], env={"MRTD_CSCA_PASSPHRASE": "csca from a file",
                                                                       "MRTD_DS_PASSPHRASE": "csca from a file"})
-    assert code == 1 and "its own secret" in json.loads(out)["message"], out
+    assert code == 1 and "its own secret" in envelope(out)["errors"][0]["message"], out
 
 
 def test_a_format_forbidden_algorithm_is_refused_when_issued(tmp_path: Path) -> None:
@@ -76,11 +77,11 @@ def test_a_format_forbidden_algorithm_is_refused_when_issued(tmp_path: Path) -> 
     assert run(["init", "--country", "DE", "--algorithm", "ecdsa-brainpoolp384r1", "--site", site])[0] == 0
     code, out = run(["issue", "vdsnc-signer", "--common-name", "VN", "--algorithm", "ecdsa-brainpoolp384r1",
                      "--site", site, "--json"])
-    assert code == 1 and "VDS-NC Signer cannot use ecdsa-brainpoolp384r1" in json.loads(out)["message"], out
+    assert code == 1 and "VDS-NC Signer cannot use ecdsa-brainpoolp384r1" in envelope(out)["errors"][0]["message"], out
     assert not list((tmp_path / "site" / "pki" / "keys").glob("vdsnc*")), "refused before a key was made"
     code, out = run(["issue", "vdsnc-signer", "--common-name", "VN", "--site", site, "--json"])
     assert code == 0, out  # the default follows the format: P-256 on a brainpool site
-    cert = tmp_path / "site" / "pki" / json.loads(out)["certificate"]["file"]
+    cert = tmp_path / "site" / "pki" / json_result(out)["certificate"]["file"]
     assert "prime256v1" in openssl("x509", "-in", str(cert), "-noout", "-text").stdout
 
 
@@ -88,7 +89,7 @@ def test_lint_reports_findings_with_exit_1(tmp_path: Path) -> None:
     f = tmp_path / "junk.der"
     f.write_bytes(b"\x30\x03\x02\x01\x01")
     code, out = run(["lint", str(f), "--json"])
-    assert code == 1 and json.loads(out)["ok"] is False
+    assert code == 1 and envelope(out)["ok"] is False
 
 
 def test_site_defaults_to_mrtd_site(tmp_path: Path) -> None:
@@ -101,7 +102,7 @@ def test_site_defaults_to_mrtd_site(tmp_path: Path) -> None:
 def test_init_takes_the_icao_code_too(tmp_path: Path) -> None:
     code, out = run(["init", "--site", str(tmp_path / "uto"), "--country", "UTO", "--algorithm", "ecdsa-p256", "--json"])
     assert code == 0, out
-    assert json.loads(out)["certificate"]["subject"].endswith("C=UT")
+    assert json_result(out)["certificate"]["subject"].endswith("C=UT")
     code, out = run(["init", "--site", str(tmp_path / "d"), "--country", "D", "--algorithm", "ecdsa-p256", "--json"])
     assert code == 0, out
     code, out = run(["init", "--site", str(tmp_path / "x"), "--country", "XXA", "--algorithm", "ecdsa-p256"])

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
+from clikit import json_result
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pkikit import pem
@@ -51,7 +52,7 @@ def test_masterlist_import_verifies_by_default_and_unverified_is_logged(tmp_path
     (tmp_path / "fr.pem").write_bytes(fr_csca)
     code, out = run("pki", "masterlist", "import", str(tmp_path / "fr.ml"), "--site", site, "--trust",
                     str(tmp_path / "fr.pem"), "--json")
-    assert code == 0 and json.loads(out)["verified"] is True, out
+    assert code == 0 and json_result(out)["verified"] is True, out
     code, out = run("pki", "masterlist", "import", str(tmp_path / "fr.ml"), "--site", site, "--unverified")
     assert code == 0 and "NOT verified" in out
     log = [json.loads(line) for line in (tmp_path / "site" / "pki" / "log.jsonl").read_text().splitlines()]
@@ -126,5 +127,5 @@ def test_mrz_parse_names_with_spaces() -> None:
     code, out = run("mrz", "parse", "P<UTOESPANOLA<ESPANOLA<<MARIA<<<<<<<<<<<<<<<",
                     "L898902C36UTO7408122F1204159ZE184226B<<<<<10", "--json")
     assert code == 0, out
-    fields = json.loads(out)["fields"]
+    fields = json_result(out)["fields"]
     assert fields["primary_identifier"] == "ESPANOLA ESPANOLA" and fields["secondary_identifier"] == "MARIA"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from clikit import envelope, json_result
 from conftest import EXAMPLES, KEY_SECRETS, secret_env
 from sealkit import cert_path, seals_dir
 
@@ -49,14 +50,14 @@ def test_make_visa_then_verify(site: Path, tmp_path: Path, fmt: str, symbology: 
                       "--site", str(site), "--out", str(out), "--symbology", symbology,
                       "--passport-number", "C01X00T47", "--duration-of-stay", "90", "--json")
     assert code == 0, text
-    made = json.loads(text)
-    assert made["ok"] and out.exists()
+    made = envelope(text)
+    assert made["ok"] and made["command"] == "seal make" and out.exists()
     decoded = barcode.decode_one(barcode.open_image(out))
     assert not decoded.has_eci and decoded.symbology.value == symbology
     # The CSCA alone: VDS-NC and IDB need no lookup (embedded / by SHA-1 from --certs), VDS finds its signer in --certs
     code, text = _run("verify", str(out), "--trust", str(_csca(site)), "--certs", str(_seal_certs(site)), "--json",
                       "--strict")
-    report = json.loads(text)
+    report = json_result(text)
     assert code == 0, text
     assert report["verdict"] == "valid" and {c["name"]: c["passed"] for c in report["checks"]}["chain"]
     if fmt == "vds":
@@ -89,27 +90,27 @@ def test_verify_exit_codes(site: Path, tmp_path: Path) -> None:
     assert code == 0 and "trusted-signer" in text
     # signed, but the trust path holds no certificate for its signer
     code, text = _run("verify", str(resident), "--trust", str(_csca(site)), "--json")
-    assert code == 1 and json.loads(text)["verdict"] == "unknown-signer"
+    assert code == 1 and json_result(text)["verdict"] == "unknown-signer"
     # signer found for lookup only, not trusted
     code, text = _run("verify", str(resident), "--trust", str(_csca(site)), "--certs", str(cert_path("UTTS5B")),
                       "--json")
-    assert code == 1 and json.loads(text)["verdict"] == "untrusted"
+    assert code == 1 and json_result(text)["verdict"] == "untrusted"
     unsigned = seals_dir() / "vds" / "vdstools_administrativeDocumentV9Basic.bin"
     code, text = _run("verify", str(unsigned), "--trust", str(certs), "--json")
-    assert code == 1 and json.loads(text)["verdict"] == "unsigned"
+    assert code == 1 and json_result(text)["verdict"] == "unsigned"
     idb_text = seals_dir() / "idb" / "vdstools_Visa.txt"
     assert _run("verify", str(idb_text), "--trust", str(cert_path("UTTS5B")))[0] == 0
     quirky = seals_dir() / "vds" / "vdstools_ankunftsnwPapier2.bin"
     code, text = _run("verify", str(quirky), "--trust", str(certs), "--json")
-    assert {f["rule"] for f in json.loads(text)["findings"]} == {"v4-with-v3-reference"}
+    assert {f["rule"] for f in json_result(text)["findings"]} == {"v4-with-v3-reference"}
     code, text = _run("verify", str(quirky), "--trust", str(certs), "--strict", "--json")
-    assert code == 1 and json.loads(text)["error"] == "EncodingError"
+    assert code == 1 and envelope(text)["errors"][0]["rule"] == "encoding"
     flipped = tmp_path / "flipped.bin"
     raw = bytearray(bytes.fromhex(resident.read_text()))
     raw[-1] ^= 1
     flipped.write_bytes(bytes(raw))
     code, text = _run("verify", str(flipped), "--trust", str(certs), "--json")
-    assert code == 1 and json.loads(text)["verdict"] == "invalid"
+    assert code == 1 and json_result(text)["verdict"] == "invalid"
     garbage = tmp_path / "garbage.txt"
     garbage.write_text("hello")
     assert _run("verify", str(garbage), "--trust", str(certs))[0] == 1
@@ -156,11 +157,11 @@ def test_make_mrz_idb_then_verify(site: Path, tmp_path: Path, name: str, message
     code, text = _run("make", "--format", "idb", "--type", "mrz", str(EXAMPLES / name), "--site", str(site),
                       "--out", str(out), "--symbology", symbology, "--json")
     assert code == 0, text
-    assert json.loads(text)["type"] == "mrz" and out.exists()
+    assert json_result(text)["type"] == "mrz" and out.exists()
     code, text = _run("verify", str(out), "--trust", str(_csca(site)), "--certs", str(_seal_certs(site)), "--json",
                       "--strict")
     assert code == 0, text
-    report = json.loads(text)
+    report = json_result(text)
     doc = read_application(EXAMPLES / name).document
     assert report["verdict"] == "valid" and report["document_type"] == f"IDB {message}"
     assert report["content"][message] == "\n".join(mrz_lines(doc))
@@ -174,8 +175,8 @@ def test_mrz_kind_is_refused_where_no_profile_has_it(site: Path, tmp_path: Path)
         code, text = _run("make", "--format", fmt, "--type", "mrz", td3, "--site", str(site), "--out", str(out),
                           "--json")
         assert code == 1 and not out.exists()
-        error = json.loads(text)
-        assert error["error"] == "InputError" and name in error["message"] and "0x07/0x08" in error["message"]
+        error = envelope(text)["errors"][0]
+        assert error["rule"] == "input" and name in error["message"] and "0x07/0x08" in error["message"]
     for other in ("arnpol-long-name-td2.json", "alex-mueller-visa-mrva.json"):
         code, text = _run("make", "--format", "idb", "--type", "mrz", str(EXAMPLES / other), "--site", str(site),
                           "--out", str(out))

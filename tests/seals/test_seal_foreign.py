@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import os
 from pathlib import Path
 
 from click.testing import CliRunner
+from clikit import json_result
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image, ImageFilter
@@ -69,8 +69,8 @@ def test_verdict_leads_with_what_a_person_checks(tmp_path: Path) -> None:
     assert lines[1:7] == ["  holder: ERIKSSON ANNA MARIA", "  date of birth: 1974-08-12", "  document number: L898902C3",
                           "  document type: P (TD3)", "  date of expiry: 2012-04-15", "  issuing state: UTO"]
     assert lines[7].startswith("  signer: CN=TS,C=DE")
-    payload = json.loads(CliRunner().invoke(main, ["seal", "verify", str(tmp_path / "seal.png"), "--trust",
-                                                   str(tmp_path / "signer.pem"), "--json"]).output)
+    payload = json_result(CliRunner().invoke(main, ["seal", "verify", str(tmp_path / "seal.png"), "--trust",
+                                                    str(tmp_path / "signer.pem"), "--json"]).output)
     assert payload["summary"]["holder"] == "ERIKSSON ANNA MARIA"
 
 
@@ -88,7 +88,7 @@ def test_signer_found_in_a_folder_with_a_master_list_and_published_signers(tmp_p
     (tmp_path / "seal.png").write_bytes(barcode.to_png(barcode.render(_idb(p))))
     result = CliRunner().invoke(main, ["seal", "verify", str(tmp_path / "seal.png"), "--trust", str(trust), "--json"])
     assert result.exit_code == 0, result.output
-    checks = {c["name"]: c for c in json.loads(result.output)["checks"]}
+    checks = {c["name"]: c for c in json_result(result.output)["checks"]}
     assert checks["chain"]["passed"] and "path of 2" in checks["chain"]["reason"]
 
 

@@ -4,11 +4,11 @@ four eyes, approve as a named user, issue here, report lost, replace, search (au
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from clikit import json_result
 from conftest import EXAMPLES, secret_env
 from servicekit import make_site
 
@@ -38,29 +38,29 @@ def test_casework_on_the_command_line(run, tmp_path: Path) -> None:  # type: ign
     assert "mrtd_" not in out  # written to the file, not shown
     code, out = run("application", "submit", str(EXAMPLES / "olena-shevchenko-cyrillic.json"), "--json")
     assert code == 0, out
-    app_id = json.loads(out)["id"]
+    app_id = json_result(out)["id"]
     code, out = run("application", "approve", str(app_id), "--user", "sam")
     assert code == 1 and "may not application.decide" in out  # a supervisor is no approver
     code, out = run("application", "approve", str(app_id), "--json")
     # the OS user submitted it and so may not approve it too
     assert code == 1 and "four eyes" in out
     code, out = run("application", "approve", str(app_id), "--user", "amal", "--json")
-    assert code == 0 and json.loads(out)["decided_by"] == "amal", out
+    assert code == 0 and json_result(out)["decided_by"] == "amal", out
     code, out = run("application", "issue", str(app_id), "--out", str(tmp_path / "doc"), "--no-print-check", "--json")
     assert code == 0, out
-    number = json.loads(out)["number"]
-    assert json.loads(out)["approval"] == {"approved_by": "amal", "submitted_by": json.loads(out)["approval"]["submitted_by"],
+    number = json_result(out)["number"]
+    assert json_result(out)["approval"] == {"approved_by": "amal", "submitted_by": json_result(out)["approval"]["submitted_by"],
                                            "four_eyes": True}
     assert run("document", "report-lost", number, "--user", "sam")[0] == 0
     code, out = run("document", "replace", number, "--user", "sam", "--json")
     assert code == 0, out
-    assert json.loads(out)["replaces"] == number
+    assert json_result(out)["replaces"] == number
     code, out = run("search", "--reason", "replacement", "--name", "shevchenko", "--user", "sam", "--json")
-    assert code == 0 and len(json.loads(out)) == 2, out
+    assert code == 0 and len(json_result(out)) == 2, out
     code, out = run("search", "--name", "shevchenko", "--user", "sam")
     assert code == 2  # the reason is required
     code, out = run("application", "show", str(app_id), "--user", "sam", "--json")
-    assert code == 0 and json.loads(out)["application"]["holder"]["primary_identifier"] == "Шевченко"
+    assert code == 0 and json_result(out)["application"]["holder"]["primary_identifier"] == "Шевченко"
 
 
 def test_web_passwords_totp_and_revoke_on_the_command_line(run, tmp_path: Path,  # type: ignore[no-untyped-def]
@@ -78,20 +78,20 @@ def test_web_passwords_totp_and_revoke_on_the_command_line(run, tmp_path: Path, 
     assert code == 1 and "shorter than 12" in out
     secret.write_text("carla's long passphrase\n", "utf-8")
     code, out = run("users", "password", "carla", "--password-file", str(secret), "--json")
-    assert code == 0 and json.loads(out) == {"ok": True, "user": "carla"}
+    assert code == 0 and json_result(out) == {"user": "carla"}
     assert "long passphrase" not in out
     monkeypatch.setenv("MRTD_USER_PASSWORD", "another long passphrase")
     assert run("users", "password", "carla")[0] == 0
     code, out = run("users", "totp", "carla", "--json")
-    assert code == 0 and json.loads(out)["otpauth_uri"].startswith("otpauth://totp/")
+    assert code == 0 and json_result(out)["otpauth_uri"].startswith("otpauth://totp/")
     site = load_site(tmp_path / "site")
     with site.open_records() as store:
         with pytest.raises(SignInFailed):
             sign_in(store, "carla", "another long passphrase")  # the second factor is now needed
-        totp = pyotp.parse_uri(json.loads(out)["otpauth_uri"])
+        totp = pyotp.parse_uri(json_result(out)["otpauth_uri"])
         _, token = sign_in(store, "carla", "another long passphrase", totp.now())
         code, out = run("users", "revoke", "carla", "--json")
-        assert code == 0 and json.loads(out)["sessions_ended"] == 1
+        assert code == 0 and json_result(out)["sessions_ended"] == 1
 
         with pytest.raises(Unauthenticated):
             session_of(store, token, dt.datetime.now(dt.UTC))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -47,6 +48,7 @@ from mrtd.issuance.roles import Principal, Role
 from mrtd.issuance.signin import MAX_FAILURES, enrol_totp
 from mrtd.issuance.states import DocumentState
 from mrtd.seals import c40, idb
+from mrtd.service.pages.i18n import translations
 
 MRTD = [sys.executable, "-m", "mrtd.cli"]
 ISSUED = {"td3": "olena-shevchenko-cyrillic.json", "visa": "alex-mueller-visa-mrva.json",
@@ -132,6 +134,8 @@ def office_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     seals["tampered"] = root / "tampered.png"
     (root / "photo.jpg").write_bytes(photo_of((root / "td3" / "page.png").read_bytes()))
     (root / "tampered-photo.jpg").write_bytes(photo_of((root / "tampered.png").read_bytes()))
+    (root / "bp-photo.jpg").write_bytes(photo_of(seals["brainpool-idb"].read_bytes()))
+    (root / "vdsnc-photo.jpg").write_bytes(photo_of(seals["etd-vdsnc"].read_bytes()))
     shots = shots_dir(root / "shots")
     with serving(site, "--no-print-check") as url, chromium() as browser:
         yield {"url": url, "site": site, "root": root, "seals": seals, "numbers": numbers, "browser": browser,
@@ -289,21 +293,69 @@ def test_every_page_in_english_and_arabic_passes_axe(office_site: dict[str, Any]
         page.goto(f"{url}/office/queue")
         assert page.inner_text("h1") == "قائمة الاعتماد"
         page.context.close()
+        auditor = sign_in(browser, url, "audra", locale="ar-EG")  # the charts' words too
+        auditor.goto(f"{url}/office/production")
+        arabic = translations("ar").gettext
+        headings = auditor.eval_on_selector_all("svg.chart text.heading", "ts => ts.map(t => t.textContent)")
+        assert headings == [arabic("Documents per hour, last 24 hours"), arabic("Documents per day, last 7 days")]
+        assert arabic("spoiled") in (auditor.text_content("svg.chart") or "")
+        auditor.context.close()
+
+
+@pytest.mark.parametrize("language", ["fr", "es", "ar"])
+def test_every_page_in_the_browsers_language(office_site: dict[str, Any], language: str) -> None:
+    """No language chosen: the browser's Accept-Language picks French, Spanish or Arabic, and every page's
+    heading, menu and main words are the catalogue's, not the English source (seen side by side)."""
+    url, browser = office_site["url"], office_site["browser"]
+    locale = {"fr": "fr-FR", "es": "es-MX", "ar": "ar-EG"}[language]
+
+    def words(page: Any) -> dict[str, Any]:
+        return {"h1": page.inner_text("h1"), "nav": page.inner_text("header"),
+                "main": page.eval_on_selector_all("main label, main th, main button, main legend, main h2",
+                                                  "els => els.map(e => e.innerText.trim())")}
+
+    for name, paths in [("", ["/sign-in", "/verify/"]), *PAGES.items()]:
+        pages = {}
+        for lang in ("en", language):
+            tag = "en-GB" if lang == "en" else locale
+            if name:
+                pages[lang] = sign_in(browser, url, name, locale=tag)
+            else:
+                pages[lang] = browser.new_context(locale=tag).new_page()
+        for path in paths:
+            path = path.format(**office_site["numbers"])
+            seen = {}
+            for lang, page in pages.items():
+                assert page.goto(url + path).status == 200, path
+                assert page.get_attribute("html", "lang") == lang, (path, lang)
+                assert page.get_attribute("html", "dir") == ("rtl" if lang == "ar" else "ltr")
+                seen[lang] = words(page)
+            english, translated = seen["en"], seen[language]
+            assert translated["nav"] != english["nav"], (path, translated)
+            # words that are the same in both languages ("Production" and "Documents" in French) are few
+            pairs = list(zip([english["h1"], *english["main"]], [translated["h1"], *translated["main"]], strict=True))
+            same = [w for w, t in pairs if w == t and w]
+            assert len(same) <= max(1, len(pairs) // 4), (path, language, same)
+        for page in pages.values():
+            page.context.close()
 
 
 def test_verifier_agrees_with_the_service(office_site: dict[str, Any]) -> None:
-    """Every kind of seal the site makes, and a tampered and a foreign one: the page's own verdict and
-    summary (seal.js, in the browser) are the service's (mrtd.seals.verify)."""
+    """Every kind of seal the site makes, a tampered and a foreign one, and an issued PDF: the page's own
+    verdict and summary (PDF.js, zxing-cpp and seal.js, in the browser) are the service's (mrtd.seals.verify)."""
     url, browser = office_site["url"], office_site["browser"]
     page = browser.new_page()
     page.goto(f"{url}/verify/")
     expected = {"td3": "valid", "visa": "valid", "td1": "valid", "arabic": "valid", "etd-idb": "valid",
                 "etd-vds": "valid", "etd-vdsnc": "valid", "brainpool-idb": "valid", "brainpool-vds": "valid",
                 "foreign": "unknown-signer", "tampered": "invalid"}
+    expected["pdf"] = "valid"
+    chosen = {**office_site["seals"], "pdf": office_site["root"] / "td3" / "page.pdf"}
     with httpx.Client(base_url=url, timeout=30) as client:
-        for kind, image in office_site["seals"].items():
+        for kind, image in chosen.items():
+            kind_type = "application/pdf" if image.suffix == ".pdf" else "image/png"
             served = client.post("/v1/verify/seal", content=image.read_bytes(),
-                                 headers={"Content-Type": "image/png"}).json()
+                                 headers={"Content-Type": kind_type}).json()
             mine = _local_verdict(page, image)
             assert mine.get("error") is None, (kind, mine)
             assert mine["verdict"] == served["verdict"] == expected[kind], (kind, mine, served["verdict"])
@@ -338,6 +390,14 @@ def test_offline_verifier_with_the_network_cut(office_site: dict[str, Any]) -> N
     bad = _local_verdict(page, root / "tampered-photo.jpg")
     assert bad["verdict"] == "invalid", bad
     screenshot(page, office_site["shots"], "verify-offline-tampered-en")
+    # a brainpool signer (@noble/curves, not WebCrypto) and a VDS-NC, photographed; the issued PDF (PDF.js)
+    for name, image in (("brainpool", root / "bp-photo.jpg"), ("vdsnc", root / "vdsnc-photo.jpg"),
+                        ("pdf", root / "td3" / "page.pdf")):
+        offline = _local_verdict(page, image)
+        assert offline.get("verdict") == "valid" and offline["where"] == "local", (name, offline)
+    assert offline["summary"]["document_number"] == office_site["numbers"]["td3"]
+    screenshot(page, office_site["shots"], "verify-offline-pdf-en")
+    assert page.evaluate("navigator.onLine") is False
     context.close()
 
 
@@ -375,3 +435,49 @@ def test_online_status_shows_a_document_reported_lost(office_site: dict[str, Any
     assert asked and all(e.actor == "anonymous" and set(e.detail) == {"answer"} for e in asked)
     supervisor.context.close()
     verifier.close()
+
+
+def test_reject_void_replace_and_reprint_through_the_pages(office_site: dict[str, Any]) -> None:
+    """The approver rejects with a reason (and cannot without one); the supervisor reprints a document (the
+    PDF exactly as issued, its seal verified by the service), voids it and asks for its replacement: the
+    verifier's status answer then says voided."""
+    url, browser, site = office_site["url"], office_site["browser"], office_site["site"]
+    number = office_site["numbers"]["td1"]
+    with Office(site, clock=now) as office:
+        case = office.submit(Principal("carla", Role.CLERK), _application("anna-eriksson-td1.json",
+                                                                          date_of_expiry="2035-01-01"),
+                             base_dir=EXAMPLES).case
+    approver = sign_in(browser, url, "amal")
+    approver.goto(f"{url}/office/queue/{case.id}")
+    approver.click("#reject")  # no reason: the browser refuses the form (required), nothing is sent
+    assert approver.url.endswith(f"/office/queue/{case.id}")
+    approver.fill("#reject-reason", "portrait is not the applicant")
+    approver.click("#reject")
+    approver.wait_for_url(f"{url}/office/queue")
+    approver.context.close()
+    supervisor = sign_in(browser, url, "sam")
+    supervisor.goto(f"{url}/office/applications/{case.id}")
+    assert "state-rejected" in supervisor.get_attribute("h1 .state", "class")
+    supervisor.goto(f"{url}/office/documents/{number}")
+    with supervisor.expect_download() as download:
+        supervisor.click("#do-reprint")
+    pdf = Path(download.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF") and download.value.suggested_filename == f"{number}.pdf"
+    with httpx.Client(base_url=url, timeout=30) as client:
+        served = client.post("/v1/verify/seal", content=pdf, headers={"Content-Type": "application/pdf"}).json()
+        assert served["verdict"] == "valid" and served["summary"]["document_number"] == number
+        assert not supervisor.is_visible("#do-replace")  # an issued document is voided before it is replaced
+        supervisor.fill("#reason-void", "replaced after damage")
+        supervisor.click("#do-void")
+        supervisor.wait_for_load_state()
+        assert "state-voided" in supervisor.get_attribute("h1 .state", "class")
+        assert "replaced after damage" in supervisor.inner_text("ol.timeline")
+        with supervisor.expect_navigation():
+            supervisor.click("#do-replace")
+        assert re.search(r"/office/applications/\d+\?submitted=replacement$", supervisor.url), \
+            supervisor.inner_text("main")
+        summary = served["summary"]
+        status = client.post("/v1/status", json={"number": number, "date_of_birth": summary["date_of_birth"],
+                                                 "date_of_expiry": summary["date_of_expiry"]}).json()
+    assert status["status"] == "voided", status
+    supervisor.context.close()

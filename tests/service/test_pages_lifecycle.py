@@ -2,7 +2,8 @@
 the clerk enrols (live MRZ preview, a finding next to its field, the photo check), the approver decides with
 the portrait, the data and the page preview side by side, a station (`mrtd station run`, through pcscd +
 vpcd into the simulated chip) issues it, the supervisor opens the document's page, the auditor sees it in
-production and verifies the audit chain, and anyone verifies the seal from a photo of the printed page."""
+production and verifies the audit chain, and anyone verifies the seal from a photo of the printed page (taken
+at a slant, out of focus): online with the office's status, and at a border post with the network cut."""
 
 from __future__ import annotations
 
@@ -109,6 +110,23 @@ def test_a_document_life_through_the_pages(served: dict[str, Any]) -> None:
     assert last["verdict"] == "valid" and last["where"] == "online" and last["status"] == "valid", last
     assert last["summary"]["document_number"] == number and last["summary"]["holder"] == "KOVALCHUK MARIIA"
     screenshot(verifier, shots, "life-6-verify")
+    verifier.close()
+
+    # and a border post with the network cut: the verifier, loaded once, verifies the same photo on the device
+    border = browser.new_context(locale="ar-EG")
+    post = border.new_page()
+    post.goto(f"{url}/verify/")
+    wait_js(post, "document.body.dataset.offlineReady === '1'", 60)
+    post.reload()
+    wait_js(post, "navigator.serviceWorker.controller !== null", 30)
+    border.set_offline(True)
+    post.reload()
+    assert post.get_attribute("html", "dir") == "rtl"
+    post.set_input_files("#camera", str(photo))
+    last = wait_js(post, "window.mrtdLast", 60)
+    assert last["verdict"] == "valid" and last["where"] == "local" and last["status"] is None, last
+    assert last["summary"]["document_number"] == number
+    screenshot(post, shots, "life-7-verify-offline-ar")
+    border.close()
     for page in (clerk, approver, supervisor, auditor):
         page.context.close()
-    verifier.close()

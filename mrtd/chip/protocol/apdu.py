@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from mrtd.chip.protocol.status import describe
 from mrtd.errors import ChipError, EncodingError
 
+SHORT_READ = 223  # what a short Le answers under SM (and the JMRTD applet's limit)
+
 SW_OK = 0x9000
 SHORT_MAX_LC = 255
 EXTENDED_MAX_LC = 65535

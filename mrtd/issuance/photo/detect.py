@@ -9,7 +9,7 @@ eye is refined to the darkest disc inside its box: the iris and pupil, which gla
 
 from __future__ import annotations
 
-import functools
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,16 +75,24 @@ def _mul(p: tuple[float, float], f: float) -> tuple[float, float]:
     return (p[0] * f, p[1] * f)
 
 
-@functools.cache
+_loaded = threading.local()
+
+
 def _cascade(name: str) -> cv2.CascadeClassifier:
-    path = Path(cv2.data.haarcascades) / name  # type: ignore[attr-defined]  # the stubs omit cv2.data
-    cascade = cv2.CascadeClassifier(str(path))
-    if cascade.empty():
-        raise ConfigurationError(
-            f"photo: the OpenCV cascade {name} is missing from {path.parent}; install opencv-python-headless 4.x "
-            "(the 5.x wheels no longer ship the cascades)"
-        )
-    return cascade
+    """The named cascade, loaded once per thread: `detectMultiScale` keeps its working state in the
+    classifier, so threads sharing one (the service checks photos in a thread pool) break each other's
+    detection ("getScaleData" assertions, index errors)."""
+    cascades: dict[str, cv2.CascadeClassifier] = _loaded.__dict__.setdefault("cascades", {})
+    if name not in cascades:
+        path = Path(cv2.data.haarcascades) / name  # type: ignore[attr-defined]  # the stubs omit cv2.data
+        cascade = cv2.CascadeClassifier(str(path))
+        if cascade.empty():
+            raise ConfigurationError(
+                f"photo: the OpenCV cascade {name} is missing from {path.parent}; install opencv-python-headless "
+                "4.x (the 5.x wheels no longer ship the cascades)"
+            )
+        cascades[name] = cascade
+    return cascades[name]
 
 
 def detect(grey: Grey) -> Detection:

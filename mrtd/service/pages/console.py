@@ -27,7 +27,7 @@ from mrtd.issuance.signin import (
     sign_in,
     sign_out,
 )
-from mrtd.issuance.states import DocumentState
+from mrtd.issuance.states import REPLACEABLE, DocumentState
 from mrtd.service.pages import i18n
 from mrtd.service.pages.charts import stacked_bars
 from mrtd.service.pages.web import (
@@ -334,7 +334,8 @@ async def document(request: Request, session: Session, number: str) -> Response:
     chip = [c for c in view.receipt.get("checks", []) if isinstance(c, dict)]
     return render(page_of(request, session), "document.html", view=view, page_png=_data_uri(view.page_png),
                   seal_png=_data_uri(view.seal_png), checks=chip,
-                  may_change=session.principal.may(Action.CHANGE_DOCUMENT))
+                  may_change=session.principal.may(Action.CHANGE_DOCUMENT),
+                  may_replace=session.principal.may(Action.REPLACE) and view.record.state in REPLACEABLE)
 
 
 _CHANGES = {"void": DocumentState.VOIDED, "report-lost": DocumentState.REPORTED_LOST,
@@ -369,6 +370,7 @@ async def document_post(request: Request, session: Session, number: str, action:
 async def production(request: Request, session: Session) -> Response:
     office = office_of(request)
     report = await run_in_threadpool(office.production, session.principal)
+    page = page_of(request, session)  # first: the charts' words are in the person's language
     legend = (_gettext("issued"), _gettext("spoiled"))
 
     def rate(value: float | None) -> str:
@@ -385,7 +387,7 @@ async def production(request: Request, session: Session) -> Response:
                         [b.spoiled for b in report.days], legend,
                         _gettext("%(issued)s issued, %(spoiled)s spoiled") % {"issued": t["week_issued"],
                                                                              "spoiled": t["week_spoiled"]})
-    return render(page_of(request, session), "production.html", report=report, hours_chart=hours,
+    return render(page, "production.html", report=report, hours_chart=hours,
                   days_chart=days, day_rate=rate(t["day_spoil_rate"]), week_rate=rate(t["week_spoil_rate"]))
 
 

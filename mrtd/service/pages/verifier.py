@@ -2,9 +2,10 @@
 
 Online it asks the service (`POST /v1/verify/seal`, then `POST /v1/status` with the MRZ's number, date of
 birth and expiry for the document's status at the issuing office). Offline - once the page was loaded, its
-service worker keeps it, its scripts, zxing-cpp's WebAssembly reader and the trust list - it decodes the
-barcode in the browser and verifies the signature with WebCrypto (P-256/384/521) or @noble/curves
-(brainpool) against the trust list bundled into the page (refreshable from `/verify/trust.json`).
+service worker keeps it, its scripts, zxing-cpp's WebAssembly reader, PDF.js and the trust list - it renders
+a PDF's first pages as the service does (mrtd.limits), decodes the barcode in the browser and verifies the
+signature with WebCrypto (P-256/384/521) or @noble/curves (brainpool) against the trust list bundled into
+the page (refreshable from `/verify/trust.json`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from mrtd.limits import MAX_PDF_PAGES, PDF_DPI, PDF_PIXELS
 from mrtd.service.pages.web import STATIC, PageRoute, page_of, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -24,7 +26,10 @@ VENDOR = STATIC / "vendor"
 # The files the service worker keeps for offline use (besides the page and the trust list).
 OFFLINE_FILES = ("/static/style.css", "/static/verifier.js", "/static/seal.js",
                  "/static/vendor/zxing-wasm/dist/es/reader/index.js", "/static/vendor/zxing-wasm/dist/es/share.js",
-                 "/static/vendor/zxing-wasm/dist/reader/zxing_reader.wasm")
+                 "/static/vendor/zxing-wasm/dist/reader/zxing_reader.wasm",
+                 "/static/vendor/pdfjs-dist/build/pdf.min.mjs", "/static/vendor/pdfjs-dist/build/pdf.worker.min.mjs")
+# A PDF is read in the page as the service reads it: its first pages, at the same resolution and budget.
+PDF_LIMITS = {"pages": MAX_PDF_PAGES, "dpi": PDF_DPI, "pixels": PDF_PIXELS}
 
 
 def _vendor_modules() -> list[str]:
@@ -59,6 +64,7 @@ async def verify_page(request: Request) -> Response:
                       import_map=Markup(json.dumps({"imports": {
                           "@noble/curves/": "/static/vendor/@noble/curves/",
                           "@noble/hashes/": "/static/vendor/@noble/hashes/"}})),
+                      pdf_limits=Markup(json.dumps(PDF_LIMITS)),
                       offline_ready=(VENDOR / "zxing-wasm").is_dir())
     # A public page; the worker revalidates it whenever the network is there.
     response.headers["Cache-Control"] = "no-cache"
@@ -87,7 +93,7 @@ async def static(path: str) -> Response:
     target = (STATIC / path).resolve()
     if not target.is_relative_to(STATIC) or not target.is_file() or target.name.startswith("."):
         return Response("not found", status_code=404, media_type="text/plain")
-    kind = {".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm", ".svg": "image/svg+xml",
+    kind = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".wasm": "application/wasm", ".svg": "image/svg+xml",
             ".png": "image/png", ".json": "application/json"}.get(target.suffix, "application/octet-stream")
     return Response(target.read_bytes(), media_type=kind,
                     headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})

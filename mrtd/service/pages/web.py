@@ -227,4 +227,14 @@ ROLE_LABELS = {None: N_("local operator"), Role.CLERK: N_("clerk"), Role.APPROVE
                Role.AUDITOR: N_("auditor"), Role.ADMIN: N_("administrator")}
 
 
+# The checks a document passes when it is issued (mrtd.issuance.pipeline), by their names in the receipt.
+CHECK_LABELS = {"photo": N_("Photo"), "mrz": N_("MRZ"), "lds": N_("Chip data (LDS)"), "seal": N_("Seal"),
+                "page": N_("Page"), "print-check": N_("Print check (OCR)"), "chip": N_("Chip")}
+
+
+def check_label(name: str) -> str:
+    return _gettext(CHECK_LABELS[name]) if name in CHECK_LABELS else name
+
+
 ENV.globals["role_label"] = role_label
+ENV.globals["check_label"] = check_label

@@ -1,11 +1,15 @@
 // The verifier page: choose or photograph a seal, get a verdict card. Online: the issuing office verifies
 // (POST /v1/verify/seal) and answers the document's status (POST /v1/status). On this device (or when the
-// network is gone): zxing-cpp (WebAssembly) reads the barcode, seal.js verifies it against the trust list.
+// network is gone): PDF.js renders a PDF's first pages, zxing-cpp (WebAssembly) reads the barcode, seal.js
+// verifies it against the trust list.
 
 import { verifySeal } from "/static/seal.js";
 import { prepareZXingModule, readBarcodes } from "/static/vendor/zxing-wasm/dist/es/reader/index.js";
 
 const WASM = "/static/vendor/zxing-wasm/dist/reader/zxing_reader.wasm";
+const PDFJS = "/static/vendor/pdfjs-dist/build/pdf.min.mjs";
+const PDFJS_WORKER = "/static/vendor/pdfjs-dist/build/pdf.worker.min.mjs";
+const BARCODES = { formats: ["QRCode", "DataMatrix"], tryHarder: true, maxNumberOfSymbols: 4 };
 // Load the WebAssembly reader from this site now (the worker keeps it), not from a CDN on the first photo.
 prepareZXingModule({ overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? WASM : prefix + path) },
                      fireImmediately: true }).catch(() => {});
@@ -45,7 +49,7 @@ async function refreshTrust() {
 }
 
 async function decodeImage(file) {
-  const options = { formats: ["QRCode", "DataMatrix"], tryHarder: true, maxNumberOfSymbols: 4 };
+  const options = BARCODES;
   let found = (await readBarcodes(file, options)).filter((r) => r.isValid);
   if (!found.length) {
     // A small seal in a photo: try again at twice the size, as the service does.
@@ -60,10 +64,50 @@ async function decodeImage(file) {
   return found[0].bytes;
 }
 
+// A PDF's first pages rendered as the service renders them (mrtd.limits.pdf_pages: the same resolution and
+// pixel budget), each searched for a seal until one is found. PDF.js is loaded only when a PDF is chosen.
+async function decodePdf(file) {
+  const limits = JSON.parse($("pdf-limits").textContent);
+  const pdfjs = await import(PDFJS);
+  pdfjs.GlobalWorkerOptions.workerSrc = PDFJS_WORKER;
+  const task = pdfjs.getDocument({ data: new Uint8Array(await file.arrayBuffer()), isEvalSupported: false,
+                                   enableXfa: false });
+  let doc;
+  try {
+    doc = await task.promise;
+  } catch (e) {
+    await task.destroy();
+    throw new Error(`${T["no-pdf"]} (${e.name || e})`);
+  }
+  try {
+    let budget = limits.pixels;
+    for (let n = 1; n <= Math.min(doc.numPages, limits.pages) && budget >= 10000; n++) {
+      const page = await doc.getPage(n);
+      const { width, height } = page.getViewport({ scale: 1 }); // points
+      let scale = limits.dpi / 72;
+      if (width * height * scale * scale > budget) scale = Math.sqrt(budget / (width * height));
+      budget -= Math.floor(width * height * scale * scale);
+      const viewport = page.getViewport({ scale });
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.floor(viewport.width);
+      canvas.height = Math.floor(viewport.height);
+      const ctx = canvas.getContext("2d", { willReadFrequently: true });
+      await page.render({ canvas, canvasContext: ctx, viewport }).promise;
+      const found = (await readBarcodes(ctx.getImageData(0, 0, canvas.width, canvas.height), BARCODES))
+        .filter((r) => r.isValid);
+      page.cleanup();
+      if (found.length) return found[0].bytes;
+    }
+  } finally {
+    await task.destroy();
+  }
+  throw new Error(T["no-barcode"]);
+}
+
 async function verifyHere(file) {
-  if (file.type === "application/pdf" || file.name.toLowerCase().endsWith(".pdf")) throw new Error(T["pdf-offline"]);
   $("progress").textContent = T.reading;
-  const bytes = await decodeImage(file);
+  const pdf = file.type === "application/pdf" || file.name.toLowerCase().endsWith(".pdf");
+  const bytes = await (pdf ? decodePdf(file) : decodeImage(file));
   return { report: await verifySeal(bytes, trust, new Date()), where: "local", status: null };
 }
 
