@@ -60,7 +60,15 @@ from mrtd.issuance.pipeline import (
 from mrtd.issuance.preview import Preview, page_preview, preview_application
 from mrtd.issuance.production import ProductionReport, production_report
 from mrtd.issuance.queue import Job, JobState, LeaseLost, Queue
-from mrtd.issuance.records import AuditRow, DocumentRecord, EventRecord, RecordsError, RecordStore
+from mrtd.issuance.records import (
+    AlreadyBeingIssued,
+    ApplicationRecord,
+    AuditRow,
+    DocumentRecord,
+    EventRecord,
+    RecordsError,
+    RecordStore,
+)
 from mrtd.issuance.reprint import Reprint, issued_page, reprint_page
 from mrtd.issuance.roles import Action, Forbidden, Principal, require
 from mrtd.issuance.site import SiteConfig
@@ -273,7 +281,10 @@ class Office:
             job = self.queue.lease(station, formats, seconds=self.lease_seconds)
             if job is None:
                 return None
-            made = self._produce(who, station, job, public_key)
+            try:
+                made = self._produce(who, station, job, public_key)
+            except AlreadyBeingIssued:
+                return None  # its job is back in the queue; the station asks again later
             if made is not None:
                 return made
 
@@ -287,26 +298,34 @@ class Office:
             with stored_application(case.payload, images, names=self.site.names,
                                     source=f"application {job.application_id}", photos=photos) as app:
                 photo = issuer.check_before_number(app, photos=photos)
-                record = self.store.application(case.key)
-                assert record is not None
-                issuer.settle_previous(record, actor=station)
-                number = issuer.draw_number(app, record, actor=station)
-                self.queue.number_drawn(job.id, station, number)
-                approval = {"approved_by": case.decided_by, "submitted_by": case.submitted_by,
-                            "four_eyes": case.decided_by != case.submitted_by}
-                # A PKCS#11 session is not shared between threads: one signing request at a time.
-                signing = self._signing if self.site.pki_store == "pkcs11" else contextlib.nullcontext()
-                with signing, tempfile.TemporaryDirectory(prefix=f"mrtd-job-{job.id}-") as tmp:
-                    work = Path(tmp)
-                    production = issuer.produce(app, number, case.key, work, Steps(), approval, actor=station,
-                                                photo=photo)
-                    production.receipt["station"] = station
-                    page = {name: (work / name).read_bytes() for name in (PAGE_PNG, PAGE_PDF, SEAL_FILE)
-                            if (work / name).is_file()}
-            self.queue.attach(job.id, station, number, production.to_json())
+                received = self.store.application(case.key)
+                assert received is not None
+                # Not while the application is being issued directly (`issue_stored`): that run's document
+                # is no leftover to spoil. Once produced, the job's lease keeps the direct runs off it.
+                with self.store.issuing(received):
+                    record = self.store.application(case.key)
+                    assert record is not None
+                    issuer.settle_previous(record, actor=station)
+                    number = issuer.draw_number(app, record, actor=station)
+                    self.queue.number_drawn(job.id, station, number)
+                    approval = {"approved_by": case.decided_by, "submitted_by": case.submitted_by,
+                                "four_eyes": case.decided_by != case.submitted_by}
+                    # A PKCS#11 session is not shared between threads: one signing request at a time.
+                    signing = self._signing if self.site.pki_store == "pkcs11" else contextlib.nullcontext()
+                    with signing, tempfile.TemporaryDirectory(prefix=f"mrtd-job-{job.id}-") as tmp:
+                        work = Path(tmp)
+                        production = issuer.produce(app, number, case.key, work, Steps(), approval,
+                                                    actor=station, photo=photo)
+                        production.receipt["station"] = station
+                        page = {name: (work / name).read_bytes() for name in (PAGE_PNG, PAGE_PDF, SEAL_FILE)
+                                if (work / name).is_file()}
+                    self.queue.attach(job.id, station, number, production.to_json())
         except AlreadyIssued as exc:
             self.queue.finish(job.id, station, JobState.DONE, outcome=str(exc), requeue=False)
             return None
+        except AlreadyBeingIssued as exc:
+            self.queue.release(job.id, station, reason=str(exc))
+            raise
         except LeaseLost:
             raise
         except MrtdError as exc:
@@ -439,11 +458,21 @@ class Office:
         if self._secrets is None:
             raise StateError("office: opened without the signing keys' secrets, so it cannot issue")
         options = IssueOptions(actor=who.name, print_check=self._print_check)
-        with Issuer(self.site, clock=self.clock, secrets=self._secrets, options=options) as issuer, \
+        with Issuer(self.site, clock=self.clock, secrets=self._secrets, options=options,
+                    held_elsewhere=self._leased) as issuer, \
                 stored_application(case.payload, self.casework.images(application_id), names=self.site.names,
                                    source=f"application {application_id}",
                                    photos=self.casework.photo_checks(application_id)) as app:
             return issuer.issue(app, out_dir, **kwargs)
+
+    def _leased(self, record: ApplicationRecord) -> str | None:
+        """The station whose live lease holds the application's document in production, if one does."""
+        now = self.clock().astimezone(dt.UTC)
+        for job in self.queue.jobs_of(record.id):
+            if job.state is JobState.LEASED and job.lease_expires_at is not None and job.lease_expires_at > now:
+                return (f"station {job.station} (job {job.id}, leased until "
+                        f"{job.lease_expires_at:%Y-%m-%d %H:%M:%S} UTC)")
+        return None
 
     # -- people
 

@@ -59,7 +59,13 @@ from mrtd.issuance.audit import canonical_json
 from mrtd.issuance.casework import CaseState, Casework
 from mrtd.issuance.inventory import draw_number, requested_numbers
 from mrtd.issuance.photo import PhotoChecks, PhotoReport, check_photo
-from mrtd.issuance.records import ApplicationRecord, RecordsError, RecordStore, UnknownRecord
+from mrtd.issuance.records import (
+    AlreadyBeingIssued,
+    ApplicationRecord,
+    RecordsError,
+    RecordStore,
+    UnknownRecord,
+)
 from mrtd.issuance.site import SiteConfig
 from mrtd.issuance.states import ABANDONED, IN_PRODUCTION, DocumentState
 from mrtd.layouts import load_template, sheet_pdf
@@ -425,7 +431,8 @@ class Issuer:
     """A site opened for issuing: records, signers and trust loaded once, then `issue` per application.
 
     `secrets` holds each key's own secret by role ("ds", "seal-signer": a passphrase, or its token's PIN).
-    Close it (or use `with`)."""
+    `held_elsewhere` names who else is making an application's document beside the runs that take the
+    issuing lock (a station holding its job's lease), or None. Close it (or use `with`)."""
 
     def __init__(
         self,
@@ -435,11 +442,13 @@ class Issuer:
         secrets: Secrets,
         options: IssueOptions = _DEFAULT_OPTIONS,
         transport_factory: TransportFactory | None = None,
+        held_elsewhere: Callable[[ApplicationRecord], str | None] | None = None,
     ) -> None:
         self.site = site  # plain values: the caller (the CLI) read mrtd.toml and merged the overrides
         self.clock = clock
         self.options = options
         self.transport_factory = transport_factory
+        self.held_elsewhere = held_elsewhere
         self.pki = PkiSite(self.site.root, clock=clock, actor=options.actor)
         self.ds_signer, self.ds_cert = self.pki.signer_for("ds", secret_of(secrets, "ds"))
         self.seal_signer, self.seal_cert = self.pki.signer_for("seal-signer", secret_of(secrets, "seal-signer"))
@@ -584,6 +593,8 @@ class Issuer:
         with steps.step("number"):
             record = self.store.application(key)  # as the last run left it, now that this one holds the lock
             assert record is not None  # received above
+            if self.held_elsewhere is not None and (holder := self.held_elsewhere(record)):
+                raise AlreadyBeingIssued(record.key, holder)
             self.settle_previous(record, folder_for)
             approval = self.approval(record)
             try:

@@ -149,6 +149,15 @@ class Queue:
             row.lease_expires_at = w.now + dt.timedelta(seconds=seconds)
             return _job(row)
 
+    def release(self, job_id: int, station: str, *, reason: str) -> Job:
+        """Give a leased job back to the queue, the same attempt: nothing was made for it."""
+        with self.store.writing() as w:
+            row = self._held(w, job_id, station)
+            row.state, row.station, row.leased_at, row.lease_expires_at = JobState.QUEUED.value, None, None, None
+            w.audit(actor=station, action="job.released", subject=str(row.application_id),
+                    detail={"job": row.id, "reason": reason[:500]})
+            return _job(row)
+
     def held(self, job_id: int, station: str) -> Job:
         with self.store.writing() as w:
             return _job(self._held(w, job_id, station))
