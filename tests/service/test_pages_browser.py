@@ -322,6 +322,20 @@ def test_every_page_in_english_and_arabic_passes_axe(office_site: dict[str, Any]
         auditor.context.close()
 
 
+def test_findings_in_the_persons_language(office_site: dict[str, Any]) -> None:
+    """A finding next to its field says what is wrong in the page's language, then the English detail."""
+    url, browser = office_site["url"], office_site["browser"]
+    clerk = sign_in(browser, url, "carla", locale="ar-EG")
+    clerk.goto(f"{url}/office/enrol")
+    fill_enrol(clerk, surname="الرازي", given="أبو بكر", birth=("14", "05", "1990"), sex="M", expiry="2001-01-01")
+    selector = 'ul[data-for="document.date_of_expiry"] li[data-rule=expired]'
+    wait_js(clerk, f"document.querySelector('{selector}')")
+    said = clerk.inner_text(selector)
+    assert said.startswith(translations("ar").gettext("The date of expiry has passed.")), said
+    assert clerk.get_attribute(f"{selector} span", "lang") == "en" and "2001-01-01" in said
+    clerk.context.close()
+
+
 @pytest.mark.parametrize("language", ["fr", "es", "ar"])
 def test_every_page_in_the_browsers_language(office_site: dict[str, Any], language: str) -> None:
     """No language chosen: the browser's Accept-Language picks French, Spanish or Arabic, and every page's
