@@ -1,7 +1,9 @@
 """The public verifier in headless Chromium: time to first render of the page, and time from a photo chosen
 to the verdict shown, online (the service verifies and answers the status) and offline (the page, kept by
 its service worker, decodes with zxing-cpp's WebAssembly reader and verifies with WebCrypto; the server is
-stopped and the browser offline). Prints medians and 90th percentiles over N runs, and the ratios.
+stopped and the browser offline); the same for the issued PDF (PDF.js renders it in the page when offline).
+The photo is a slanted, blurred JPEG of the printed page (tests/browserkit.py photo_of). Prints medians and
+90th percentiles over N runs, and the ratios.
 
     .venv/bin/python benchmarks/bench_pages.py [--runs N]
 """
@@ -43,9 +45,10 @@ def first_render(page: Any, url: str) -> float:
 
 
 def photo_to_verdict(page: Any, photo: Path, mode: str) -> float:
+    """From the file chosen (a photo through the camera input, a PDF through the file input) to the verdict."""
     page.check(f"#mode-{mode}")
     page.evaluate("window.mrtdLast = null")
-    page.set_input_files("#camera", str(photo))
+    page.set_input_files("#file" if photo.suffix == ".pdf" else "#camera", str(photo))
     last = wait_js(page, "window.mrtdLast", 60)
     assert last.get("verdict") == "valid", last
     return float(last["ms"])
@@ -81,6 +84,8 @@ def main() -> int:
                     photo_to_verdict(page, photo, "auto"))
                 figures.setdefault("photo to verdict, on this device, online", []).append(
                     photo_to_verdict(page, photo, "local"))
+                figures.setdefault("PDF to verdict, online (service + status)", []).append(
+                    photo_to_verdict(page, tmp / "doc" / "page.pdf", "auto"))
                 context.close()
         # offline: load once (the worker keeps the page), stop the server, cut the network
         context = browser.new_context()
@@ -97,6 +102,8 @@ def main() -> int:
             figures.setdefault("first render, offline (service worker)", []).append(
                 wait_js(page, f"({PAINT})()", 30))
             figures.setdefault("photo to verdict, offline", []).append(photo_to_verdict(page, photo, "auto"))
+            figures.setdefault("PDF to verdict, offline (PDF.js)", []).append(
+                photo_to_verdict(page, tmp / "doc" / "page.pdf", "auto"))
         context.close()
     width = max(len(k) for k in figures)
     print(f"verifier page, headless Chromium, photo {photo.stat().st_size // 1024} KB JPEG of a TD3 page")

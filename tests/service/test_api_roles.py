@@ -195,3 +195,17 @@ def test_multipart_submission(world: tuple[TestClient, dict[str, str], Ctx, Offi
     assert again.status_code == 200 and again.json()["id"] == made.json()["id"]  # the same application
     missing = client.post("/v1/applications", files=files[:1], headers=auth(tokens["carla"]))
     assert missing.status_code == 422 and any(f["field"] == "portrait" for f in missing.json()["findings"])
+
+
+def test_status_is_rate_limited(world: tuple[TestClient, dict[str, str], Ctx, Office]) -> None:
+    """`POST /v1/status` shares the public endpoints' bucket per client: past the burst, 429 with Retry-After,
+    and the refused question is not answered (nor audited)."""
+    _, _, ctx, office = world
+    before = len(office.audit(Principal("audra", Role.AUDITOR), limit=1000, action="document.status-asked"))
+    with TestClient(create_app(office, verify_rate=0.01, verify_burst=3)) as client:
+        answers = [client.post("/v1/status", json=ctx["question"]) for _ in range(4)]
+        seal = client.post("/v1/verify/seal", content=b"x", headers={"Content-Type": "text/plain"})
+    assert [a.status_code for a in answers] == [200, 200, 200, 429] and seal.status_code == 429
+    assert int(answers[-1].headers["Retry-After"]) >= 1 and answers[-1].json()["status"] == 429  # a problem, no answer
+    after = office.audit(Principal("audra", Role.AUDITOR), limit=1000, action="document.status-asked")
+    assert len(after) == before + 3

@@ -208,6 +208,26 @@ def test_csrf_refused(office_site: dict[str, Any]) -> None:
     page.context.close()
 
 
+def test_session_cookie_and_sign_out(office_site: dict[str, Any]) -> None:
+    """The session cookie is Secure, HttpOnly, SameSite=Strict and host-only (__Host-); signing out ends
+    the session at the office, so the same cookie played back opens nothing."""
+    url, browser = office_site["url"], office_site["browser"]
+    page = sign_in(browser, url, "carla")
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    session = cookies["__Host-mrtd-session"]
+    assert session["secure"] and session["httpOnly"] and session["sameSite"] == "Strict", session
+    assert session["path"] == "/" and not session["domain"].startswith(".")
+    assert page.evaluate("document.cookie").find("mrtd-session") == -1  # not readable by scripts
+    page.click("form.signout button")
+    page.wait_for_load_state()
+    assert "/sign-in" in page.url
+    assert "__Host-mrtd-session" not in {c["name"] for c in page.context.cookies()}
+    page.context.add_cookies([session])  # the old cookie, played back
+    page.goto(f"{url}/office/enrol")
+    assert "/sign-in?next=/office/enrol" in page.url
+    page.context.close()
+
+
 def test_sign_in_lockout_and_totp(office_site: dict[str, Any]) -> None:
     url, browser, site = office_site["url"], office_site["browser"], office_site["site"]
     page = browser.new_page()
@@ -300,6 +320,20 @@ def test_every_page_in_english_and_arabic_passes_axe(office_site: dict[str, Any]
         assert headings == [arabic("Documents per hour, last 24 hours"), arabic("Documents per day, last 7 days")]
         assert arabic("spoiled") in (auditor.text_content("svg.chart") or "")
         auditor.context.close()
+
+
+def test_findings_in_the_persons_language(office_site: dict[str, Any]) -> None:
+    """A finding next to its field says what is wrong in the page's language, then the English detail."""
+    url, browser = office_site["url"], office_site["browser"]
+    clerk = sign_in(browser, url, "carla", locale="ar-EG")
+    clerk.goto(f"{url}/office/enrol")
+    fill_enrol(clerk, surname="الرازي", given="أبو بكر", birth=("14", "05", "1990"), sex="M", expiry="2001-01-01")
+    selector = 'ul[data-for="document.date_of_expiry"] li[data-rule=expired]'
+    wait_js(clerk, f"document.querySelector('{selector}')")
+    said = clerk.inner_text(selector)
+    assert said.startswith(translations("ar").gettext("The date of expiry has passed.")), said
+    assert clerk.get_attribute(f"{selector} span", "lang") == "en" and "2001-01-01" in said
+    clerk.context.close()
 
 
 @pytest.mark.parametrize("language", ["fr", "es", "ar"])

@@ -92,3 +92,18 @@ def test_chart_is_svg_with_a_text_alternative() -> None:
     assert svg.count('class="issued"><title>') == 2 and svg.count('class="spoiled"><title>') == 1
     escaped = str(stacked_bars("x", "<b>", ["<i>"], [1], [0], ("a", "b"), "&"))
     assert "<b>" not in escaped and "<i>" not in escaped and "&amp;" in escaped
+
+
+def test_every_finding_sentence_names_a_rule_that_exists() -> None:
+    """The sentences are keyed by rule identifiers: each one is a rule some check raises (a string in the
+    source, or a photo rule photo-NAME of rules.toml), so that a renamed rule cannot lose its sentence unseen."""
+    import tomllib
+
+    from mrtd.service.pages.findings import RULES
+
+    root = PAGES.parent.parent
+    source = "\n".join(p.read_text("utf-8") for p in root.rglob("*.py") if "service" not in p.parts)
+    photo = tomllib.loads((root / "issuance" / "photo" / "rules.toml").read_text("utf-8"))
+    unknown = [r for r in RULES if (r.removeprefix("photo-") not in photo if r.startswith("photo-")
+                                    else f'"{r}"' not in source)]
+    assert unknown == []

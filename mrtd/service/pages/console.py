@@ -30,6 +30,7 @@ from mrtd.issuance.signin import (
 from mrtd.issuance.states import REPLACEABLE, DocumentState
 from mrtd.service.pages import i18n
 from mrtd.service.pages.charts import stacked_bars
+from mrtd.service.pages.findings import finding_json
 from mrtd.service.pages.web import (
     LANG_COOKIE,
     PRE_CSRF_COOKIE,
@@ -200,8 +201,10 @@ async def enrol_preview(request: Request, session: Session) -> Response:
     form = await form_of(request)
     check_csrf(session, form, request)
     office = office_of(request)
+    page_of(request, session)  # the findings' sentences in the person's language
     preview = await run_in_threadpool(office.preview, session.principal, application_from_form(form))
-    return JSONResponse(preview.as_dict(), headers={"Cache-Control": "no-store"})
+    answer = {**preview.as_dict(), "findings": [finding_json(f) for f in preview.findings]}
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/office/enrol/image")
@@ -214,8 +217,9 @@ async def enrol_image(request: Request, session: Session) -> Response:
         raise InputError("file: choose an image")
     raw = await upload.read()
     found = await run_in_threadpool(office_of(request).check_image, session.principal, kind, raw)
+    page_of(request, session)
     return JSONResponse({"ok": not any(f.severity.value == "error" for f in found),
-                         "findings": [f.as_dict() for f in found]}, headers={"Cache-Control": "no-store"})
+                         "findings": [finding_json(f) for f in found]}, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/office/enrol")

@@ -5,6 +5,21 @@ const csrf = form.querySelector("input[name=csrf]").value;
 const $ = (id) => document.getElementById(id);
 const IMAGE_FIELDS = new Set(["portrait", "signature"]);
 
+// A finding: its rule's sentence in the page's language (when the page is not English), then the English
+// detail (the value, the limit), marked as such.
+function showFinding(li, f, prefix) {
+  if (!f.summary) {
+    li.textContent = prefix + f.message;
+    return;
+  }
+  const detail = document.createElement("span");
+  detail.className = "technical";
+  detail.lang = "en";
+  detail.dir = "ltr";
+  detail.textContent = prefix + f.message;
+  li.append(`${f.summary} `, detail);
+}
+
 function showFindings(findings, keep) {
   const lists = new Map([...form.querySelectorAll("ul.findings[data-for]")].map((ul) => [ul.dataset.for, ul]));
   for (const [key, ul] of lists) if (!keep(key)) ul.replaceChildren();
@@ -15,7 +30,7 @@ function showFindings(findings, keep) {
       const li = document.createElement("li");
       li.className = f.severity;
       li.dataset.rule = f.rule;
-      li.textContent = ul.dataset.for === key ? f.message : `${f.field}: ${f.message}`;
+      showFinding(li, f, ul.dataset.for === key ? "" : `${f.field}: `);
       ul.append(li);
     }
   }
@@ -60,7 +75,7 @@ async function checkImage(kind, file) {
     const li = document.createElement("li");
     li.className = f.severity;
     li.dataset.rule = f.rule;
-    li.textContent = f.message;
+    showFinding(li, f, "");
     return li;
   }));
   status.textContent = result.ok ? (result.findings.length ? status.dataset.warn : status.dataset.pass) : status.dataset.fail;
