@@ -9,7 +9,6 @@ holder's data.
 from __future__ import annotations
 
 import functools
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from mrtd.layouts.compose import (
 from mrtd.layouts.fonts import font, ocrb_for_pitch
 from mrtd.layouts.page import PageData
 from mrtd.layouts.pdf import pdf_bytes
+from mrtd.layouts.pngfile import png_file
 from mrtd.layouts.template import Box, Side, Template
 from mrtd.layouts.text import runs
 from mrtd.private import write_private
@@ -173,10 +173,9 @@ def render(t: Template, page: PageData, dpi: int = 300) -> list[RenderedSide]:
 # --- output -----------------------------------------------------------------------------------------
 
 def png_bytes(image: Image.Image, dpi: int, compress_level: int = 1) -> bytes:
-    """PNG with the resolution in its pHYs chunk; level 1 compression (fast, pages are mostly flat)."""
-    buf = io.BytesIO()
-    image.save(buf, "PNG", dpi=(dpi, dpi), compress_level=compress_level)
-    return buf.getvalue()
+    """PNG with the resolution in its pHYs chunk; level 1 compression (fast, pages are mostly flat), rows
+    unfiltered (`mrtd.layouts.pngfile`)."""
+    return png_file(image, dpi, compress_level)
 
 
 def output_paths(out: Path, sides: Sequence[str]) -> list[Path]:

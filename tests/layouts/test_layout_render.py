@@ -28,6 +28,23 @@ def test_td3_png_size_and_dpi(dpi: int) -> None:
     assert tuple(round(v) for v in back.info["dpi"]) == (dpi, dpi)
 
 
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+def test_png_reads_back_the_same_in_another_decoder(mode: str) -> None:
+    """Our unfiltered PNG writer, read by OpenCV's decoder (libpng) and by Pillow: the same pixels and dpi."""
+    import cv2
+    import numpy as np
+
+    page = render(load_template("td3"), utopia_td3(), 300)[0].image.convert(mode)
+    data = png_bytes(page, 300)
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if mode != "L":
+        decoded = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB if mode == "RGB" else cv2.COLOR_BGRA2RGBA)
+    assert decoded.tobytes() == page.tobytes()
+    back = Image.open(io.BytesIO(data))
+    assert back.mode == mode and back.tobytes() == page.tobytes()
+    assert tuple(round(v) for v in back.info["dpi"]) == (300, 300)
+
+
 def _media_boxes(pdf: bytes) -> list[tuple[float, ...]]:
     return [tuple(float(v) for v in m.split()) for m in re.findall(rb"/MediaBox\s*\[\s*([^\]]+)\]", pdf)]
 
