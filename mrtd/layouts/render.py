@@ -8,6 +8,7 @@ holder's data.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -209,6 +210,7 @@ def write(t: Template, rendered: Sequence[RenderedSide], out: Path, dpi: int) ->
             tmp.replace(path)
     except OSError as exc:
         for tmp, _, _ in temps:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # its folder may be what failed
+                tmp.unlink(missing_ok=True)
         raise InputError(f"--out: cannot write {out} ({exc})") from None
     return [p for p, _ in blobs]

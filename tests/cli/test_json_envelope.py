@@ -32,6 +32,7 @@ ELSEWHERE = {
     "pki cvca init": "tests/pki (EAC)", "pki cvca link": "tests/pki (EAC)", "pki dv issue": "tests/pki (EAC)",
     "pki is issue": "tests/pki (EAC)", "pki init": "tests/pki/test_pki_cli.py",
     "pki rollover": "tests/pki/test_pki_cli.py", "pki masterlist import": "tests/pki/test_pki_foreign.py",
+    "pki deviationlist build": "tests/pki/test_pki_pkd.py", "pki deviationlist verify": "tests/pki/test_pki_pkd.py",
 }
 
 
@@ -173,6 +174,17 @@ def test_every_json_command_prints_the_envelope(run: Session, tmp_path: Path) ->
     run("inventory", "receive", "--from", "P0000101", "--to", "P0000103", "--kind", "booklet", "--delivery", "D1")
     run("inventory", "spoil", "P0000102", "--reason", "misprinted")
     run("inventory", "list")
+    # the audit key and checkpoints, the PKD, backups and migrations
+    run("audit", "key")
+    run("audit", "checkpoint")
+    run("audit", "export", "--to", str(tmp_path / "audit.jsonl"))
+    run("audit", "init-key", "--rotate")
+    run("pki", "deviationlist", "types")
+    run("pki", "pkd", "export", "--out", str(tmp_path / "pkd.ldif"))
+    run("pki", "pkd", "import", str(tmp_path / "pkd.ldif"))
+    run("site", "upgrade")
+    run("site", "backup", str(tmp_path / "site.backup"))
+    run("site", "restore", str(tmp_path / "site.backup"), "--force")
     missing = _json_commands() - run.seen - set(ELSEWHERE)
     assert not missing, (f"--json commands no test runs: {sorted(missing)}; run each in this test (or name the "
                          "test that checks its envelope in ELSEWHERE)")

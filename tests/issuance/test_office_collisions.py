@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_office import APPROVER, CLERK, STATION, application, station_writes
+from test_office import APPROVER, CLERK, STATION, application, clock, office, site, station_writes  # noqa: F401
 
 from mrtd.chip.keytransport import load_or_create_station_key, public_key_text
 from mrtd.issuance.office import Office
@@ -15,10 +15,11 @@ from mrtd.issuance.queue import JobState
 from mrtd.issuance.records import AlreadyBeingIssued
 from mrtd.issuance.states import DocumentState
 
-pytest_plugins = ["test_office"]  # its fixtures: the clock, the site, the office with stations st1 and st2
+# The fixtures clock, site and office are imported, not registered as a plugin: a plugin's fixtures are
+# global and test_office's clock would replace the records tests' clock.
 
 
-def test_a_direct_run_stops_while_a_station_holds_the_document(office: Office, tmp_path: Path) -> None:
+def test_a_direct_run_stops_while_a_station_holds_the_document(office: Office, tmp_path: Path) -> None:  # noqa: F811
     data, images = application("anna-eriksson-td3.json")
     app_id = office.submit(CLERK, data, images).case.id
     office.approve(APPROVER, app_id)
@@ -33,7 +34,7 @@ def test_a_direct_run_stops_while_a_station_holds_the_document(office: Office, t
     assert not (tmp_path / "direct").exists()
 
 
-def test_a_station_waits_while_a_direct_run_holds_the_application(office: Office, tmp_path: Path) -> None:
+def test_a_station_waits_while_a_direct_run_holds_the_application(office: Office, tmp_path: Path) -> None:  # noqa: F811
     data, images = application("anna-eriksson-td3.json")
     app_id = office.submit(CLERK, data, images).case.id
     office.approve(APPROVER, app_id)

@@ -156,6 +156,8 @@ def test_names_print_national_form_beside_the_transliteration() -> None:
 
 def test_unwritable_output_leaves_nothing(tmp_path: Path) -> None:
     t = load_template("td1")
+    blocker = tmp_path / "a-file"  # a missing folder is made (owner-only); one whose place a file holds cannot be
+    blocker.write_bytes(b"")
     with pytest.raises(InputError, match="cannot write"):
-        write(t, render(t, utopia_td1(), 300), tmp_path / "missing" / "card.png", 300)
-    assert list(tmp_path.iterdir()) == []
+        write(t, render(t, utopia_td1(), 300), blocker / "card.png", 300)
+    assert list(tmp_path.iterdir()) == [blocker]
