@@ -11,6 +11,7 @@ OUT=$2
 export MRTD_CSCA_PASSPHRASE="${MRTD_CSCA_PASSPHRASE:-demo-only-csca-passphrase-not-for-production}"
 export MRTD_DS_PASSPHRASE="${MRTD_DS_PASSPHRASE:-demo-only-ds-passphrase-not-for-production}"
 export MRTD_SEAL_PASSPHRASE="${MRTD_SEAL_PASSPHRASE:-demo-only-seal-passphrase-not-for-production}"
+export MRTD_AUDIT_PASSPHRASE="${MRTD_AUDIT_PASSPHRASE:-demo-only-audit-passphrase-not-for-production}"
 export MRTD_ML_PASSPHRASE="demo-only-ml-passphrase-not-for-production"
 export MRTD_DL_PASSPHRASE="demo-only-dl-passphrase-not-for-production"
 mrtd() { .venv/bin/mrtd "$@"; }

@@ -681,7 +681,8 @@ def pkd_import(file: Path, trust: Path | None, unverified: bool, at: str | None,
     if unverified:
         click.echo("warning: importing LDIF entries whose signatures were not checked", err=True)
     if as_json:
-        emit_json({"ok": not report.refused, **report.as_dict()})
+        emit_json(report.as_dict(), ok=not report.refused,
+                  errors=[{"rule": "refused", "field": dn, "message": why} for dn, why in report.refused])
     else:
         done = ", ".join(f"{n} {k}" for k, n in report.imported.items()) or "nothing new"
         click.echo(f"imported {done}; {report.already} already present; {len(report.refused)} refused")

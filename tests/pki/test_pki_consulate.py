@@ -6,12 +6,12 @@ write) verifies the chain against the CSCA with the capital's CRL, and the docum
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 from click.testing import CliRunner
+from clikit import envelope, json_result
 from conftest import EXAMPLES, secret_env
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -33,7 +33,7 @@ def cli(group: click.Command, *args: Any) -> tuple[int, str]:
 def ok(group: click.Command, *args: Any) -> dict[str, Any]:
     code, out = cli(group, *args, "--json")
     assert code == 0, out
-    payload: dict[str, Any] = json.loads(out)
+    payload: dict[str, Any] = json_result(out)
     return payload
 
 
@@ -42,7 +42,8 @@ def test_a_consulate_without_a_csca_issues_documents_that_openssl_verifies(tmp_p
     csca_pem = capital / "pki" / ok(pki, "init", "--country", "UTO", "--site", capital)["certificate"]["file"]
     made = ok(site_group, "init", consulate, "--country", "UTO", "--csca", "external", "--csca-cert", csca_pem)
     assert made["csca"] == "external"
-    assert not list((consulate / "pki").glob("keys/*")), "no key at the consulate before it asks for one"
+    # No signing key there before it asks for one (only the audit log's own key, which no CSCA certifies).
+    assert [p.name.split("-")[0] for p in (consulate / "pki").glob("keys/*")] == ["audit"]
 
     # The consulate makes its keys (each with its own secret) and asks; the capital checks and certifies.
     for role, extra in (("ds", ()), ("seal-signer", ("--common-name", "AB"))):
@@ -53,7 +54,7 @@ def test_a_consulate_without_a_csca_issues_documents_that_openssl_verifies(tmp_p
     (tmp_path / "forged.csr").write_bytes(bytes(forged))
     code, out = cli(pki, "sign-csr", tmp_path / "forged.csr", "--role", "ds", "--out", tmp_path / "forged.pem",
                     "--site", capital, "--json")
-    assert code == 1 and "no proof of possession" in json.loads(out)["message"], out
+    assert code == 1 and "no proof of possession" in envelope(out)["errors"][0]["message"], out
     assert not (tmp_path / "forged.pem").exists()
     assert openssl("req", "-verify", "-noout", "-in", str(tmp_path / "ds.csr")).returncode == 0  # the real one does
     for role in ("ds", "seal-signer"):
@@ -61,14 +62,14 @@ def test_a_consulate_without_a_csca_issues_documents_that_openssl_verifies(tmp_p
            "--site", capital)
         ok(pki, "import-cert", tmp_path / f"{role}.pem", "--site", consulate)
     code, out = cli(pki, "import-cert", tmp_path / "ds.pem", "--site", consulate, "--json")
-    assert code == 1 and "none this site asked for" in json.loads(out)["message"]
+    assert code == 1 and "none this site asked for" in envelope(out)["errors"][0]["message"]
 
     # The consulate holds the signing keys and no CSCA key: it cannot certify anything.
     held = {r.role: r.key["store"] for r in PkiSite(consulate).list()}
     assert held == {"csca": "external", "ds": "file", "seal-signer": "file"}
-    assert sorted(p.name.split("-")[0] for p in (consulate / "pki" / "keys").iterdir()) == ["ds", "seal"]
+    assert sorted(p.name.split("-")[0] for p in (consulate / "pki" / "keys").iterdir()) == ["audit", "ds", "seal"]
     code, out = cli(pki, "issue", "ds", "--site", consulate, "--json")
-    assert code == 1 and "not held at this site" in json.loads(out)["message"], out
+    assert code == 1 and "not held at this site" in envelope(out)["errors"][0]["message"], out
 
     # It issues a document (chip personalised on the simulator, seal, records).
     receipt = ok(issue, EXAMPLES / "anna-eriksson-td3.json", "--site", consulate, "--out", tmp_path / "doc",
@@ -117,7 +118,7 @@ def test_sign_csr_refuses_a_key_the_role_s_format_forbids(tmp_path: Path) -> Non
     (tmp_path / "vdsnc.csr").write_bytes(request.public_bytes(serialization.Encoding.PEM))
     code, out = cli(pki, "sign-csr", tmp_path / "vdsnc.csr", "--role", "vdsnc-signer", "--out", tmp_path / "v.pem",
                     "--site", capital, "--json")
-    assert code == 1 and "VDS-NC Signer cannot use ecdsa-brainpoolp384r1" in json.loads(out)["message"], out
+    assert code == 1 and "VDS-NC Signer cannot use ecdsa-brainpoolp384r1" in envelope(out)["errors"][0]["message"], out
     assert not (tmp_path / "v.pem").exists()
     # The same key as a Document Signer is fine (Part 12 allows brainpool curves there).
     name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "UT"), x509.NameAttribute(NameOID.COMMON_NAME, "DS")])

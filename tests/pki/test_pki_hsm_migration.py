@@ -7,7 +7,6 @@ key signed."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
+from clikit import envelope, json_result
 from conftest import EXAMPLES, KEY_SECRETS, SIGNING_SECRETS
 from pkikit import Hsm, pem, softhsm  # noqa: F401
 
@@ -40,13 +40,13 @@ def now() -> datetime:
 def cli(group: click.Command, env: dict[str, str], *args: Any) -> dict[str, Any]:
     result = CliRunner().invoke(group, [*map(str, args), "--json"], env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    payload: dict[str, Any] = json.loads(result.stdout)
+    payload: dict[str, Any] = json_result(result.stdout)
     return payload
 
 
 def verify(folder: Path, trust: Path, at: datetime) -> bool:
     result = CliRunner().invoke(chip, ["verify", str(folder), "--trust", str(trust), "--at", at.isoformat(), "--json"])
-    report: dict[str, Any] = json.loads(result.stdout)
+    report: dict[str, Any] = envelope(result.stdout)
     assert (result.exit_code == 0) == bool(report["ok"]), result.output
     return bool(report["ok"])
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from clikit import envelope, json_result
 
 from mrtd.cli.pki import pki
 from mrtd.errors import StateError
@@ -33,7 +34,7 @@ def _site(tmp_path: Path) -> str:
 
 
 def _due(out: str) -> dict[tuple[str, str], dict[str, object]]:
-    return {(d["what"], d["subject"].split()[0]): d for d in json.loads(out)["due"]}
+    return {(d["what"], d["subject"].split()[0]): d for d in json_result(out)["due"]}
 
 
 def test_status_figures_on_a_site_whose_keys_are_about_to_expire(tmp_path: Path) -> None:
@@ -54,8 +55,10 @@ def test_status_figures_on_a_site_whose_keys_are_about_to_expire(tmp_path: Path)
     assert str(usage["action"]).endswith("mrtd pki issue ds")
     code, table = run("status", "--site", site, "--as-of", soon)
     print(table)  # the table an administrator (or cron's mail) reads
-    assert code == 1 and table.splitlines()[1].split() == ["WHAT", "DUE", "DAYS", "SUBJECT"]
-    assert "usage-period" in table and "-> its private key usage period ends: mrtd pki issue ds" in table
+    rows = [line.split("\t") for line in table.splitlines() if "\t" in line]
+    assert code == 1 and rows[0] == ["what", "subject", "when", "action"] and len(rows) == 3
+    assert rows[1][0] == "usage-period" and rows[1][1].startswith("ds ") and rows[1][2].startswith("in ")
+    assert rows[1][3] == "its private key usage period ends: mrtd pki issue ds" and rows[2][0] == "crl"
     # --days widens the horizon: the seal signer's usage period comes within a year.
     code, out = run("status", "--site", site, "--as-of", soon, "--days", "400", "--json")
     assert ("usage-period", "seal-signer") in _due(out)
@@ -70,11 +73,11 @@ def test_status_figures_on_a_site_whose_keys_are_about_to_expire(tmp_path: Path)
 
 def test_revoke_then_status_wants_a_crl_and_a_new_signer_and_the_old_key_is_destroyed(tmp_path: Path) -> None:
     site = _site(tmp_path)
-    listing = json.loads(run("list", "--site", site, "--json")[1])["certificates"]
+    listing = json_result(run("list", "--site", site, "--json")[1])["certificates"]
     ds = next(c for c in listing if c["role"] == "ds")
     seal = next(c for c in listing if c["role"] == "seal-signer")
     code, out = run("revoke", ds["serial"], "--reason", "laptop stolen", "--list-documents", "--site", site, "--json")
-    assert code == 0 and json.loads(out)["documents_signed"] == 0 and json.loads(out)["documents"] == []
+    assert code == 0 and json_result(out)["documents_signed"] == 0 and json_result(out)["documents"] == []
     code, out = run("status", "--site", site, "--json")
     due = _due(out)
     assert code == 1 and ("revocation", ds["serial"]) in due and ("no-key", "ds") in due
@@ -87,22 +90,22 @@ def test_revoke_then_status_wants_a_crl_and_a_new_signer_and_the_old_key_is_dest
     key_file = Path(site) / "pki" / ds["key"]["path"]
     assert key_file.exists()
     code, out = run("destroy-key", ds["serial"], "--site", site, "--json")
-    assert code == 0 and json.loads(out)["certificate"]["key"]["store"] == "destroyed", out
+    assert code == 0 and json_result(out)["certificate"]["key"]["store"] == "destroyed", out
     assert not key_file.exists() and Path(ds["file"]).exists()
     log = [json.loads(line) for line in (Path(site) / "pki" / "log.jsonl").read_text().splitlines()]
     assert log[-1]["op"] == "key-destroy" and log[-1]["serial"] == ds["serial"]
     code, out = run("destroy-key", ds["serial"], "--site", site, "--json")
-    assert code == 1 and "no private key of it is held here" in json.loads(out)["message"]
+    assert code == 1 and "no private key of it is held here" in envelope(out)["errors"][0]["message"]
     code, out = run("destroy-key", seal["serial"], "--site", site, "--json")
-    assert code == 1 and "still in use" in json.loads(out)["message"]
+    assert code == 1 and "still in use" in envelope(out)["errors"][0]["message"]
     assert (Path(site) / "pki" / seal["key"]["path"]).exists()
 
 
 def test_every_nothing_active_error_says_what_to_run(tmp_path: Path) -> None:
     site = _site(tmp_path)
     code, out = run("masterlist", "build", "--out", str(tmp_path / "ml.der"), "--site", site, "--json")
-    assert code == 1 and "run `mrtd pki issue masterlist-signer`" in json.loads(out)["message"], out
-    ds = next(c for c in json.loads(run("list", "--site", site, "--json")[1])["certificates"] if c["role"] == "ds")
+    assert code == 1 and "run `mrtd pki issue masterlist-signer`" in envelope(out)["errors"][0]["message"], out
+    ds = next(c for c in json_result(run("list", "--site", site, "--json")[1])["certificates"] if c["role"] == "ds")
     assert run("revoke", ds["serial"], "--reason", "key compromise", "--site", site)[0] == 0
     with_clock = PkiSite(Path(site), clock=lambda: datetime.now(UTC))
     with pytest.raises(StateError, match=r"ds: no active certificate .*; run `mrtd pki issue ds`"):

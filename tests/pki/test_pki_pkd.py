@@ -13,6 +13,7 @@ from pathlib import Path
 import ldif3
 import pytest
 from click.testing import CliRunner
+from clikit import envelope, json_result
 from conftest import KEY_SECRETS, secret_env
 from cryptography import x509
 from pkikit import openssl, pem
@@ -70,7 +71,7 @@ def netherlands(tmp_path: Path) -> PkiSite:
     (tmp_path / "deviations.json").write_text(json.dumps(spec))
     code, out = run("deviationlist", "build", str(tmp_path / "deviations.json"), "--out", str(tmp_path / "dl.der"),
                     "--site", str(s.root.parent), "--json")
-    assert code == 0 and json.loads(out)["deviations"] == 2, out
+    assert code == 0 and json_result(out)["deviations"] == 2, out
     (tmp_path / "csca.pem").write_bytes(pem(s.certificate(s.list()[0])))
     return s
 
@@ -79,7 +80,7 @@ def test_deviation_list_verifies_with_us_and_with_openssl(netherlands: PkiSite, 
     site = str(netherlands.root.parent)
     code, out = run("deviationlist", "verify", str(tmp_path / "dl.der"), "--site", site, "--json")
     assert code == 0, out
-    entries = json.loads(out)["deviations"]
+    entries = json_result(out)["deviations"]
     ds = [r for r in netherlands.list() if r.role == "ds"][-1]
     assert {e["documents"].get("signer_serial") for e in entries} == {ds.serial, None}
     assert {d["type"] for e in entries for d in e["descriptions"]} == {"dg-hash-wrong", "mrz-wrong-check-digit"}
@@ -91,17 +92,17 @@ def test_deviation_list_verifies_with_us_and_with_openssl(netherlands: PkiSite, 
     # A country that trusts another CSCA refuses the list; a request naming no Document Signer of ours is refused.
     other = _country(tmp_path / "fr", "FR")
     code, out = run("deviationlist", "verify", str(tmp_path / "dl.der"), "--site", str(other.root.parent), "--json")
-    assert code == 1 and json.loads(out)["error"] == "ChainError", out
+    assert code == 1 and envelope(out)["errors"][0]["rule"] == "chain", out
     (tmp_path / "bad.json").write_text(json.dumps([{"documents": {"signer": "ABCDEF"},
                                                      "descriptions": [{"type": "chip"}]}]))
     code, out = run("deviationlist", "build", str(tmp_path / "bad.json"), "--out", str(tmp_path / "x.der"),
                     "--site", site, "--json")
-    assert code == 1 and "ABCDEF is no Document Signer of this site" in json.loads(out)["message"]
+    assert code == 1 and "ABCDEF is no Document Signer of this site" in envelope(out)["errors"][0]["message"]
     (tmp_path / "bad.json").write_text(json.dumps([{"documents": {"document_type": "ID"},
                                                      "descriptions": [{"type": "wobbly-chip"}]}]))
     code, out = run("deviationlist", "build", str(tmp_path / "bad.json"), "--out", str(tmp_path / "x.der"),
                     "--site", site, "--json")
-    assert code == 1 and "'wobbly-chip' is none of" in json.loads(out)["message"] and not (tmp_path / "x.der").exists()
+    assert code == 1 and "'wobbly-chip' is none of" in envelope(out)["errors"][0]["message"] and not (tmp_path / "x.der").exists()
 
 
 def test_exported_ldif_is_the_pkd_layout_as_ldif3_and_openssl_read_it(netherlands: PkiSite, tmp_path: Path,
@@ -111,7 +112,7 @@ def test_exported_ldif_is_the_pkd_layout_as_ldif3_and_openssl_read_it(netherland
     monkeypatch.setattr(base64, "decodestring", base64.decodebytes, raising=False)
     out = tmp_path / "nl.ldif"
     code, printed = run("pkd", "export", "--out", str(out), "--site", str(netherlands.root.parent), "--json")
-    assert code == 0 and json.loads(printed)["entries"] == {"csca": 3, "dsc": 2, "crl": 1, "ml": 1, "dl": 1}, printed
+    assert code == 0 and json_result(printed)["entries"] == {"csca": 3, "dsc": 2, "crl": 1, "ml": 1, "dl": 1}, printed
     with out.open("rb") as fh:
         entries = list(ldif3.LDIFParser(fh, encoding=None, strict=True).parse())
     assert out.read_bytes().startswith(b"version: 1\ndn: ") and len(entries) == 8
@@ -150,15 +151,16 @@ def test_ldif_round_trip_into_a_fresh_site(netherlands: PkiSite, tmp_path: Path)
     site = str(germany.root.parent)
     # Nothing from a country we do not trust yet: every entry refused, by name, and nothing kept.
     code, out = run("pkd", "import", str(ldif), "--site", site, "--json")
-    report = json.loads(out)
+    report = json_result(out)
     assert code == 1 and report["imported"] == {} and len(report["refused"]) == 8, out
+    assert envelope(out)["ok"] is False and len(envelope(out)["errors"]) == 8
     assert germany.verified_imports() == [] and not (germany.root / "trust").exists()
     # With the Dutch CSCA obtained out of band: everything verifies, and the same bytes are kept.
     code, out = run("pkd", "import", str(ldif), "--trust", str(tmp_path / "csca.pem"), "--site", site, "--json")
-    assert code == 0 and json.loads(out)["imported"] == {"ml": 1, "csca": 3, "crl": 1, "dsc": 2, "dl": 1}, out
+    assert code == 0 and json_result(out)["imported"] == {"ml": 1, "csca": 3, "crl": 1, "dsc": 2, "dl": 1}, out
     assert sorted(der for _, der in germany.verified_imports()) == sorted(o.der for o in pkd_objects(netherlands))
     code, out = run("pkd", "import", str(ldif), "--site", site, "--json")
-    assert code == 0 and json.loads(out)["already_present"] == 8 and json.loads(out)["imported"] == {}
+    assert code == 0 and json_result(out)["already_present"] == 8 and json_result(out)["imported"] == {}
     # What came in now verifies a Dutch Document Signer at the German site, and its CRL says which is revoked.
     store = germany.trust_store()
     dsc = [netherlands.certificate(r) for r in netherlands.list() if r.role == "ds"]
@@ -168,10 +170,10 @@ def test_ldif_round_trip_into_a_fresh_site(netherlands: PkiSite, tmp_path: Path)
     germany.issue("masterlist-signer", KEY_SECRETS["csca"], key_secret=KEY_SECRETS["masterlist-signer"])
     code, out = run("masterlist", "build", "--include", "NL", "--out", str(tmp_path / "de-ml.der"), "--site", site,
                     "--json")
-    assert code == 0 and json.loads(out)["entries"] == 1 + 3, out
+    assert code == 0 and json_result(out)["entries"] == 1 + 3, out
     code, out = run("masterlist", "build", "--include", "FR", "--out", str(tmp_path / "de-ml2.der"), "--site", site,
                     "--json")
-    assert code == 1 and "no verified CSCA of FR" in json.loads(out)["message"]
+    assert code == 1 and "no verified CSCA of FR" in envelope(out)["errors"][0]["message"]
 
 
 def test_an_unverified_import_never_goes_into_our_master_list(netherlands: PkiSite, tmp_path: Path) -> None:
@@ -180,11 +182,11 @@ def test_an_unverified_import_never_goes_into_our_master_list(netherlands: PkiSi
     france = _country(tmp_path / "fr", "FR")
     site = str(france.root.parent)
     code, out = run("pkd", "import", str(ldif), "--unverified", "--site", site, "--json")
-    assert code == 0 and sum(json.loads(out)["imported"].values()) == 8
+    assert code == 0 and sum(json_result(out)["imported"].values()) == 8
     france.issue("masterlist-signer", KEY_SECRETS["csca"], key_secret=KEY_SECRETS["masterlist-signer"])
     code, out = run("masterlist", "build", "--include", "NL", "--out", str(tmp_path / "fr-ml.der"), "--site", site,
                     "--json")
-    assert code == 1 and "unverified imports never go into a master list" in json.loads(out)["message"]
+    assert code == 1 and "unverified imports never go into a master list" in envelope(out)["errors"][0]["message"]
     (logged,) = (e for e in france.log_entries() if e["op"] == "pkd-import")
     assert logged["verified"] is False
 
@@ -200,9 +202,10 @@ def test_a_forged_document_signer_in_an_ldif_is_refused_by_name(netherlands: Pki
     germany = _country(tmp_path / "de", "DE")
     code, out = run("pkd", "import", str(tmp_path / "mixed.ldif"), "--trust", str(tmp_path / "csca.pem"),
                     "--site", str(germany.root.parent), "--json")
-    report = json.loads(out)
+    report = json_result(out)
     assert code == 1 and report["imported"] == {"ml": 1, "csca": 3, "crl": 1, "dsc": 2, "dl": 1}, out
     ((dn, why),) = ((r["dn"], r["reason"]) for r in report["refused"])
+    assert [(e["rule"], e["field"], e["message"]) for e in envelope(out)["errors"]] == [("refused", dn, why)]
     assert f"+sn={forged.serial}," in dn and "Document Signer certificate" in why
 
 
