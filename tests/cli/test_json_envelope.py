@@ -32,6 +32,8 @@ ELSEWHERE = {
     "pki cvca init": "tests/pki (EAC)", "pki cvca link": "tests/pki (EAC)", "pki dv issue": "tests/pki (EAC)",
     "pki is issue": "tests/pki (EAC)", "pki init": "tests/pki/test_pki_cli.py",
     "pki rollover": "tests/pki/test_pki_cli.py", "pki masterlist import": "tests/pki/test_pki_foreign.py",
+    "site backup": "tests/issuance/test_numbering_mark.py", "site restore": "tests/issuance/test_numbering_mark.py",
+    "site upgrade": "tests/issuance/test_numbering_mark.py",
 }
 
 
