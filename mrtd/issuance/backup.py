@@ -18,12 +18,14 @@ and then
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,7 +139,7 @@ def backup(site: SiteConfig, dest: Path, *, actor: str, audit_secret: bytes | No
         try:
             write_private(tmp, b"", exclusive=True)
             if backend == "sqlite":
-                with sqlite3.connect(_sqlite_path(site.records_url)) as source, sqlite3.connect(tmp) as target:
+                with _sqlite(_sqlite_path(site.records_url)) as source, _sqlite(tmp) as target:
                     source.backup(target)
                     target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
             else:
@@ -154,10 +156,22 @@ def backup(site: SiteConfig, dest: Path, *, actor: str, audit_secret: bytes | No
     return BackupReport(dest, backend, dest.stat().st_size, digest, documents)
 
 
+@contextlib.contextmanager
+def _sqlite(path: Path, *, read_only: bool = False) -> Iterator[sqlite3.Connection]:
+    """A connection closed at the end (sqlite3's own `with` only commits; an open one would keep the
+    database's WAL mapped)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True) if read_only else sqlite3.connect(path)
+    try:
+        yield db
+        db.commit()
+    finally:
+        db.close()
+
+
 def _sqlite_records_id(path: Path) -> tuple[str | None, bool]:
     """A SQLite backup's records id, and whether it is a records database at all."""
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        with _sqlite(path, read_only=True) as db:
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if not {"records_meta", "documents"} <= tables:
                 return None, False
@@ -212,7 +226,7 @@ def restore(site: SiteConfig, source: Path, *, actor: str, force: bool = False,
     if backend == "sqlite":
         target = _sqlite_path(site.records_url)
         private_file(target)
-        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
+        with _sqlite(source, read_only=True) as src, _sqlite(target) as dst:
             src.backup(dst)
         for suffix in ("", "-wal", "-shm"):
             tighten(target.with_name(target.name + suffix))

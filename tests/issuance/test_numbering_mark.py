@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from clikit import json_result
 from conftest import EXAMPLES, KEY_SECRETS, secret_env
 from sqlalchemy import create_engine, text
 
@@ -160,6 +161,8 @@ def test_a_site_without_a_mark_is_told_to_upgrade(site: SiteConfig) -> None:
     assert code == 1 and "mrtd site upgrade" in out, out
     code, out = cli("site", "upgrade", "--site", str(site.root))
     assert code == 0 and "numbering mark started" in out, out
+    code, out = cli("site", "upgrade", "--site", str(site.root), "--json")
+    assert code == 0 and json_result(out) == {"from": "0003", "to": "0003", "mark_started": False}, out
     assert draw(site, "b") == "U10000002"
 
 
@@ -171,14 +174,14 @@ def test_backup_issue_more_restore_the_old_backup_then_numbers_resume_above_all(
     before = [draw(site, "a"), draw(site, "b")]
     code, out = cli("site", "backup", str(tmp_path / "b.backup"), "--site", str(site.root), "--json")
     assert code == 0, out
-    assert json.loads(out)["result"]["documents"] == 2
+    assert json_result(out)["documents"] == 2
     assert (tmp_path / "b.backup").stat().st_mode & 0o777 == 0o600
     after = [draw(site, "c"), draw(site, "d")]
     code, out = cli("site", "restore", str(tmp_path / "b.backup"), "--site", str(site.root))
     assert code == 1 and "intact" in out and "--force" in out, out  # a healthy site is not overwritten by mistake
     code, out = cli("site", "restore", str(tmp_path / "b.backup"), "--site", str(site.root), "--force", "--json")
     assert code == 0, out
-    report = json.loads(out)["result"]
+    report = json_result(out)
     assert report["documents"] == 2 and report["documents_lost"] == 2
     assert report["sequences"]["U/9"] == {"backup_next": 10000003, "resumes_at": 10000005}
     with site.open_records() as store:
