@@ -29,7 +29,7 @@ from typing import Any, TypedDict
 
 import click
 
-from mrtd.errors import Finding, MrtdError, Severity
+from mrtd.errors import Finding, MrtdError, Severity, ValidationError
 
 SCHEMA_PATH = Path(__file__).with_name("envelope.schema.json")
 
@@ -56,7 +56,7 @@ def item(value: Item) -> dict[str, str]:
     """One entry of `errors` or `warnings`."""
     data: Mapping[str, Any] = value.as_dict() if isinstance(value, Finding) else value
     return {"rule": str(data.get("rule") or data.get("code") or "error"), "field": str(data.get("field") or ""),
-            "message": str(data.get("message") or ""), "clause": str(data.get("clause") or "")}
+            "message": str(data.get("message") or data.get("rule") or "error"), "clause": str(data.get("clause") or "")}
 
 
 def split_findings(findings: Iterable[Item]) -> tuple[list[Item], list[Item]]:
@@ -102,18 +102,18 @@ def _kind(exc: BaseException) -> str:
 
 
 def error_items(exc: BaseException) -> list[dict[str, str]]:
-    """An error as envelope entries: each of its findings, or the error itself."""
+    """An error as envelope entries: the error itself then its findings (a validation error: its findings)."""
     if isinstance(exc, click.ClickException):
         field = ""
         if isinstance(exc, click.BadParameter):
             field = exc.param_hint if isinstance(exc.param_hint, str) else (
                 exc.param.opts[0] if exc.param is not None and exc.param.opts else "")
         return [item({"rule": "usage", "field": field, "message": exc.format_message()})]
-    findings = getattr(exc, "findings", ())
-    if isinstance(exc, MrtdError) and findings:
-        return [item(f) for f in findings]
+    findings = [item(f) for f in getattr(exc, "findings", ())] if isinstance(exc, MrtdError) else []
+    if isinstance(exc, ValidationError) and findings:
+        return findings  # its message is only its findings joined
     field = getattr(exc, "step", "") or ""
-    return [item({"rule": _kind(exc), "field": field, "message": str(exc)})]
+    return [item({"rule": _kind(exc), "field": field, "message": str(exc)}), *findings]
 
 
 def emit_error(exc: BaseException, ctx: click.Context | None = None) -> None:
@@ -139,7 +139,9 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], summary: str = 
         from rich.console import Console
         from rich.table import Table
 
-        shown = Table(*columns, header_style="bold", box=None, pad_edge=False)
+        shown = Table(header_style="bold", box=None, pad_edge=False)
+        for column in columns:
+            shown.add_column(column, overflow="fold")  # serials and numbers whole, never cut with an ellipsis
         for row in rows:
             shown.add_row(*row)
         console = Console(highlight=False)

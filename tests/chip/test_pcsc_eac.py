@@ -29,7 +29,7 @@ from mrtd.chip.lds.securityinfos import ID_CA_ECDH_3DES
 from mrtd.pki.cvc.store import CvPki
 
 pytestmark = pytest.mark.pcsc
-MRTD = [str(Path(sys.executable).parent / "mrtd")]
+MRTD = [sys.executable, "-m", "mrtd.cli"]  # this tree's code (the venv's `mrtd` may be another checkout's)
 MRZ_INFO = "L898902C3,740812,120415"
 
 
