@@ -32,6 +32,8 @@ ELSEWHERE = {
     "pki cvca init": "tests/pki (EAC)", "pki cvca link": "tests/pki (EAC)", "pki dv issue": "tests/pki (EAC)",
     "pki is issue": "tests/pki (EAC)", "pki init": "tests/pki/test_pki_cli.py",
     "pki rollover": "tests/pki/test_pki_cli.py", "pki masterlist import": "tests/pki/test_pki_foreign.py",
+    "pki deviationlist build": "tests/pki/test_pki_pkd.py", "pki deviationlist verify": "tests/pki/test_pki_pkd.py",
+    "pki pkd export": "tests/pki/test_pki_pkd.py", "pki pkd import": "tests/pki/test_pki_pkd.py",
 }
 
 
@@ -170,6 +172,11 @@ def test_every_json_command_prints_the_envelope(run: Session, tmp_path: Path) ->
     run("document", "void", run("records", "list", "--state", "issued")[0]["number"], "--reason", "test")
     run("search", "--reason", "test", "--name", "shevchenko")
     run("audit", "verify")
+    run("audit", "checkpoint")
+    run("audit", "export", "--to", str(tmp_path / "audit.jsonl"))
+    run("audit", "key")
+    run("audit", "init-key", code=2)  # the site has its key already: only with --rotate
+    run("pki", "deviationlist", "types")
     run("inventory", "receive", "--from", "P0000101", "--to", "P0000103", "--kind", "booklet", "--delivery", "D1")
     run("inventory", "spoil", "P0000102", "--reason", "misprinted")
     run("inventory", "list")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from clikit import json_result
 from conftest import KEY_SECRETS, secret_env
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from test_records_backends import StepClock
@@ -71,7 +72,7 @@ def test_an_old_site_gets_an_audit_key_and_its_log_a_checkpoint(tmp_path: Path) 
     runner = CliRunner()
     made = runner.invoke(audit, ["init-key", "--site", str(site.root), "--json"], env=secret_env())
     assert made.exit_code == 0, made.output
-    record = json.loads(made.output)
+    record = json_result(made.stdout)
     assert record["checkpoint"] == 1 and record["key_id"].startswith("audit-")
     pem = runner.invoke(audit, ["key", "--site", str(site.root)])
     assert "-----BEGIN PUBLIC KEY-----" in pem.output and "PRIVATE" not in pem.output
