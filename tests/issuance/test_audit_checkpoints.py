@@ -72,7 +72,7 @@ def test_an_old_site_gets_an_audit_key_and_its_log_a_checkpoint(tmp_path: Path) 
     runner = CliRunner()
     made = runner.invoke(audit, ["init-key", "--site", str(site.root), "--json"], env=secret_env())
     assert made.exit_code == 0, made.output
-    record = json_result(made.stdout)
+    record = json_result(made.output)
     assert record["checkpoint"] == 1 and record["key_id"].startswith("audit-")
     pem = runner.invoke(audit, ["key", "--site", str(site.root)])
     assert "-----BEGIN PUBLIC KEY-----" in pem.output and "PRIVATE" not in pem.output

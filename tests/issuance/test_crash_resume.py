@@ -21,7 +21,7 @@ import pytest
 from conftest import EXAMPLES, KEY_SECRETS, ROOT, SIGNING_SECRETS, secret_env
 
 from mrtd.issuance.audit import verify_chain
-from mrtd.issuance.batchrun import ALREADY, MANIFEST
+from mrtd.issuance.batchrun import ALREADY
 from mrtd.issuance.site import init_site
 from mrtd.issuance.states import DocumentState
 
@@ -67,7 +67,7 @@ def _batch(path: Path, rng: random.Random) -> None:
 
 
 def _done(out: Path) -> int:
-    return sum(1 for p in out.iterdir() if not p.name.startswith(".")) if out.is_dir() else 0
+    return sum(1 for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")) if out.is_dir() else 0
 
 
 def _start(site: Path, source: Path, out: Path) -> subprocess.Popen[str]:
@@ -116,7 +116,7 @@ def test_kill_9_at_random_moments_then_resume(tmp_path: Path) -> None:
     assert len({d.application_key for d in issued}) == COUNT  # every application issued exactly once
     assert len({d.number for d in docs}) == len(docs)  # no number used twice, spoiled ones included
     assert others <= {DocumentState.SPOILED}
-    folders = sorted(p.name for p in out.iterdir() if p.name != MANIFEST)
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
     assert folders == sorted(d.number for d in issued)  # one folder per issued document, no partial left
     print(f"crash test: {kills} kills, {len(docs) - COUNT} documents spoiled by the crashes, final run: {counts}")
     for d in issued:
