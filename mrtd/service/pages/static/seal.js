@@ -266,21 +266,25 @@ function checkDigit(text) {
   return String(sum % 10);
 }
 
+// An MRZ date as the service reads it (mrtd.mrz.dates): YYYY-MM-DD with X for a part written "<<" (only a
+// date of birth may have them, Doc 9303-3 §4.7); a birth's century puts it not after today, an expiry's
+// within [this year - 50, this year + 49].
 function mrzDate(yymmdd, today, kind) {
-  if (!/^[0-9]{6}$/.test(yymmdd)) return null;
-  const yy = Number(yymmdd.slice(0, 2));
+  const m = /^([0-9]{2}|<<)([0-9]{2}|<<)([0-9]{2}|<<)$/.exec(yymmdd);
+  if (!m) return null;
+  const [yy, mm, dd] = m.slice(1).map((p) => (p === "<<" ? null : Number(p)));
+  if (kind !== "birth" && (yy === null || mm === null || dd === null)) return null;
+  const part = (v, n) => (v === null ? "X".repeat(n) : String(v).padStart(n, "0"));
   const ty = today.getUTCFullYear();
-  let year;
-  if (kind === "birth") {
-    year = 2000 + yy;
-    const d = `${year}-${yymmdd.slice(2, 4)}-${yymmdd.slice(4)}`;
-    if (d > today.toISOString().slice(0, 10)) year -= 100;
-  } else {
-    year = Math.floor(ty / 100) * 100 + yy;
-    if (year < ty - 50) year += 100;
-    if (year > ty + 49) year -= 100;
+  let year = null;
+  if (yy !== null && kind === "birth") {
+    year = ty - (((ty - yy) % 100) + 100) % 100;
+    if (`${part(year, 4)}-${part(mm ?? 1, 2)}-${part(dd ?? 1, 2)}` > today.toISOString().slice(0, 10)) year -= 100;
+  } else if (yy !== null) {
+    const low = ty - 50;
+    year = low + (((yy - low) % 100) + 100) % 100;
   }
-  return `${year}-${yymmdd.slice(2, 4)}-${yymmdd.slice(4)}`;
+  return `${part(year, 4)}-${part(mm, 2)}-${part(dd, 2)}`;
 }
 
 // One record from TD1 (3 x 30) or TD2/TD3/MRV (2 lines): names, number, dates; null when the check
