@@ -460,6 +460,8 @@ def test_online_status_shows_a_document_reported_lost(office_site: dict[str, Any
     last = verifier.evaluate("window.mrtdLast")
     assert last["verdict"] == "valid" and last["status"] == "reported-lost", last
     assert verifier.inner_text("#v-status") == "reported lost"
+    assert verifier.is_visible("#status-warning") and "reported lost" in verifier.inner_text("#status-warning")
+    assert verifier.get_attribute("#card", "data-status") == "reported-lost"
     screenshot(verifier, office_site["shots"], "verify-reported-lost-en")
     with Office(office_site["site"], clock=now) as office:
         record = office.store.document(number)

@@ -143,6 +143,11 @@ function show(result, ms) {
   }
   $("v-status").textContent = status ? T[`status-${status}`] || status : T["status-offline"];
   $("v-status").dataset.status = status || "";
+  // a genuine seal on a document the office has ended: said at a glance, above the data
+  const ended = ["voided", "reported-lost", "reported-stolen"].includes(status);
+  card.dataset.status = ended ? status : "";
+  $("status-warning").hidden = !ended;
+  $("status-warning").textContent = ended ? fmt(T["status-warning"], { status: T[`status-${status}`] }) : "";
   $("v-where").textContent = T[`where-${where}`];
   const rows = $("v-checks");
   rows.replaceChildren(...(report.checks || []).map((c) => {
