@@ -32,6 +32,9 @@ ELSEWHERE = {
     "pki cvca init": "tests/pki (EAC)", "pki cvca link": "tests/pki (EAC)", "pki dv issue": "tests/pki (EAC)",
     "pki is issue": "tests/pki (EAC)", "pki init": "tests/pki/test_pki_cli.py",
     "pki rollover": "tests/pki/test_pki_cli.py", "pki masterlist import": "tests/pki/test_pki_foreign.py",
+    "pki deviationlist build": "tests/pki/test_pki_pkd.py", "pki deviationlist verify": "tests/pki/test_pki_pkd.py",
+    "pki deviationlist types": "tests/pki/test_pki_pkd.py", "pki pkd export": "tests/pki/test_pki_pkd.py",
+    "pki pkd import": "tests/pki/test_pki_pkd.py",
 }
 
 
