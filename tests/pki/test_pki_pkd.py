@@ -84,6 +84,9 @@ def test_deviation_list_verifies_with_us_and_with_openssl(netherlands: PkiSite, 
     ds = [r for r in netherlands.list() if r.role == "ds"][-1]
     assert {e["documents"].get("signer_serial") for e in entries} == {ds.serial, None}
     assert {d["type"] for e in entries for d in e["descriptions"]} == {"dg-hash-wrong", "mrz-wrong-check-digit"}
+    types = json_result(run("deviationlist", "types", "--json")[1])["types"]
+    assert types["dg-hash-wrong"] == {"oid": "2.23.136.1.1.7.2.2", "parameter": "Datagroup",
+                                      "meaning": "the hash of a data group in EF.SOD is wrong"}
     r = openssl("cms", "-verify", "-inform", "DER", "-in", str(tmp_path / "dl.der"), "-CAfile", str(tmp_path / "csca.pem"),
                 "-purpose", "any", "-out", str(tmp_path / "dl-content.der"))
     assert r.returncode == 0 and "Verification successful" in r.stderr, r.stderr
