@@ -56,7 +56,7 @@ def _days(until: datetime, now: datetime) -> float:
 
 
 def due(keys: Sequence[KeyView], now: datetime, within_days: int, *, crl_next_update: datetime | None,
-        last_crl_at: datetime | None, revoked_at: Iterable[tuple[str, datetime]], roles: Iterable[str],
+        unpublished: Iterable[tuple[str, datetime]], roles: Iterable[str],
         csca_here: bool, stale_custody: str | None = None) -> list[Due]:
     """Everything due within `within_days` (and everything already overdue), soonest first."""
     horizon = now + timedelta(days=within_days)
@@ -81,11 +81,10 @@ def due(keys: Sequence[KeyView], now: datetime, within_days: int, *, crl_next_up
         elif crl_next_update <= horizon:
             found.append(Due("crl", "CRL", crl_next_update.isoformat(), _days(crl_next_update, now),
                              "the CRL's nextUpdate comes (9303-12 §4: at least every 90 days): mrtd pki crl --out FILE"))
-        for serial, when in revoked_at:
-            if last_crl_at is None or when > last_crl_at:
-                deadline = when + PUBLISH_WITHIN
-                found.append(Due("revocation", serial, deadline.isoformat(), _days(deadline, now),
-                                 "revoked but on no published CRL (9303-12 §4: within 48 hours): mrtd pki crl --out FILE"))
+        for serial, when in unpublished:
+            deadline = when + PUBLISH_WITHIN
+            found.append(Due("revocation", serial, deadline.isoformat(), _days(deadline, now),
+                             "revoked but on no published CRL (9303-12 §4: within 48 hours): mrtd pki crl --out FILE"))
     if stale_custody:
         found.append(Due("custody", "csca", None, None, stale_custody))
     return sorted(found, key=lambda d: (d.days_left is not None, d.days_left or 0.0))
