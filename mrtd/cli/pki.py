@@ -12,13 +12,14 @@ import getpass
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from mrtd.cli._common import (
+    F,
     at_option,
     emit_json,
     guarded,
@@ -45,6 +46,10 @@ from mrtd.pki.profiles import country_codes
 from mrtd.pki.site import END_ENTITY_ROLES, Pkcs11Config, PkiSite
 from mrtd.private import write_private
 
+if TYPE_CHECKING:
+    from mrtd.pki.trust import TrustStore
+
+
 role_argument = click.argument("role", type=click.Choice(END_ENTITY_ROLES))
 CEREMONY = "mrtd.ceremony"  # click meta key: the ceremony gathering the CSCA's shares, when one runs
 
@@ -59,6 +64,27 @@ def _out(as_json: bool, payload: dict[str, Any], text: str) -> None:
         emit_json({**payload})
     else:
         click.echo(text)
+
+def signed_list_verify_options(f: F) -> F:
+    """The options of `masterlist verify` and `deviationlist verify`: FILE, --trust, --at, --require-crl."""
+    for option in reversed((
+        click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path)),
+        click.option("--trust", "trust", type=click.Path(exists=True, path_type=Path), default=None,
+                     help="CSCA certificate(s) to trust (default: the site's trust store)."),
+        at_option, require_crl_option, site_option, json_option, guarded,
+    )):
+        f = option(f)
+    return f
+
+
+def _list_trust(trust: Path | None, site: Path | None, require_crl: bool, at: str | None) -> tuple[TrustStore, datetime]:
+    """The CSCAs a signed list is checked against (--trust, else the site's store) and the date it is checked at."""
+    from mrtd.pki.trust import TrustStore
+
+    store = TrustStore.load(trust) if trust else _site(site).trust_store()
+    store.require_crl = require_crl
+    return store, parse_at(at)
+
 
 
 def _token(spec: str | None, role: str, files: tuple[str, ...], what: str = "--token") -> Pkcs11Config | None:
@@ -492,22 +518,11 @@ def ml_build(out: Path, include: tuple[str, ...], site: Path | None, secret_file
 
 
 @masterlist.command("verify")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--trust", "trust", type=click.Path(exists=True, path_type=Path), default=None,
-              help="CSCA certificate(s) to trust (default: the site's trust store).")
-@at_option
-@require_crl_option
-@site_option
-@json_option
-@guarded
+@signed_list_verify_options
 def ml_verify(file: Path, trust: Path | None, at: str | None, require_crl: bool, site: Path | None,
               as_json: bool) -> None:
     """Verify a master list's signature and its signer's path to a CSCA already trusted."""
-    from mrtd.pki.trust import TrustStore
-
-    store = TrustStore.load(trust) if trust else _site(site).trust_store()
-    store.require_crl = require_crl
-    when = parse_at(at)
+    store, when = _list_trust(trust, site, require_crl, at)
     ml = mlmod.parse(read_file(file, "FILE"))
     signer = mlmod.verify(ml, store, when)
     _out(as_json, {"signer": signer.subject_text, "entries": len(ml.csca_der), "signing_time": ml.signing_time,
@@ -572,23 +587,13 @@ def dl_build(deviations: Path, out: Path, site: Path | None, secret_files: tuple
 
 
 @deviationlist.command("verify")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--trust", "trust", type=click.Path(exists=True, path_type=Path), default=None,
-              help="CSCA certificate(s) to trust (default: the site's trust store).")
-@at_option
-@require_crl_option
-@site_option
-@json_option
-@guarded
+@signed_list_verify_options
 def dl_verify(file: Path, trust: Path | None, at: str | None, require_crl: bool, site: Path | None,
               as_json: bool) -> None:
     """Verify a deviation list's signature and its signer's path to a CSCA already trusted; list its entries."""
     from mrtd.pki import deviationlist as dlmod
-    from mrtd.pki.trust import TrustStore
 
-    store = TrustStore.load(trust) if trust else _site(site).trust_store()
-    store.require_crl = require_crl
-    when = parse_at(at)
+    store, when = _list_trust(trust, site, require_crl, at)
     dl = dlmod.parse(read_file(file, "FILE"))
     signer = dlmod.verify(dl, store, when)
     entries = [dlmod.describe(d) for d in dl.deviations]
