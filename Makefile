@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-stamp
 
-.PHONY: setup test lint unit demo bench fuzz clean
+.PHONY: setup bytecode test lint unit demo bench fuzz clean
 
 setup: $(STAMP)
 
@@ -21,25 +21,31 @@ $(STAMP): pyproject.toml scripts/install-system-packages.sh mrtd/service/pages/v
 	$(BIN)/python scripts/vendor_web.py
 	touch $@
 
+# The package's bytecode, compiled as a regular (non-editable) install compiles it: each `mrtd` command then
+# loads it instead of compiling every module it imports at every start (where PYTHONDONTWRITEBYTECODE is
+# set, Python never writes it itself). Only what changed since is compiled again.
+bytecode: setup
+	$(BIN)/python -m compileall -q -j 0 mrtd
+
 lint: setup
 	$(BIN)/ruff check mrtd tests benchmarks scripts fuzz
 	$(BIN)/mypy --strict mrtd
 	$(BIN)/lint-imports
 
-unit: setup
+unit: bytecode
 	$(BIN)/pytest
 
 test: lint unit
 
-demo: setup
+demo: bytecode
 	bash scripts/demo.sh
 
-bench: setup
+bench: bytecode
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Every fuzz target for FUZZ_SECONDS each (default 60), or until FUZZ_RUNS inputs; escapes are saved in
 # fuzz/crashes/TARGET/ (replayed by tests/test_fuzz_crashes.py) and fail the run.
-fuzz: setup
+fuzz: bytecode
 	status=0; for t in $$($(BIN)/python -c "from fuzz.targets import TARGETS; print(' '.join(TARGETS))"); do \
 	  $(BIN)/python -m fuzz.run $$t --seconds $${FUZZ_SECONDS:-60} $${FUZZ_RUNS:+--runs $$FUZZ_RUNS} || status=1; \
 	done; exit $$status
