@@ -20,6 +20,9 @@ from mrtd.errors import InputError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a master list of every country is ~2 MB; a 600-dpi A4 scan PNG ~30 MB
 MAX_PIXELS = 40_000_000  # an A4 page at 600 dpi is 35 Mpx; 13000 x 13000 (169 Mpx) is refused
+# The longest side of an image or rendered page: a 1200-dpi A4 scan is 14,032 px long; zxing-cpp refuses
+# sides over 65,535, and a 100,000 x 40 strip is within the pixel count but is no document.
+MAX_SIDE = 30_000
 MAX_PDF_PAGES = 4  # a seal is on the first pages of what a verifier is given
 PDF_PIXELS = 18_000_000  # all pages rendered together: two A4 pages at 300 dpi; bounds the time too
 PDF_DPI = 300
@@ -68,6 +71,9 @@ def open_image(data: bytes, what: str = "image", *, max_pixels: int = MAX_PIXELS
             if width * height > max_pixels or width <= 0 or height <= 0:
                 raise InputError(f"{what}: {width}x{height} pixels is over the limit of {max_pixels}; "
                                  "refused before decoding")
+            if max(width, height) > MAX_SIDE:
+                raise InputError(f"{what}: {width}x{height} pixels has a side over the limit of {MAX_SIDE}; "
+                                 "refused before decoding")
             img.load()
         except InputError:
             raise
@@ -79,7 +85,7 @@ def open_image(data: bytes, what: str = "image", *, max_pixels: int = MAX_PIXELS
 def pdf_pages(data: bytes, what: str = "PDF", *, dpi: int = PDF_DPI, max_pixels: int = PDF_PIXELS,
               max_pages: int = MAX_PDF_PAGES) -> Iterator[Image.Image]:
     """The first pages of a PDF rendered to greyscale at `dpi`, scaled down so that all of them together
-    stay within `max_pixels`."""
+    stay within `max_pixels` and no side is over `MAX_SIDE`."""
     import pypdfium2 as pdfium
 
     try:
@@ -102,6 +108,7 @@ def pdf_pages(data: bytes, what: str = "PDF", *, dpi: int = PDF_DPI, max_pixels:
                     continue
                 if width * height * scale * scale > budget:
                     scale = (budget / (width * height)) ** 0.5
+                scale = min(scale, MAX_SIDE / max(width, height))
                 budget -= int(width * height * scale * scale)
                 bitmap = page.render(scale=scale, grayscale=True)
                 image = bitmap.to_pil()

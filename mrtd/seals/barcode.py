@@ -21,8 +21,8 @@ import zxingcpp
 from PIL import Image, ImageOps
 
 from mrtd.errors import EncodingError, InputError
+from mrtd.limits import MAX_SIDE, read_file
 from mrtd.limits import open_image as open_image_within_limits
-from mrtd.limits import read_file
 
 DPI = 300
 MODULE_PX = 4  # at 300 dpi: 0.339 mm per module
@@ -145,8 +145,8 @@ def decode_retrying(image: Image.Image) -> list[DecodedBarcode]:
         return found
     for factor in (2, 3, 4):
         width, height = grey.width * factor, grey.height * factor
-        if width * height > RETRY_PIXELS:  # a large image is not a small seal: upscaling would only cost time
-            break
+        if width * height > RETRY_PIXELS or max(width, height) > MAX_SIDE:
+            break  # a large image is not a small seal: upscaling would only cost time
         up = grey.resize((width, height), Image.Resampling.LANCZOS)
         for candidate in (up, _binarized(up)):
             found = decode(candidate)

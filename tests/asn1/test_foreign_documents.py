@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from conftest import require
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from PIL import Image
 
 from mrtd.asn1 import der
 from mrtd.asn1.tlv import BER, Tlv
@@ -169,3 +170,14 @@ def test_a_fifo_is_refused_not_waited_for(tmp_path: Path, fifo: bool) -> None:
     (tmp_path / "csca.pem").write_bytes(csca_pem())
     result = CliRunner().invoke(main, ["seal", "verify", str(path), "--trust", str(tmp_path / "csca.pem")])
     assert result.exit_code == 1 and "not a regular file" in result.output
+
+
+def test_an_image_with_a_side_over_the_limit_is_refused_before_decoding(tmp_path: Path) -> None:
+    """A 40,000 x 10 strip is within the pixel count but over the side limit (zxing-cpp reads no side over
+    65,535); it is refused from its header, with the rule named."""
+    path = tmp_path / "strip.png"
+    Image.new("L", (40_000, 10), 255).save(path, "PNG")
+    (tmp_path / "csca.pem").write_bytes(csca_pem())
+    result = CliRunner().invoke(main, ["seal", "verify", str(path), "--trust", str(tmp_path / "csca.pem")])
+    assert result.exit_code == 1, result.output
+    assert "40000x10 pixels has a side over the limit of 30000" in result.output
