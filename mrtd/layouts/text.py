@@ -93,14 +93,18 @@ def width_mm(text: str, size_pt: float, rtl_base: bool = False, bold: bool = Fal
 
 
 def metrics_mm(text: str, size_pt: float, bold: bool = False) -> tuple[float, float]:
-    """Ascent and descent of the line (mm). Arabic uses its ink box: Naskh's line metrics cover stacked
-    marks and would make every Arabic line twice as tall."""
-    key = _font_key(text, bold)
-    f = font(key, size_pt * MEASURE_PX_PER_PT)
-    if key == "arabic":
-        _, top, _, bottom = f.getbbox(text, anchor="ls", direction="rtl", language="ar")
-        asc, desc = -top, bottom
-    else:
-        asc, desc = f.getmetrics()
+    """Ascent and descent of the line (mm): the largest of its runs', each in the font it is drawn in (a
+    place of birth "الري / RAY" draws its Arabic run in Naskh, whose yeh reaches below DejaVu's descent).
+    Arabic runs use their ink box: Naskh's line metrics cover stacked marks and would make every Arabic
+    line twice as tall."""
+    asc = desc = 0.0
+    for run in runs(text, False, bold) or (Run(text, False, _font_key(text, bold)),):
+        f = font(run.font, size_pt * MEASURE_PX_PER_PT)
+        if run.font == "arabic":
+            _, top, _, bottom = f.getbbox(run.text, anchor="ls", direction="rtl", language="ar")
+            a, d = -top, bottom
+        else:
+            a, d = f.getmetrics()
+        asc, desc = max(asc, a), max(desc, d)
     scale = MM_PER_PT / MEASURE_PX_PER_PT
     return asc * scale, desc * scale

@@ -5,6 +5,7 @@ applications in every format."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import json
 import math
@@ -140,12 +141,15 @@ FORMAT_CASES = [("anna-eriksson-td3.json", "td3"), ("anna-eriksson-td1.json", "t
                 ("alex-mueller-visa-mrva.json", "mrv-b")]
 
 
-def application_page(app_name: str, layout: str,
-                     seal: bytes = b"DC03UTOSEAL-TEST-PAYLOAD") -> tuple[Template, PageData]:
-    """The template and page of an example application laid out on `layout` (its format if it differs)."""
+def application_page(app_name: str, layout: str, seal: bytes = b"DC03UTOSEAL-TEST-PAYLOAD",
+                     date_of_issue: dt.date | None = None) -> tuple[Template, PageData]:
+    """The template and page of an example application laid out on `layout` (its format if it differs),
+    with `date_of_issue` as issuing sets it."""
     app = read_application(EXAMPLES / app_name)
     t = load_template(layout)
     doc = app.document if app.document.format is t.format else dataclasses.replace(app.document, format=t.format)
+    if date_of_issue is not None:
+        doc = dataclasses.replace(doc, date_of_issue=date_of_issue)
     modules = barcode.modules(barcode.render(seal, barcode.Symbology.DATAMATRIX))
     page = page_from_document(doc, t, portrait=app.portrait.read_bytes() if app.portrait else None,
                               signature=app.signature.read_bytes() if app.signature else None,
