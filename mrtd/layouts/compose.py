@@ -13,6 +13,7 @@ put the national words at the right; a side marked `mirror_rtl` also reflects it
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -139,6 +140,7 @@ class _Line:
     rtl: bool = False
     bold: bool = False
     colour: Ink = INK
+    measure: str = ""  # what the line's height is measured on when more than `text` shares it
 
 
 def _greedy(parts: Sequence[str], sep: str, fits: Callable[[str, int], bool]) -> list[str]:
@@ -163,7 +165,7 @@ def _stack(lines: Sequence[_Line], width: float, start: float = 0.0) -> tuple[li
     for ln in lines:
         if width_mm(ln.text, ln.size, ln.rtl, ln.bold) > width + 1e-9:
             return None
-        asc, desc = metrics_mm(ln.text, ln.size, ln.bold)
+        asc, desc = metrics_mm(ln.measure or ln.text, ln.size, ln.bold)
         placed.append((ln, y + asc))
         y += asc + desc
     return placed, y
@@ -180,14 +182,17 @@ def _caption_lines(caption: labels.Caption, size: float, width: float, max_lines
         return None
     if texts and width_mm(texts[0], size) > width - rtl_w:
         return None
-    stacked = _stack([_Line(t, size, "l", colour=CAPTION_INK) for t in texts] or [_Line(" ", size, "l")], width)
+    lines = [_Line(t, size, "l", colour=CAPTION_INK) for t in texts] or [_Line(" ", size, "l")]
+    if caption.rtl:  # the national words share the first line, so its height is theirs too
+        lines[0] = dataclasses.replace(lines[0], measure=f"{lines[0].text} {caption.rtl}")
+    stacked = _stack(lines, width)
     if stacked is None:
         return None
     placed, height = stacked
+    first_baseline = placed[0][1]
     placed = [(ln, y) for ln, y in placed if ln.text.strip()]
     if caption.rtl:
-        asc, _ = metrics_mm(caption.ltr or "A", size)
-        placed.insert(0, (_Line(caption.rtl, size, "r", rtl=True, colour=CAPTION_INK), asc))
+        placed.insert(0, (_Line(caption.rtl, size, "r", rtl=True, colour=CAPTION_INK), first_baseline))
     return placed, height
 
 

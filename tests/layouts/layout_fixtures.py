@@ -142,9 +142,10 @@ FORMAT_CASES = [("anna-eriksson-td3.json", "td3"), ("anna-eriksson-td1.json", "t
 
 
 def application_page(app_name: str, layout: str, seal: bytes = b"DC03UTOSEAL-TEST-PAYLOAD",
-                     date_of_issue: dt.date | None = None) -> tuple[Template, PageData]:
+                     date_of_issue: dt.date | None = None, language: str | None = None,
+                     ) -> tuple[Template, PageData]:
     """The template and page of an example application laid out on `layout` (its format if it differs),
-    with `date_of_issue` as issuing sets it."""
+    with `date_of_issue` as issuing sets it, its labels in `language` (else the issuing state's)."""
     app = read_application(EXAMPLES / app_name)
     t = load_template(layout)
     doc = app.document if app.document.format is t.format else dataclasses.replace(app.document, format=t.format)
@@ -153,5 +154,5 @@ def application_page(app_name: str, layout: str, seal: bytes = b"DC03UTOSEAL-TES
     modules = barcode.modules(barcode.render(seal, barcode.Symbology.DATAMATRIX))
     page = page_from_document(doc, t, portrait=app.portrait.read_bytes() if app.portrait else None,
                               signature=app.signature.read_bytes() if app.signature else None,
-                              seal_modules=modules, extra=app.extra)
+                              seal_modules=modules, extra=app.extra, language=language)
     return t, page

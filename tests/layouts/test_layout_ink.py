@@ -47,11 +47,13 @@ CASES = [(name, layout) for name, layout in [
 ] if (EXAMPLES / name).is_file()]
 
 
+@pytest.mark.parametrize("language", [None, "ar"])
 @pytest.mark.parametrize(("app_name", "layout"), CASES)
-def test_no_two_lines_of_text_touch(app_name: str, layout: str) -> None:
-    t, page = application_page(app_name, layout, date_of_issue=dt.date(2026, 12, 3))
+def test_no_two_lines_of_text_touch(app_name: str, layout: str, language: str | None) -> None:
+    """On the page in the issuing state's languages and on the Arabic (right-to-left) page."""
+    t, page = application_page(app_name, layout, date_of_issue=dt.date(2026, 12, 3), language=language)
     for side in compose(t, page):
         lines = [op for op in (*side.background, *side.ops) if isinstance(op, Text) and op.text.strip()]
         touching = [(a.text, b.text, round(o, 2)) for a, b in itertools.combinations(lines, 2)
                     if (o := overlap(ink_box(a), ink_box(b))) > 0.02]
-        assert not touching, f"{app_name} on {layout}, side {side.name}: lines whose ink meets: {touching}"
+        assert not touching, f"{app_name} on {layout} ({language}), side {side.name}: lines whose ink meets: {touching}"
