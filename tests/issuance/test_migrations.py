@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from test_records_backends import PG_DATABASE, PG_HOST, PG_PORT, pg_user
 
 from mrtd.cli import main
-from mrtd.errors import ConfigurationError
+from mrtd.errors import ConfigurationError, StateError
 from mrtd.issuance import migrations
 from mrtd.issuance.audit import verify_chain
 from mrtd.issuance.records import Base, RecordStore, normalise_url
@@ -146,3 +146,20 @@ def test_the_baseline_revision_is_the_frozen_schema_and_head_is_the_code(tmp_pat
         assert set(_schema(head)) == set(Base.metadata.tables)  # the code's tables are the head revision's
     finally:
         head.dispose()
+
+
+def test_a_downgrade_is_refused_and_keeps_every_row(tmp_path: Path) -> None:
+    from alembic import command
+
+    with RecordStore.open(f"sqlite:///{tmp_path / 'r.sqlite3'}"):
+        pass
+    engine = create_engine(f"sqlite:///{tmp_path / 'r.sqlite3'}")
+    try:
+        before = _schema(engine)
+        with engine.begin() as conn, pytest.raises(StateError, match="never migrated down; restore a backup"):
+            command.downgrade(migrations._config(conn), "0002")
+        with engine.connect() as conn:
+            assert migrations.current(conn) == migrations.head()
+        assert _schema(engine) == before
+    finally:
+        engine.dispose()

@@ -19,6 +19,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
+from mrtd.errors import StateError
+
 HERE = Path(__file__).resolve().parent
 LEGACY = {"1": "0001"}  # records_meta.schema_version of a database made before Alembic -> its revision
 
@@ -60,4 +62,9 @@ def upgrade(conn: Connection) -> tuple[str | None, str]:
     return before, head()
 
 
-__all__ = ["current", "head", "upgrade"]
+def refuse_downgrade() -> None:
+    """Every revision's `downgrade`: records are never migrated down, since that would drop rows."""
+    raise StateError("records: the records are never migrated down; restore a backup instead (mrtd site restore)")
+
+
+__all__ = ["current", "head", "refuse_downgrade", "upgrade"]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from mrtd.issuance.migrations import refuse_downgrade
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -256,4 +258,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the records are never migrated down: restore a backup instead")
+    refuse_downgrade()

@@ -13,6 +13,8 @@ import uuid
 import sqlalchemy as sa
 from alembic import op
 
+from mrtd.issuance.migrations import refuse_downgrade
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -35,4 +37,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the records are never migrated down: restore a backup instead")
+    refuse_downgrade()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from mrtd.issuance.migrations import refuse_downgrade
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -60,4 +62,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the records are never migrated down: restore a backup instead")
+    refuse_downgrade()
