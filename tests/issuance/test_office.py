@@ -85,6 +85,18 @@ def station_writes(claim: Claim, key: Any) -> ChipOutcome:
     return ChipOutcome.of(report, "simulator")
 
 
+def claimed(office: Office, name: str, fmt: str, key_path: Path) -> tuple[int, Claim, Any]:
+    """Example application `name` submitted, approved and claimed by station st1 with the key at `key_path`:
+    (application id, claim, station key)."""
+    data, images = application(name)
+    app_id = office.submit(CLERK, data, images).case.id
+    office.approve(APPROVER, app_id)
+    key = load_or_create_station_key(key_path)
+    claim = office.claim(STATION, "st1", formats=[fmt], public_key=public_key_text(key))
+    assert claim is not None
+    return app_id, claim, key
+
+
 def test_submit_approve_claim_report_issued(office: Office, tmp_path: Path) -> None:
     data, images = application("olena-shevchenko-cyrillic.json")
     first = office.submit(CLERK, data, images)
@@ -141,12 +153,7 @@ def test_the_photo_is_measured_once_at_intake_and_its_check_kept_for_production(
 
 
 def test_a_chip_that_differs_is_spoiled_and_requeued(office: Office, tmp_path: Path) -> None:
-    data, images = application("anna-eriksson-td1.json")
-    app_id = office.submit(CLERK, data, images).case.id
-    office.approve(APPROVER, app_id)
-    key = load_or_create_station_key(tmp_path / "k")
-    claim = office.claim(STATION, "st1", formats=["TD1"], public_key=public_key_text(key))
-    assert claim is not None
+    _, claim, key = claimed(office, "anna-eriksson-td1.json", "TD1", tmp_path / "k")
     outcome = station_writes(claim, key)
     tampered = dict(outcome.files)
     tampered["DG1"] = tampered["DG1"][:-1] + b"\x00"
@@ -158,12 +165,7 @@ def test_a_chip_that_differs_is_spoiled_and_requeued(office: Office, tmp_path: P
 
 
 def test_an_expired_lease_spoils_the_number_and_requeues(office: Office, clock: Clock, tmp_path: Path) -> None:
-    data, images = application("anna-eriksson-td3.json")
-    app_id = office.submit(CLERK, data, images).case.id
-    office.approve(APPROVER, app_id)
-    key = load_or_create_station_key(tmp_path / "k")
-    first = office.claim(STATION, "st1", formats=["TD3"], public_key=public_key_text(key))
-    assert first is not None
+    _, first, key = claimed(office, "anna-eriksson-td3.json", "TD3", tmp_path / "k")
     clock.now += dt.timedelta(seconds=31)
     st2 = Principal("st2", Role.STATION)
     key2 = load_or_create_station_key(tmp_path / "k2")

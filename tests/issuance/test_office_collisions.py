@@ -7,7 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_office import APPROVER, CLERK, STATION, application, clock, office, site, station_writes  # noqa: F401
+from test_office import (  # noqa: F401
+    APPROVER,
+    CLERK,
+    STATION,
+    application,
+    claimed,
+    clock,
+    office,
+    site,
+    station_writes,
+)
 
 from mrtd.chip.keytransport import load_or_create_station_key, public_key_text
 from mrtd.issuance.office import Office
@@ -20,12 +30,7 @@ from mrtd.issuance.states import DocumentState
 
 
 def test_a_direct_run_stops_while_a_station_holds_the_document(office: Office, tmp_path: Path) -> None:  # noqa: F811
-    data, images = application("anna-eriksson-td3.json")
-    app_id = office.submit(CLERK, data, images).case.id
-    office.approve(APPROVER, app_id)
-    key = load_or_create_station_key(tmp_path / "k")
-    claim = office.claim(STATION, "st1", formats=["TD3"], public_key=public_key_text(key))
-    assert claim is not None
+    app_id, claim, key = claimed(office, "anna-eriksson-td3.json", "TD3", tmp_path / "k")
     with pytest.raises(AlreadyBeingIssued, match=f"already being issued by station st1 \\(job {claim.job.id},"):
         office.issue_stored(APPROVER, app_id, tmp_path / "direct")
     assert office.store.document(claim.number).state is DocumentState.APPROVED  # not spoiled under the station
