@@ -54,16 +54,15 @@ def open_site_store(site: Path) -> RecordStore:
 
 def sign_checkpoints(store: RecordStore, site: Path) -> None:
     from mrtd.issuance.checkpoints import DEFAULT_EVERY, Checkpointer
-    from mrtd.pki.keys import secret_env
     from mrtd.pki.site import PkiSite
 
     pki = PkiSite(site, clock=lambda: dt.datetime.now(dt.UTC))
     if not pki.exists() or not pki.has_audit_key():
         return
-    secret = os.environ.get(secret_env("audit", pki.key_in_token("audit")))
+    secret = pki.secret_in_environment("audit")
     if secret:
         every = read_config(site).get("audit", {}).get("checkpoint_every", DEFAULT_EVERY)
-        store.use_checkpoints(Checkpointer(lambda: pki.audit_signer(secret.encode("utf-8")), every))
+        store.use_checkpoints(Checkpointer(lambda: pki.audit_signer(secret), every))
 
 
 def _parse_when(value: str | None, name: str, *, end_of_day: bool) -> dt.datetime | None:

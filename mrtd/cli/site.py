@@ -120,15 +120,8 @@ def _site_config(directory: Path) -> SiteConfig:
 def _audit_secret(config: SiteConfig) -> bytes | None:
     """The audit key's secret when it is in the environment: the command's entry then ends under a signed
     checkpoint (never a prompt: a backup runs from cron)."""
-    import os
-
-    from mrtd.pki.keys import secret_env
-
     pki = config.pki(clock=lambda: dt.datetime.now(dt.UTC))
-    if not pki.exists() or not pki.has_audit_key():
-        return None
-    secret = os.environ.get(secret_env("audit", pki.key_in_token("audit")))
-    return secret.encode("utf-8") if secret else None
+    return pki.secret_in_environment("audit") if pki.exists() and pki.has_audit_key() else None
 
 
 @site.command("backup")

@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 from mrtd.errors import ConfigurationError, InputError, StateError
 from mrtd.issuance.checkpoints import Checkpointer
 from mrtd.issuance.inventory import BlankRow, BlankState
-from mrtd.issuance.mark import Mark, MarkKeeper, RecordsBehind
+from mrtd.issuance.mark import Mark, MarkKeeper, RecordsBehind, start_mark
 from mrtd.issuance.records import (
     DocumentRow,
     LostNumberRow,
@@ -85,11 +85,8 @@ class RestoreReport:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _backend(url: str) -> str:
@@ -146,7 +143,10 @@ def backup(site: SiteConfig, dest: Path, *, actor: str, audit_secret: bytes | No
                 _pg_tool("pg_dump", ["--format=custom", "--no-owner", "--no-privileges", f"--schema={_pg_schema(store)}",
                                      f"--file={tmp}", f"--dbname={_libpq_url(site.records_url)}"])
             tighten(tmp)
-            os.replace(tmp, dest)
+            try:
+                os.link(tmp, dest)  # never over a backup that appeared since the check above
+            except FileExistsError:
+                raise InputError(f"backup: {dest} exists; refusing to overwrite a backup") from None
         finally:
             tmp.unlink(missing_ok=True)
         digest = _sha256(dest)
@@ -319,8 +319,6 @@ def upgrade(site: SiteConfig) -> dict[str, Any]:
     keeper = MarkKeeper(site.root)
     started = False
     if keeper.kept() and keeper.read() is None:
-        from mrtd.issuance.mark import start_mark
-
         with RecordStore.open(site.records_url, create=False) as store:
             start_mark(site.root, store)
         started = True

@@ -35,7 +35,7 @@ from mrtd.errors import (
 from mrtd.pki import certificates as certs
 from mrtd.pki import crl as crlmod
 from mrtd.pki import masterlist as mlmod
-from mrtd.pki.keys import ALGORITHMS, DEFAULT_ALGORITHM, DEFAULT_SCRYPT_LOG2N, FileSigner
+from mrtd.pki.keys import ALGORITHMS, DEFAULT_ALGORITHM, DEFAULT_SCRYPT_LOG2N, FileSigner, secret_env
 from mrtd.pki.lint import lint_certificate
 from mrtd.pki.profiles import mrz_code_for, profile
 from mrtd.pki.signer import PublicKey, Signer
@@ -671,6 +671,12 @@ class PkiSite:
 
     def has_audit_key(self) -> bool:
         return any(r["status"] == "active" for r in self._load().get("audit_keys", []))
+
+    def secret_in_environment(self, role: str) -> bytes | None:
+        """`role`'s key secret from its own environment variable ($MRTD_DS_PASSPHRASE, $MRTD_AUDIT_PIN, ...:
+        a PIN when the key is in a token), or None when it is not set. Never prompts: for cron and services."""
+        value = os.environ.get(secret_env(role, self.key_in_token(role)))
+        return value.encode("utf-8") if value else None
 
     def audit_signer(self, secret: bytes) -> Signer:
         """The signer of the active audit key, opened with its own secret (passphrase or its token's PIN)."""

@@ -24,7 +24,6 @@ from mrtd import __version__
 from mrtd.errors import ConfigurationError, MrtdError
 from mrtd.issuance.office import Office
 from mrtd.issuance.site import load_site
-from mrtd.pki.keys import secret_env
 from mrtd.service import api, metrics, pages, problems
 from mrtd.service.models import Health
 from mrtd.service.ratelimit import Buckets
@@ -107,11 +106,10 @@ def app_from_environment() -> FastAPI:
         raise ConfigurationError("MRTD_SITE: not set; start the service with `mrtd serve --site DIR`")
     site = load_site(Path(site_dir), {"records.url": os.environ.get("MRTD_RECORDS_URL") or None})
     pki = site.pki(clock=_now)
-    secrets = {role: value.encode("utf-8") for role in SIGNING_ROLES
-               if (value := os.environ.get(secret_env(role, pki.key_in_token(role))))}
-    audit = os.environ.get(secret_env("audit", pki.key_in_token("audit"))) if pki.has_audit_key() else None
+    secrets = {role: value for role in SIGNING_ROLES if (value := pki.secret_in_environment(role))}
+    audit = pki.secret_in_environment("audit") if pki.has_audit_key() else None
     if audit and len(secrets) == len(SIGNING_ROLES):
-        secrets["audit"] = audit.encode("utf-8")  # the records sign checkpoints of the audit log
+        secrets["audit"] = audit  # the records sign checkpoints of the audit log
     check = os.environ.get("MRTD_PRINT_CHECK")
     office = Office(site, clock=_now, secrets=secrets if len(secrets) >= len(SIGNING_ROLES) else None,
                     lease_seconds=float(os.environ.get("MRTD_LEASE_SECONDS", "60")),
