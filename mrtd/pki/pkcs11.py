@@ -84,12 +84,7 @@ def open_session(module: str, token_label: str, pin: bytes) -> Any:
             if hmac.compare_digest(check, _pin_check(module, token_label, pin)):
                 return session
             raise KeyAccessError(f"pkcs11 token {token_label!r}: login failed (wrong PIN)")
-        try:
-            token = lib.get_token(token_label=token_label)
-        except pkcs11.NoSuchToken:
-            raise ConfigurationError(f"pkcs11 token {token_label!r}: not found in {module}") from None
-        except pkcs11.MultipleTokensReturned:
-            raise ConfigurationError(f"pkcs11 token {token_label!r}: more than one token has this label") from None
+        token = _token(lib, module, token_label)
         try:
             session = token.open(rw=True, user_pin=pin.decode("utf-8"))
         except (pkcs11.PinIncorrect, pkcs11.PinLenRange, pkcs11.PinInvalid):
@@ -241,12 +236,22 @@ def destroy_key(session: Any, label: str) -> int:
     return len(objects)
 
 
-def _public_session(module: str, token_label: str) -> Any:
+def _token(lib: Any, module: str, token_label: str) -> Any:
+    """The one token labelled `token_label` in `module`'s slots."""
     try:
-        token = _lib(module).get_token(token_label=token_label)
-        return token.open(rw=True)
+        return lib.get_token(token_label=token_label)
     except pkcs11.NoSuchToken:
         raise ConfigurationError(f"pkcs11 token {token_label!r}: not found in {module}") from None
+    except pkcs11.MultipleTokensReturned:
+        raise ConfigurationError(f"pkcs11 token {token_label!r}: more than one token has this label") from None
+    except PKCS11Error as exc:
+        raise KeyAccessError(f"pkcs11 token {token_label!r}: cannot open a session: {type(exc).__name__}") from None
+
+
+def _public_session(module: str, token_label: str) -> Any:
+    token = _token(_lib(module), module, token_label)
+    try:
+        return token.open(rw=True)
     except PKCS11Error as exc:
         raise KeyAccessError(f"pkcs11 token {token_label!r}: cannot open a session: {type(exc).__name__}") from None
 
