@@ -41,9 +41,7 @@ def _trust(path: Path | None, require_crl: bool = False) -> Any:
         return None
     from mrtd.pki.trust import TrustStore
 
-    store = TrustStore.load(path)
-    store.require_crl = require_crl
-    return store
+    return TrustStore.load(path, require_crl=require_crl)
 
 
 def _terminal(cert: Path, key: Path, passphrase_file: Path | None) -> TerminalCredentials:

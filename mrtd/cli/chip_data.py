@@ -133,9 +133,7 @@ def verify(folder: Path, trust: Path, at: str | None, require_crl: bool, as_json
     """Passive authentication of the document folder FOLDER; exit 0 only if every check passes."""
     when = parse_at(at)
     files = read_files(folder)
-    store = TrustStore.load(trust)
-    store.require_crl = require_crl
-    report = passive_authentication(files, store, when)
+    report = passive_authentication(files, TrustStore.load(trust, require_crl=require_crl), when)
     if as_json:
         failed = [{"rule": c.name, "message": c.why} for c in report.failed()]
         emit_json(report.as_dict(), **split_verdict(report.ok, report.findings, failed))

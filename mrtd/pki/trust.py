@@ -85,10 +85,12 @@ class TrustStore:
     # Loading
 
     @classmethod
-    def load(cls, path: Path) -> TrustStore:
-        """A CSCA certificate (PEM/DER), a CRL, a master list, or a folder of these."""
+    def load(cls, path: Path, *, require_crl: bool = False) -> TrustStore:
+        """A CSCA certificate (PEM/DER), a CRL, a master list, or a folder of these; `require_crl`, the
+        verifier's policy (see `__init__`)."""
         store = cls()
         store.add_path(path)
+        store.require_crl = require_crl
         return store
 
     def add_path(self, path: Path) -> None:
