@@ -16,6 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# ec.ECDSA() imports OpenSSL's backend module on first use, 7 ms inside the chip's first INTERNAL
+# AUTHENTICATE; a chip has its crypto ready at power-on, so the card pays it when it is loaded.
+import cryptography.hazmat.backends.openssl.backend  # noqa: F401
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
