@@ -34,6 +34,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mrtd.errors import Finding, InputError, StateError
 from mrtd.issuance.records import (
+    ApplicationRecord,
     ApplicationRow,
     Base,
     DocumentRow,
@@ -197,19 +198,18 @@ class Casework:
 
     # -- writing
 
-    def open_case(self, application_id: int, *, images: Mapping[str, bytes], findings: Sequence[Finding],
-                  names: NameOptions, actor: str, replaces: str | None = None,
-                  photo: PhotoReport | None = None) -> bool:
-        """Record the case, images and index of a received application, once; False when already there.
+    def receive(self, key: str, payload: Mapping[str, Any], *, images: Mapping[str, bytes],
+                findings: Sequence[Finding], names: NameOptions, actor: str, replaces: str | None = None,
+                photo: PhotoReport | None = None) -> tuple[ApplicationRecord, bool]:
+        """Record a received application with its case, images and index, once, in one transaction: a
+        crash or a refused image leaves neither. The record, and False when the case was already there.
         `photo`: intake's photo check of the portrait in `images`, kept beside it."""
         with self.store.writing() as w:
             s = w.session
+            record = self.store.record_application(w, key, payload, actor=actor)
+            application_id = record.id
             if s.get(CaseRow, application_id) is not None:
-                return False
-            app = s.get(ApplicationRow, application_id)
-            if app is None:
-                raise UnknownRecord(f"application: no application {application_id}")
-            payload = json.loads(app.payload)
+                return record, False
             for kind, data in images.items():
                 digest = hashlib.sha256(data).hexdigest()
                 if payload.get(f"{kind}_sha256") != digest:
@@ -225,9 +225,9 @@ class Casework:
                           format=payload["document"]["format"], submitted_by=actor, submitted_at=w.now,
                           findings=json.dumps(warnings, ensure_ascii=False), replaces=replaces))
             s.add(PersonIndexRow(application_id=application_id, **_index_values(payload, names)))
-            w.audit(actor=actor, action="application.submitted", subject=app.key,
+            w.audit(actor=actor, action="application.submitted", subject=key,
                     detail={"id": application_id, "warnings": len(warnings), "replaces": replaces})
-            return True
+            return record, True
 
     def move(self, w: Writer, application_id: int, to: CaseState, *, actor: str,
              reason: str | None = None, decision: bool = False) -> CaseRow:
@@ -259,12 +259,6 @@ class Casework:
             if row is None or app is None:
                 raise UnknownRecord(f"application.id: no application {application_id}")
             return _case(row, app, app.documents, with_payload)
-
-    def case_of_key(self, key: str) -> Case | None:
-        with self.store.reading() as s:
-            app = s.execute(select(ApplicationRow).where(ApplicationRow.key == key)).scalar_one_or_none()
-            row = s.get(CaseRow, app.id) if app is not None else None
-            return _case(row, app, app.documents, False) if row is not None and app is not None else None
 
     def cases(self, *, state: CaseState | None = None, after: int = 0, limit: int = 50) -> list[Case]:
         """Cases with an id above `after`, oldest first (cursor pagination on the id)."""

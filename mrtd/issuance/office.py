@@ -52,8 +52,6 @@ from mrtd.issuance.pipeline import (
     Issuer,
     Production,
     Steps,
-    application_key,
-    application_payload,
     receive,
     seal_png,
 )
@@ -225,11 +223,9 @@ class Office:
 
     def _receive(self, who: Principal, app: Any, warnings: Sequence[Finding],
                  photo: PhotoReport | None = None) -> Submitted:
-        key = application_key(application_payload(app))
-        before = self.casework.case_of_key(key)
-        record = receive(self.store, self.casework, app, names=self.site.names, actor=who.name, findings=warnings,
-                         photo=photo)
-        return Submitted(self.casework.case(record.id), before is None, tuple(warnings))
+        record, created = receive(self.casework, app, names=self.site.names, actor=who.name, findings=warnings,
+                                  photo=photo)
+        return Submitted(self.casework.case(record.id), created, tuple(warnings))
 
     def applications(self, who: Principal, *, state: CaseState | None = None, after: int = 0,
                      limit: int = 50) -> list[Case]:

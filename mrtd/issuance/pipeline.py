@@ -326,18 +326,17 @@ def application_key(payload: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(dict(payload), "application")).hexdigest()
 
 
-def receive(store: RecordStore, casework: Casework, application: Application, *, names: NameOptions, actor: str,
-            findings: Sequence[Finding] = (), photo: PhotoReport | None = None) -> ApplicationRecord:
+def receive(casework: Casework, application: Application, *, names: NameOptions, actor: str,
+            findings: Sequence[Finding] = (), photo: PhotoReport | None = None) -> tuple[ApplicationRecord, bool]:
     """Record the application once (the key is a hash of its content) with its case: the images, the
-    person index, who submitted it and (`photo`) intake's photo check of the portrait."""
+    person index, who submitted it and (`photo`) intake's photo check of the portrait. The record, and
+    whether this call made it (False: the same application was received before)."""
     payload = application_payload(application)
-    record = store.receive_application(application_key(payload), payload, actor=actor)
     images = {kind: data for kind, data in (("portrait", _read(application.portrait, "portrait")),
                                             ("signature", _read(application.signature, "signature")))
               if data is not None}
-    casework.open_case(record.id, images=images, findings=findings, names=names, actor=actor,
-                       replaces=application.extra.get(REPLACES) or None, photo=photo)
-    return record
+    return casework.receive(application_key(payload), payload, images=images, findings=findings, names=names,
+                            actor=actor, replaces=application.extra.get(REPLACES) or None, photo=photo)
 
 
 # --- output folders -----------------------------------------------------------------------------------
@@ -471,8 +470,9 @@ class Issuer:
 
     def receive(self, application: Application, *, actor: str | None = None,
                 findings: Sequence[Finding] = (), photo: PhotoReport | None = None) -> ApplicationRecord:
-        return receive(self.store, self.casework, application, names=self.site.names,
-                       actor=actor or self.options.actor, findings=findings, photo=photo)
+        record, _ = receive(self.casework, application, names=self.site.names,
+                            actor=actor or self.options.actor, findings=findings, photo=photo)
+        return record
 
     def approval(self, record: ApplicationRecord) -> dict[str, Any]:
         """Who approved the application, for the records. One operator issuing directly (`mrtd issue`, a

@@ -667,28 +667,35 @@ class RecordStore:
         `application_key` is the content hash the caller computed; a second receipt with the same key but
         different content is refused (StateError), since it would mean the key is not a content hash.
         """
+        with self._write() as w:
+            return self.record_application(w, application_key, payload, actor=actor)
+
+    def record_application(
+        self, w: Writer, application_key: str, payload: Mapping[str, Any], *, actor: str
+    ) -> ApplicationRecord:
+        """`receive_application` within an open write transaction (`writing()`), for a caller whose own rows
+        must commit with the application or not at all."""
         key = _check_text(application_key, "application_key", 128)
         actor = _check_text(actor, "actor", 128)
         check_no_secrets(dict(payload), "payload")
         payload_text = canonical_json(dict(payload), "payload").decode("utf-8")
-        with self._write() as w:
-            row = w.session.execute(
-                select(ApplicationRow)
-                .where(ApplicationRow.key == key)
-                .options(selectinload(ApplicationRow.documents))
-            ).scalar_one_or_none()
-            if row is not None:
-                if row.payload != payload_text:
-                    raise StateError(
-                        f"application {key}: already received with different content (the key must be "
-                        "a hash of the content)"
-                    )
-                return _application_record(row)
-            row = ApplicationRow(key=key, payload=payload_text, received_at=w.now)
-            w.session.add(row)
-            w.session.flush()
-            w.audit(actor=actor, action="application.received", subject=key, detail={"id": row.id})
+        row = w.session.execute(
+            select(ApplicationRow)
+            .where(ApplicationRow.key == key)
+            .options(selectinload(ApplicationRow.documents))
+        ).scalar_one_or_none()
+        if row is not None:
+            if row.payload != payload_text:
+                raise StateError(
+                    f"application {key}: already received with different content (the key must be "
+                    "a hash of the content)"
+                )
             return _application_record(row)
+        row = ApplicationRow(key=key, payload=payload_text, received_at=w.now)
+        w.session.add(row)
+        w.session.flush()
+        w.audit(actor=actor, action="application.received", subject=key, detail={"id": row.id})
+        return _application_record(row)
 
     def application(self, application_key: str) -> ApplicationRecord | None:
         with self._read() as s:

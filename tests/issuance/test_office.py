@@ -188,6 +188,23 @@ def test_invalid_application_gives_every_finding(office: Office) -> None:
     assert {"holder.sex", "document.date_of_expiry"} <= fields
 
 
+def test_an_application_and_its_case_are_recorded_together_or_not_at_all(office: Office) -> None:
+    """Receipt is one transaction: when the case cannot be made (here an image that is not the one the
+    application's digest names), no application is left behind without its case, and the audit chain holds;
+    the same application twice is received once, and only the first call made it."""
+    data, images = application("anna-eriksson-td3.json")
+    first = office.submit(CLERK, data, images)
+    again = office.submit(CLERK, data, images)
+    assert first.created and not again.created and again.case.id == first.case.id
+    payload = {"document": {"format": "TD3"}, "portrait_sha256": "0" * 64}
+    with pytest.raises(InputError, match="portrait: the image is not the one the application names"):
+        office.casework.receive("k" * 64, payload, images={"portrait": b"other bytes"}, findings=(),
+                                names=office.site.names, actor=CLERK.name)
+    assert office.store.application("k" * 64) is None
+    assert [c.id for c in office.applications(SUPERVISOR)] == [first.case.id]
+    assert verify_chain(office.store).ok
+
+
 def test_lost_document_replaced_then_search_and_reprint(office: Office, site: SiteConfig, tmp_path: Path) -> None:
     local = Principal("operator")
     data, images = application("olena-shevchenko-cyrillic.json")
