@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -217,6 +218,8 @@ def _num(raw: Mapping[str, Any], key: str, where: str) -> float:
     value = raw.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigurationError(f"{where}.{key}: a number is required")
+    if not math.isfinite(value):  # NaN compares false with every tolerance, and would pass each check
+        raise ConfigurationError(f"{where}.{key}: {value} is not a finite number")
     return float(value)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -152,3 +153,13 @@ def test_site_td2_template_loads_and_its_left_edge_is_checked(tmp_path: Path) ->
     with pytest.raises(ProfileError) as exc:
         load_template_file(path)
     assert "mrz-left-edge" in {f.rule for f in exc.value.findings}
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_a_number_that_is_not_finite_is_refused_by_name(value: float) -> None:
+    """NaN compares false with every tolerance, so a char_pitch of NaN passed the pitch check (found by
+    the mutation test above)."""
+    r = copy.deepcopy(raw("td3"))
+    r["mrz"]["char_pitch"] = value
+    with pytest.raises(ConfigurationError, match=r"td3\.mrz\.char_pitch: .* is not a finite number"):
+        parse_template(r, "td3")
