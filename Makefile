@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed-stamp
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/install-system-packages.sh mrtd/service/pages/vendor.json
+$(STAMP): pyproject.toml scripts/install-system-packages.sh mrtd/service/pages/vendor.json mrtd/issuance/photo/models.json
 	PY=$(PY) bash scripts/install-system-packages.sh
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip

@@ -1,8 +1,13 @@
-"""Fetch the verifier page's browser libraries from the npm registry (`npm pack`, the registry's own client),
-check each tarball against the SHA-512 integrity recorded in mrtd/service/pages/vendor.json, and unpack the
-kept files into mrtd/service/pages/static/vendor/NAME/. Nothing is installed by hand: `make setup` runs this.
+"""Fetch what mrtd takes from the npm registry (`npm pack`, the registry's own client), check each tarball
+against the SHA-512 integrity recorded in its lock file, and unpack the kept files into FOLDER/NAME/:
 
-Idempotent: a package whose folder already holds the recorded version (vendor/NAME/.version) is skipped.
+- mrtd/service/pages/vendor.json -> mrtd/service/pages/static/vendor/: the verifier page's browser libraries
+  (optional: without npm the page works online only);
+- mrtd/issuance/photo/models.json -> mrtd/issuance/photo/models/: the face detector's model (required: the
+  photo check needs it).
+
+Nothing is installed by hand: `make setup` runs this. Idempotent: a package whose folder already holds the
+recorded version (FOLDER/NAME/.version) is skipped.
 """
 
 from __future__ import annotations
@@ -17,9 +22,12 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-PAGES = Path(__file__).resolve().parent.parent / "mrtd" / "service" / "pages"
-LOCK = PAGES / "vendor.json"
-VENDOR = PAGES / "static" / "vendor"
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ROOT / "mrtd" / "service" / "pages"
+PHOTO = ROOT / "mrtd" / "issuance" / "photo"
+# (lock file, the folder its packages go into, required)
+LOCKS = [(PAGES / "vendor.json", PAGES / "static" / "vendor", False),
+         (PHOTO / "models.json", PHOTO / "models", True)]
 
 
 def integrity(data: bytes) -> str:
@@ -39,12 +47,17 @@ def kept(path: str, keep: list[str]) -> bool:
     return False
 
 
-def fetch(package: dict[str, object], npm: str) -> str:
+def present(package: dict[str, object], folder: Path) -> bool:
+    stamp = folder / str(package["name"]) / ".version"
+    return stamp.is_file() and stamp.read_text().strip() == f"{package['version']} {package['integrity']}"
+
+
+def fetch(package: dict[str, object], npm: str, folder: Path) -> str:
     name, version, expected = str(package["name"]), str(package["version"]), str(package["integrity"])
     keep = [str(k) for k in package["keep"]]  # type: ignore[attr-defined]
-    target = VENDOR / name
+    target = folder / name
     stamp = target / ".version"
-    if stamp.is_file() and stamp.read_text().strip() == f"{version} {expected}":
+    if present(package, folder):
         return f"{name}@{version}: present"
     with tempfile.TemporaryDirectory(prefix="mrtd-vendor-") as tmp:
         out = subprocess.run([npm, "pack", f"{name}@{version}", "--json", "--pack-destination", tmp],
@@ -77,13 +90,21 @@ def fetch(package: dict[str, object], npm: str) -> str:
 
 def main() -> int:
     npm = shutil.which("npm")
-    if npm is None:
-        print("vendor_web: npm missing (scripts/install-system-packages.sh installs it as root); the verifier "
-              "page's offline mode and the browser tests need it", file=sys.stderr)
-        return 0
-    lock = json.loads(LOCK.read_text("utf-8"))
-    for package in lock["packages"]:
-        print(fetch(package, npm))
+    for lock_path, folder, required in LOCKS:
+        packages = json.loads(lock_path.read_text("utf-8"))["packages"]
+        if npm is None:
+            missing = [str(p["name"]) for p in packages if not present(p, folder)]
+            if missing and required:
+                print(f"vendor_web: npm missing (scripts/install-system-packages.sh installs it as root) and "
+                      f"{', '.join(missing)} not fetched: {lock_path.relative_to(ROOT)} lists what mrtd needs",
+                      file=sys.stderr)
+                return 1
+            if missing:
+                print("vendor_web: npm missing (scripts/install-system-packages.sh installs it as root); the "
+                      "verifier page's offline mode and the browser tests need it", file=sys.stderr)
+            continue
+        for package in packages:
+            print(fetch(package, npm, folder))
     return 0
 
 

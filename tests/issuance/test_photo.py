@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,11 +23,20 @@ from PIL import Image, ImageDraw, ImageFilter
 from mrtd.chip.lds.dg2 import EYE_CENTRE_LEFT, EYE_CENTRE_RIGHT, FEATURE_2D, Dg2, FeaturePoint
 from mrtd.chip.portrait import prepare_portrait, token_eyes
 from mrtd.cli import main
-from mrtd.errors import MrtdError, Severity
-from mrtd.issuance.photo import PhotoReport, annotated_png, check_photo, photo_sha256, rules, token_image
+from mrtd.errors import ConfigurationError, MrtdError, Severity
+from mrtd.issuance.photo import (
+    PhotoReport,
+    annotated_png,
+    check_photo,
+    locate,
+    photo_sha256,
+    rules,
+    token_image,
+)
 
 EYES = {p["name"]: p for p in json.loads((VECTORS / "issuance" / "photo-eyes.json").read_text("utf-8"))["photos"]}
 TOLERANCE = 4.0  # px: "within a few pixels" (5 % of the Hopper eye distance)
+HOPPER_FACE = 231  # px: the width of the frontal face box in grace_hopper.jpg
 
 
 def _png(img: Image.Image) -> bytes:
@@ -118,6 +128,28 @@ def test_two_faces_say_how_many() -> None:
     image, _ = _negatives()["two faces"]
     [finding] = [f for f in check_photo(_png(image)).findings() if f.rule == "photo-face"]
     assert "faces found: 2, needs exactly 1" in finding.message
+
+
+@pytest.mark.parametrize("fraction", [1 / 8, 1 / 6])
+def test_a_second_smaller_face_is_counted(fraction: float) -> None:
+    """Someone else in the picture: Grace Hopper pasted in the top corner of an example portrait, her face
+    an eighth or a sixth of the photo's longer side (the faces `locate` finds go down to about an eighth)."""
+    portrait = Image.open(EXAMPLES / "portraits" / "anna.jpg").convert("RGB")
+    face = fraction * max(portrait.size)
+    hopper = _hopper()
+    small = hopper.resize((round(hopper.width * face / HOPPER_FACE), round(hopper.height * face / HOPPER_FACE)),
+                          Image.Resampling.LANCZOS)
+    portrait.paste(small, (portrait.width - small.width, 0))
+    report = check_photo(_png(portrait))
+    assert len(report.detection.faces) == 2
+    assert [f.rule for f in report.findings() if f.severity is Severity.ERROR] == ["photo-face"]
+
+
+def test_a_missing_face_model_names_the_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(locate, "MODEL", tmp_path / "face_detection_short_range.tflite")
+    monkeypatch.setattr(locate, "_loaded", threading.local())
+    with pytest.raises(ConfigurationError, match=r"face detector's model .* is missing .* run `make setup`"):
+        check_photo(_hopper_path().read_bytes())
 
 
 def test_every_example_portrait_passes() -> None:
