@@ -103,7 +103,7 @@ def _cascade(name: str) -> cv2.CascadeClassifier:
     return cascades[name]
 
 
-def detect(rgb: Grey, grey: Grey) -> Detection:
+def detect(rgb: npt.NDArray[Any], grey: Grey) -> Detection:
     """Faces and eye centres in a photo, given in colour and in grey (coordinates in its pixels)."""
     located = [Box(*b) for b in locate.faces(rgb)]
     if len(located) != 1:  # no face, or whose eyes would they be?
@@ -120,7 +120,7 @@ def detect(rgb: Grey, grey: Grey) -> Detection:
 
 def _frontal(equalised: Grey, located: Box) -> Box:
     """The frontal cascade's box for the located face: the largest it finds at sizes near the located box's
-    and overlapping it, else the located box made the size and place of one. The cascade runs over the
+    that holds the located box's centre, else the located box made the size and place of one. The cascade runs over the
     whole photo (a crop would shift the grid of windows it tries, and so its box) at those sizes only."""
     smallest, largest = (max(24, round(f * located.w)) for f in FRONTAL_SIZES)
     found = _cascade(FACE_CASCADE).detectMultiScale(equalised, scaleFactor=1.1, minNeighbors=5,

@@ -75,6 +75,8 @@ def faces(rgb: npt.NDArray[Any]) -> list[tuple[float, float, float, float]]:
         if score[i] < MIN_SCORE:
             break
         dx, dy, bw, bh = (float(v) for v in boxes[0, i, :4])
+        if not (bw > 0 and bh > 0):  # no box at all (or NaN): nothing to measure, nothing to divide by
+            continue
         cx, cy = float(ANCHORS[i, 0]) + dx, float(ANCHORS[i, 1]) + dy
         box = ((cx - bw / 2 - ox) / scale, (cy - bh / 2 - oy) / scale, bw / scale, bh / scale)
         if all(_overlap(box, other) <= OVERLAP for other in found):
