@@ -4,8 +4,9 @@
 # (pdftotext, pdffonts, pdftoppm check the vector PDF), pango-view with Debian's OCR-B (typesets an MRZ
 # with software we did not write, for the PassportEye comparison), chromium and its driver with fonts for
 # Arabic (browser tests of the pages), npm (scripts/vendor_web.py fetches the verifier's browser libraries
-# and the photo check's face detector model from the npm registry), postgresql-client (pg_dump, pg_restore and psql: `mrtd site backup|restore` of
-# PostgreSQL records, and the migration test's frozen dump) and the headers pyscard builds against.
+# and the photo check's face detector model from the npm registry), postgresql-client (pg_dump, pg_restore
+# and psql: `mrtd site backup|restore` of PostgreSQL records, and the migration test's frozen dump) and the
+# headers pyscard builds against.
 # Runs only as root; otherwise it says what is missing and leaves it.
 set -euo pipefail
 PKGS=(pcscd libpcsclite-dev pcsc-tools vsmartcard-vpcd softhsm2 tesseract-ocr tesseract-ocr-eng

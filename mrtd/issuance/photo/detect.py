@@ -120,8 +120,9 @@ def detect(rgb: npt.NDArray[Any], grey: Grey) -> Detection:
 
 def _frontal(equalised: Grey, located: Box) -> Box:
     """The frontal cascade's box for the located face: the largest it finds at sizes near the located box's
-    that holds the located box's centre, else the located box made the size and place of one. The cascade runs over the
-    whole photo (a crop would shift the grid of windows it tries, and so its box) at those sizes only."""
+    that holds the located box's centre, else the located box made the size and place of one. The cascade
+    runs over the whole photo (a crop would shift the grid of windows it tries, and so its box) at those
+    sizes only."""
     smallest, largest = (max(24, round(f * located.w)) for f in FRONTAL_SIZES)
     found = _cascade(FACE_CASCADE).detectMultiScale(equalised, scaleFactor=1.1, minNeighbors=5,
                                                     minSize=(smallest, smallest), maxSize=(largest, largest))

@@ -1,4 +1,5 @@
-"""Where the faces in a photo are: BlazeFace short-range, MediaPipe's face detector, run by OpenCV's DNN module.
+"""Where the faces in a photo are: BlazeFace short-range, MediaPipe's face detector, run by OpenCV's DNN
+module.
 
 The model (a 229 KB TFLite file, Apache-2.0) comes from the npm package @mediapipe/face_detection, fetched
 and checked against its recorded hash by `scripts/vendor_web.py` (models.json). It looks at the photo
@@ -23,7 +24,8 @@ import numpy.typing as npt
 
 from mrtd.errors import ConfigurationError
 
-MODEL = Path(__file__).resolve().parent / "models" / "@mediapipe" / "face_detection" / "face_detection_short_range.tflite"
+MODEL = (Path(__file__).resolve().parent / "models" / "@mediapipe" / "face_detection"
+         / "face_detection_short_range.tflite")
 SIZE = 128  # the model's input, square
 LAYERS = ((8, 2), (16, 6))  # (stride, anchors per cell): 16 x 16 x 2 + 8 x 8 x 6 = 896 anchors
 MIN_SCORE = 0.5  # MediaPipe's default minimum detection confidence
