@@ -13,10 +13,12 @@ import stat
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from mrtd.errors import InputError
+
+if TYPE_CHECKING:  # Pillow loads when an image is opened: reading a chip or a file does not pay for it
+    from PIL import Image
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a master list of every country is ~2 MB; a 600-dpi A4 scan PNG ~30 MB
 MAX_PIXELS = 40_000_000  # an A4 page at 600 dpi is 35 Mpx; 13000 x 13000 (169 Mpx) is refused
@@ -61,6 +63,8 @@ def read_file(path: Path, what: str = "file", max_bytes: int = MAX_FILE_BYTES) -
 def open_image(data: bytes, what: str = "image", *, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Decode an image whose header claims at most `max_pixels`; anything Pillow cannot read, or reads
     only in part, is an InputError naming `what`."""
+    from PIL import Image
+
     if not data:
         raise InputError(f"{what}: empty")
     with warnings.catch_warnings():
