@@ -5,10 +5,10 @@ Speed: `cryptography` (OpenSSL) does what it exposes - k*G for the standard gene
 x-coordinate - on the NIST curves, where OpenSSL is fast. Arithmetic on another base point (the PACE
 mapped generator, H = SK*PK with both coordinates) is not exposed by cryptography, and OpenSSL's
 brainpool arithmetic is slow, so those come from the maintained `fastecdsa` package (native code, about
-0.4 ms per 256-bit multiplication). DH is GMP's powmod through gmpy2 (C; seven times Python's pow on
-2048-bit groups). The `ecdsa` package supplies the curve parameters and the point type. Only the
-Doc 9303-11 App. B point encoding of Integrated Mapping (a few lines of modular arithmetic no library
-offers) is written here.
+0.4 ms per 256-bit multiplication), which also supplies the curve parameters and the point type. DH is
+GMP's powmod through gmpy2 (C; seven times Python's pow on 2048-bit groups), loaded with the first DH
+group: a reader on an EC chip does not pay for it. Only the Doc 9303-11 App. B point encoding of
+Integrated Mapping (a few lines of modular arithmetic no library offers) is written here.
 """
 
 from __future__ import annotations
@@ -20,30 +20,14 @@ from functools import lru_cache
 from importlib import resources
 from typing import TypeAlias
 
-import gmpy2
 from cryptography.hazmat.primitives.asymmetric import ec
-from ecdsa import curves as _curves
-from ecdsa.ellipticcurve import INFINITY, CurveFp, Point, PointJacobi
-from fastecdsa import curve as _fast
-from fastecdsa.rust import Point as _FastPoint
+from fastecdsa.rust import Curve as CurveParams
+from fastecdsa.rust import Point
 
+from mrtd.asn1.keys import curve_named
 from mrtd.errors import EncodingError, ProfileError
 
-# Standardised domain parameters, Doc 9303-11 §9.5.1 (0.4.0.127.0.7.1.2): id -> ecdsa curve.
-_BY_ID: dict[int, _curves.Curve] = {
-    8: _curves.NIST192p,
-    9: _curves.BRAINPOOLP192r1,
-    10: _curves.NIST224p,
-    11: _curves.BRAINPOOLP224r1,
-    12: _curves.NIST256p,
-    13: _curves.BRAINPOOLP256r1,
-    14: _curves.BRAINPOOLP320r1,
-    15: _curves.NIST384p,
-    16: _curves.BRAINPOOLP384r1,
-    17: _curves.BRAINPOOLP512r1,
-    18: _curves.NIST521p,
-}
-
+# Standardised domain parameters, Doc 9303-11 §9.5.1 (0.4.0.127.0.7.1.2): curve name -> id.
 _NAMES = {
     "secp192r1": 8, "brainpoolP192r1": 9, "secp224r1": 10, "brainpoolP224r1": 11, "secp256r1": 12,
     "brainpoolP256r1": 13, "brainpoolP320r1": 14, "secp384r1": 15, "brainpoolP384r1": 16,
@@ -54,12 +38,6 @@ _OPENSSL: dict[str, type[ec.EllipticCurve]] = {
     "secp224r1": ec.SECP224R1, "secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1,
     "secp521r1": ec.SECP521R1,
 }
-_FAST = {
-    "secp192r1": _fast.P192, "brainpoolP192r1": _fast.brainpoolP192r1, "secp224r1": _fast.P224,
-    "brainpoolP224r1": _fast.brainpoolP224r1, "secp256r1": _fast.P256, "brainpoolP256r1": _fast.brainpoolP256r1,
-    "brainpoolP320r1": _fast.brainpoolP320r1, "secp384r1": _fast.P384, "brainpoolP384r1": _fast.brainpoolP384r1,
-    "brainpoolP512r1": _fast.brainpoolP512r1, "secp521r1": _fast.P521,
-}
 DH_IDS = (0, 1, 2)
 
 Element: TypeAlias = "Point | int"  # an EC point, or a DH group element
@@ -67,13 +45,14 @@ Element: TypeAlias = "Point | int"  # an EC point, or a DH group element
 
 @dataclass(frozen=True)
 class Domain:
-    """One curve: its standardised id, the ecdsa curve, sizes."""
+    """One curve: its standardised id, fastecdsa's parameters, sizes."""
 
     param_id: int
-    curve: _curves.Curve
+    params: CurveParams
 
     key_tag = 0x86  # the public point in a public key data object [Doc 9303-11 §9.4.4]
     is_ec = True
+    cofactor = 1  # every standardised curve of §9.5.1 has prime order
 
     @property
     def curve_name(self) -> str:
@@ -81,16 +60,20 @@ class Domain:
         return next(n for n, i in _NAMES.items() if i == self.param_id)
 
     @property
-    def fp(self) -> CurveFp:
-        return self.curve.curve
+    def p(self) -> int:
+        return int(self.params.p)
 
     @property
-    def p(self) -> int:
-        return int(self.fp.p())
+    def a(self) -> int:
+        return int(self.params.a) % self.p
+
+    @property
+    def b(self) -> int:
+        return int(self.params.b)
 
     @property
     def order(self) -> int:
-        return int(self.curve.order)
+        return int(self.params.q)
 
     @property
     def size(self) -> int:
@@ -99,27 +82,31 @@ class Domain:
 
     @property
     def generator(self) -> Point:
-        g = self.curve.generator
-        return Point(self.fp, g.x(), g.y(), self.order)
+        return self.params.G
 
     def _openssl(self) -> ec.EllipticCurve | None:
         cls = _OPENSSL.get(self.curve_name)
         return cls() if cls is not None else None
 
-    def _point(self, e: Element) -> Point | PointJacobi:
+    def _point(self, e: Element) -> Point:
         if isinstance(e, int):
-            raise EncodingError(f"{self.curve.name}: a DH value where an EC point was expected")
+            raise EncodingError(f"{self.curve_name}: a DH value where an EC point was expected")
         return e
 
     def point(self, x: int, y: int) -> Point:
-        if not self.fp.contains_point(x, y):
-            raise EncodingError(f"point is not on {self.curve.name} [Doc 9303-11 §4.4]")
-        return Point(self.fp, x, y, self.order)
+        """(x, y) if it is a point of the curve: coordinates in [0, p-1] that satisfy its equation
+        [BSI TR-03111 §3.2.2.1, public key validation]."""
+        if not (0 <= x < self.p and 0 <= y < self.p):
+            raise EncodingError(f"point coordinate not below p of {self.curve_name} [Doc 9303-11 §4.4]")
+        try:
+            return Point(x, y, self.params)
+        except ValueError:  # fastecdsa refuses a point that is not on the curve
+            raise EncodingError(f"point is not on {self.curve_name} [Doc 9303-11 §4.4]") from None
 
     def encode(self, pt: Element) -> bytes:
         """Uncompressed: 04 || x || y."""
         p = self._point(pt)
-        return b"\x04" + int(p.x()).to_bytes(self.size, "big") + int(p.y()).to_bytes(self.size, "big")
+        return b"\x04" + int(p.x).to_bytes(self.size, "big") + int(p.y).to_bytes(self.size, "big")
 
     def decode(self, data: bytes) -> Point:
         n = self.size
@@ -127,9 +114,14 @@ class Domain:
             raise EncodingError(f"EC point: {len(data)} bytes, uncompressed 04||x||y of {1 + 2 * n} expected")
         return self.point(int.from_bytes(data[1 : 1 + n], "big"), int.from_bytes(data[1 + n :], "big"))
 
-    def _is_generator(self, p: Point | PointJacobi) -> bool:
-        g = self.curve.generator
-        return bool((p.x(), p.y()) == (g.x(), g.y()))
+    def _is_generator(self, p: Point) -> bool:
+        g = self.params.G
+        return bool((p.x, p.y) == (g.x, g.y))
+
+    def _finite(self, r: Point) -> Point:
+        if r.z == 0:  # fastecdsa's point at infinity (projective z = 0)
+            raise EncodingError("point at infinity [Doc 9303-11 §4.4]")
+        return r
 
     def mul(self, k: int, pt: Element) -> Point:
         """k * pt: OpenSSL for the generator of a NIST curve, else fastecdsa."""
@@ -140,20 +132,11 @@ class Domain:
         curve = self._openssl()
         if curve is not None and self._is_generator(base):
             nums = ec.derive_private_key(k, curve).public_key().public_numbers()
-            return Point(self.fp, nums.x, nums.y, self.order)
-        fast = _FAST[self.curve_name]
-        try:
-            r = k * _FastPoint(int(base.x()), int(base.y()), fast)
-            return Point(self.fp, int(r.x), int(r.y), self.order)
-        except ValueError:  # fastecdsa's point at infinity has no affine coordinates
-            raise EncodingError("point at infinity [Doc 9303-11 §4.4]") from None
+            return Point(nums.x, nums.y, self.params)
+        return self._finite(k * base)
 
     def add(self, a: Element, b: Element) -> Point:
-        r = self._point(a) + self._point(b)
-        if r == INFINITY:
-            raise EncodingError("point at infinity [Doc 9303-11 §4.4]")
-        assert isinstance(r, Point)
-        return r
+        return self._finite(self._point(a) + self._point(b))
 
     def shared_secret(self, k: int, pt: Element) -> bytes:
         """The x-coordinate of k * pt (ECDH, Doc 9303-11 §4.4.3.2); OpenSSL where it knows the curve."""
@@ -166,7 +149,7 @@ class Domain:
         return ec.derive_private_key(k % self.order, curve).exchange(ec.ECDH(), peer)
 
     def x_bytes(self, pt: Element) -> bytes:
-        return int(self._point(pt).x()).to_bytes(self.size, "big")
+        return int(self._point(pt).x).to_bytes(self.size, "big")
 
     def compress(self, pt: Element) -> bytes:
         """Comp(): the x-coordinate [Doc 9303-11 §7.1.4.2.3]."""
@@ -181,10 +164,9 @@ class Domain:
 
     def integrated_mapping(self, rp: int) -> Point:
         """Doc 9303-11 App. B point encoding f_G(t) for ECDH Integrated Mapping (needs p = 3 mod 4)."""
-        p = self.p
-        a, b = int(self.fp.a()) % p, int(self.fp.b())
+        p, a, b = self.p, self.a, self.b
         if p % 4 != 3:
-            raise ProfileError(f"{self.curve.name}: Integrated Mapping needs p = 3 mod 4 [Doc 9303-11 App. B]")
+            raise ProfileError(f"{self.curve_name}: Integrated Mapping needs p = 3 mod 4 [Doc 9303-11 App. B]")
         t = rp % p
         alpha = (-t * t) % p
         x2 = (-b * (1 + alpha + alpha * alpha) * pow(a * (alpha + alpha * alpha), p - 2, p)) % p
@@ -197,6 +179,12 @@ class Domain:
         else:
             x, y = x3, (aa * u) % p
         return self.point(x, y)
+
+
+def _powmod(base: int, exponent: int, modulus: int) -> int:
+    import gmpy2  # with the first DH group only (its import costs an EC reader 20 ms)
+
+    return int(gmpy2.powmod(base, exponent, modulus))
 
 
 @dataclass(frozen=True)
@@ -230,7 +218,7 @@ class DhGroup:
 
     def check(self, y: int) -> int:
         """Public key validation [RFC 2631 §2.1.5]: 1 < y < p-1 and y^q = 1 (no small subgroup)."""
-        if not 1 < y < self.p - 1 or gmpy2.powmod(y, self.q, self.p) != 1:
+        if not 1 < y < self.p - 1 or _powmod(y, self.q, self.p) != 1:
             raise EncodingError("DH public value is not in the prime-order subgroup [Doc 9303-11 §4.4.3.3.1, RFC 2631]")
         return y
 
@@ -244,7 +232,7 @@ class DhGroup:
 
     def mul(self, k: int, base: Element) -> int:
         k %= self.q
-        r = int(gmpy2.powmod(self._value(base), k, self.p))
+        r = _powmod(self._value(base), k, self.p)
         if k == 0 or r == 1:
             raise EncodingError("DH: the identity element [Doc 9303-11 §4.4]")
         return r
@@ -273,7 +261,7 @@ class DhGroup:
 
     def integrated_mapping(self, rp: int) -> int:
         """f_g(x) = x^((p-1)/q) mod p, which must not be 1 [Doc 9303-11 §4.4.3.3.2]."""
-        r = int(gmpy2.powmod(rp, (self.p - 1) // self.q, self.p))
+        r = _powmod(rp, (self.p - 1) // self.q, self.p)
         if r == 1:
             raise EncodingError("PACE-IM (DH): the mapped generator is 1 [Doc 9303-11 §4.4.3.3.2]")
         return r
@@ -297,12 +285,12 @@ def group(param_id: int) -> Group:
 
 def domain(param_id: int) -> Domain:
     """An elliptic-curve domain (ids 8-18)."""
-    try:
-        return Domain(param_id, _BY_ID[param_id])
-    except KeyError:
+    name = next((n for n, i in _NAMES.items() if i == param_id), None)
+    if name is None:
         raise ProfileError(
             f"domain parameters {param_id}: not a supported standardised ECDH curve [Doc 9303-11 §9.5.1]"
-        ) from None
+        )
+    return Domain(param_id, curve_named(name).params)
 
 
 _CRYPTOGRAPHY_CURVES: dict[str, type[ec.EllipticCurve]] = {

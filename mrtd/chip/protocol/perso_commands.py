@@ -100,12 +100,11 @@ def put_aa_rsa(modulus: int, private_exponent: int, size: int) -> list[Command]:
 
 
 def put_ca_key(d: Domain, private: int, key_id: int | None) -> Command:
-    fp = d.fp
     n = d.size
     body = (
         tlv(0x81, d.p.to_bytes(n, "big"))
-        + tlv(0x82, (int(fp.a()) % d.p).to_bytes(n, "big"))
-        + tlv(0x83, int(fp.b()).to_bytes(n, "big"))
+        + tlv(0x82, d.a.to_bytes(n, "big"))
+        + tlv(0x83, d.b.to_bytes(n, "big"))
         + tlv(0x84, d.encode(d.generator))
         + tlv(0x85, d.order.to_bytes((d.order.bit_length() + 7) // 8, "big"))
         + tlv(0x86, private.to_bytes((d.order.bit_length() + 7) // 8, "big"))
@@ -247,7 +246,7 @@ def parse_ca_key(data: bytes) -> CaKey:
         raise EncodingError(f"PUT DATA 63: missing tag {exc}") from None
     for pid in (8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18):
         d = domain(pid)
-        if (d.p, int(d.fp.a()) % d.p, int(d.fp.b()), d.order) == (p, a, b, order) and d.encode(d.generator) == g:
+        if (d.p, d.a, d.b, d.order) == (p, a, b, order) and d.encode(d.generator) == g:
             kid = int.from_bytes(objs[0x88], "big") if 0x88 in objs else None
             return CaKey(d, private, kid)
     raise EncodingError("PUT DATA 63: domain parameters are not a standardised curve")

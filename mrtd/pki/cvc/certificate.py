@@ -20,9 +20,9 @@ from enum import IntEnum
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
-from ecdsa import curves as ecdsa_curves
 
 from mrtd.asn1 import der
+from mrtd.asn1.keys import curve_named
 from mrtd.asn1.tlv import parse_all, tlv
 from mrtd.errors import EncodingError, Finding, Severity, SignatureError
 from mrtd.pki.signer import HashName, Signer, der_ecdsa, hash_algorithm, raw_ecdsa
@@ -36,11 +36,11 @@ READ_DG3 = 0x01
 READ_DG4 = 0x02
 RIGHTS = {"dg3": READ_DG3, "dg4": READ_DG4}
 
-# curves TR-03110 allows for TA (224 to 512 bits) that OpenSSL computes on, by ecdsa's name
+# curves TR-03110 allows for TA (224 to 512 bits) that OpenSSL computes on, by name
 _CURVES: dict[str, type[ec.EllipticCurve]] = {
-    "NIST224p": ec.SECP224R1, "NIST256p": ec.SECP256R1, "NIST384p": ec.SECP384R1, "NIST521p": ec.SECP521R1,
-    "BRAINPOOLP256r1": ec.BrainpoolP256R1, "BRAINPOOLP384r1": ec.BrainpoolP384R1,
-    "BRAINPOOLP512r1": ec.BrainpoolP512R1,
+    "secp224r1": ec.SECP224R1, "secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1, "secp521r1": ec.SECP521R1,
+    "brainpoolP256r1": ec.BrainpoolP256R1, "brainpoolP384r1": ec.BrainpoolP384R1,
+    "brainpoolP512r1": ec.BrainpoolP512R1,
 }
 
 
@@ -92,18 +92,19 @@ def parse_bcd_date(value: bytes, what: str) -> dt.date:
 # -- public keys -------------------------------------------------------------------------------------------
 
 
-def _ecdsa_curve(curve: ec.EllipticCurve) -> ecdsa_curves.Curve:
+def _curve_name(curve: ec.EllipticCurve) -> str:
     for name, cls in _CURVES.items():
         if isinstance(curve, cls):
-            return next(c for c in ecdsa_curves.curves if c.name == name)
+            return name
     raise EncodingError(f"{curve.name}: not a curve for Terminal Authentication here (224-512 bits) [Doc 9303-11 §7.1.4.2.2]")
 
 
-def _params(c: ecdsa_curves.Curve) -> tuple[int, int, int, bytes, int, int]:
-    fp, g = c.curve, c.generator
-    size = (fp.p().bit_length() + 7) // 8
-    point = b"\x04" + int(g.x()).to_bytes(size, "big") + int(g.y()).to_bytes(size, "big")
-    return int(fp.p()), int(fp.a()) % int(fp.p()), int(fp.b()), point, int(c.order), int(fp.cofactor() or 1)
+def _params(name: str) -> tuple[int, int, int, bytes, int, int]:
+    """p, a, b, G, r and the cofactor f (1: every TA curve has prime order) [TR-03110-3 §D.3.3]."""
+    c = curve_named(name).params
+    size = (c.p.bit_length() + 7) // 8
+    point = b"\x04" + c.G.x.to_bytes(size, "big") + c.G.y.to_bytes(size, "big")
+    return c.p, c.a % c.p, c.b, point, c.q, 1
 
 
 def _uint(n: int) -> bytes:
@@ -126,7 +127,7 @@ class CvPublicKey:
         point = key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
         body = tlv(0x06, _oid_body(oid))
         if with_parameters:
-            p, a, b, g, r, f = _params(_ecdsa_curve(key.curve))
+            p, a, b, g, r, f = _params(_curve_name(key.curve))
             body += tlv(0x81, _uint(p)) + tlv(0x82, _uint(a)) + tlv(0x83, _uint(b)) + tlv(0x84, g) + tlv(0x85, _uint(r))
             body += tlv(0x86, point) + tlv(0x87, _uint(f))
         else:
@@ -144,8 +145,7 @@ class CvPublicKey:
             found = (int.from_bytes(objs.get(0x81, b""), "big"), int.from_bytes(objs.get(0x82, b""), "big"),
                      int.from_bytes(objs.get(0x83, b""), "big"), objs.get(0x84, b""), int.from_bytes(objs.get(0x85, b""), "big"))
             for name, cls_ in _CURVES.items():
-                c = next(c for c in ecdsa_curves.curves if c.name == name)
-                if _params(c)[:5] == found:
+                if _params(name)[:5] == found:
                     curve = cls_()
                     break
             else:

@@ -201,3 +201,23 @@ def test_dh_public_values_outside_the_subgroup_are_refused() -> None:
     for bad in (1, d.p - 1, 2):  # 2 is not of order q in the 1024/160 group
         with pytest.raises(EncodingError):
             d.decode(bad.to_bytes(d.size, "big"))
+
+
+@pytest.mark.parametrize("param_id", range(8, 19))
+def test_an_ec_public_value_is_validated_before_use(param_id: int) -> None:
+    """TR-03111 §3.2.2.1: coordinates below p, on the curve; no result is the point at infinity."""
+    from mrtd.errors import EncodingError
+
+    d = group(param_id)
+    g = d.generator
+    assert d.decode(d.encode(g)) == g
+    n = d.size
+    with pytest.raises(EncodingError, match="not on"):
+        d.decode(b"\x04" + g.x.to_bytes(n, "big") + ((g.y + 1) % d.p).to_bytes(n, "big"))
+    if g.x + d.p < 256**n:  # x + p still fits: congruent to a curve point, but not a coordinate
+        with pytest.raises(EncodingError, match="below p"):
+            d.decode(b"\x04" + (g.x + d.p).to_bytes(n, "big") + g.y.to_bytes(n, "big"))
+    minus_g = d.mul(d.order - 1, g)
+    with pytest.raises(EncodingError, match="infinity"):
+        d.add(g, minus_g)
+    assert d.add(g, g) == d.mul(2, g)
