@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -32,10 +32,11 @@ from mrtd.chip.protocol.curves import domain_for_name
 from mrtd.chip.protocol.kdf import Cipher, can_password, mrz_password
 from mrtd.chip.protocol.pace import PW_CAN, PW_MRZ, PaceParams, PaceTerminal, parse_card_access
 from mrtd.chip.protocol.sm import SecureChannel
-from mrtd.chip.protocol.ta import TerminalAuthTerminal
 from mrtd.chip.transport import Transport
 from mrtd.errors import ChipError, EncodingError, InputError, MrtdError, TransportError
-from mrtd.pki.cvc.certificate import CvCertificate
+
+if TYPE_CHECKING:  # Terminal Authentication's stack loads with its first use: most reads have no IS key
+    from mrtd.pki.cvc.certificate import CvCertificate
 
 LDS1_AID = bytes.fromhex("A0000002471001")
 SW_NOT_FOUND = 0x6A82
@@ -181,6 +182,8 @@ class ChipSession:
         step = "Terminal Authentication"
         if self.comp_pk_ifd is None:
             raise ChipError(step, "needs Chip Authentication first (it authenticates the terminal's CA key)")
+        from mrtd.chip.protocol.ta import TerminalAuthTerminal
+
         try:
             term = TerminalAuthTerminal(chain, key, self.id_ic, self.comp_pk_ifd)
         except EncodingError as exc:
