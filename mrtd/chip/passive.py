@@ -22,7 +22,6 @@ from mrtd.asn1 import der
 from mrtd.asn1.tlv import Tlv
 from mrtd.asn1.x509 import Certificate
 from mrtd.chip.lds.dg1 import Dg1
-from mrtd.chip.lds.dg12 import Dg12
 from mrtd.chip.lds.files import by_name, dg_name
 from mrtd.chip.lds.sod import Sod
 from mrtd.errors import Finding, InputError, MrtdError, Severity
@@ -282,6 +281,8 @@ def _usage_period(ds: Certificate, dg12_raw: bytes | None) -> Check:
     name = "ds-usage-period"
     if dg12_raw is None:
         return _na(name, "no DG12 date of issue to compare with the DS private key usage period")
+    from mrtd.chip.lds.dg12 import Dg12  # DG12 is optional: its codec (and the model it needs) loads with it
+
     try:
         issued = Dg12.decode(dg12_raw).fields.date_of_issue
     except MrtdError as exc:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mrtd.errors import Finding, Severity
-from mrtd.model import DocumentFormat
 from mrtd.mrz._data import load
 from mrtd.mrz.charset import FILLER, LETTERS
+
+if TYPE_CHECKING:  # an annotation only: a chip read asks for country codes, not the document model
+    from mrtd.model import DocumentFormat
 
 CLAUSE_CODES = "Doc 9303-3 §5"
 
