@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from mrtd.asn1 import der
 from mrtd.asn1.tlv import TlvError, parse_all
 from mrtd.chip.lds import efcvca
 from mrtd.chip.lds import files as lds_files
 from mrtd.chip.lds.dg14 import Dg14
 from mrtd.chip.lds.dg15 import Dg15
-from mrtd.chip.lds.securityinfos import ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo
+from mrtd.chip.lds.securityinfos import ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo, PaceInfo
+from mrtd.chip.lds.sod import Sod
 from mrtd.chip.passive import passive_authentication
 from mrtd.chip.protocol import aa
 from mrtd.chip.protocol import perso_commands as pc
@@ -356,13 +358,28 @@ def read_chip(
     for name in (n for n in listed if n not in protected):
         _read_listed(session, files, name)
     sod = session.read_file("EF.SOD")
+    unlisted: list[str] = []
     if sod is not None:
         files["EF.SOD"] = sod
+        # EF.COM is not signed and EF.SOD is: a data group EF.SOD covers is read even where EF.COM leaves it
+        # out, so that an altered EF.COM cannot switch Active or Chip Authentication off [Doc 9303-10 §4.6]
+        unlisted = [n for n in _covered(sod) if n not in listed]
+        for name in unlisted:
+            if name in EAC_PROTECTED and expected is None:
+                protected.append(name)
+            else:
+                _read_listed(session, files, name, "EF.SOD")
     if protected or (expected is not None and "EF.CVCA" in expected):
         cvca = session.read_ef_cvca()
         if cvca is not None:
             files["EF.CVCA"] = cvca
     report = ReadReport(files, session.access or "", protocol)
+    if unlisted:
+        report.checks.append(Check("data-groups", "pass", f"read as EF.SOD lists them; EF.COM (not signed) leaves "
+                                   f"out {', '.join(unlisted)} [Doc 9303-10 §4.6]"))
+    access = _access_as_signed(files, session.pace.params if session.pace is not None else None)
+    if access is not None:
+        report.checks.append(access)
     report.checks.append(_run_aa(session, files))
     report.checks.extend(_run_ca(session, files))
     if protected:
@@ -373,11 +390,42 @@ def read_chip(
     return report
 
 
-def _read_listed(session: ChipSession, files: dict[str, bytes], name: str) -> None:
+def _read_listed(session: ChipSession, files: dict[str, bytes], name: str, lister: str = "EF.COM") -> None:
     content = session.read_file(name)
     if content is None:
-        raise ChipError(f"read {name}", "EF.COM lists it but the chip does not have it", SW_NOT_FOUND)
+        raise ChipError(f"read {name}", f"{lister} lists it but the chip does not have it", SW_NOT_FOUND)
     files[name] = content
+
+
+def _covered(sod: bytes) -> list[str]:
+    """The data groups EF.SOD hashes; none if it cannot be read (passive authentication says why)."""
+    try:
+        hashes = Sod.decode(sod).security_object.hashes
+    except MrtdError:
+        return []
+    return [lds_files.dg_name(n) for n, _ in hashes]
+
+
+def _access_as_signed(files: Mapping[str, bytes], used: PaceParams | None) -> Check | None:
+    """The access control against the PACEInfo of the signed DG14; EF.CardAccess, which chose it, is not
+    signed, so an altered one could have turned PACE into BAC or into another PACE protocol. None where DG14
+    lists no PACE (a BAC chip) or cannot be read (Chip Authentication reports that)."""
+    try:
+        signed = Dg14.decode(files["DG14"]).security_infos.of_type(PaceInfo) if "DG14" in files else ()
+    except MrtdError:
+        return None
+    if not signed:
+        return None
+    listed = {(i.protocol, i.parameter_id) for i in signed}
+    names = ", ".join(sorted({i.protocol for i in signed}))
+    if used is None:
+        return Check("access-control", "fail", f"DG14 (signed) lists PACE ({names}), but EF.CardAccess offered "
+                     "none and BAC was used: EF.CardAccess was altered or removed [Doc 9303-11 §9.2]")
+    ran = (der.oid_text(used.oid), used.param_id)
+    if ran not in listed:
+        return Check("access-control", "fail", f"PACE ran as {ran[0]} on domain {ran[1]}, which DG14 (signed) "
+                     f"does not list ({names}) [Doc 9303-11 §9.2]")
+    return Check("access-control", "pass", f"PACE as DG14 (signed) lists it: {ran[0]}, domain {ran[1]}")
 
 
 def _run_ta(session: ChipSession, files: dict[str, bytes], names: list[str], terminal: TerminalCredentials | None) -> Check:

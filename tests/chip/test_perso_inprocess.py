@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -79,7 +80,12 @@ def test_personalise_document_image(sims: dict[str, Specimen], profile: str) -> 
     card = VirtualCard(profile)
     report = personalise(doc, SimTransport(card), profile, trust=_trust(sp), at=AT)
     assert report.ok and card.state.locked
-    assert [c.status for c in report.checks] == ["pass"] * 5
+    # read-back, AA, CA, passive authentication, the lock, and on the PACE chip the access control DG14 signs
+    names = ["read-back", "access-control", "active-authentication", "chip-authentication", "passive-authentication",
+             "lock"]
+    if profile == "jmrtd-applet":
+        names.remove("access-control")
+    assert [(c.name, c.status) for c in report.checks] == [(n, "pass") for n in names]
     again = read_chip(SimTransport(card), MRZ, _trust(sp), AT)
     assert again.ok and again.files["DG2"] == sp.image.files["DG2"]
 
@@ -235,3 +241,85 @@ def test_a_built_document_image_goes_on_the_chip() -> None:
     assert set(report.read.files) == set(img.files)
     with pytest.raises(ProfileError):
         personalise(img, SimTransport(VirtualCard("jmrtd-applet")), "jmrtd-applet")  # EF.CardAccess: no MF
+
+
+@pytest.fixture(scope="module")
+def personalised(sims: dict[str, Specimen]) -> tuple[str, TrustStore]:
+    """A locked mrtd-sim card's state (as JSON, so that each example starts from a fresh copy)."""
+    card = VirtualCard("mrtd-sim")
+    assert personalise(sims["mrtd-sim"].image, SimTransport(card), "mrtd-sim", trust=_trust(sims["mrtd-sim"]), at=AT).ok
+    return card.state.to_json(), _trust(sims["mrtd-sim"])
+
+
+def _cloned(state_json: str, key: str, content: bytes) -> VirtualCard:
+    from mrtd.chip.sim.card import CardState
+
+    state = CardState.from_json(state_json)
+    state.files[key] = bytearray(content)
+    return VirtualCard(state=state)
+
+
+_SIGNED = ("DG1", "DG2", "DG14", "DG15", "EF.SOD")
+_MUTATIONS = st.lists(
+    st.tuples(st.sampled_from(["flip", "cut", "insert"]), st.integers(0, 4000), st.integers(0, 255)), min_size=1, max_size=4
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sampled_from(["mf:011C", "app:011E", "app:0101", "app:010E", "app:010F", "app:011D"]), _MUTATIONS)
+def test_a_cloned_chip_with_altered_files_is_never_accepted_as_the_original(
+    sims: dict[str, Specimen], personalised: tuple[str, TrustStore], key: str, mutations: list[tuple[str, int, int]]
+) -> None:
+    """A cloned or forged chip: secure messaging is genuine (the forger holds the keys), the contents are not.
+    EF.CardAccess, EF.COM, DG1, DG14, DG15 or EF.SOD altered, cut or grown reach PACE, Chip and Active
+    Authentication and passive authentication as the chip sends them. The read raises an MrtdError, or fails
+    a check, or - where only the unsigned EF.COM or EF.CardAccess changed - still proves exactly what the
+    original proves: the same signed files, PACE as DG14 signs it, Active and Chip Authentication run."""
+    state_json, trust = personalised
+    content = bytearray.fromhex(json.loads(state_json)["files"][key])
+    for op, at, value in mutations:
+        i = at % (len(content) + 1)
+        if op == "flip" and content:
+            content[i % len(content)] ^= value or 1
+        elif op == "cut":
+            del content[i:]
+        else:
+            content[i:i] = bytes((value,))
+    try:
+        report = read_chip(SimTransport(_cloned(state_json, key, bytes(content))), MRZ, trust, AT, max_read=4000)
+    except MrtdError:
+        return
+    if report.ok:
+        original = sims["mrtd-sim"].image.files
+        assert all(report.files[n] == original[n] for n in _SIGNED)
+        statuses = {c.name: c.status for c in report.checks}
+        assert statuses["access-control"] == statuses["active-authentication"] == statuses["chip-authentication"] == "pass"
+
+
+def test_an_ef_com_without_dg15_does_not_switch_active_authentication_off(
+    sims: dict[str, Specimen], personalised: tuple[str, TrustStore]
+) -> None:
+    """EF.COM is not signed: the data groups EF.SOD covers are read even where EF.COM leaves them out."""
+    from mrtd.asn1.tlv import parse_all, tlv
+
+    state_json, trust = personalised
+    (com,) = parse_all(sims["mrtd-sim"].image.files["EF.COM"])
+    body = b"".join(tlv(k.tag, k.value.replace(b"\x6F", b"") if k.tag == 0x5C else k.value) for k in com.children())
+    report = read_chip(SimTransport(_cloned(state_json, "app:011E", tlv(0x60, body))), MRZ, trust, AT, max_read=4000)
+    assert report.ok and "DG15" in report.files
+    assert report.check("active-authentication").status == "pass"  # type: ignore[union-attr]
+    assert "leaves out DG15" in report.check("data-groups").detail  # type: ignore[union-attr]
+
+
+def test_an_ef_card_access_without_pace_is_a_downgrade_the_signed_dg14_shows(
+    sims: dict[str, Specimen], personalised: tuple[str, TrustStore]
+) -> None:
+    """EF.CardAccess is not signed: one whose PACEInfo was damaged makes the reader fall back to BAC, and
+    DG14's PACEInfo (signed) shows that the chip offers PACE."""
+    state_json, trust = personalised
+    card_access = bytearray(sims["mrtd-sim"].image.files["EF.CardAccess"])
+    card_access[7] ^= 0x55  # inside the PACE OID: no PACEInfo the reader knows
+    report = read_chip(SimTransport(_cloned(state_json, "mf:011C", bytes(card_access))), MRZ, trust, AT, max_read=4000)
+    assert report.access == "BAC" and not report.ok
+    check = report.check("access-control")
+    assert check is not None and check.status == "fail" and "BAC was used" in check.detail
