@@ -416,13 +416,13 @@ def _access_as_signed(files: Mapping[str, bytes], used: PaceParams | None) -> Ch
         return None
     if not signed:
         return None
-    listed = {(i.protocol, i.parameter_id) for i in signed}
     names = ", ".join(sorted({i.protocol for i in signed}))
     if used is None:
         return Check("access-control", "fail", f"DG14 (signed) lists PACE ({names}), but EF.CardAccess offered "
                      "none and BAC was used: EF.CardAccess was altered or removed [Doc 9303-11 §9.2]")
     ran = (der.oid_text(used.oid), used.param_id)
-    if ran not in listed:
+    # a PACEInfo without parameterId names the protocol only (its domain is in PACEDomainParameterInfo)
+    if not any(i.protocol == ran[0] and i.parameter_id in (None, ran[1]) for i in signed):
         return Check("access-control", "fail", f"PACE ran as {ran[0]} on domain {ran[1]}, which DG14 (signed) "
                      f"does not list ({names}) [Doc 9303-11 §9.2]")
     return Check("access-control", "pass", f"PACE as DG14 (signed) lists it: {ran[0]}, domain {ran[1]}")

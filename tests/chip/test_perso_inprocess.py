@@ -311,15 +311,20 @@ def test_an_ef_com_without_dg15_does_not_switch_active_authentication_off(
     assert "leaves out DG15" in report.check("data-groups").detail  # type: ignore[union-attr]
 
 
-def test_an_ef_card_access_without_pace_is_a_downgrade_the_signed_dg14_shows(
-    sims: dict[str, Specimen], personalised: tuple[str, TrustStore]
+@pytest.mark.parametrize(
+    "at,value,access,why",
+    [(7, 0x55, "BAC", "BAC was used"),  # inside the PACE OID: no PACEInfo the reader knows
+     (21, 13, "PACE", "on domain 13, which DG14 (signed) does not list")],  # brainpoolP256r1 for P-256
+)
+def test_an_altered_ef_card_access_is_caught_by_the_signed_dg14(
+    sims: dict[str, Specimen], personalised: tuple[str, TrustStore], at: int, value: int, access: str, why: str
 ) -> None:
-    """EF.CardAccess is not signed: one whose PACEInfo was damaged makes the reader fall back to BAC, and
-    DG14's PACEInfo (signed) shows that the chip offers PACE."""
+    """EF.CardAccess is not signed: damaged, it makes the reader fall back to BAC; altered, it makes both sides
+    run another PACE. DG14's PACEInfo (signed) shows what the chip was issued with."""
     state_json, trust = personalised
     card_access = bytearray(sims["mrtd-sim"].image.files["EF.CardAccess"])
-    card_access[7] ^= 0x55  # inside the PACE OID: no PACEInfo the reader knows
+    card_access[at] = value
     report = read_chip(SimTransport(_cloned(state_json, "mf:011C", bytes(card_access))), MRZ, trust, AT, max_read=4000)
-    assert report.access == "BAC" and not report.ok
+    assert report.access == access and not report.ok
     check = report.check("access-control")
-    assert check is not None and check.status == "fail" and "BAC was used" in check.detail
+    assert check is not None and check.status == "fail" and why in check.detail
