@@ -193,7 +193,40 @@ def passive_authentication(files: Mapping[str, bytes], trust: Trust, at: dt.date
         checks.append(_guarded("document-type", lambda: _document_type(ds, dg1)))
         checks.append(_guarded("issuer-country", lambda: _issuer_country(ds, dg1)))
         checks.append(_guarded("ds-usage-period", lambda: _usage_period(ds, files.get("DG12"))))
+    if "EF.CardSecurity" in files:
+        checks.append(_card_security(files["EF.CardSecurity"], files.get("EF.CardAccess"), trust, at))
     return PassiveReport(tuple(checks), at, _subject(ds) if ds is not None else None, tuple(findings))
+
+
+def _card_security(raw: bytes, card_access: bytes | None, trust: Trust, at: dt.datetime) -> Check:
+    """EF.CardSecurity (read after PACE) is signed by a Document Signer, and holds every SecurityInfo of the
+    unsigned EF.CardAccess [Doc 9303-11 §9.2.13]: its signature and signer's chain, then that inclusion."""
+    from mrtd.chip.lds.cardsecurity import CardSecurity  # only chips with PACE-CAM carry one
+    from mrtd.chip.lds.securityinfos import SecurityInfos
+
+    name = "card-security"
+    try:
+        cs = CardSecurity.decode(raw)
+        signer = cs.signed_data.signer_certificate(cs.signed_data.signer_infos[0])
+        if signer is None:
+            return _fail(name, "EF.CardSecurity carries no DS certificate matching its SignerInfo [Doc 9303-11 §9.2.13]")
+        scheme = cs.verify(signer)
+    except MrtdError as exc:
+        return _fail(name, f"EF.CardSecurity: {exc}")
+    failed = [c.why for c in _chain(signer, trust, at) if not c.passed]
+    if failed:
+        return _fail(name, f"EF.CardSecurity's signer {_subject(signer)}: {'; '.join(failed)}")
+    if card_access is not None:
+        try:
+            unsigned = SecurityInfos.decode(card_access, "EF.CardAccess").infos
+        except MrtdError as exc:
+            return _fail(name, f"EF.CardAccess cannot be read to compare with EF.CardSecurity: {exc}")
+        signed = {i.raw for i in cs.security_infos.infos}
+        if any(i.raw not in signed for i in unsigned):
+            return _fail(name, "EF.CardAccess holds a SecurityInfo the signed EF.CardSecurity does not: it was "
+                         "altered [Doc 9303-11 §9.2.13]")
+    return _ok(name, f"{scheme} signature by {_subject(signer)} verifies"
+               + ("; EF.CardAccess is part of it" if card_access is not None else ""))
 
 
 def _subject(cert: Certificate) -> str:

@@ -221,3 +221,39 @@ def test_revoked_ds_fails_the_chain() -> None:
     store.add_crl(crl)
     report = _report(dict(IMAGE.files), trust=store)
     assert [c.name for c in report.failed()] == ["ds-chain:crl"]
+
+
+@pytest.fixture(scope="module")
+def cam() -> tuple[dict[str, bytes], TrustStore]:
+    """A PACE-CAM document: EF.CardSecurity signed by the Document Signer beside the unsigned EF.CardAccess."""
+    from mrtd.chip.protocol.kdf import Cipher
+    from mrtd.chip.protocol.pace import Mapping, PaceParams
+    from mrtd.chip.sim.specimen import specimen
+
+    sp = specimen("mrtd-sim", 2000, pace=PaceParams(Mapping.CAM, Cipher.AES128, 12))
+    trust = TrustStore()
+    trust.add_certificate(sp.csca_certificate)
+    return dict(sp.image.files), trust
+
+
+def test_ef_card_security_is_verified_and_holds_ef_card_access(cam: tuple[dict[str, bytes], TrustStore]) -> None:
+    files, trust = cam
+    report = passive_authentication(files, trust, dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+    check = report.check("card-security")
+    assert report.ok and check.status is Status.PASSED and "EF.CardAccess is part of it" in check.why
+
+
+@pytest.mark.parametrize(
+    "name,pos,why",
+    [("EF.CardAccess", -1, "altered"),  # the domain parameter id of the PACEInfo
+     ("EF.CardSecurity", -40, "EF.CardSecurity")],  # inside the signature
+)
+def test_an_altered_ef_card_access_or_card_security_fails(
+    cam: tuple[dict[str, bytes], TrustStore], name: str, pos: int, why: str
+) -> None:
+    files, trust = cam
+    raw = bytearray(files[name])
+    raw[pos] ^= 0x01
+    report = passive_authentication(files | {name: bytes(raw)}, trust, dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+    check = report.check("card-security")
+    assert not report.ok and check.status is Status.FAILED and why in check.why, check.why
