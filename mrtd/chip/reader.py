@@ -22,7 +22,12 @@ from mrtd.chip.lds import efcvca
 from mrtd.chip.lds import files as lds_files
 from mrtd.chip.lds.dg14 import Dg14
 from mrtd.chip.lds.dg15 import Dg15
-from mrtd.chip.lds.securityinfos import ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo, PaceInfo
+from mrtd.chip.lds.securityinfos import (
+    ChipAuthenticationInfo,
+    ChipAuthenticationPublicKeyInfo,
+    PaceInfo,
+    SecurityInfos,
+)
 from mrtd.chip.lds.sod import Sod
 from mrtd.chip.passive import passive_authentication
 from mrtd.chip.protocol import aa
@@ -417,6 +422,9 @@ def _access_as_signed(files: Mapping[str, bytes], used: PaceParams | None) -> Ch
     if not signed:
         return None
     names = ", ".join(sorted({i.protocol for i in signed}))
+    if used is None and _offered_as_signed(files.get("EF.CardAccess"), signed):
+        return Check("access-control", "pass", f"EF.CardAccess offers the PACE DG14 (signed) lists ({names}) with "
+                     "domain parameters this reader does not run: BAC was used")
     if used is None:
         return Check("access-control", "fail", f"DG14 (signed) lists PACE ({names}), but EF.CardAccess offered "
                      "none and BAC was used: EF.CardAccess was altered or removed [Doc 9303-11 §9.2]")
@@ -426,6 +434,17 @@ def _access_as_signed(files: Mapping[str, bytes], used: PaceParams | None) -> Ch
         return Check("access-control", "fail", f"PACE ran as {ran[0]} on domain {ran[1]}, which DG14 (signed) "
                      f"does not list ({names}) [Doc 9303-11 §9.2]")
     return Check("access-control", "pass", f"PACE as DG14 (signed) lists it: {ran[0]}, domain {ran[1]}")
+
+
+def _offered_as_signed(card_access: bytes | None, signed: Sequence[PaceInfo]) -> bool:
+    """EF.CardAccess holds a PACEInfo of DG14 byte for byte: it was not altered, the reader could not use it."""
+    if card_access is None:
+        return False
+    try:
+        offered = SecurityInfos.decode(card_access, "EF.CardAccess").of_type(PaceInfo)
+    except MrtdError:
+        return False
+    return any(o.raw == s.raw for o in offered for s in signed)
 
 
 def _run_ta(session: ChipSession, files: dict[str, bytes], names: list[str], terminal: TerminalCredentials | None) -> Check:

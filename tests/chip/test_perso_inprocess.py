@@ -328,3 +328,20 @@ def test_an_altered_ef_card_access_is_caught_by_the_signed_dg14(
     assert report.access == access and not report.ok
     check = report.check("access-control")
     assert check is not None and check.status == "fail" and why in check.detail
+
+
+def test_pace_the_reader_cannot_run_is_no_downgrade_when_ef_card_access_is_as_signed() -> None:
+    """A chip with PACE on proprietary domain parameters (PACEInfo without parameterId, Doc 9303-11 §9.2.1):
+    the reader falls back to BAC. EF.CardAccess holding DG14's PACEInfo byte for byte is the reader's limit,
+    not an alteration; without it, it is."""
+    from mrtd.chip.lds.dg14 import Dg14
+    from mrtd.chip.lds.securityinfos import ID_PACE, PaceInfo, SecurityInfos
+    from mrtd.chip.reader import _access_as_signed
+
+    proprietary = PaceInfo.create(f"{ID_PACE}.2.2", None)  # ECDH-GM-AES-128 on domain parameters of its own
+    dg14 = Dg14.create([proprietary]).encode()
+    card_access = SecurityInfos.create([proprietary]).raw
+    same = _access_as_signed({"DG14": dg14, "EF.CardAccess": card_access}, None)
+    assert same is not None and same.status == "pass" and "BAC was used" in same.detail
+    gone = _access_as_signed({"DG14": dg14}, None)
+    assert gone is not None and gone.status == "fail"
