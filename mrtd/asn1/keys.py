@@ -34,6 +34,13 @@ class Curve:
     library: type[ec.EllipticCurve] | None  # None: cryptography lacks it, fastecdsa verifies
     params: CurveParams
 
+    def explicit(self) -> tuple[int, int, int, bytes, int, int]:
+        """p, a (reduced mod p), b, the uncompressed base point, the order and the cofactor (1: every curve
+        here has prime order): what explicit parameters spell out (RFC 3279 §2.3.5, TR-03110-3 §D.3.3)."""
+        c = self.params
+        size = _field_bytes(c.p)
+        return c.p, c.a % c.p, c.b, b"\x04" + c.G.x.to_bytes(size, "big") + c.G.y.to_bytes(size, "big"), c.q, 1
+
 
 # Every prime curve issuers have used for document signing, Active and Chip Authentication
 # (Doc 9303-11 §9.5.1 standardised domain parameters and Doc 9303-12 §5).
@@ -99,15 +106,15 @@ def explicit_parameters(curve: ec.EllipticCurve) -> bytes:
     entry = _BY_NAME.get(curve.name)
     if entry is None:
         raise EncodingError(f"curve {curve.name} has no explicit parameters here")
-    c = entry.params
-    size = _field_bytes(c.p)
+    p, a, b, g, q, cofactor = entry.explicit()
+    size = _field_bytes(p)
     return der.seq(
         der.integer(1),
-        der.seq(der.oid(ID_PRIME_FIELD), der.integer(c.p)),
-        der.seq(der.octets((c.a % c.p).to_bytes(size, "big")), der.octets(c.b.to_bytes(size, "big"))),
-        der.octets(b"\x04" + c.G.x.to_bytes(size, "big") + c.G.y.to_bytes(size, "big")),
-        der.integer(c.q),
-        der.integer(1),
+        der.seq(der.oid(ID_PRIME_FIELD), der.integer(p)),
+        der.seq(der.octets(a.to_bytes(size, "big")), der.octets(b.to_bytes(size, "big"))),
+        der.octets(g),
+        der.integer(q),
+        der.integer(cofactor),
     )
 
 

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastecdsa.rust import Curve as CurveParams
 from fastecdsa.rust import Point
 
-from mrtd.asn1.keys import curve_named
+from mrtd.asn1.keys import CURVES, curve_named
 from mrtd.errors import EncodingError, ProfileError
 
 # Standardised domain parameters, Doc 9303-11 §9.5.1 (0.4.0.127.0.7.1.2): curve name -> id.
@@ -33,6 +33,7 @@ _NAMES = {
     "brainpoolP256r1": 13, "brainpoolP320r1": 14, "secp384r1": 15, "brainpoolP384r1": 16,
     "brainpoolP512r1": 17, "secp521r1": 18,
 }
+_BY_ID = {i: n for n, i in _NAMES.items()}
 # the curves on which OpenSSL (through cryptography) is the fastest (measured: benchmarks/bench_chip.py)
 _OPENSSL: dict[str, type[ec.EllipticCurve]] = {
     "secp224r1": ec.SECP224R1, "secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1,
@@ -52,12 +53,11 @@ class Domain:
 
     key_tag = 0x86  # the public point in a public key data object [Doc 9303-11 §9.4.4]
     is_ec = True
-    cofactor = 1  # every standardised curve of §9.5.1 has prime order
 
     @property
     def curve_name(self) -> str:
         """cryptography's name of the curve (secp256r1, brainpoolP256r1, ...)."""
-        return next(n for n, i in _NAMES.items() if i == self.param_id)
+        return _BY_ID[self.param_id]
 
     @property
     def p(self) -> int:
@@ -285,25 +285,19 @@ def group(param_id: int) -> Group:
 
 def domain(param_id: int) -> Domain:
     """An elliptic-curve domain (ids 8-18)."""
-    name = next((n for n, i in _NAMES.items() if i == param_id), None)
-    if name is None:
+    if param_id not in _BY_ID:
         raise ProfileError(
             f"domain parameters {param_id}: not a supported standardised ECDH curve [Doc 9303-11 §9.5.1]"
         )
-    return Domain(param_id, curve_named(name).params)
-
-
-_CRYPTOGRAPHY_CURVES: dict[str, type[ec.EllipticCurve]] = {
-    **_OPENSSL, "secp192r1": ec.SECP192R1, "brainpoolP256r1": ec.BrainpoolP256R1,
-    "brainpoolP384r1": ec.BrainpoolP384R1, "brainpoolP512r1": ec.BrainpoolP512R1,
-}
+    return Domain(param_id, curve_named(_BY_ID[param_id]).params)
 
 
 def ec_curve(name: str) -> ec.EllipticCurve:
     """cryptography's curve object for a curve name; ProfileError for the brainpool curves it lacks."""
-    if name not in _CRYPTOGRAPHY_CURVES:
+    library = next((c.library for c in CURVES if c.name == name), None)
+    if library is None:
         raise ProfileError(f"curve {name}: no signing support in the crypto library [Doc 9303-11 §6.1]")
-    return _CRYPTOGRAPHY_CURVES[name]()
+    return library()
 
 
 def domain_for_name(name: str) -> Domain:

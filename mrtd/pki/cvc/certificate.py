@@ -93,18 +93,15 @@ def parse_bcd_date(value: bytes, what: str) -> dt.date:
 
 
 def _curve_name(curve: ec.EllipticCurve) -> str:
-    for name, cls in _CURVES.items():
-        if isinstance(curve, cls):
-            return name
-    raise EncodingError(f"{curve.name}: not a curve for Terminal Authentication here (224-512 bits) [Doc 9303-11 §7.1.4.2.2]")
+    if curve.name not in _CURVES:
+        raise EncodingError(f"{curve.name}: not a curve for Terminal Authentication here (224-512 bits) "
+                            "[Doc 9303-11 §7.1.4.2.2]")
+    return curve.name
 
 
 def _params(name: str) -> tuple[int, int, int, bytes, int, int]:
-    """p, a, b, G, r and the cofactor f (1: every TA curve has prime order) [TR-03110-3 §D.3.3]."""
-    c = curve_named(name).params
-    size = (c.p.bit_length() + 7) // 8
-    point = b"\x04" + c.G.x.to_bytes(size, "big") + c.G.y.to_bytes(size, "big")
-    return c.p, c.a % c.p, c.b, point, c.q, 1
+    """p, a, b, G, r and the cofactor f [TR-03110-3 §D.3.3]."""
+    return curve_named(name).explicit()
 
 
 def _uint(n: int) -> bytes:
