@@ -159,7 +159,7 @@ def test_cli_build_then_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
     site, secret = _site(tmp_path)
     app = json.loads((EXAMPLES / "anna-eriksson-td3.json").read_text("utf-8"))
-    app["document"]["date_of_issue"] = dt.date.today().isoformat()
+    app["document"]["date_of_issue"] = dt.datetime.now(dt.UTC).date().isoformat()  # `chip build` signs on the UTC day
     app["portrait"] = str(EXAMPLES / app["portrait"])
     app["signature"] = str(EXAMPLES / app["signature"])
     app_path = tmp_path / "anna.json"
