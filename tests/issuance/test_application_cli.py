@@ -58,7 +58,7 @@ def test_findings_exit_1_and_are_listed(tmp_path: Path) -> None:
 
 
 def test_expiry_against_today() -> None:
-    code, out = run("--today", "2031-06-01", "--json", str(EXAMPLES / "leyla-mirza-stateless.json"))
+    code, out = run("--today", "2036-06-01", "--json", str(EXAMPLES / "leyla-mirza-stateless.json"))
     assert code == 1
     assert json_result(out)["results"][0]["findings"][0]["rule"] == "expired"
 
