@@ -36,12 +36,9 @@ READ_DG3 = 0x01
 READ_DG4 = 0x02
 RIGHTS = {"dg3": READ_DG3, "dg4": READ_DG4}
 
-# curves TR-03110 allows for TA (224 to 512 bits) that OpenSSL computes on, by name
-_CURVES: dict[str, type[ec.EllipticCurve]] = {
-    "secp224r1": ec.SECP224R1, "secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1, "secp521r1": ec.SECP521R1,
-    "brainpoolP256r1": ec.BrainpoolP256R1, "brainpoolP384r1": ec.BrainpoolP384R1,
-    "brainpoolP512r1": ec.BrainpoolP512R1,
-}
+# curves TR-03110 allows for TA (224 to 512 bits) that OpenSSL computes on (asn1.keys has their parameters)
+_CURVES = ("secp224r1", "secp256r1", "secp384r1", "secp521r1", "brainpoolP256r1", "brainpoolP384r1",
+           "brainpoolP512r1")
 
 
 class Role(IntEnum):
@@ -99,11 +96,6 @@ def _curve_name(curve: ec.EllipticCurve) -> str:
     return curve.name
 
 
-def _params(name: str) -> tuple[int, int, int, bytes, int, int]:
-    """p, a, b, G, r and the cofactor f [TR-03110-3 §D.3.3]."""
-    return curve_named(name).explicit()
-
-
 def _uint(n: int) -> bytes:
     return n.to_bytes(max(1, (n.bit_length() + 7) // 8), "big")
 
@@ -124,7 +116,7 @@ class CvPublicKey:
         point = key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
         body = tlv(0x06, _oid_body(oid))
         if with_parameters:
-            p, a, b, g, r, f = _params(_curve_name(key.curve))
+            p, a, b, g, r, f = curve_named(_curve_name(key.curve)).explicit()  # [TR-03110-3 §D.3.3]
             body += tlv(0x81, _uint(p)) + tlv(0x82, _uint(a)) + tlv(0x83, _uint(b)) + tlv(0x84, g) + tlv(0x85, _uint(r))
             body += tlv(0x86, point) + tlv(0x87, _uint(f))
         else:
@@ -141,9 +133,10 @@ class CvPublicKey:
         if 0x81 in objs:
             found = (int.from_bytes(objs.get(0x81, b""), "big"), int.from_bytes(objs.get(0x82, b""), "big"),
                      int.from_bytes(objs.get(0x83, b""), "big"), objs.get(0x84, b""), int.from_bytes(objs.get(0x85, b""), "big"))
-            for name, cls_ in _CURVES.items():
-                if _params(name)[:5] == found:
-                    curve = cls_()
+            for name in _CURVES:
+                known = curve_named(name)
+                if known.explicit()[:5] == found and known.library is not None:
+                    curve = known.library()
                     break
             else:
                 raise EncodingError("CV public key: domain parameters match no supported curve [Doc 9303-11 §7.1.4.2.2]")
