@@ -258,7 +258,7 @@ def test_cli_check_and_crop(tmp_path: Path) -> None:
     annotated = tmp_path / "annotated.png"
     result = runner.invoke(main, ["photo", "check", hopper, "--annotate", str(annotated)])
     assert result.exit_code == 0, result.output
-    assert "accepted" in result.output and "warn  eye-distance: 82.4 px (needs at least 90 px)" in result.output
+    assert "accepted" in result.output and "warn  eye-distance: 83.8 px (needs at least 90 px)" in result.output
     assert Image.open(annotated).format == "PNG"
     result = runner.invoke(main, ["photo", "check", hopper, "--strict", "--json"])
     assert result.exit_code == 1

@@ -39,6 +39,10 @@ FRONTAL_FROM_LOCATED = (1.15, -0.13)
 # (fractions of its width); the frontal face box is about two eye distances wide.
 EYE_BAND = (0.15, 0.6)
 EYE_SPAN = (0.25, 0.6)
+# The eye cascades look at the band scaled so the face is at most this wide: the eye boxes only say where to
+# look for the darkest disc, which is found in the photo's own pixels, and a 400-pixel face took four times
+# as long (11 of a photo check's 45 ms) for the same eye centres.
+EYE_FACE_WIDTH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +151,17 @@ def _eye_pair(equalised: Grey, face: Box) -> tuple[Box, Box] | None:
     bottom = round(face.y + EYE_BAND[1] * face.h)
     x0, x1 = round(face.x), round(face.x + face.w)
     band = equalised[top:bottom, x0:x1]
-    smallest, largest = max(8, round(face.w / 9)), max(9, round(face.w / 3))
+    f = min(1.0, EYE_FACE_WIDTH / face.w)
+    if f < 1.0:
+        band = cv2.resize(band, (max(1, round(band.shape[1] * f)), max(1, round(band.shape[0] * f))),
+                          interpolation=cv2.INTER_AREA)
+    width = face.w * f
+    smallest, largest = max(8, round(width / 9)), max(9, round(width / 3))
     mid = face.x + face.w / 2
     for name in EYE_CASCADES:
         found = _cascade(name).detectMultiScale(band, scaleFactor=1.05, minNeighbors=3,
                                                 minSize=(smallest, smallest), maxSize=(largest, largest))
-        boxes = [Box(float(x + x0), float(y + top), float(w), float(h)) for x, y, w, h in found]
+        boxes = [Box(float(x / f + x0), float(y / f + top), float(w / f), float(h / f)) for x, y, w, h in found]
         lefts = [b for b in boxes if b.centre[0] < mid]
         rights = [b for b in boxes if b.centre[0] >= mid]
         best: tuple[float, Box, Box] | None = None
