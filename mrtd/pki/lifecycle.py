@@ -31,15 +31,12 @@ def status(site: PkiSite, within_days: int, *, stale_custody: str | None = None)
              for r in records]
     here = state.get("csca", "here") == "here"
     latest = site.latest_crl() if here else None
-    on_crl = {revoked.serial_number for revoked in latest} if latest is not None else set()
     present = {r.role for r in records if r.role in END_ENTITY_ROLES}
     roles = [role for role in (*EXPECTED_ROLES, *sorted(present)) if role in present or role in EXPECTED_ROLES]
     return statusmod.due(
         views, now, within_days,
         crl_next_update=latest.next_update_utc if latest is not None else None,
-        # Revocations the latest CRL does not list (by serial: a CRL and a revocation can share a second).
-        unpublished=[(r.serial, _dt(r.revoked_at) or now) for r in records
-                     if r.status == "revoked" and int(r.serial, 16) not in on_crl],
+        unpublished=[(r.serial, _dt(r.revoked_at) or now) for r in site.unpublished(state, latest)],
         roles=list(dict.fromkeys(roles)), csca_here=here, stale_custody=stale_custody)
 
 

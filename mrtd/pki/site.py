@@ -541,11 +541,10 @@ class PkiSite:
         state = self._load()
         now = self.now()
         last = _dt(state.get("last_crl_at"))
-        if last is not None and not force and now - last < timedelta(hours=48):
-            newer = [r for r in self._records(state) if r.status == "revoked" and (_dt(r.revoked_at) or now) >= last]
-            if not newer:
-                raise StateError(f"crl: the last CRL was issued at {last:%Y-%m-%d %H:%M}Z; 9303-12 §4 allows a new "
-                                 "one within 48 hours only to publish a revocation")
+        if (last is not None and not force and now - last < timedelta(hours=48)
+                and not self.unpublished(state, self.latest_crl())):
+            raise StateError(f"crl: the last CRL was issued at {last:%Y-%m-%d %H:%M}Z; 9303-12 §4 allows a new "
+                             "one within 48 hours only to publish a revocation")
         csca_rec = self._current(state, "csca", now)
         signer = self._open_key(csca_rec.key, passphrase)
         revoked = [crlmod.Revocation(int(r.serial, 16), _dt(r.revoked_at) or now)
@@ -559,6 +558,12 @@ class PkiSite:
         self._log("crl", role="csca", key=signer.key_id, serial=csca_rec.serial, crl_number=state["crl_number"],
                   revoked=len(revoked))
         return crl
+
+    def unpublished(self, state: dict[str, Any], latest: x509.CertificateRevocationList | None) -> list[CertRecord]:
+        """The revoked certificates that `latest` (the last CRL) does not list: judged by serial, not by time,
+        since a CRL and a revocation can share a second and a clock can step back."""
+        on_crl = {entry.serial_number for entry in latest} if latest is not None else set()
+        return [r for r in self._records(state) if r.status == "revoked" and int(r.serial, 16) not in on_crl]
 
     def latest_crl(self) -> x509.CertificateRevocationList | None:
         state = self._load()

@@ -223,3 +223,23 @@ def test_crl_cadence_48_hours_unless_a_revocation(make_site: SiteFactory) -> Non
     kit.clock.now += timedelta(hours=49)
     assert crl_number(s.crl(kit.secret)) == 3
     assert crl_number(s.latest_crl()) == 3  # type: ignore[arg-type]
+
+
+def test_crl_cadence_judges_a_revocation_by_whether_the_last_crl_lists_it(make_site: SiteFactory) -> None:
+    """Not by the revocation's time: one made in the same second as the CRL that lists it is published
+    already, and one recorded after a clock stepped back is not."""
+    from mrtd.errors import StateError
+    from mrtd.pki.crl import crl_number
+
+    kit = make_site()
+    s = kit.site
+    first, second = kit.issue("ds"), kit.issue("ds")
+    kit.clock.now += timedelta(hours=1)
+    s.revoke(first.serial, "key compromise")
+    assert crl_number(s.crl(kit.secret)) == 1
+    with pytest.raises(StateError, match="48 hours"):  # the same second: nothing left to publish
+        s.crl(kit.secret)
+    kit.clock.now -= timedelta(minutes=10)  # the clock stepped back (NTP)
+    s.revoke(second.serial, "key compromise")
+    crl = s.crl(kit.secret)
+    assert crl_number(crl) == 2 and crl.get_revoked_certificate_by_serial_number(int(second.serial, 16))
