@@ -66,6 +66,12 @@ require_crl_option = click.option(
 )  # fmt: skip
 
 
+def utc_today() -> dt.date:
+    """The day as the records, the service's intake and `chip build` count it: the UTC date, whatever the
+    machine's time zone (a command that judged by the local date could pass what the office then refuses)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 def parse_at(value: str | None) -> dt.datetime:
     """`--at`: a date (noon UTC, so that a day-precision validity reads naturally) or an ISO date-time."""
     if value is None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option
+from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option, utc_today
 from mrtd.cli.lazy import LazyGroup
 from mrtd.errors import Finding, MrtdError, ValidationError
 from mrtd.issuance.batch import BatchItem, read_batch
@@ -32,7 +32,7 @@ def application() -> None:
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
-    help="Refuse documents that expire on or before this date (YYYY-MM-DD; default: today's date).",
+    help="Refuse documents that expire on or before this date (YYYY-MM-DD; default: today's date in UTC).",
 )
 @click.option(
     "--site",
@@ -50,7 +50,7 @@ def validate(files: tuple[Path, ...], today: dt.datetime | None, site: Path | No
     Every problem is listed with its field path and rule (and its row, in a batch).
     Exit status: 0 when every application is valid, 1 when any has findings.
     """
-    reference = today.date() if today is not None else dt.date.today()
+    reference = today.date() if today is not None else utc_today()
     site = site or (Path(".") if (Path(".") / "mrtd.toml").is_file() else None)
     names = _site_names(site) if site is not None else None
     results: list[dict[str, Any]] = []

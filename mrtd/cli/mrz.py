@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option
+from mrtd.cli._common import EXIT_FINDINGS, EXIT_OK, emit_json, guarded, json_option, utc_today
 from mrtd.cli.output import split_findings
 from mrtd.errors import ConfigurationError, Finding, Severity
 from mrtd.mrz import NameOptions, build, check, parse, record_from_document
@@ -18,12 +18,12 @@ _reference_option = click.option(
     "--reference",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
-    help="Date that two-digit years are resolved against (YYYY-MM-DD; default: today's date).",
+    help="Date that two-digit years are resolved against (YYYY-MM-DD; default: today's date in UTC).",
 )
 
 
 def _reference(value: dt.datetime | None) -> dt.date:
-    return value.date() if value is not None else dt.date.today()
+    return value.date() if value is not None else utc_today()
 
 
 def _lines(args: tuple[str, ...]) -> list[str]:

@@ -33,6 +33,7 @@ from mrtd.cli._common import (
     secret_file_option,
     site_option,
     site_secrets,
+    utc_today,
 )
 from mrtd.cli.output import split_findings, table
 from mrtd.errors import Finding, InputError, Severity, StateError
@@ -756,10 +757,6 @@ def _cv(site: Path | None, country: str | None) -> Any:
     return CvPki(pki_site.root, alpha2)
 
 
-def _today() -> Any:
-    return datetime.now(UTC).date()
-
-
 def _rights(values: tuple[str, ...]) -> int:
     from mrtd.pki.cvc.store import rights_of
 
@@ -801,7 +798,7 @@ def cvca_init(mnemonic: str, curve: str, days: int, rights: tuple[str, ...], cou
               secret_files: tuple[str, ...], as_json: bool) -> None:
     """Make the CVCA key and its self-signed CV certificate (with the domain parameters)."""
     cv = _cv(site, country)
-    cert = cv.init_cvca(mnemonic, curve, days, _rights(rights), role_secret("cvca", False, secret_files), _today())
+    cert = cv.init_cvca(mnemonic, curve, days, _rights(rights), role_secret("cvca", False, secret_files), utc_today())
     _cv_out(as_json, cert, str(cv.root / "cvca" / f"{cert.chr}.cvcert"))
 
 
@@ -816,7 +813,7 @@ def cvca_init(mnemonic: str, curve: str, days: int, rights: tuple[str, ...], cou
 def cvca_link(days: int, country: str | None, site: Path | None, secret_files: tuple[str, ...], as_json: bool) -> None:
     """Roll the CVCA over: a new key, its certificate, and the link certificate the old key signs."""
     cv = _cv(site, country)
-    new, link = cv.link(days, role_secret("cvca", False, secret_files), _today())
+    new, link = cv.link(days, role_secret("cvca", False, secret_files), utc_today())
     _cv_out(as_json, link, str(cv.root / "links" / f"{link.chr}.cvcert"), {"new_cvca": new.chr})
 
 
@@ -840,7 +837,7 @@ def dv_issue(mnemonic: str, foreign: bool, days: int, rights: tuple[str, ...], c
              secret_files: tuple[str, ...], as_json: bool) -> None:
     """Issue a DV key pair and certificate under the current CVCA."""
     cv = _cv(site, country)
-    cert = cv.issue_dv(mnemonic, not foreign, _rights(rights), days, role_secret("cvca", False, secret_files), _today())
+    cert = cv.issue_dv(mnemonic, not foreign, _rights(rights), days, role_secret("cvca", False, secret_files), utc_today())
     _cv_out(as_json, cert, str(cv.root / "dv" / f"{cert.chr}.cvcert"))
 
 
@@ -872,6 +869,6 @@ def is_issue(dv_chr: str, mnemonic: str, days: int, out: Path, is_passphrase_fil
     cv = _cv(site, country)
     is_secret = terminal_passphrase_from(os.environ, is_passphrase_file, prompt_secret)
     cert, chain, key = cv.issue_is(dv_chr, mnemonic, _rights(rights), days, role_secret("cvca", False, secret_files),
-                                   is_secret, _today(), out)
+                                   is_secret, utc_today(), out)
     _cv_out(as_json, cert, str(chain), {"key": str(key)})
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import time
 from pathlib import Path
+
+import pytest
 
 from click.testing import CliRunner
 from clikit import envelope, json_result
@@ -61,6 +65,32 @@ def test_expiry_against_today() -> None:
     code, out = run("--today", "2036-06-01", "--json", str(EXAMPLES / "leyla-mirza-stateless.json"))
     assert code == 1
     assert json_result(out)["results"][0]["findings"][0]["rule"] == "expired"
+
+
+def test_today_is_the_utc_date_as_the_office_judges_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --today, the date is the UTC date, as the service's intake and `chip build` take it, whatever
+    the machine's time zone: a zone whose date differs from UTC's now (UTC+14 after 10:00 UTC, UTC-12
+    before 12:00), and an application that expires on the day between the two."""
+    now = dt.datetime.now(dt.UTC)
+    ahead = now.hour >= 10
+    zone = "Pacific/Kiritimati" if ahead else "Etc/GMT+12"
+    expiry = now.date() + dt.timedelta(days=1 if ahead else 0)  # valid by UTC if ahead, else expired by UTC
+    data = json.loads((EXAMPLES / "anna-eriksson-td3.json").read_text("utf-8"))
+    data["document"]["date_of_expiry"] = expiry.isoformat()
+    for folder in ("portraits", "signatures"):
+        (tmp_path / folder).symlink_to(EXAMPLES / folder)
+    application_file = tmp_path / "edge.json"
+    application_file.write_text(json.dumps(data), "utf-8")
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        assert dt.date.today() != now.date()  # the zone's date is not UTC's (unless midnight just passed)
+        code, out = run("--json", str(application_file))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    rules = [f["rule"] for f in json_result(out)["results"][0]["findings"]]
+    assert (code, "expired" in rules) == ((0, False) if ahead else (1, True)), out
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
