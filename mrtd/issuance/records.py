@@ -691,7 +691,8 @@ class RecordStore:
                     "a hash of the content)"
                 )
             return _application_record(row)
-        row = ApplicationRow(key=key, payload=payload_text, received_at=w.now)
+        # a new application has no documents: said here, so that reading them back costs no query
+        row = ApplicationRow(key=key, payload=payload_text, received_at=w.now, documents=[])
         w.session.add(row)
         w.session.flush()
         w.audit(actor=actor, action="application.received", subject=key, detail={"id": row.id})
