@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -180,14 +180,24 @@ def _index_values(payload: Mapping[str, Any], names: NameOptions) -> dict[str, s
     }
 
 
-def _case(row: CaseRow, app: ApplicationRow, docs: Sequence[DocumentRow], with_payload: bool) -> Case:
+def _case(row: CaseRow, app: ApplicationRow, with_payload: bool) -> Case:
+    return _case_of(row, app.key, [(d.number, d.state) for d in app.documents],
+                    json.loads(app.payload) if with_payload else {})
+
+
+def _case_of(row: CaseRow, key: str, documents: Sequence[tuple[str, str]], payload: Mapping[str, Any]) -> Case:
     return Case(
-        id=app.id, key=app.key, state=CaseState(row.state), format=row.format, submitted_by=row.submitted_by,
-        submitted_at=row.submitted_at, decided_by=row.decided_by, decided_at=row.decided_at, reason=row.reason,
-        findings=tuple(json.loads(row.findings)), replaces=row.replaces,
-        documents=tuple((d.number, d.state) for d in docs),
-        payload=json.loads(app.payload) if with_payload else {},
+        id=row.application_id, key=key, state=CaseState(row.state), format=row.format,
+        submitted_by=row.submitted_by, submitted_at=row.submitted_at, decided_by=row.decided_by,
+        decided_at=row.decided_at, reason=row.reason, findings=tuple(json.loads(row.findings)),
+        replaces=row.replaces, documents=tuple(documents), payload=payload,
     )
+
+
+class Received(NamedTuple):
+    record: ApplicationRecord
+    case: Case
+    created: bool
 
 
 class Casework:
@@ -200,16 +210,19 @@ class Casework:
 
     def receive(self, key: str, payload: Mapping[str, Any], *, images: Mapping[str, bytes],
                 findings: Sequence[Finding], names: NameOptions, actor: str, replaces: str | None = None,
-                photo: PhotoReport | None = None) -> tuple[ApplicationRecord, bool]:
+                photo: PhotoReport | None = None) -> Received:
         """Record a received application with its case, images and index, once, in one transaction: a
-        crash or a refused image leaves neither. The record, and False when the case was already there.
-        `photo`: intake's photo check of the portrait in `images`, kept beside it."""
+        crash or a refused image leaves neither. Its record and case as this transaction left them, and
+        whether this call made them (False: the case was already there). `photo`: intake's photo check of
+        the portrait in `images`, kept beside it."""
         with self.store.writing() as w:
             s = w.session
             record = self.store.record_application(w, key, payload, actor=actor)
             application_id = record.id
-            if s.get(CaseRow, application_id) is not None:
-                return record, False
+            documents = [(number, str(state)) for number, state in record.documents]
+            existing = s.get(CaseRow, application_id)
+            if existing is not None:
+                return Received(record, _case_of(existing, key, documents, {}), False)
             for kind, data in images.items():
                 digest = hashlib.sha256(data).hexdigest()
                 if payload.get(f"{kind}_sha256") != digest:
@@ -221,13 +234,15 @@ class Casework:
                     s.add(PhotoCheckRow(application_id=application_id, sha256=digest, checker=checker(),
                                         report=photo.to_record()))
             warnings = [f.as_dict() for f in findings]
-            s.add(CaseRow(application_id=application_id, state=CaseState.RECEIVED.value,
+            row = CaseRow(application_id=application_id, state=CaseState.RECEIVED.value,
                           format=payload["document"]["format"], submitted_by=actor, submitted_at=w.now,
-                          findings=json.dumps(warnings, ensure_ascii=False), replaces=replaces))
+                          findings=json.dumps(warnings, ensure_ascii=False), replaces=replaces)
+            s.add(row)
             s.add(PersonIndexRow(application_id=application_id, **_index_values(payload, names)))
             w.audit(actor=actor, action="application.submitted", subject=key,
                     detail={"id": application_id, "warnings": len(warnings), "replaces": replaces})
-            return record, True
+            s.flush()
+            return Received(record, _case_of(row, key, documents, {}), True)
 
     def move(self, w: Writer, application_id: int, to: CaseState, *, actor: str,
              reason: str | None = None, decision: bool = False) -> CaseRow:
@@ -258,7 +273,7 @@ class Casework:
             app = s.get(ApplicationRow, application_id)
             if row is None or app is None:
                 raise UnknownRecord(f"application.id: no application {application_id}")
-            return _case(row, app, app.documents, with_payload)
+            return _case(row, app, with_payload)
 
     def cases(self, *, state: CaseState | None = None, after: int = 0, limit: int = 50) -> list[Case]:
         """Cases with an id above `after`, oldest first (cursor pagination on the id)."""
@@ -267,7 +282,7 @@ class Casework:
         if state is not None:
             query = query.where(CaseRow.state == state.value)
         with self.store.reading() as s:
-            return [_case(row, app, app.documents, False) for row, app in s.execute(query).all()]
+            return [_case(row, app, False) for row, app in s.execute(query).all()]
 
     def images(self, application_id: int) -> dict[str, bytes]:
         with self.store.reading() as s:
@@ -321,7 +336,7 @@ class Casework:
                 select(DocumentRow.application_id).where(DocumentRow.number == number.upper())))
         with self.store.reading() as s:
             rows = s.execute(query.order_by(CaseRow.application_id).limit(limit)).all()
-            return [_case(row, app, app.documents, True) for row, app in rows]
+            return [_case(row, app, True) for row, app in rows]
 
 
 def _query_words(name: str, names: NameOptions) -> list[tuple[str, str]]:

@@ -223,9 +223,8 @@ class Office:
 
     def _receive(self, who: Principal, app: Any, warnings: Sequence[Finding],
                  photo: PhotoReport | None = None) -> Submitted:
-        record, created = receive(self.casework, app, names=self.site.names, actor=who.name, findings=warnings,
-                                  photo=photo)
-        return Submitted(self.casework.case(record.id), created, tuple(warnings))
+        received = receive(self.casework, app, names=self.site.names, actor=who.name, findings=warnings, photo=photo)
+        return Submitted(received.case, received.created, tuple(warnings))
 
     def applications(self, who: Principal, *, state: CaseState | None = None, after: int = 0,
                      limit: int = 50) -> list[Case]:

@@ -56,7 +56,7 @@ from mrtd.errors import (
     ValidationError,
 )
 from mrtd.issuance.audit import canonical_json
-from mrtd.issuance.casework import CaseState, Casework
+from mrtd.issuance.casework import CaseState, Casework, Received
 from mrtd.issuance.inventory import draw_number, requested_numbers
 from mrtd.issuance.photo import PhotoChecks, PhotoReport, check_photo
 from mrtd.issuance.records import (
@@ -327,10 +327,10 @@ def application_key(payload: Mapping[str, Any]) -> str:
 
 
 def receive(casework: Casework, application: Application, *, names: NameOptions, actor: str,
-            findings: Sequence[Finding] = (), photo: PhotoReport | None = None) -> tuple[ApplicationRecord, bool]:
+            findings: Sequence[Finding] = (), photo: PhotoReport | None = None) -> Received:
     """Record the application once (the key is a hash of its content) with its case: the images, the
-    person index, who submitted it and (`photo`) intake's photo check of the portrait. The record, and
-    whether this call made it (False: the same application was received before)."""
+    person index, who submitted it and (`photo`) intake's photo check of the portrait. The record, the
+    case, and whether this call made them (False: the same application was received before)."""
     payload = application_payload(application)
     images = {kind: data for kind, data in (("portrait", _read(application.portrait, "portrait")),
                                             ("signature", _read(application.signature, "signature")))
@@ -470,9 +470,8 @@ class Issuer:
 
     def receive(self, application: Application, *, actor: str | None = None,
                 findings: Sequence[Finding] = (), photo: PhotoReport | None = None) -> ApplicationRecord:
-        record, _ = receive(self.casework, application, names=self.site.names,
-                            actor=actor or self.options.actor, findings=findings, photo=photo)
-        return record
+        return receive(self.casework, application, names=self.site.names, actor=actor or self.options.actor,
+                       findings=findings, photo=photo).record
 
     def approval(self, record: ApplicationRecord) -> dict[str, Any]:
         """Who approved the application, for the records. One operator issuing directly (`mrtd issue`, a

@@ -196,6 +196,8 @@ def test_an_application_and_its_case_are_recorded_together_or_not_at_all(office:
     first = office.submit(CLERK, data, images)
     again = office.submit(CLERK, data, images)
     assert first.created and not again.created and again.case.id == first.case.id
+    # what submit returns (made in its own transaction) is what the records then hold
+    assert first.case == again.case == office.casework.case(first.case.id)
     payload = {"document": {"format": "TD3"}, "portrait_sha256": "0" * 64}
     with pytest.raises(InputError, match="portrait: the image is not the one the application names"):
         office.casework.receive("k" * 64, payload, images={"portrait": b"other bytes"}, findings=(),

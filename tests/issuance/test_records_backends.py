@@ -19,7 +19,7 @@ import pytest
 from conftest import require
 from sqlalchemy import Engine, create_engine, text
 
-from mrtd.errors import ConfigurationError
+from mrtd.errors import ConfigurationError, Finding, Severity
 from mrtd.issuance.records import RecordStore, normalise_url
 
 PG_HOST = "127.0.0.1"
@@ -168,3 +168,20 @@ def test_sqlite_file_is_created_with_wal(tmp_path: Path) -> None:
     with engine.connect() as c:
         assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     engine.dispose()
+
+
+def test_a_received_case_is_returned_as_the_backend_stores_it(store: RecordStore) -> None:
+    """`Casework.receive` makes the case it returns in its own transaction, without reading it back: it
+    must equal what a later read gives (times, findings, documents), on either backend."""
+    from mrtd.issuance.casework import Casework
+    from mrtd.mrz import NameOptions
+
+    casework = Casework(store)
+    payload = {"document": {"format": "TD3"}, "holder": {"primary_identifier": "ERIKSSON", "nationality": "UTO",
+                                                         "date_of_birth": "1974-08-12"}}
+    warning = Finding("holder.secondary_identifier", "empty", "no given names", severity=Severity.WARNING)
+    first = casework.receive("c" * 64, payload, images={}, findings=[warning], names=NameOptions(), actor="clerk")
+    again = casework.receive("c" * 64, payload, images={}, findings=(), names=NameOptions(), actor="other")
+    assert first.created and not again.created
+    assert first.case == again.case == casework.case(first.record.id)
+    assert first.case.findings[0]["rule"] == "empty" and first.case.submitted_by == "clerk"
