@@ -98,6 +98,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_ticks() -> list[int]:
+    """The machine's CPU time so far by kind (/proc/stat: user nice system idle iowait irq softirq steal)."""
+    return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+
+
+def machine_share(before: list[int], after: list[int]) -> tuple[float, float]:
+    """Of the machine's CPU time between two `cpu_ticks`: the share busy here, and the share stolen (a
+    virtual machine's host ran something else on its cores: work here waited, whatever the code)."""
+    d = [b - a for a, b in zip(before, after, strict=True)]
+    total = max(1, sum(d))
+    return (d[0] + d[1] + d[2] + d[5] + d[6]) / total, d[7] / total
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -154,6 +167,7 @@ def main() -> int:
         print(f"queue: {len(ids)} applications submitted and approved in {time.perf_counter() - filled:.1f} s")
 
         api_cpu = sum(cpu_seconds(p.pid) for p in procs[:2])
+        production_ticks = cpu_ticks()
         for i in range(args.stations):
             name = f"st{i:02d}"
             (work / f"{name}.token").write_text(tokens[name], "ascii")
@@ -199,13 +213,18 @@ def main() -> int:
 
         if args.concurrent:
             time.sleep(2.0)
+            ticks = cpu_ticks()
             submissions()
+            busy, steal = machine_share(ticks, cpu_ticks())
         for proc in stations:
             proc.wait(timeout=args.documents * DEVICE_SECONDS + 300)
         api_cpu = sum(cpu_seconds(p.pid) for p in procs[:2]) - api_cpu
+        production_busy, production_steal = machine_share(production_ticks, cpu_ticks())
         if not args.concurrent:
             submit_cpu = sum(cpu_seconds(p.pid) for p in procs[:2])
+            ticks = cpu_ticks()
             submissions()
+            busy, steal = machine_share(ticks, cpu_ticks())
             submit_cpu = sum(cpu_seconds(p.pid) for p in procs[:2]) - submit_cpu
         with site.open_records() as store:
             docs = store.documents()
@@ -226,7 +245,7 @@ def main() -> int:
               f"{rate:.0f} documents/min; ideal {ideal:.0f}/min; {rate / ideal:.0%} of ideal (goal >= 90 %)")
         print(f"API processes' CPU while the stations worked: {api_cpu:.1f} s, {api_cpu / max(1, len(issued)) * 1000:.0f} "
               f"ms per document (the machine has {os.cpu_count()} cores; load average now "
-              f"{os.getloadavg()[0]:.1f})")
+              f"{os.getloadavg()[0]:.1f}); the machine {production_busy:.0%} busy, {production_steal:.0%} stolen by its host")
         print(f"spoiled: {sum(1 for d in docs if d.state.value == 'spoiled')}; duplicate numbers or applications "
               f"issued twice: {duplicates} (goal 0); lost jobs: {lost} (goal 0)")
         when = "during production" if args.concurrent else "after production"
@@ -235,10 +254,13 @@ def main() -> int:
               f"{percentile(latencies, 0.99) * 1000:.0f} ms (goal p99 < 250 ms)")
         if not args.concurrent:
             print(f"API processes' CPU per submission: {submit_cpu / max(1, len(latencies)) * 1000:.0f} ms")
+        print(f"the machine's CPU while submitting: {busy:.0%} busy, {steal:.0%} stolen by its host (a virtual "
+              "machine's steal time: above a few per cent, the tail measures the host as much as mrtd)")
         print(json.dumps({"documents_per_minute": round(rate, 1), "ideal": ideal, "ratio": round(rate / ideal, 3),
                           "duplicates": duplicates, "lost": lost,
                           "submit_p50_ms": round(statistics.median(latencies) * 1000, 1),
-                          "submit_p99_ms": round(percentile(latencies, 0.99) * 1000, 1)}))
+                          "submit_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+                          "busy": round(busy, 3), "steal": round(steal, 3)}))
         return 0
     finally:
         for proc in procs:
