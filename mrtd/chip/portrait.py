@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 from PIL import Image, ImageOps
 
 from mrtd.errors import InputError
@@ -36,6 +37,7 @@ PAD_COLOUR = (224, 224, 224)  # neutral light grey where the crop runs past the 
 
 Format = Literal["jpeg", "jp2"]
 Point = tuple[float, float]
+Affine = tuple[float, float, float, float, float, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,23 +101,38 @@ def decode(image_bytes: bytes) -> Image.Image:
     return transposed if transposed is not None else img
 
 
-def token_crop(img: Image.Image, eyes: EyeCentres) -> Image.Image:
-    """The token frontal crop at the source's own resolution (W = eye distance / 0.25), padded where the
-    photo ends: one similarity transform (rotate, scale, shift) that puts the eyes where `token_eyes` says."""
+def token_mapping(eyes: EyeCentres) -> tuple[tuple[int, int], Affine]:
+    """The token crop's size at the source's own resolution (W = eye distance / 0.25) and the similarity
+    transform (rotate, scale, shift) that puts the eyes where `token_eyes` says, as Pillow's AFFINE data:
+    each output pixel mapped back into the source, source = (a x + b y + c, d x + e y + f)."""
     width = max(1, round(eyes.distance / EYE_DISTANCE))
-    height = round(width / TOKEN_ASPECT)
     target = token_eyes(width)
-    # PIL's affine transform maps each output pixel back into the source: source = A * out + offset.
     scale = eyes.distance / (EYE_DISTANCE * width)
     angle = math.radians(eyes.roll)
     a, b = scale * math.cos(angle), -scale * math.sin(angle)
     d, e = scale * math.sin(angle), scale * math.cos(angle)
     c = eyes.right[0] - (a * target.right[0] + b * target.right[1])
     f = eyes.right[1] - (d * target.right[0] + e * target.right[1])
+    return (width, round(width / TOKEN_ASPECT)), (a, b, c, d, e, f)
+
+
+def token_crop(img: Image.Image, eyes: EyeCentres) -> Image.Image:
+    """The token frontal crop (`token_mapping`), padded where the photo ends.
+
+    OpenCV's bicubic warp makes the pixels Pillow's `transform` would (within a fraction of a grey level on
+    the example portraits) in a quarter of the time: 6 ms, not 25, of a document's production. cv2 is
+    imported here, as the chip floor's other users of this module (chip read, the LDS) never crop. Pillow
+    samples at pixel centres (x + 0.5 out, - 0.5 in) and OpenCV at integers, hence the shifted offsets."""
+    import cv2
+
+    size, (a, b, c, d, e, f) = token_mapping(eyes)
     mode = "L" if img.mode in ("L", "LA", "I;16") else "RGB"
     fill = PAD_COLOUR[0] if mode == "L" else PAD_COLOUR
-    return img.convert(mode).transform((width, height), Image.Transform.AFFINE, (a, b, c, d, e, f),
-                                       resample=Image.Resampling.BICUBIC, fillcolor=fill)
+    inverse = np.array([[a, b, c + (a + b) / 2 - 0.5], [d, e, f + (d + e) / 2 - 0.5]])
+    out = cv2.warpAffine(np.asarray(img.convert(mode)), inverse, size,
+                         flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT,
+                         borderValue=fill)
+    return Image.fromarray(out)  # 8-bit: L from two dimensions, RGB from three
 
 
 def _encode(img: Image.Image, fmt: Format, quality: float) -> bytes:
