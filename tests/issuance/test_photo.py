@@ -33,6 +33,7 @@ from mrtd.issuance.photo import (
     rules,
     token_image,
 )
+from mrtd.issuance.photo.pool import Pool
 
 EYES = {p["name"]: p for p in json.loads((VECTORS / "issuance" / "photo-eyes.json").read_text("utf-8"))["photos"]}
 TOLERANCE = 4.0  # px: "within a few pixels" (5 % of the Hopper eye distance)
@@ -147,7 +148,7 @@ def test_a_second_smaller_face_is_counted(fraction: float) -> None:
 
 def test_a_missing_face_model_names_the_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(locate, "MODEL", tmp_path / "face_detection_short_range.tflite")
-    monkeypatch.setattr(locate, "_loaded", threading.local())
+    monkeypatch.setattr(locate, "NETS", Pool(locate._load))  # none loaded yet
     with pytest.raises(ConfigurationError, match=r"face detector's model .* is missing .* run `make setup`"):
         check_photo(_hopper_path().read_bytes())
 
@@ -177,6 +178,29 @@ def test_photos_checked_in_many_threads_at_once_agree() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         together = list(pool.map(lambda i: check_photo(photos[i % 4]).as_dict(), range(24)))
     assert together == [alone[i % 4] for i in range(24)]
+
+
+def test_detectors_outlive_the_threads_that_loaded_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service's worker threads come and go: a new thread borrows the network an old one loaded, and
+    only callers at the same moment need one each."""
+    loads: list[int] = []
+
+    def counted() -> object:
+        loads.append(threading.get_ident())
+        return locate._load()
+
+    monkeypatch.setattr(locate, "NETS", Pool(counted))
+    raw = (EXAMPLES / "portraits" / "anna.jpg").read_bytes()
+    for _ in range(4):  # one thread after another
+        worker = threading.Thread(target=check_photo, args=(raw,))
+        worker.start()
+        worker.join()
+    assert len(loads) == 1
+    pool: Pool[object] = Pool(object)
+    with pool.lent() as first, pool.lent() as second:  # held at once: two instances
+        assert first is not second
+    with pool.lent() as again:
+        assert again in (first, second)
 
 
 def test_every_rule_names_its_figure_and_clause() -> None:

@@ -12,7 +12,7 @@ frames and lashes (thin dark lines) do not outweigh.
 
 from __future__ import annotations
 
-import threading
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import numpy.typing as npt
 from mrtd.chip.portrait import EyeCentres
 from mrtd.errors import ConfigurationError
 from mrtd.issuance.photo import locate
+from mrtd.issuance.photo.pool import Pool
 
 Grey = npt.NDArray[Any]  # one 8-bit channel (OpenCV's stubs type every array loosely)
 
@@ -87,24 +88,24 @@ def _mul(p: tuple[float, float], f: float) -> tuple[float, float]:
     return (p[0] * f, p[1] * f)
 
 
-_loaded = threading.local()
+def _load(name: str) -> cv2.CascadeClassifier:
+    path = Path(cv2.data.haarcascades) / name  # type: ignore[attr-defined]  # the stubs omit cv2.data
+    cascade = cv2.CascadeClassifier(str(path))
+    if cascade.empty():
+        raise ConfigurationError(
+            f"photo: the OpenCV cascade {name} is missing from {path.parent}; install opencv-python-headless "
+            "4.x (the 5.x wheels no longer ship the cascades)"
+        )
+    return cascade
 
 
-def _cascade(name: str) -> cv2.CascadeClassifier:
-    """The named cascade, loaded once per thread: `detectMultiScale` keeps its working state in the
-    classifier, so threads sharing one (the service checks photos in a thread pool) break each other's
-    detection ("getScaleData" assertions, index errors)."""
-    cascades: dict[str, cv2.CascadeClassifier] = _loaded.__dict__.setdefault("cascades", {})
-    if name not in cascades:
-        path = Path(cv2.data.haarcascades) / name  # type: ignore[attr-defined]  # the stubs omit cv2.data
-        cascade = cv2.CascadeClassifier(str(path))
-        if cascade.empty():
-            raise ConfigurationError(
-                f"photo: the OpenCV cascade {name} is missing from {path.parent}; install opencv-python-headless "
-                "4.x (the 5.x wheels no longer ship the cascades)"
-            )
-        cascades[name] = cascade
-    return cascades[name]
+# one pool per cascade: `detectMultiScale` keeps its working state in the classifier (see pool.py)
+_CASCADES = {name: Pool(functools.partial(_load, name)) for name in (FACE_CASCADE, *EYE_CASCADES)}
+
+
+def _detect(name: str, image: Grey, **options: Any) -> Any:
+    with _CASCADES[name].lent() as cascade:
+        return cascade.detectMultiScale(image, **options)
 
 
 def detect(rgb: npt.NDArray[Any], grey: Grey) -> Detection:
@@ -128,8 +129,8 @@ def _frontal(equalised: Grey, located: Box) -> Box:
     runs over the whole photo (a crop would shift the grid of windows it tries, and so its box) at those
     sizes only."""
     smallest, largest = (max(24, round(f * located.w)) for f in FRONTAL_SIZES)
-    found = _cascade(FACE_CASCADE).detectMultiScale(equalised, scaleFactor=1.1, minNeighbors=5,
-                                                    minSize=(smallest, smallest), maxSize=(largest, largest))
+    found = _detect(FACE_CASCADE, equalised, scaleFactor=1.1, minNeighbors=5, minSize=(smallest, smallest),
+                    maxSize=(largest, largest))
     boxes = [b for b in (Box(*map(float, f)) for f in found) if _contains(b, located.centre)]
     return max(boxes, key=lambda b: b.w * b.h) if boxes else _as_frontal(located)
 
@@ -159,8 +160,8 @@ def _eye_pair(equalised: Grey, face: Box) -> tuple[Box, Box] | None:
     smallest, largest = max(8, round(width / 9)), max(9, round(width / 3))
     mid = face.x + face.w / 2
     for name in EYE_CASCADES:
-        found = _cascade(name).detectMultiScale(band, scaleFactor=1.05, minNeighbors=3,
-                                                minSize=(smallest, smallest), maxSize=(largest, largest))
+        found = _detect(name, band, scaleFactor=1.05, minNeighbors=3, minSize=(smallest, smallest),
+                        maxSize=(largest, largest))
         boxes = [Box(float(x / f + x0), float(y / f + top), float(w / f), float(h / f)) for x, y, w, h in found]
         lefts = [b for b in boxes if b.centre[0] < mid]
         rights = [b for b in boxes if b.centre[0] >= mid]

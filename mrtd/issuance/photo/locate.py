@@ -14,7 +14,6 @@ this model's output, hence the few lines below.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mrtd.errors import ConfigurationError
+from mrtd.issuance.photo.pool import Pool
 
 MODEL = (Path(__file__).resolve().parent / "models" / "@mediapipe" / "face_detection"
          / "face_detection_short_range.tflite")
@@ -43,20 +43,17 @@ def _anchors() -> npt.NDArray[np.float32]:
 
 
 ANCHORS = _anchors()
-_loaded = threading.local()
+def _load() -> Any:
+    if not MODEL.is_file():
+        raise ConfigurationError(
+            f"photo: the face detector's model {MODEL.name} is missing from {MODEL.parent}; run `make setup` "
+            "(scripts/vendor_web.py fetches it from the npm registry)"
+        )
+    return cv2.dnn.readNetFromTFLite(str(MODEL))
 
 
-def _net() -> Any:
-    """The network, loaded once per thread (a network keeps its buffers between calls)."""
-    net = getattr(_loaded, "net", None)
-    if net is None:
-        if not MODEL.is_file():
-            raise ConfigurationError(
-                f"photo: the face detector's model {MODEL.name} is missing from {MODEL.parent}; run `make setup` "
-                "(scripts/vendor_web.py fetches it from the npm registry)"
-            )
-        net = _loaded.net = cv2.dnn.readNetFromTFLite(str(MODEL))
-    return net
+# a network keeps its buffers between calls: one caller at a time (see pool.py)
+NETS: Pool[Any] = Pool(_load)
 
 
 def faces(rgb: npt.NDArray[Any]) -> list[tuple[float, float, float, float]]:
@@ -67,9 +64,9 @@ def faces(rgb: npt.NDArray[Any]) -> list[tuple[float, float, float, float]]:
     oy, ox = (SIZE - nh) // 2, (SIZE - nw) // 2
     canvas = np.zeros((SIZE, SIZE, 3), np.uint8)  # letterboxed, as the model was trained
     canvas[oy:oy + nh, ox:ox + nw] = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA)
-    net = _net()
-    net.setInput(cv2.dnn.blobFromImage(canvas, 1 / 127.5, (SIZE, SIZE), (127.5, 127.5, 127.5)))  # to [-1, 1]
-    scores, boxes = net.forward(["classificators", "regressors"])
+    with NETS.lent() as net:
+        net.setInput(cv2.dnn.blobFromImage(canvas, 1 / 127.5, (SIZE, SIZE), (127.5, 127.5, 127.5)))  # to [-1, 1]
+        scores, boxes = net.forward(["classificators", "regressors"])
     logits = np.clip(scores.reshape(-1), -80.0, 80.0)
     score = 1.0 / (1.0 + np.exp(-logits))
     found: list[tuple[float, float, float, float]] = []
