@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from click.testing import CliRunner
 from clikit import envelope, json_result
 from conftest import EXAMPLES
