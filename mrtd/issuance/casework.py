@@ -241,7 +241,6 @@ class Casework:
             s.add(PersonIndexRow(application_id=application_id, **_index_values(payload, names)))
             w.audit(actor=actor, action="application.submitted", subject=key,
                     detail={"id": application_id, "warnings": len(warnings), "replaces": replaces})
-            s.flush()
             return Received(record, _case_of(row, key, documents, {}), True)
 
     def move(self, w: Writer, application_id: int, to: CaseState, *, actor: str,

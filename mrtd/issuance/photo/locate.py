@@ -43,6 +43,8 @@ def _anchors() -> npt.NDArray[np.float32]:
 
 
 ANCHORS = _anchors()
+
+
 def _load() -> Any:
     if not MODEL.is_file():
         raise ConfigurationError(
