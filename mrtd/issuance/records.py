@@ -8,7 +8,9 @@ Concurrency: every write transaction first takes the write lock: on SQLite `BEGI
 at a time, readers carry on under WAL), on PostgreSQL `SELECT ... FOR UPDATE` on the audit head row. That
 serialises the audit chain (each entry must see the one before) and makes "look, then insert" safe for
 idempotent receipt. Number allocation additionally locks its sequence row `FOR UPDATE`. Writes are a few
-small rows, so serialising them costs little next to the seconds a document takes to produce. Issuing one
+small rows, so serialising them costs little next to the seconds a document takes to produce; steps that
+belong together are one transaction (a write inside `writing()` joins it), so the lock, and the COMMIT it
+is held through, is taken once for them. Issuing one
 application is serialised for the whole of its run by `issuing` (an advisory lock on PostgreSQL, a lock row
 on SQLite), which a dead process never holds for ever.
 
@@ -86,6 +88,7 @@ from mrtd.private import private_dir, tighten, write_private
 ISSUING_LEASE = dt.timedelta(minutes=15)
 _ROWS_HELD: set[tuple[str, int]] = set()  # (database, application id) whose lock row a thread here holds
 _ROWS_HELD_GUARD = threading.Lock()
+_THREAD_WRITES = threading.local()  # per thread: the write transaction it has open on each database, and whose
 Clock = Callable[[], dt.datetime]
 _HEX64 = frozenset("0123456789abcdef")
 _STEP = re.compile(r"^[a-z][a-z0-9.-]{0,47}$")
@@ -443,6 +446,7 @@ class _Writer:
         self.session = session
         self.head = head
         self.now = now
+        self.after_commit: list[Callable[[], None]] = []  # run once the transaction is committed
 
     def audit(self, *, actor: str, action: str, subject: str, detail: object) -> int:
         seq = self.head.seq + 1
@@ -508,6 +512,7 @@ class RecordStore:
         self.guard: NumberGuard | None = None  # set by the site (mrtd.issuance.mark) when it keeps a mark
         self._checkpointer: Checkpointer | None = None
         self._wrote = False  # entries appended through this store since its last checkpoint
+        self._database = write_engine.url.render_as_string(hide_password=True)
 
     def use_checkpoints(self, checkpointer: Checkpointer | None) -> None:
         """Sign the audit head with the audit key every `checkpointer.every` entries and when the store is
@@ -599,7 +604,8 @@ class RecordStore:
 
     # -- transactions
 
-    def _now(self) -> dt.datetime:
+    def now(self) -> dt.datetime:
+        """The store's clock, in UTC: the time its write transactions record."""
         now = self._clock()
         if now.tzinfo is None:
             raise ConfigurationError("records: the clock returned a naive datetime (it must be aware)")
@@ -607,20 +613,35 @@ class RecordStore:
 
     @contextmanager
     def _write(self) -> Iterator[_Writer]:
+        open_here: dict[str, tuple[RecordStore, _Writer]] = _THREAD_WRITES.__dict__.setdefault("open", {})
+        held = open_here.get(self._database)
+        if held is not None:
+            if held[0] is not self:
+                raise StateError("records: this thread already has a write open on the same database through "
+                                 "another store; a second would wait for ever on its lock (share one RecordStore)")
+            # A write inside a write of the same thread joins it: both commit together, or neither does.
+            yield held[1]
+            return
         try:
             with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
                 head = session.execute(
                     select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
                 ).scalar_one()
                 start = head.seq
-                writer = _Writer(session, head, self._now())
-                yield writer
+                writer = _Writer(session, head, self.now())
+                open_here[self._database] = (self, writer)
+                try:
+                    yield writer
+                finally:
+                    del open_here[self._database]
                 if head.seq > start:
                     self._wrote = True
                     if self._checkpointer is not None and self._checkpointer.due(start, head.seq):
                         session.add(_checkpoint_row(self._checkpointer.sign(head.seq, head.hash, writer.now)))
         except DBAPIError as exc:
             raise RecordsError(f"records: the database refused the change: {_db_message(exc)}") from None
+        for then in writer.after_commit:
+            then()
 
     def checkpoint(self) -> Checkpoint | None:
         """Sign the audit head now, unless the last checkpoint already covers it; None then."""
@@ -642,7 +663,9 @@ class RecordStore:
 
     def writing(self) -> AbstractContextManager[_Writer]:
         """One write transaction under the write lock, for the modules that keep tables of their own beside
-        these (users, casework, the queue): their rows and their audit entries commit together."""
+        these (users, casework, the queue): their rows and their audit entries commit together. The store's
+        own changes (`transition`, `allocate_number`, ...) made inside it join it: several steps that
+        belong together commit as one, and take the lock once."""
         return self._write()
 
     def reading(self) -> AbstractContextManager[Session]:
@@ -818,8 +841,7 @@ class RecordStore:
             if self.guard is not None:
                 self.guard.reserve(policy.sequence_key, value + 1)  # before the number is used: a crash skips it
             self._new_document(w, app, number, policy.sequence_key, value, actor, {"policy": policy.sequence_key})
-            documents = self._count_documents(s)
-        self._committed(documents)
+            self._committed(w)
         return number
 
     def assign_number(self, number: str, application_id: int, *, source: str, actor: str = "records",
@@ -855,17 +877,20 @@ class RecordStore:
             # Given numbers have no sequence of their own; they are counted per source, in order of use.
             last = s.execute(select(func.max(DocumentRow.sequence)).where(DocumentRow.sequence_key == source)).scalar()
             self._new_document(w, app, number, source, (last or 0) + 1, actor, {"source": source})
-            documents = self._count_documents(s)
-        self._committed(documents)
+            self._committed(w)
         return number
 
     @staticmethod
     def _count_documents(s: Session) -> int:
         return int(s.execute(select(func.count()).select_from(DocumentRow)).scalar_one())
 
-    def _committed(self, documents: int) -> None:
+    def _committed(self, w: _Writer) -> None:
+        """Raise the mark's document count once the transaction that made a document has committed (the
+        transaction may be a larger one this write joined): never above what the records hold."""
         if self.guard is not None:
-            self.guard.committed(documents)
+            documents = self._count_documents(w.session)
+            guard = self.guard
+            w.after_commit.append(lambda: guard.committed(documents))
 
     def numbering_state(self) -> tuple[str | None, int, dict[str, int]]:
         """What the site's mark is compared with: the records' id, how many documents they hold, and each

@@ -6,6 +6,7 @@ import datetime as dt
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from typing import Any
 
@@ -200,6 +201,96 @@ def test_a_failure_inside_a_write_leaves_nothing_half_written(
     # The number was never handed out, so the next allocation gets it; the chain is intact.
     assert store.allocate_number(POLICY, app.id) == "UT0000001"
     assert verify_chain(store).ok
+
+
+class RecordingGuard:
+    """A numbering guard that remembers what it was told, and when."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[str, object]] = []
+
+    def floor(self, sequence_key: str) -> int:
+        return max((int(str(v)) for what, v in self.told if what == "reserve"), default=0)
+
+    def reserve(self, sequence_key: str, next_value: int) -> None:
+        self.told.append(("reserve", next_value))
+
+    def reserve_given(self, number: str) -> None:
+        self.told.append(("given", number))
+
+    def committed(self, documents: int) -> None:
+        self.told.append(("committed", documents))
+
+
+def test_writes_inside_a_write_commit_with_it_or_not_at_all(store: RecordStore, raw_engine: Engine) -> None:
+    """The store's own changes made inside `writing()` join that transaction: the lock is taken once, the
+    entries follow one another, and a failure after them leaves none of them (nor tells the numbering mark
+    of a document that was rolled back)."""
+    guard = RecordingGuard()
+    store.guard = guard
+    first = store.receive_application("k1", PAYLOAD)
+    second = store.receive_application("k2", PAYLOAD)
+    before = counts(raw_engine)
+    with pytest.raises(RuntimeError), store.writing():
+        number = store.allocate_number(POLICY, first.id)
+        store.transition(number, S.VALIDATED, actor="operator-1")
+        assert counts(raw_engine) == before  # not committed yet: another connection sees nothing
+        raise RuntimeError("the step after failed")
+    assert counts(raw_engine) == before
+    assert guard.told == [("reserve", 2)]  # reserved before use (a skipped number), never counted as committed
+
+    with store.writing() as w:
+        number = store.allocate_number(POLICY, first.id)
+        store.transition(number, S.VALIDATED, actor="operator-1")
+        other = store.allocate_number(POLICY, second.id)
+        w.audit(actor="operator-1", action="note.batch", subject="both", detail=None)
+        assert ("committed", 1) not in guard.told  # the mark hears of documents only once they are committed
+    assert (number, other) == ("UT0000002", "UT0000003")  # the rolled-back value is skipped, never reused
+    assert guard.told[-2:] == [("committed", 1), ("committed", 2)] and ("reserve", 4) in guard.told
+    assert counts(raw_engine)["documents"] == 2 and store.document(number).state is S.VALIDATED
+    assert verify_chain(store).ok
+
+
+def test_a_write_of_another_thread_waits_and_does_not_join(store: RecordStore) -> None:
+    """Joining is per thread: another thread's write runs in its own transaction, after this one commits."""
+    app = store.receive_application("k1", PAYLOAD)
+    number = store.allocate_number(POLICY, app.id)
+    opened, done = threading.Event(), threading.Event()
+    seen: list[object] = []
+
+    def other_thread() -> None:
+        opened.wait(10)
+        try:
+            store.transition(number, S.APPROVED, actor="operator-2")  # legal only after VALIDATED commits
+            seen.append(store.document(number).state)
+        except Exception as exc:  # reported to the test below
+            seen.append(exc)
+        done.set()
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    with store.writing():
+        store.transition(number, S.VALIDATED, actor="operator-1")
+        opened.set()
+        assert not done.wait(0.5)  # held back by the open transaction, not joined into it
+    worker.join(30)
+    assert seen == [S.APPROVED]
+    assert [e.to_state for e in store.events(number)] == [S.RECEIVED, S.VALIDATED, S.APPROVED]
+    assert verify_chain(store).ok
+
+
+def test_a_write_through_a_second_store_inside_a_write_is_refused_at_once(store: RecordStore, store_url: str,
+                                                                         clock: StepClock) -> None:
+    """Another store on the same database cannot join (its own connection): it would wait for ever on the
+    lock this thread holds, so it is refused, and the outer write goes on."""
+    app = store.receive_application("k1", PAYLOAD)
+    with RecordStore.open(store_url, clock=clock) as second, store.writing():
+        number = store.allocate_number(POLICY, app.id)
+        started = time.monotonic()
+        with pytest.raises(StateError, match="share one RecordStore"):
+            second.transition(number, S.VALIDATED, actor="operator-1")
+        assert time.monotonic() - started < 1.0
+    assert store.document(number).state is S.RECEIVED and verify_chain(store).ok
 
 
 # --- chips and seals ----------------------------------------------------------------------------------
