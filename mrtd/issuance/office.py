@@ -194,7 +194,8 @@ class Office:
         with self._lock:
             if self._issuer is None:
                 self._issuer = Issuer(self.site, clock=self.clock, secrets=self._secrets,
-                                      options=IssueOptions(actor="mrtd", print_check=self._print_check))
+                                      options=IssueOptions(actor="mrtd", print_check=self._print_check),
+                                      store=self.store)
         return self._issuer
 
     # -- applications
@@ -301,8 +302,10 @@ class Office:
                     record = self.store.application(case.key)
                     assert record is not None
                     issuer.settle_previous(record, actor=station)
-                    number = issuer.draw_number(app, record, actor=station)
-                    self.queue.number_drawn(job.id, station, number)
+                    with self.store.writing():  # the document and the job that made it know each other at once
+                        drawn = issuer.draw_number(app, record, actor=station)
+                        self.queue.number_drawn(job.id, station, drawn)
+                    number = drawn  # only once committed: a number rolled back has no document to spoil
                     approval = {"approved_by": case.decided_by, "submitted_by": case.submitted_by,
                                 "four_eyes": case.decided_by != case.submitted_by}
                     # A PKCS#11 session is not shared between threads: one signing request at a time.
@@ -314,7 +317,10 @@ class Office:
                         production.receipt["station"] = station
                         page = {name: (work / name).read_bytes() for name in (PAGE_PNG, PAGE_PDF, SEAL_FILE)
                                 if (work / name).is_file()}
-                    self.queue.attach(job.id, station, number, production.to_json())
+                    with self.store.writing():
+                        self.queue.attach(job.id, station, number, production.to_json())
+                        self._audit_read(who, case.key, {"id": job.application_id, "what": "production",
+                                                         "job": job.id})
         except AlreadyIssued as exc:
             self.queue.finish(job.id, station, JobState.DONE, outcome=str(exc), requeue=False)
             return None
@@ -337,7 +343,6 @@ class Office:
         if image is not None:
             keys = seal_keys(ChipKeys(image.aa_key, image.ca_key, image.ca_key_id), public_key,
                              key_info(job.id, number))
-        self._audit_read(who, case.key, {"id": job.application_id, "what": "production", "job": job.id})
         files = dict(image.files) if image is not None else {}
         return Claim(self.queue.job(job.id), number, self.site.chip_profile, files, keys, production.can, page,
                      production.receipt)
@@ -380,7 +385,10 @@ class Office:
             issuer.accept(production, chip, actor=station, checks=checks)
             receipt = production.receipt
             raw = (json.dumps(receipt, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-            issuer.record_issued(production, raw, actor=station)
+            with self.store.writing():  # issued and the job done together, or neither
+                issuer.record_issued(production, raw, actor=station)
+                self.queue.finish(job_id, station, JobState.DONE, outcome=f"issued {production.number}",
+                                  requeue=False)
         except MrtdError as exc:
             issuer.spoil(production.number, "report", exc, actor=station)
             finished = self.queue.finish(job_id, station, JobState.SPOILED, outcome=f"{type(exc).__name__}: {exc}",
@@ -388,7 +396,6 @@ class Office:
             if finished.state is JobState.FAILED:
                 self._fail_case(job.application_id, station, str(exc))
             raise
-        self.queue.finish(job_id, station, JobState.DONE, outcome=f"issued {production.number}", requeue=False)
         return receipt
 
     def expire_leases(self) -> list[Job]:
@@ -454,7 +461,7 @@ class Office:
             raise StateError("office: opened without the signing keys' secrets, so it cannot issue")
         options = IssueOptions(actor=who.name, print_check=self._print_check)
         with Issuer(self.site, clock=self.clock, secrets=self._secrets, options=options,
-                    held_elsewhere=self._leased) as issuer, \
+                    held_elsewhere=self._leased, store=self.store) as issuer, \
                 stored_application(case.payload, self.casework.images(application_id), names=self.site.names,
                                    source=f"application {application_id}",
                                    photos=self.casework.photo_checks(application_id)) as app:

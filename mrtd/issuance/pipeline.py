@@ -442,6 +442,7 @@ class Issuer:
         options: IssueOptions = _DEFAULT_OPTIONS,
         transport_factory: TransportFactory | None = None,
         held_elsewhere: Callable[[ApplicationRecord], str | None] | None = None,
+        store: RecordStore | None = None,
     ) -> None:
         self.site = site  # plain values: the caller (the CLI) read mrtd.toml and merged the overrides
         self.clock = clock
@@ -453,12 +454,15 @@ class Issuer:
         self.seal_signer, self.seal_cert = self.pki.signer_for("seal-signer", secret_of(secrets, "seal-signer"))
         self.trust: TrustStore = self.pki.trust_store()
         self.seal_trust = Trust(self.trust, [as_certificate(self.seal_cert)])
-        # With the audit key's secret the records sign checkpoints of the audit log as they go.
-        self.store = self.site.open_records(clock=clock, audit_secret=secrets.get("audit"))
+        # With the audit key's secret the records sign checkpoints of the audit log as they go. `store`: the
+        # caller's, opened the same way (the office's), so that the caller's writes and these can be one.
+        self._owns_store = store is None
+        self.store = store or self.site.open_records(clock=clock, audit_secret=secrets.get("audit"))
         self.casework = Casework(self.store)
 
     def close(self) -> None:
-        self.store.close()
+        if self._owns_store:
+            self.store.close()
 
     def __enter__(self) -> Issuer:
         return self
@@ -838,31 +842,35 @@ class Issuer:
             own_checks.append(_check("chip", "pass", f"personalised, read back over {chip.access}, "
                                      + ", ".join(f"{c['name']} {c['status']}" for c in chip.report.get("checks", []))
                                      + "; passive authentication at the centre pass"))
-            self.store.attach_chip(production.number, sod_sha256=production.file_digests["EF.SOD"],
-                                   signer_key_id=self.ds_signer.key_id,
-                                   data_groups=production.data_groups, profile=chip.profile, actor=actor)
-        self.store.transition(production.number, S.PERSONALISED, actor=actor,
-                              detail={"chip": bool(production.file_digests),
-                                      "page": any(c["name"] == "page" and c["status"] == "pass" for c in own_checks),
-                                      "seal": production.seal_payload is not None})
         failed = [c["name"] for c in own_checks if c["status"] == "fail"]
-        if failed:
+        with self.store.writing():  # one transaction: the chip, personalised and (all checks passed) checked
+            if chip is not None and production.file_digests:
+                self.store.attach_chip(production.number, sod_sha256=production.file_digests["EF.SOD"],
+                                       signer_key_id=self.ds_signer.key_id,
+                                       data_groups=production.data_groups, profile=chip.profile, actor=actor)
+            self.store.transition(production.number, S.PERSONALISED, actor=actor,
+                                  detail={"chip": bool(production.file_digests),
+                                          "page": any(c["name"] == "page" and c["status"] == "pass"
+                                                      for c in own_checks),
+                                          "seal": production.seal_payload is not None})
+            if not failed:
+                self.store.transition(production.number, S.QUALITY_CHECKED, actor=actor,
+                                      detail={c["name"]: c["status"] for c in own_checks})
+        if failed:  # personalised, but not fit to issue: the caller spoils it
             raise ChipError("quality", f"checks failed: {', '.join(failed)}")
-        self.store.transition(production.number, S.QUALITY_CHECKED, actor=actor,
-                              detail={c["name"]: c["status"] for c in own_checks})
 
     def record_issued(self, production: Production, receipt: bytes, *, actor: str | None = None) -> None:
-        """Keep what a reprint needs (the signed seal payload, the receipt), then mark the document issued
-        and its application's case issued."""
+        """Keep what a reprint needs (the signed seal payload, the receipt) and mark the document issued and
+        its application's case issued, together."""
         actor = actor or self.options.actor
         number = production.number
-        with self.store.writing() as w:
+        application_id = self.casework.application_of(number)
+        with self.store.writing() as w:  # one transaction: never issued without its receipt, or its case not
             if production.seal_payload is not None:
                 self.casework.keep_file(w, number, SEAL_PAYLOAD, production.seal_payload)
             self.casework.keep_file(w, number, RECEIPT, receipt)
-        self.store.transition(number, S.ISSUED, actor=actor, detail={"receipt_sha256": sha256_hex(receipt)})
-        with self.store.writing() as w:
-            self.casework.move(w, self.casework.application_of(number), CaseState.ISSUED, actor=actor)
+            self.store.transition(number, S.ISSUED, actor=actor, detail={"receipt_sha256": sha256_hex(receipt)})
+            self.casework.move(w, application_id, CaseState.ISSUED, actor=actor)
 
     def _template(self, doc: Document) -> Template | None:
         return page_template(self.site, doc.format)

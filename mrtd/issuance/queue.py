@@ -87,6 +87,17 @@ class LeaseLost(StateError):
     """The job is no longer this station's: its lease expired (and it was requeued) or it is finished."""
 
 
+def _leased_to(row: JobRow | None, job_id: int, station: str, now: dt.datetime) -> JobRow:
+    if row is None:
+        raise UnknownRecord(f"job: no job {job_id}")
+    if row.station != station:
+        raise LeaseLost(f"job {job_id}: leased to another station, not {station}")
+    if row.state != JobState.LEASED.value or row.lease_expires_at is None or row.lease_expires_at < now:
+        raise LeaseLost(f"job {job_id}: the lease is over (the job is {row.state}); the document is not "
+                        "this station's any more")
+    return row
+
+
 class Queue:
     def __init__(self, store: RecordStore, *, max_attempts: int = 3) -> None:
         self.store = store
@@ -122,14 +133,7 @@ class Queue:
 
     def _held(self, w: Writer, job_id: int, station: str) -> JobRow:
         row = w.session.execute(select(JobRow).where(JobRow.id == job_id).with_for_update()).scalar_one_or_none()
-        if row is None:
-            raise UnknownRecord(f"job: no job {job_id}")
-        if row.station != station:
-            raise LeaseLost(f"job {job_id}: leased to another station, not {station}")
-        if row.state != JobState.LEASED.value or row.lease_expires_at is None or row.lease_expires_at < w.now:
-            raise LeaseLost(f"job {job_id}: the lease is over (the job is {row.state}); the document is not "
-                            "this station's any more")
-        return row
+        return _leased_to(row, job_id, station, w.now)
 
     def attach(self, job_id: int, station: str, number: str, production: dict[str, Any]) -> None:
         """Record the number and what was produced for a leased job."""
@@ -159,8 +163,10 @@ class Queue:
             return _job(row)
 
     def held(self, job_id: int, station: str) -> Job:
-        with self.store.writing() as w:
-            return _job(self._held(w, job_id, station))
+        """The job, if `station` holds its lease now (LeaseLost otherwise). A read: what the station does
+        next with it is checked again, under the row's lock, by the write that records it."""
+        with self.store.reading() as s:
+            return _job(_leased_to(s.get(JobRow, job_id), job_id, station, self.store.now()))
 
     def finish(self, job_id: int, station: str, state: JobState, *, outcome: str, requeue: bool) -> Job:
         """End a leased job as done, spoiled or failed; queue the next attempt when `requeue` and attempts
