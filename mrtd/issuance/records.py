@@ -513,6 +513,10 @@ class RecordStore:
         self._checkpointer: Checkpointer | None = None
         self._wrote = False  # entries appended through this store since its last checkpoint
         self._database = write_engine.url.render_as_string(hide_password=True)
+        # PostgreSQL's issuing locks each hold a connection for a whole production: a pool of their own, so
+        # that they never leave the short transactions waiting for a connection.
+        self._lock_engine = (create_engine(write_engine.url, pool_pre_ping=True)
+                             if write_engine.dialect.name == "postgresql" else None)
 
     def use_checkpoints(self, checkpointer: Checkpointer | None) -> None:
         """Sign the audit head with the audit key every `checkpointer.every` entries and when the store is
@@ -591,6 +595,8 @@ class RecordStore:
         finally:
             self._write_engine.dispose()
             self._read_engine.dispose()
+            if self._lock_engine is not None:
+                self._lock_engine.dispose()
 
     def __enter__(self) -> RecordStore:
         return self
@@ -745,7 +751,8 @@ class RecordStore:
 
     @contextmanager
     def _advisory_lock(self, application: ApplicationRecord) -> Iterator[None]:
-        conn = self._write_engine.connect()
+        assert self._lock_engine is not None
+        conn = self._lock_engine.connect()
         try:
             conn.execution_options(isolation_level="AUTOCOMMIT")  # no transaction left open while issuing
             # Advisory locks are per database: the schema is part of the key, so sites never block each other.

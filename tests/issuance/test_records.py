@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import multiprocessing
 import os
@@ -291,6 +292,21 @@ def test_a_write_through_a_second_store_inside_a_write_is_refused_at_once(store:
             second.transition(number, S.VALIDATED, actor="operator-1")
         assert time.monotonic() - started < 1.0
     assert store.document(number).state is S.RECEIVED and verify_chain(store).ok
+
+
+def test_productions_under_way_never_starve_the_writes(store: RecordStore) -> None:
+    """An issuing lock is held for a whole production (on PostgreSQL, a connection with its advisory lock):
+    as many as a connection pool holds, held at once, leave every write still a connection of its own."""
+
+    apps = [store.receive_application(f"k{i}", PAYLOAD) for i in range(16)]
+    with contextlib.ExitStack() as held:
+        for app in apps[:15]:  # the size of SQLAlchemy's default pool, 5 and 10 overflow
+            held.enter_context(store.issuing(app))
+        started = time.monotonic()
+        number = store.allocate_number(POLICY, apps[15].id)
+        store.transition(number, S.VALIDATED, actor="operator-1")
+        assert store.document(number).state is S.VALIDATED
+        assert time.monotonic() - started < 10  # not the pool's 30 s timeout
 
 
 # --- chips and seals ----------------------------------------------------------------------------------
