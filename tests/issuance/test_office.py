@@ -19,10 +19,11 @@ from mrtd.chip.sim.transport import SimTransport
 from mrtd.errors import ChipError, InputError, StateError, ValidationError
 from mrtd.issuance import photo
 from mrtd.issuance.audit import verify_chain
-from mrtd.issuance.casework import CaseState
+from mrtd.issuance.casework import CaseState, Casework
 from mrtd.issuance.office import Claim, Office
 from mrtd.issuance.pipeline import ChipOutcome
 from mrtd.issuance.queue import JobState, LeaseLost
+from mrtd.issuance.records import RecordsError
 from mrtd.issuance.roles import Forbidden, Principal, Role, Unauthenticated
 from mrtd.issuance.site import SiteConfig, init_site, load_site
 from mrtd.issuance.states import DocumentState
@@ -132,6 +133,31 @@ def test_submit_approve_claim_report_issued(office: Office, tmp_path: Path) -> N
     assert approved.detail["approved_by"] == "amal" and approved.detail["four_eyes"] is True
     with pytest.raises(LeaseLost):
         office.heartbeat(STATION, claim.job.id)
+    assert verify_chain(office.store).ok
+
+
+def test_a_report_whose_last_write_fails_issues_nothing(office: Office, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receipt kept, the document issued, its case issued and its job done are one transaction: a
+    failure at its end leaves none of them, and the document is spoiled and its job queued again, as for
+    any failed report."""
+    app_id, claim, key = claimed(office, "anna-eriksson-td3.json", "TD3", tmp_path / "st1.key")
+    chip = station_writes(claim, key)
+    move = Casework.move
+
+    def move_but_not_to_issued(self: Casework, w: Any, application_id: int, to: CaseState, **kw: Any) -> Any:
+        if to is CaseState.ISSUED:
+            raise RecordsError("records: the database refused the change: disk full")
+        return move(self, w, application_id, to, **kw)
+
+    monkeypatch.setattr(Casework, "move", move_but_not_to_issued)
+    with pytest.raises(RecordsError, match="disk full"):
+        office.report(STATION, claim.job.id, chip, None)
+    monkeypatch.undo()
+    assert office.store.document(claim.number).state is DocumentState.SPOILED  # from quality-checked
+    assert office.casework.files(claim.number) == {}  # no receipt of an issue that did not happen
+    assert office.casework.case(app_id).state is CaseState.APPROVED
+    assert [j.state for j in office.queue.jobs_of(app_id)] == [JobState.SPOILED, JobState.QUEUED]
     assert verify_chain(office.store).ok
 
 

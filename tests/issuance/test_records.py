@@ -297,7 +297,6 @@ def test_a_write_through_a_second_store_inside_a_write_is_refused_at_once(store:
 def test_productions_under_way_never_starve_the_writes(store: RecordStore) -> None:
     """An issuing lock is held for a whole production (on PostgreSQL, a connection with its advisory lock):
     as many as a connection pool holds, held at once, leave every write still a connection of its own."""
-
     apps = [store.receive_application(f"k{i}", PAYLOAD) for i in range(16)]
     with contextlib.ExitStack() as held:
         for app in apps[:15]:  # the size of SQLAlchemy's default pool, 5 and 10 overflow
