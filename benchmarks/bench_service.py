@@ -111,6 +111,36 @@ def machine_share(before: list[int], after: list[int]) -> tuple[float, float]:
     return (d[0] + d[1] + d[2] + d[5] + d[6]) / total, d[7] / total
 
 
+def lock_metrics(urls: list[str]) -> dict[str, float]:
+    """The records' write-lock histograms of the API processes (their /metrics), added up by sample."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    total: dict[str, float] = {}
+    for url in urls:
+        for family in text_string_to_metric_families(httpx.get(f"{url}/metrics", timeout=30).text):
+            for sample in family.samples:
+                if sample.name.startswith("mrtd_records_write_lock_"):
+                    key = sample.name + (f"|{sample.labels['le']}" if "le" in sample.labels else "")
+                    total[key] = total.get(key, 0.0) + sample.value
+    return total
+
+
+def lock_summary(before: dict[str, float], after: dict[str, float], seconds: float) -> str:
+    """How the write lock went between two `lock_metrics`: writes, time held, waits (p99 as the histogram's
+    bucket that holds it)."""
+    grew = {k: after[k] - before.get(k, 0.0) for k in after}
+    writes = grew.get("mrtd_records_write_lock_held_seconds_count", 0.0)
+    if not writes:
+        return "no writes"
+    held = grew["mrtd_records_write_lock_held_seconds_sum"]
+    waited = grew["mrtd_records_write_lock_wait_seconds_sum"] / writes
+    buckets = sorted((float(k.split("|")[1]), v) for k, v in grew.items()
+                     if k.startswith("mrtd_records_write_lock_wait_seconds_bucket|"))
+    p99 = next(le for le, count in buckets if count >= 0.99 * writes)
+    return (f"{writes:.0f} writes, held {held:.1f} s of the {seconds:.1f} s ({held / seconds:.0%}); waits: mean "
+            f"{waited * 1000:.0f} ms, 99 % within {p99 * 1000:g} ms")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -168,6 +198,7 @@ def main() -> int:
 
         api_cpu = sum(cpu_seconds(p.pid) for p in procs[:2])
         production_ticks = cpu_ticks()
+        locks_before, production_began = lock_metrics(urls), time.perf_counter()
         for i in range(args.stations):
             name = f"st{i:02d}"
             (work / f"{name}.token").write_text(tokens[name], "ascii")
@@ -220,12 +251,15 @@ def main() -> int:
             proc.wait(timeout=args.documents * DEVICE_SECONDS + 300)
         api_cpu = sum(cpu_seconds(p.pid) for p in procs[:2]) - api_cpu
         production_busy, production_steal = machine_share(production_ticks, cpu_ticks())
+        production_locks = lock_summary(locks_before, lock_metrics(urls), time.perf_counter() - production_began)
         if not args.concurrent:
             submit_cpu = sum(cpu_seconds(p.pid) for p in procs[:2])
             ticks = cpu_ticks()
+            locks_before, submit_began = lock_metrics(urls), time.perf_counter()
             submissions()
             busy, steal = machine_share(ticks, cpu_ticks())
             submit_cpu = sum(cpu_seconds(p.pid) for p in procs[:2]) - submit_cpu
+            submit_locks = lock_summary(locks_before, lock_metrics(urls), time.perf_counter() - submit_began)
         with site.open_records() as store:
             docs = store.documents()
         issued = [d for d in docs if d.state.value == "issued"]
@@ -246,6 +280,7 @@ def main() -> int:
         print(f"API processes' CPU while the stations worked: {api_cpu:.1f} s, {api_cpu / max(1, len(issued)) * 1000:.0f} "
               f"ms per document (the machine has {os.cpu_count()} cores; load average now "
               f"{os.getloadavg()[0]:.1f}); the machine {production_busy:.0%} busy, {production_steal:.0%} stolen by its host")
+        print(f"records' write lock while the stations worked: {production_locks}")
         print(f"spoiled: {sum(1 for d in docs if d.state.value == 'spoiled')}; duplicate numbers or applications "
               f"issued twice: {duplicates} (goal 0); lost jobs: {lost} (goal 0)")
         when = "during production" if args.concurrent else "after production"
@@ -254,6 +289,7 @@ def main() -> int:
               f"{percentile(latencies, 0.99) * 1000:.0f} ms (goal p99 < 250 ms)")
         if not args.concurrent:
             print(f"API processes' CPU per submission: {submit_cpu / max(1, len(latencies)) * 1000:.0f} ms")
+            print(f"records' write lock while submitting: {submit_locks}")
         print(f"the machine's CPU while submitting: {busy:.0%} busy, {steal:.0%} stolen by its host (a virtual "
               "machine's steal time: above a few per cent, the tail measures the host as much as mrtd)")
         print(json.dumps({"documents_per_minute": round(rate, 1), "ideal": ideal, "ratio": round(rate / ideal, 3),

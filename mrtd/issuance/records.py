@@ -38,6 +38,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -90,6 +91,7 @@ _ROWS_HELD: set[tuple[str, int]] = set()  # (database, application id) whose loc
 _ROWS_HELD_GUARD = threading.Lock()
 _THREAD_WRITES = threading.local()  # per thread: the write transaction it has open on each database, and whose
 Clock = Callable[[], dt.datetime]
+WriteObserver = Callable[[float, float], None]  # (seconds waited for the write lock, seconds held through COMMIT)
 _HEX64 = frozenset("0123456789abcdef")
 _STEP = re.compile(r"^[a-z][a-z0-9.-]{0,47}$")
 
@@ -512,6 +514,7 @@ class RecordStore:
         self.guard: NumberGuard | None = None  # set by the site (mrtd.issuance.mark) when it keeps a mark
         self._checkpointer: Checkpointer | None = None
         self._wrote = False  # entries appended through this store since its last checkpoint
+        self.on_write: WriteObserver | None = None  # told of each write transaction that committed (metrics)
         self._database = write_engine.url.render_as_string(hide_password=True)
         # PostgreSQL's issuing locks each hold a connection for a whole production: a pool of their own, so
         # that they never leave the short transactions waiting for a connection.
@@ -628,11 +631,13 @@ class RecordStore:
             # A write inside a write of the same thread joins it: both commit together, or neither does.
             yield held[1]
             return
+        asked = time.perf_counter()
         try:
             with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
                 head = session.execute(
                     select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
                 ).scalar_one()
+                locked = time.perf_counter()
                 start = head.seq
                 writer = _Writer(session, head, self.now())
                 open_here[self._database] = (self, writer)
@@ -646,6 +651,8 @@ class RecordStore:
                         session.add(_checkpoint_row(self._checkpointer.sign(head.seq, head.hash, writer.now)))
         except DBAPIError as exc:
             raise RecordsError(f"records: the database refused the change: {_db_message(exc)}") from None
+        if self.on_write is not None:
+            self.on_write(locked - asked, time.perf_counter() - locked)
         for then in writer.after_commit:
             then()
 

@@ -70,6 +70,7 @@ def create_app(office: Office, *, verify_rate: float = 5.0, verify_burst: int = 
     app.add_exception_handler(RequestValidationError, problems.request_invalid)
     app.add_exception_handler(HTTPException, problems.http_error)
     app.middleware("http")(metrics.middleware)
+    office.store.on_write = metrics.observe_write
     app.include_router(api.router)
     for router in routers:
         app.include_router(router)

@@ -1,5 +1,6 @@
-"""Prometheus metrics: requests by route and status, their latency, documents by outcome, and the queue's
-depth read from the records at each scrape. With several worker processes, prometheus_client's
+"""Prometheus metrics: requests by route and status, their latency, the records' write lock (how long
+writes wait for it and hold it: the audit chain serialises them, so this is where a slow disk shows),
+and the queue's depth read from the records at each scrape. With several worker processes, prometheus_client's
 multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set by `mrtd serve`) adds the workers' counts up."""
 
 from __future__ import annotations
@@ -20,6 +21,19 @@ from mrtd.issuance.office import Office
 REQUESTS = Counter("mrtd_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("mrtd_http_request_seconds", "HTTP request latency", ["method", "route"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+_LOCK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+LOCK_WAIT = Histogram("mrtd_records_write_lock_wait_seconds",
+                      "Time a write transaction waited for the records' write lock (the audit chain's head)",
+                      buckets=_LOCK_BUCKETS)
+LOCK_HELD = Histogram("mrtd_records_write_lock_held_seconds",
+                      "Time a write transaction held the records' write lock, through its COMMIT",
+                      buckets=_LOCK_BUCKETS)
+
+
+def observe_write(waited: float, held: float) -> None:
+    """`RecordStore.on_write` for the service's store."""
+    LOCK_WAIT.observe(waited)
+    LOCK_HELD.observe(held)
 
 
 class QueueCollector(Collector):
@@ -41,8 +55,8 @@ def registry(office: Office) -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(reg)  # type: ignore[no-untyped-call]
     else:
-        reg.register(REQUESTS)
-        reg.register(LATENCY)
+        for metric in (REQUESTS, LATENCY, LOCK_WAIT, LOCK_HELD):
+            reg.register(metric)
     reg.register(QueueCollector(office))
     return reg
 

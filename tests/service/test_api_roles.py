@@ -211,3 +211,26 @@ def test_status_is_rate_limited(world: tuple[TestClient, dict[str, str], Ctx, Of
     assert int(answers[-1].headers["Retry-After"]) >= 1 and answers[-1].json()["status"] == 429  # a problem, no answer
     after = office.audit(Principal("audra", Role.AUDITOR), limit=1000, action="document.status-asked")
     assert len(after) == before + 3
+
+
+def test_metrics_show_how_long_writes_wait_for_and_hold_the_write_lock(
+        world: tuple[TestClient, dict[str, str], Ctx, Office]) -> None:
+    """Every write transaction of the service's records is timed into two histograms: the wait for the write
+    lock (the audit chain's head) and the time it was held through COMMIT."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    client, tokens, _, _ = world
+
+    def written() -> dict[str, float]:
+        families = text_string_to_metric_families(client.get("/metrics").text)
+        return {s.name: s.value for f in families for s in f.samples
+                if s.name.startswith("mrtd_records_write_lock_") and s.name.endswith(("_count", "_sum"))}
+
+    before = written()
+    made = client.post("/v1/applications", json=submission("anna-eriksson-td3.json", holder={"place_of_birth": "LULEA"}),
+                       headers=auth(tokens["carla"]))
+    assert made.status_code == 201, made.text
+    after = written()
+    for name in ("wait", "held"):
+        assert after[f"mrtd_records_write_lock_{name}_seconds_count"] >= before[f"mrtd_records_write_lock_{name}_seconds_count"] + 1
+        assert after[f"mrtd_records_write_lock_{name}_seconds_sum"] > before[f"mrtd_records_write_lock_{name}_seconds_sum"]
