@@ -10,9 +10,9 @@ serialises the audit chain (each entry must see the one before) and makes "look,
 idempotent receipt. Number allocation additionally locks its sequence row `FOR UPDATE`. Writes are a few
 small rows, so serialising them costs little next to the seconds a document takes to produce; steps that
 belong together are one transaction (a write inside `writing()` joins it), so the lock, and the COMMIT it
-is held through, is taken once for them. Issuing one
-application is serialised for the whole of its run by `issuing` (an advisory lock on PostgreSQL, a lock row
-on SQLite), which a dead process never holds for ever.
+is held through, is taken once for them. Issuing one application is serialised for the whole of its run
+by `issuing` (an advisory lock on PostgreSQL, a lock row on SQLite), which a dead process never holds for
+ever.
 
 Values handed back are plain frozen dataclasses, detached from any session.
 
@@ -89,7 +89,7 @@ from mrtd.private import private_dir, tighten, write_private
 ISSUING_LEASE = dt.timedelta(minutes=15)
 _ROWS_HELD: set[tuple[str, int]] = set()  # (database, application id) whose lock row a thread here holds
 _ROWS_HELD_GUARD = threading.Lock()
-_THREAD_WRITES = threading.local()  # per thread: the write transaction it has open on each database, and whose
+_THREAD_WRITES = threading.local()  # per thread: the store and write transaction it has open, by database
 Clock = Callable[[], dt.datetime]
 WriteObserver = Callable[[float, float], None]  # (seconds waited for the write lock, seconds held through COMMIT)
 _HEX64 = frozenset("0123456789abcdef")
