@@ -682,11 +682,17 @@ class RecordStore:
         return self._write()
 
     def reading(self) -> AbstractContextManager[Session]:
-        """One consistent read transaction."""
+        """One consistent read transaction (inside this thread's write, that write's)."""
         return self._read()
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
+        held = _THREAD_WRITES.__dict__.get("open", {}).get(self._database)
+        if held is not None and held[0] is self:
+            # A read inside this thread's write reads in it: it sees the write's own changes, and takes no
+            # second connection (threads queued for the write lock, each holding one, could leave none).
+            yield held[1].session
+            return
         try:
             with Session(self._read_engine) as session, session.begin():
                 yield session

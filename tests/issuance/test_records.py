@@ -252,6 +252,17 @@ def test_writes_inside_a_write_commit_with_it_or_not_at_all(store: RecordStore, 
     assert verify_chain(store).ok
 
 
+def test_a_read_inside_a_write_reads_in_it(store: RecordStore) -> None:
+    """A read inside this thread's write uses the write's session: it sees the write's own changes and
+    needs no second connection (with every pooled connection held by a thread queued for the write lock,
+    a second one could wait for the pool's timeout)."""
+    app = store.receive_application("k1", PAYLOAD)
+    with store.writing():
+        number = store.allocate_number(POLICY, app.id)
+        assert store.document(number).state is S.RECEIVED  # not committed yet, seen all the same
+    assert store.document(number).state is S.RECEIVED
+
+
 def test_a_write_of_another_thread_waits_and_does_not_join(store: RecordStore) -> None:
     """Joining is per thread: another thread's write runs in its own transaction, after this one commits."""
     app = store.receive_application("k1", PAYLOAD)
