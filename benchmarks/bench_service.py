@@ -207,7 +207,6 @@ def main() -> int:
                  str(work / f"{name}.token"), "--formats", "TD3", "--device-seconds", str(DEVICE_SECONDS),
                  "--idle-exit", "4", "--poll", "0.5", "--heartbeat", "10"],
                 env=env, cwd=ROOT, stderr=subprocess.DEVNULL))
-        time.perf_counter()
         stations = procs[2:]
         latencies: list[float] = []
         failures = 0

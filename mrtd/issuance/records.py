@@ -89,7 +89,7 @@ from mrtd.private import private_dir, tighten, write_private
 ISSUING_LEASE = dt.timedelta(minutes=15)
 _ROWS_HELD: set[tuple[str, int]] = set()  # (database, application id) whose lock row a thread here holds
 _ROWS_HELD_GUARD = threading.Lock()
-_THREAD_WRITES = threading.local()  # per thread: the store and write transaction it has open, by database
+_THREAD_WRITES = threading.local()
 Clock = Callable[[], dt.datetime]
 WriteObserver = Callable[[float, float], None]  # (seconds waited for the write lock, seconds held through COMMIT)
 _HEX64 = frozenset("0123456789abcdef")
@@ -622,7 +622,7 @@ class RecordStore:
 
     @contextmanager
     def _write(self) -> Iterator[_Writer]:
-        open_here: dict[str, tuple[RecordStore, _Writer]] = _THREAD_WRITES.__dict__.setdefault("open", {})
+        open_here = _writes_open_here()
         held = open_here.get(self._database)
         if held is not None:
             if held[0] is not self:
@@ -687,7 +687,7 @@ class RecordStore:
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
-        held = _THREAD_WRITES.__dict__.get("open", {}).get(self._database)
+        held = _writes_open_here().get(self._database)
         if held is not None and held[0] is self:
             # A read inside this thread's write reads in it: it sees the write's own changes, and takes no
             # second connection (threads queued for the write lock, each holding one, could leave none).
@@ -1258,6 +1258,12 @@ def _where(url: str) -> str:
         return make_url(normalise_url(url)).render_as_string(hide_password=True)
     except ArgumentError:
         return "the database"
+
+def _writes_open_here() -> dict[str, tuple[RecordStore, _Writer]]:
+    """This thread's open write transactions, by database: the store that opened each, and its writer."""
+    opened: dict[str, tuple[RecordStore, _Writer]] = _THREAD_WRITES.__dict__.setdefault("open", {})
+    return opened
+
 
 def _checkpoint_row(c: Checkpoint) -> CheckpointRow:
     return CheckpointRow(seq=c.seq, hash=c.hash, at=c.at, key_id=c.key_id, signature=c.signature)

@@ -208,10 +208,10 @@ class RecordingGuard:
     """A numbering guard that remembers what it was told, and when."""
 
     def __init__(self) -> None:
-        self.told: list[tuple[str, object]] = []
+        self.told: list[tuple[str, int | str]] = []
 
     def floor(self, sequence_key: str) -> int:
-        return max((int(str(v)) for what, v in self.told if what == "reserve"), default=0)
+        return max((v for what, v in self.told if what == "reserve" and isinstance(v, int)), default=0)
 
     def reserve(self, sequence_key: str, next_value: int) -> None:
         self.told.append(("reserve", next_value))
