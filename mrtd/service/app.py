@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 from mrtd import __version__
 from mrtd.errors import ConfigurationError, MrtdError
 from mrtd.issuance.office import Office
+from mrtd.issuance.photo import one_thread_per_check
 from mrtd.issuance.site import load_site
 from mrtd.service import api, metrics, pages, problems
 from mrtd.service.models import Health
@@ -42,6 +43,7 @@ def create_app(office: Office, *, verify_rate: float = 5.0, verify_burst: int = 
     seconds a background task expires leases that ran out (default: a quarter of the lease) and signs a
     checkpoint of the audit log when requests wrote to it (with the audit key); once more at shutdown."""
     interval = reap_every if reap_every is not None else max(1.0, office.lease_seconds / 4)
+    one_thread_per_check()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import ssl
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -57,3 +59,22 @@ def test_tls_and_two_workers(tmp_path: Path) -> None:
             raise AssertionError("an unverified certificate was accepted")
         except httpx.ConnectError:
             pass
+
+
+def test_the_service_checks_each_photo_in_one_thread(tmp_path: Path) -> None:
+    """Requests are served side by side, a photo check in each: OpenCV's own worker threads would only
+    compete with them for the cores (in a process of its own: the setting is the whole process's)."""
+    site = make_site(tmp_path / "site")
+    code = ("import cv2, sys, datetime as dt\n"
+            "from mrtd.issuance.office import Office\n"
+            "from mrtd.issuance.site import load_site\n"
+            "from mrtd.service.app import create_app\n"
+            "before = cv2.getNumThreads()\n"
+            "office = Office(load_site(sys.argv[1]), clock=lambda: dt.datetime.now(dt.UTC))\n"
+            "create_app(office)\n"
+            "print(before, cv2.getNumThreads())\n"
+            "office.close()\n")
+    done = subprocess.run([sys.executable, "-c", code, str(site.root)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    before, after = map(int, done.stdout.split())
+    assert before >= 1 and after == 1, done.stdout
