@@ -704,7 +704,6 @@ class Issuer:
             lines = tuple(mrz_lines(doc, site.names))
             receipt["mrz"] = list(lines)
             checks.append(_check("mrz", "pass", f"{doc.format.value} MRZ built, check digits computed"))
-            store.transition(number, S.VALIDATED, actor=actor, detail={"step": "mrz"})
 
         has_chip = not doc.format.is_visa
         portrait_raw = _read(app.portrait, "portrait")
@@ -717,7 +716,10 @@ class Issuer:
                 assert photo is not None and photo.eyes is not None  # checked in the validate step
                 portrait = prepare_portrait(portrait_raw, eyes=photo.eyes)
                 signature = prepare_signature(signature_raw) if signature_raw is not None else None
-            store.transition(number, S.APPROVED, actor=actor, detail={"step": "portrait", **approval})
+            # both steps done: validated and approved in one transaction (a commit less inside the write lock)
+            with store.writing():
+                store.transition(number, S.VALIDATED, actor=actor, detail={"step": "mrz"})
+                store.transition(number, S.APPROVED, actor=actor, detail={"step": "portrait", **approval})
 
         fingers = [(finger, path.read_bytes()) for finger, path in app.fingerprints]
         cvca = self._cvca() if fingers else None

@@ -443,19 +443,31 @@ def _detail_json(detail: Detail, where: str = "detail") -> tuple[Any, str]:
 
 
 class _Writer:
-    """The open write transaction: appends audit entries and events under the held lock."""
+    """The open write transaction: appends audit entries and events under the held lock.
+
+    The chain's head moves here (`seq`, `hash`) and is written to its row once, when the transaction ends
+    (`settle`): an UPDATE per entry would only add round trips inside the lock. The documents this
+    transaction has locked are kept, so that its later steps do not ask for the same lock again."""
 
     def __init__(self, session: Session, head: AuditHeadRow, now: dt.datetime) -> None:
         self.session = session
-        self.head = head
+        self._head = head
+        self.seq = head.seq
+        self.hash = head.hash
         self.now = now
+        self.locked: dict[str, DocumentRow] = {}
         self.after_commit: list[Callable[[], None]] = []  # run once the transaction is committed
 
+    def settle(self) -> None:
+        """Write the head the entries appended have moved to (before the commit)."""
+        if self._head.seq != self.seq:
+            self._head.seq, self._head.hash = self.seq, self.hash
+
     def audit(self, *, actor: str, action: str, subject: str, detail: object) -> int:
-        seq = self.head.seq + 1
+        seq = self.seq + 1
         at = self.now.isoformat(timespec="microseconds")
         detail_text = canonical_json(detail, "detail").decode("utf-8")
-        digest = entry_hash(seq, at, actor, action, subject, detail, self.head.hash)
+        digest = entry_hash(seq, at, actor, action, subject, detail, self.hash)
         self.session.add(
             AuditRow(
                 seq=seq,
@@ -464,12 +476,11 @@ class _Writer:
                 action=action,
                 subject=subject,
                 detail=detail_text,
-                prev_hash=self.head.hash,
+                prev_hash=self.hash,
                 hash=digest,
             )
         )
-        self.head.seq = seq
-        self.head.hash = digest
+        self.seq, self.hash = seq, digest
         return seq
 
     def event(
@@ -646,10 +657,11 @@ class RecordStore:
                     yield writer
                 finally:
                     del open_here[self._database]
-                if head.seq > start:
+                writer.settle()
+                if writer.seq > start:
                     self._wrote = True
-                    if self._checkpointer is not None and self._checkpointer.due(start, head.seq):
-                        session.add(_checkpoint_row(self._checkpointer.sign(head.seq, head.hash, writer.now)))
+                    if self._checkpointer is not None and self._checkpointer.due(start, writer.seq):
+                        session.add(_checkpoint_row(self._checkpointer.sign(writer.seq, writer.hash, writer.now)))
         except DBAPIError as exc:
             raise RecordsError(f"records: the database refused the change: {_db_message(exc)}") from None
         if self.on_write is not None:
@@ -663,9 +675,9 @@ class RecordStore:
             raise StateError("records: no audit key opened, so no checkpoint can be signed")
         with self._write() as w:
             last = w.session.execute(select(func.max(CheckpointRow.seq))).scalar() or 0
-            if w.head.seq <= last:
+            if w.seq <= last:
                 return None
-            checkpoint = self._checkpointer.sign(w.head.seq, w.head.hash, w.now)
+            checkpoint = self._checkpointer.sign(w.seq, w.hash, w.now)
             w.session.add(_checkpoint_row(checkpoint))
         self._wrote = False
         return checkpoint
@@ -987,7 +999,7 @@ class RecordStore:
         actor = _check_text(actor, "actor", 128)
         value, detail_text = _detail_json(detail)
         with self._write() as w:
-            doc = self._locked_document(w.session, document_number)
+            doc = self._locked_document(w, document_number)
             current = DocumentState(doc.state)
             check_transition(current, target, doc.number)
             doc.state = target.value
@@ -1010,7 +1022,7 @@ class RecordStore:
         actor = _check_text(actor, "actor", 128)
         value, _ = _detail_json(detail)
         with self._write() as w:
-            doc = self._locked_document(w.session, document_number)
+            doc = self._locked_document(w, document_number)
             return w.audit(
                 actor=actor,
                 action=f"note.{step}",
@@ -1039,7 +1051,7 @@ class RecordStore:
         if not groups or any(not 1 <= g <= 16 for g in groups):
             raise InputError(f"data_groups: {list(data_groups)} is not a non-empty set of 1..16")
         with self._write() as w:
-            doc = self._locked_document(w.session, document_number)
+            doc = self._locked_document(w, document_number)
             self._check_in_production(doc, "attach a chip to")
             if doc.chip is not None:
                 raise StateError(f"document {doc.number}: a chip is already recorded")
@@ -1082,7 +1094,7 @@ class RecordStore:
         key_id = _check_text(signer_key_id, "signer_key_id", 128)
         actor = _check_text(actor, "actor", 128)
         with self._write() as w:
-            doc = self._locked_document(w.session, document_number)
+            doc = self._locked_document(w, document_number)
             self._check_in_production(doc, "attach a seal to")
             if any(seal.kind == kind for seal in doc.seals):
                 raise StateError(f"document {doc.number}: a {kind} seal is already recorded")
@@ -1099,13 +1111,18 @@ class RecordStore:
             return _seal_record(row)
 
     @staticmethod
-    def _locked_document(session: Session, number: str) -> DocumentRow:
+    def _locked_document(w: _Writer, number: str) -> DocumentRow:
+        """The document's row, locked for this transaction (once: a later step finds it kept)."""
+        doc = w.locked.get(number)
+        if doc is not None:
+            return doc
         check_number(number)
-        doc = session.execute(
+        doc = w.session.execute(
             select(DocumentRow).where(DocumentRow.number == number).with_for_update()
         ).scalar_one_or_none()
         if doc is None:
             raise UnknownRecord(f"document.number: no document {number} in the records")
+        w.locked[number] = doc
         return doc
 
     @staticmethod

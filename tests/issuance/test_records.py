@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from test_records_backends import StepClock
 
 from mrtd.errors import InputError, StateError
@@ -261,6 +261,36 @@ def test_a_read_inside_a_write_reads_in_it(store: RecordStore) -> None:
         number = store.allocate_number(POLICY, app.id)
         assert store.document(number).state is S.RECEIVED  # not committed yet, seen all the same
     assert store.document(number).state is S.RECEIVED
+
+
+def test_steps_joined_in_one_write_lock_the_document_and_move_the_head_once(store: RecordStore,
+                                                                          raw_engine: Engine) -> None:
+    """Every round trip inside the write lock holds up every other writer: the steps of one transaction
+    ask for their document's row once, and write the audit chain's head once, as it ends."""
+    app = store.receive_application("k1", PAYLOAD)
+    number = store.allocate_number(POLICY, app.id)
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.lower().split()))
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        with store.writing():
+            store.transition(number, S.VALIDATED, actor="operator-1")
+            store.transition(number, S.APPROVED, actor="operator-1")
+            store.note(number, "checked", actor="operator-1")
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    rows = [s for s in statements if s.startswith("select documents.id") and "where documents.number =" in s]
+    heads = [s for s in statements if s.startswith("update audit_head")]
+    assert len(rows) == 1 and len(heads) == 1, statements
+    with raw_engine.connect() as c:
+        head = tuple(c.execute(text("SELECT seq, hash FROM audit_head")).one())
+        last = tuple(c.execute(text("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")).one())
+    assert head == last and head[0] == 5  # receipt, allocation, two transitions, the note
+    assert store.document(number).state is S.APPROVED
+    assert verify_chain(store).ok
 
 
 def test_a_write_of_another_thread_waits_and_does_not_join(store: RecordStore) -> None:
