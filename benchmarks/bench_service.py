@@ -78,6 +78,24 @@ def psql(sql: str) -> None:
         c.execute(sql)
 
 
+def pg_writes() -> tuple[int, ...]:
+    """PostgreSQL's own write counters (pg_stat_bgwriter): checkpoints begun, buffers written by
+    checkpoints, and by backends themselves (shared buffers full of dirty pages)."""
+    import psycopg
+
+    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as c:
+        row = c.execute("SELECT checkpoints_timed + checkpoints_req, buffers_checkpoint, buffers_backend "
+                        "FROM pg_stat_bgwriter").fetchone()
+    assert row is not None
+    return tuple(int(v) for v in row)
+
+
+def pg_summary(before: tuple[int, ...], after: tuple[int, ...]) -> str:
+    begun, by_checkpoint, by_backends = (b - a for a, b in zip(before, after, strict=True))
+    return (f"{begun} checkpoint(s) begun, {by_checkpoint} buffers written by checkpoints, {by_backends} by the "
+            "backends themselves (a checkpoint's writes and evictions share the disk with the commits)")
+
+
 def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -198,7 +216,7 @@ def main() -> int:
 
         api_cpu = sum(cpu_seconds(p.pid) for p in procs[:2])
         production_ticks = cpu_ticks()
-        locks_before, production_began = lock_metrics(urls), time.perf_counter()
+        locks_before, production_began, pg_before = lock_metrics(urls), time.perf_counter(), pg_writes()
         for i in range(args.stations):
             name = f"st{i:02d}"
             (work / f"{name}.token").write_text(tokens[name], "ascii")
@@ -251,14 +269,16 @@ def main() -> int:
         api_cpu = sum(cpu_seconds(p.pid) for p in procs[:2]) - api_cpu
         production_busy, production_steal = machine_share(production_ticks, cpu_ticks())
         production_locks = lock_summary(locks_before, lock_metrics(urls), time.perf_counter() - production_began)
+        production_pg = pg_summary(pg_before, pg_writes())
         if not args.concurrent:
             submit_cpu = sum(cpu_seconds(p.pid) for p in procs[:2])
             ticks = cpu_ticks()
-            locks_before, submit_began = lock_metrics(urls), time.perf_counter()
+            locks_before, submit_began, pg_before = lock_metrics(urls), time.perf_counter(), pg_writes()
             submissions()
             busy, steal = machine_share(ticks, cpu_ticks())
             submit_cpu = sum(cpu_seconds(p.pid) for p in procs[:2]) - submit_cpu
             submit_locks = lock_summary(locks_before, lock_metrics(urls), time.perf_counter() - submit_began)
+            submit_pg = pg_summary(pg_before, pg_writes())
         with site.open_records() as store:
             docs = store.documents()
         issued = [d for d in docs if d.state.value == "issued"]
@@ -280,6 +300,7 @@ def main() -> int:
               f"ms per document (the machine has {os.cpu_count()} cores; load average now "
               f"{os.getloadavg()[0]:.1f}); the machine {production_busy:.0%} busy, {production_steal:.0%} stolen by its host")
         print(f"records' write lock while the stations worked: {production_locks}")
+        print(f"PostgreSQL while the stations worked: {production_pg}")
         print(f"spoiled: {sum(1 for d in docs if d.state.value == 'spoiled')}; duplicate numbers or applications "
               f"issued twice: {duplicates} (goal 0); lost jobs: {lost} (goal 0)")
         when = "during production" if args.concurrent else "after production"
@@ -289,6 +310,7 @@ def main() -> int:
         if not args.concurrent:
             print(f"API processes' CPU per submission: {submit_cpu / max(1, len(latencies)) * 1000:.0f} ms")
             print(f"records' write lock while submitting: {submit_locks}")
+            print(f"PostgreSQL while submitting: {submit_pg}")
         print(f"the machine's CPU while submitting: {busy:.0%} busy, {steal:.0%} stolen by its host (a virtual "
               "machine's steal time: above a few per cent, the tail measures the host as much as mrtd)")
         print(json.dumps({"documents_per_minute": round(rate, 1), "ideal": ideal, "ratio": round(rate / ideal, 3),
