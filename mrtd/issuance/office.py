@@ -313,11 +313,12 @@ class Office:
                     with signing, tempfile.TemporaryDirectory(prefix=f"mrtd-job-{job.id}-") as tmp:
                         work = Path(tmp)
                         production = issuer.produce(app, number, case.key, work, Steps(), approval,
-                                                    actor=station, photo=photo)
+                                                    actor=station, photo=photo, record_seal=False)
                         production.receipt["station"] = station
                         page = {name: (work / name).read_bytes() for name in (PAGE_PNG, PAGE_PDF, SEAL_FILE)
                                 if (work / name).is_file()}
-                    with self.store.writing():
+                    with self.store.writing():  # the seal recorded with the production the station will fetch
+                        issuer.record_seal(production, actor=station)
                         self.queue.attach(job.id, station, number, production.to_json())
                         self._audit_read(who, case.key, {"id": job.application_id, "what": "production",
                                                          "job": job.id})

@@ -219,6 +219,7 @@ class Production:
     file_digests: dict[str, str] = field(default_factory=dict)
     data_groups: list[int] = field(default_factory=list)
     seal_payload: bytes | None = None
+    seal_format: str | None = None  # "idb" or "vds", what the records keep of the seal (`record_seal`)
 
     def set_image(self, image: DocumentImage) -> None:
         self.image = image
@@ -664,11 +665,14 @@ class Issuer:
         return PipelineError(step, str(exc), number=number, cause=exc)
 
     def produce(self, app: Application, number: str, key: str, work: Path, steps: Steps,
-                approval: Mapping[str, Any], *, actor: str | None = None, photo: PhotoReport | None = None) -> Production:
+                approval: Mapping[str, Any], *, actor: str | None = None, photo: PhotoReport | None = None,
+                record_seal: bool = True) -> Production:
         """What the centre makes for a numbered document, written into `work`: the MRZ, the chip's files
         signed (`chip/`, the per-document keys only in memory), the seal, the page (PNG and PDF) and its
         OCR print check. The chip is personalised afterwards, here or at a station, and `accept`ed.
-        `photo` is the portrait's check made before the number was drawn (`check_portrait`); made here if not."""
+        `photo` is the portrait's check made before the number was drawn (`check_portrait`); made here if not.
+        The seal is recorded once signed; with `record_seal` False the caller records it (`record_seal`)
+        in the write that follows, one transaction fewer inside the write lock."""
         site, opts, store = self.site, self.options, self.store
         actor = actor or opts.actor
         if photo is None:
@@ -751,8 +755,10 @@ class Issuer:
                 receipt["seal"] = None
                 checks.append(_check("seal", "not-applicable", why))
             else:
-                seal_png, production.seal_payload = self._seal(doc, app.extra, kind, now, number, receipt, checks,
-                                                               actor)
+                seal_png, production.seal_payload, production.seal_format = self._seal(
+                    doc, app.extra, kind, now, receipt, checks)
+                if record_seal:
+                    self.record_seal(production, actor=actor)
                 write_private(work / SEAL_FILE, seal_png)
 
         template = self._template(doc)
@@ -877,8 +883,18 @@ class Issuer:
     def _template(self, doc: Document) -> Template | None:
         return page_template(self.site, doc.format)
 
-    def _seal(self, doc: Document, extra: Mapping[str, str], kind: DocumentKind, now: dt.datetime, number: str,
-              receipt: dict[str, Any], checks: list[dict[str, str]], actor: str) -> tuple[bytes, bytes]:
+    def record_seal(self, production: Production, *, actor: str | None = None) -> None:
+        """Record the seal `produce` made for the document (its format, payload hash and signer); inside
+        the caller's write transaction when there is one."""
+        if production.seal_payload is None or production.seal_format is None:
+            return
+        self.store.attach_seal(production.number, kind=production.seal_format,
+                               payload_sha256=sha256_hex(production.seal_payload),
+                               signer_key_id=self.seal_signer.key_id, actor=actor or self.options.actor)
+
+    def _seal(self, doc: Document, extra: Mapping[str, str], kind: DocumentKind, now: dt.datetime,
+              receipt: dict[str, Any], checks: list[dict[str, str]]) -> tuple[bytes, bytes, str]:
+        """The seal's image, its payload and its format ("idb", "vds"), verified from the image."""
         request = SealRequest(
             kind=kind, issuing_state=doc.issuing_state, mrz=tuple(mrz_lines(doc, self.site.names)),
             issue_date=doc.date_of_issue or now.date(),
@@ -901,14 +917,12 @@ class Issuer:
         if not report.ok:
             raise MrtdSealError(f"the seal does not verify from its own image: {report.verdict.value}")
         digest = sha256_hex(payload)
-        self.store.attach_seal(number, kind=fmt, payload_sha256=digest, signer_key_id=self.seal_signer.key_id,
-                               actor=actor)
         receipt["seal"] = {"format": fmt, "type": kind.value, "document_type": report.document_type,
                            "messages": list(report.content), "symbology": self.site.symbology, "file": SEAL_FILE,
                            "bytes": len(payload), "payload_sha256": digest}
         checks.append(_check("seal", "pass", f"{fmt.upper()} {kind.value} seal ({report.document_type}) decoded from "
                                              "its image and verified"))
-        return png, payload
+        return png, payload, fmt
 
     def _cvca(self) -> CvCertificate | None:
         """The site's current CVCA (pki/cvc), whose key the chip trusts for Terminal Authentication; None

@@ -98,6 +98,27 @@ def claimed(office: Office, name: str, fmt: str, key_path: Path) -> tuple[int, C
     return app_id, claim, key
 
 
+def test_claim_to_issued_is_six_write_transactions(office: Office, tmp_path: Path) -> None:
+    """Every write transaction takes the one write lock through its COMMIT, so the steps that belong together
+    share one: lease; number with its job; validated and approved; the production with its seal and the
+    audited read; the chip with personalised and quality-checked; issued with its receipt, case and job.
+    (On SQLite two more: the issuing lock's row, taken and given back; PostgreSQL's is an advisory lock.)"""
+    data, images = application("anna-eriksson-td3.json")
+    app_id = office.submit(CLERK, data, images).case.id
+    office.approve(APPROVER, app_id)
+    key = load_or_create_station_key(tmp_path / "st1.key")
+    assert office.claim(STATION, "st1", formats=["TD1"], public_key=public_key_text(key)) is None  # key registered
+    writes: list[float] = []
+    office.store.on_write = lambda waited, held: writes.append(held)
+    claim = office.claim(STATION, "st1", formats=["TD3"], public_key=public_key_text(key))
+    assert claim is not None and len(writes) == 4 + 2, writes
+    seals = office.store.document(claim.number).seals
+    assert len(seals) == 1 and seals[0].kind == "idb"  # recorded with the production, before any station has it
+    office.report(STATION, claim.job.id, station_writes(claim, key), None)
+    assert len(writes) == 6 + 2 and office.store.document(claim.number).state is DocumentState.ISSUED
+    assert verify_chain(office.store).ok
+
+
 def test_submit_approve_claim_report_issued(office: Office, tmp_path: Path) -> None:
     data, images = application("olena-shevchenko-cyrillic.json")
     first = office.submit(CLERK, data, images)
