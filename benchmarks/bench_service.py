@@ -48,6 +48,7 @@ MRTD = [sys.executable, "-m", "mrtd.cli"]
 DEVICE_SECONDS = 3.0
 RATE = 20.0  # the goal's steady rate of submissions
 LETTERS = "ABCDEFGHIJ"
+PG = "host=127.0.0.1 port=5432 dbname=test user=postgres"  # the benchmark's PostgreSQL, as libpq names it
 
 
 def free_port() -> int:
@@ -74,7 +75,7 @@ def body(i: int, kind: str, pictures: dict[str, str]) -> dict[str, Any]:
 def psql(sql: str) -> None:
     import psycopg
 
-    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as c:
+    with psycopg.connect(PG, autocommit=True) as c:
         c.execute(sql)
 
 
@@ -83,7 +84,7 @@ def pg_writes() -> tuple[int, ...]:
     checkpoints, and by backends themselves (shared buffers full of dirty pages)."""
     import psycopg
 
-    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as c:
+    with psycopg.connect(PG, autocommit=True) as c:
         row = c.execute("SELECT checkpoints_timed + checkpoints_req, buffers_checkpoint, buffers_backend "
                         "FROM pg_stat_bgwriter").fetchone()
     assert row is not None

@@ -1295,6 +1295,7 @@ def _where(url: str) -> str:
     except ArgumentError:
         return "the database"
 
+
 def _writes_open_here() -> dict[str, tuple[RecordStore, _Writer]]:
     """This thread's open write transactions, by database: the store that opened each, and its writer."""
     opened: dict[str, tuple[RecordStore, _Writer]] = _THREAD_WRITES.__dict__.setdefault("open", {})
