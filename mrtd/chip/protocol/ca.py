@@ -64,13 +64,13 @@ class ChipAuthTerminal:
         ]
 
     def new_channel(self) -> SecureChannel:
-        shared = self.d.x_bytes(self.d.mul(self.sk, self.pk_ic))
+        shared = self.d.shared_secret(self.sk, self.pk_ic)
         enc, mac = session_keys(self.cipher, shared)
         return SecureChannel(enc, mac, 0, self.cipher)
 
 
 def chip_channel(d: Domain, private: int, pk_ifd: bytes, cipher: Cipher) -> SecureChannel:
     """Chip side: the channel that replaces the current one once the answer has gone out."""
-    shared = d.x_bytes(d.mul(private, d.decode(pk_ifd)))
+    shared = d.shared_secret(private, d.decode(pk_ifd))
     enc, mac = session_keys(cipher, shared)
     return SecureChannel(enc, mac, 0, cipher)
