@@ -7,6 +7,9 @@ file, nothing of the issuing stack. Conventions every command follows: `mrtd.cli
 
 from __future__ import annotations
 
+import atexit
+import functools
+import gc
 from typing import Any
 
 import click
@@ -59,6 +62,14 @@ With --json every command prints one object, errors included:
 --site defaults to $MRTD_SITE, else the current folder."""
 
 
+@functools.cache
+def _freeze_at_exit() -> None:
+    """The process ends after the command: freezing the heap then spares Python's last cycle collection,
+    which walks every object the imports made (25-50 ms of a 250 ms `mrtd chip read`). Modules are still
+    torn down and atexit handlers still run; files and databases are closed by the code that opens them."""
+    atexit.register(gc.freeze)
+
+
 class RootGroup(LazyGroup):
     """The `mrtd` group: a usage error of a command called with --json comes as the JSON envelope too."""
 
@@ -69,6 +80,7 @@ class RootGroup(LazyGroup):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
+        _freeze_at_exit()
         try:
             return super().invoke(ctx)
         except click.ClickException as exc:

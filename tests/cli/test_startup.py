@@ -43,3 +43,15 @@ def test_a_command_that_needs_the_records_does_load_them(tmp_path: Path) -> None
     """The probe can see an import: `records list` on a site opens the database through SQLAlchemy."""
     loaded = _modules("records", "list", "--site", str(tmp_path))
     assert "sqlalchemy" in loaded
+
+
+def test_a_command_leaves_its_objects_to_the_exit_uncollected() -> None:
+    """Python's last cycle collection walks every object the imports made (25-50 ms of `mrtd chip read`'s
+    exit, benchmarks/bench_chip.py): a command freezes them as it exits, and the modules are still torn down."""
+    probe = ("import atexit, gc\nfrom mrtd.cli import main\ntry:\n    main(['mrz', 'check', "
+             "'P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<', 'L898902C36UTO7408122F1204159ZE184226B<<<<<10'], "
+             "prog_name='mrtd')\nexcept SystemExit:\n    pass\nbefore = gc.get_freeze_count()\n"
+             "atexit._run_exitfuncs()\nprint(before, gc.get_freeze_count() > 1000)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60, check=True)
+    assert done.stdout.split()[-2:] == ["0", "True"]  # after what the command printed
