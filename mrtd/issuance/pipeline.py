@@ -672,7 +672,8 @@ class Issuer:
         OCR print check. The chip is personalised afterwards, here or at a station, and `accept`ed.
         `photo` is the portrait's check made before the number was drawn (`check_portrait`); made here if not.
         The seal is recorded once signed; with `record_seal` False the caller records it (`record_seal`)
-        in the write that follows, one transaction fewer inside the write lock."""
+        in the write that follows, one transaction fewer inside the write lock, unless a later step fails:
+        then the caller gets no production, and the seal is recorded here before the error goes on."""
         site, opts, store = self.site, self.options, self.store
         actor = actor or opts.actor
         if photo is None:
@@ -748,54 +749,59 @@ class Issuer:
             else:
                 build()
 
-        seal_png: bytes | None = None
-        with steps.step("seal"):
-            kind, why = seal_kind_for(doc, app.extra)
-            if kind is None:
-                receipt["seal"] = None
-                checks.append(_check("seal", "not-applicable", why))
-            else:
-                seal_png, production.seal_payload, production.seal_format = self._seal(
-                    doc, app.extra, kind, now, receipt, checks)
-                if record_seal:
-                    self.record_seal(production, actor=actor)
-                write_private(work / SEAL_FILE, seal_png)
+        try:
+            seal_png: bytes | None = None
+            with steps.step("seal"):
+                kind, why = seal_kind_for(doc, app.extra)
+                if kind is None:
+                    receipt["seal"] = None
+                    checks.append(_check("seal", "not-applicable", why))
+                else:
+                    seal_png, production.seal_payload, production.seal_format = self._seal(
+                        doc, app.extra, kind, now, receipt, checks)
+                    if record_seal:
+                        self.record_seal(production, actor=actor)
+                    write_private(work / SEAL_FILE, seal_png)
 
-        template = self._template(doc)
-        with steps.step("page"):
-            sides = None
-            page = None
-            if template is None:
-                checks.append(_check("page", "not-applicable",
-                                     f"mrtd.layouts has no template for {doc.format.value}"))
-            elif not opts.render_page or not site.render_page:
-                checks.append(_check("page", "skipped", "page rendering switched off for this run"))
-            else:
-                modules = barcode.modules(barcode.open_image(seal_png)) if seal_png is not None else ()
-                page = page_from_document(doc, template, portrait=portrait_raw, signature=signature_raw,
-                                          seal_modules=modules, names=site.names, extra=app.extra)
-                sides = render_page(template, page, site.dpi)
-                write_page(template, sides, work / PAGE_PNG, site.dpi)
-                write_page(template, sides, work / PAGE_PDF, site.dpi)
-                printed = "PNG and PDF"
-                if name := site.print_sheets.get(doc.format.value):
-                    layouts = [[s.layout for s in sides if s.layout is not None]]
-                    write_private(work / PRINT_SHEET, sheet_pdf(name, layouts, site.print_offset, title=number))
-                    printed += f" and the {name} print sheet"
-                checks.append(_check("page", "pass", f"{template.name} at {site.dpi} dpi, {printed}"))
-        with steps.step("print-check"):
-            if sides is None or page is None or template is None:
-                checks.append(_check("print-check", "not-applicable" if template is None else "skipped",
-                                     "no page was rendered"))
-            elif not opts.print_check or not site.print_check:
-                checks.append(_check("print-check", "skipped", "OCR print check switched off for this run"))
-            else:
-                result = verify_print(mrz_image([s.image for s in sides], template), template, page.mrz)
-                checks.append(_check("print-check", "pass",
-                                     f"tesseract read the MRZ back ({result.raw_agreement:.1%} raw agreement, "
-                                     f"{len(result.recovered)} fillers recovered)"))
-                receipt["print_check"] = {"read": list(result.read), "raw_agreement": result.raw_agreement,
-                                          "fillers_recovered": len(result.recovered)}
+            template = self._template(doc)
+            with steps.step("page"):
+                sides = None
+                page = None
+                if template is None:
+                    checks.append(_check("page", "not-applicable",
+                                         f"mrtd.layouts has no template for {doc.format.value}"))
+                elif not opts.render_page or not site.render_page:
+                    checks.append(_check("page", "skipped", "page rendering switched off for this run"))
+                else:
+                    modules = barcode.modules(barcode.open_image(seal_png)) if seal_png is not None else ()
+                    page = page_from_document(doc, template, portrait=portrait_raw, signature=signature_raw,
+                                              seal_modules=modules, names=site.names, extra=app.extra)
+                    sides = render_page(template, page, site.dpi)
+                    write_page(template, sides, work / PAGE_PNG, site.dpi)
+                    write_page(template, sides, work / PAGE_PDF, site.dpi)
+                    printed = "PNG and PDF"
+                    if name := site.print_sheets.get(doc.format.value):
+                        layouts = [[s.layout for s in sides if s.layout is not None]]
+                        write_private(work / PRINT_SHEET, sheet_pdf(name, layouts, site.print_offset, title=number))
+                        printed += f" and the {name} print sheet"
+                    checks.append(_check("page", "pass", f"{template.name} at {site.dpi} dpi, {printed}"))
+            with steps.step("print-check"):
+                if sides is None or page is None or template is None:
+                    checks.append(_check("print-check", "not-applicable" if template is None else "skipped",
+                                         "no page was rendered"))
+                elif not opts.print_check or not site.print_check:
+                    checks.append(_check("print-check", "skipped", "OCR print check switched off for this run"))
+                else:
+                    result = verify_print(mrz_image([s.image for s in sides], template), template, page.mrz)
+                    checks.append(_check("print-check", "pass",
+                                         f"tesseract read the MRZ back ({result.raw_agreement:.1%} raw agreement, "
+                                         f"{len(result.recovered)} fillers recovered)"))
+                    receipt["print_check"] = {"read": list(result.read), "raw_agreement": result.raw_agreement,
+                                              "fillers_recovered": len(result.recovered)}
+        except BaseException:
+            if not record_seal:  # the caller never gets this production; a seal signed for it is recorded
+                self.record_seal(production, actor=actor)
+            raise
         return production
 
     def _personalise(self, production: Production, transport_factory: TransportFactory | None) -> ChipOutcome | None:

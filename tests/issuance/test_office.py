@@ -300,3 +300,27 @@ def test_tokens_are_shown_once_stored_hashed_and_revoked_at_once(office: Office)
         authenticate(office.store, token)
     with pytest.raises(Unauthenticated):
         authenticate(office.store, "mrtd_" + "A" * 43)
+
+
+def test_a_seal_signed_before_the_page_fails_is_recorded_with_the_spoiled_number(
+        office: Office, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service records a seal with the production it hands to a station; when the page fails after the
+    seal was signed, there is no production, but the signature was made: the records keep it (`signed_by`,
+    a revocation's reach, lists the spoiled number)."""
+    from mrtd.errors import ConfigurationError
+    from mrtd.issuance import pipeline
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise ConfigurationError("page: the template's font is missing (test)")
+
+    monkeypatch.setattr(pipeline, "render_page", broken)
+    data, images = application("anna-eriksson-td3.json")
+    app_id = office.submit(CLERK, data, images).case.id
+    office.approve(APPROVER, app_id)
+    key = load_or_create_station_key(tmp_path / "st1.key")
+    assert office.claim(STATION, "st1", formats=["TD1"], public_key=public_key_text(key)) is None  # key registered
+    assert office.claim(STATION, "st1", formats=["TD3"], public_key=public_key_text(key)) is None  # the page failed
+    (spoiled,) = office.store.documents(DocumentState.SPOILED)
+    assert [seal.kind for seal in spoiled.seals] == ["idb"]
+    assert spoiled.number in office.store.signed_by(spoiled.seals[0].signer_key_id)
+    assert verify_chain(office.store).ok
