@@ -1,0 +1,124 @@
+"""What the office's production page and /metrics read, as the records grow, on PostgreSQL: the production
+report (stations, the queue, the last 24 hours and 7 days of documents) and the queue's depth per state,
+timed on a site whose records already hold N documents made over the past two years, each with its job and
+six events (goal: no slower at 10^6 documents than at 10^3; the ratio is printed). Both are read on every
+page view and every Prometheus scrape, so they must be bounded by what is recent, not by history.
+
+The N documents, jobs and events are made by INSERT ... SELECT from generate_series, dated evenly over
+730 days back from now and leased by ten stations. Needs PostgreSQL at 127.0.0.1:5432 (database `test`);
+works in a schema of its own, dropped at the end.
+
+Run: .venv/bin/python benchmarks/bench_production.py [--sizes 1000,1000000] [--reads 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mrtd.issuance.production import production_report  # noqa: E402
+from mrtd.issuance.queue import Queue  # noqa: E402
+from mrtd.issuance.roles import Role  # noqa: E402
+from mrtd.issuance.site import init_site  # noqa: E402
+from mrtd.issuance.users import add_user  # noqa: E402
+
+SECRETS = {"csca": b"bench csca passphrase", "ds": b"bench ds passphrase", "seal-signer": b"bench seal passphrase"}
+PG = "host=127.0.0.1 port=5432 dbname=test user=postgres"
+STATIONS = 10
+# a document's life, as the records keep it: (from, to), one event each
+LIFE = (("", "numbered"), ("numbered", "validated"), ("validated", "approved"), ("approved", "personalised"),
+        ("personalised", "quality-checked"), ("quality-checked", "issued"))
+
+
+def fill(schema: str, n: int) -> None:
+    """N applications, each with an issued document, its done job and its six events, over two years."""
+    with psycopg.connect(PG, autocommit=True) as c:
+        c.execute(f'SET search_path TO "{schema}"')
+        # g-th document made at now - 730 days * (1 - g/n)
+        when = "now() - interval '730 days' * (1 - g::float8 / %(n)s)"
+        c.execute("INSERT INTO applications (key, payload, received_at) "
+                  f"SELECT 'bulk-' || g, '{{}}', {when} FROM generate_series(1, %(n)s) g", {"n": n})
+        c.execute("INSERT INTO documents (number, application_id, sequence_key, sequence, state, created_at, "
+                  "state_changed_at) SELECT 'Z' || lpad(a.id::text, 8, '0'), a.id, 'bulk', a.id, 'issued', "
+                  "a.received_at, a.received_at FROM applications a WHERE a.key LIKE 'bulk-%%'")
+        c.execute("UPDATE records_meta SET value = (SELECT count(*) FROM documents)::text WHERE key = 'documents'")
+        c.execute("INSERT INTO jobs (application_id, state, format, attempt, created_at, station, leased_at, number) "
+                  f"SELECT a.id, 'done', 'TD3', 1, a.received_at, 'st' || (a.id % {STATIONS}), a.received_at, "
+                  "d.number FROM applications a JOIN documents d ON d.application_id = a.id "
+                  "WHERE a.key LIKE 'bulk-%%'")
+        for i, (before, after) in enumerate(LIFE):
+            c.execute("INSERT INTO events (document_id, at, from_state, to_state, actor, detail, audit_seq) "
+                      "SELECT d.id, d.created_at + %s * interval '1 second', NULLIF(%s, ''), %s, 'bench', '{}', 0 "
+                      "FROM documents d WHERE d.sequence_key = 'bulk'", (i, before, after))
+        for table in ("applications", "documents", "jobs", "events"):
+            c.execute(f"VACUUM ANALYZE {table}")
+
+
+def timed(read: Callable[[], Any], reads: int) -> tuple[float, float]:
+    times = []
+    for _ in range(reads):
+        t = time.perf_counter()
+        read()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return statistics.median(times) * 1e3, times[int(0.9 * (len(times) - 1))] * 1e3
+
+
+def bench(size: int, reads: int) -> dict[str, tuple[float, float]]:
+    schema = f"mrtd_bench_production_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG, autocommit=True) as c:
+        c.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        url = f"postgresql://postgres@127.0.0.1:5432/test?options={quote(f'-csearch_path={schema}')}"
+        now = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
+        site = init_site(Path(tempfile.mkdtemp(prefix="mrtd-bench-production-")) / "site", "UTO", secrets=SECRETS,
+                         clock=now, certificate_country="UT", database_url=url, kdf_log2n=12)
+        with site.open_records() as store:
+            for i in range(STATIONS):
+                add_user(store, f"st{i}", Role.STATION, actor="bench")
+        fill(schema, size)
+        with site.open_records() as store:
+            report = production_report(store, now())
+            assert sum(s.done_today for s in report.stations) > 0 or size < 1000
+            queue = Queue(store)
+            return {"production report": timed(lambda: production_report(store, now()), reads),
+                    "queue depth (/metrics)": timed(queue.depth, reads)}
+    finally:
+        with psycopg.connect(PG, autocommit=True) as c:
+            c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000,1000000", help="documents already in the records, comma-separated")
+    ap.add_argument("--reads", type=int, default=15)
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results: dict[int, dict[str, tuple[float, float]]] = {}
+    for size in sizes:
+        results[size] = bench(size, args.reads)
+        for what, (median, p90) in results[size].items():
+            print(f"{size:>9,} documents: {what} in {median:.1f} ms (median of {args.reads}, p90 {p90:.1f} ms)")
+    for what in results[sizes[0]]:
+        ratio = results[sizes[-1]][what][0] / results[sizes[0]][what][0]
+        print(f"{what}: ratio {sizes[-1]:,} / {sizes[0]:,} documents {ratio:.2f} (goal: about 1, bounded by what "
+              "is recent)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
