@@ -624,7 +624,7 @@ class Office:
     def production(self, who: Principal) -> ProductionReport:
         """Stations, jobs, documents per hour and spoil rates (supervisor, auditor; no personal data)."""
         require(who, Action.READ_PRODUCTION)
-        return production_report(self.store, self.clock())
+        return production_report(self.queue, self.clock())
 
     def verifier_trust(self) -> dict[str, Any]:
         """Anyone: the trust list an offline verifier carries: the site's CSCAs and every seal signer whose

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mrtd.errors import StateError
@@ -43,8 +45,14 @@ class JobState(StrEnum):
     FAILED = "failed"  # given up: the application failed and waits for a person
 
 
+# A job in one of these states never changes again: a retry is a new job.
+FINAL = frozenset({JobState.DONE.value, JobState.SPOILED.value, JobState.EXPIRED.value, JobState.FAILED.value})
+
+
 class JobRow(Base):
     __tablename__ = "jobs"
+    # a station's last job and its jobs of the last day, read by the production page without all history
+    __table_args__ = (Index("ix_jobs_station_leased_at", "station", "leased_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     state: Mapped[str] = mapped_column(String(12), index=True)
@@ -98,10 +106,48 @@ def _leased_to(row: JobRow | None, job_id: int, station: str, now: dt.datetime) 
     return row
 
 
+class _Depth:
+    """Jobs per state, kept between reads so that a read costs what is new, not all history: a job in a
+    FINAL state is counted once, and each read counts only the jobs made since the last one (ids above
+    `upto`: every job is made inside the records' write lock, so ids are committed in order) and reads
+    again those that were still open. Records restored to fewer jobs are counted afresh."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.upto = 0
+        self.final: Counter[str] = Counter()
+        self.open: dict[int, str] = {}
+
+    def read(self, store: RecordStore) -> dict[str, int]:
+        with self.lock, store.reading() as s:
+            last = s.execute(select(func.max(JobRow.id))).scalar() or 0
+            if last < self.upto:  # the records were restored to fewer jobs: count them again
+                self.upto, self.final, self.open = 0, Counter(), {}
+            new = (JobRow.id > self.upto, JobRow.id <= last)
+            # the new finished jobs counted by the database, the new open ones and the old open ones read
+            for state, n in s.execute(select(JobRow.state, func.count()).where(*new, JobRow.state.in_(FINAL))
+                                      .group_by(JobRow.state)):
+                self.final[state] += n
+            rows = [(r[0], r[1]) for r in s.execute(
+                select(JobRow.id, JobRow.state).where(*new, JobRow.state.not_in(FINAL)))]
+            ids = sorted(self.open)
+            for i in range(0, len(ids), 500):  # a bounded number of parameters per statement
+                chunk = select(JobRow.id, JobRow.state).where(JobRow.id.in_(ids[i : i + 500]))
+                rows += [(r[0], r[1]) for r in s.execute(chunk)]
+            self.upto, self.open = last, {}
+            for job_id, state in rows:
+                if state in FINAL:
+                    self.final[state] += 1
+                else:
+                    self.open[job_id] = state
+            return dict(self.final + Counter(self.open.values()))
+
+
 class Queue:
     def __init__(self, store: RecordStore, *, max_attempts: int = 3) -> None:
         self.store = store
         self.max_attempts = max_attempts
+        self._depth = _Depth()
 
     def enqueue(self, w: Writer, application_id: int, fmt: str, *, actor: str, attempt: int = 1) -> int:
         row = JobRow(application_id=application_id, state=JobState.QUEUED.value, format=fmt, attempt=attempt,
@@ -217,7 +263,5 @@ class Queue:
             return [_job(r) for r in rows.scalars()]
 
     def depth(self) -> dict[str, int]:
-        """Jobs per state (for /metrics and the status line)."""
-        with self.store.reading() as s:
-            rows = s.execute(select(JobRow.state, func.count()).group_by(JobRow.state)).all()
-            return {state: int(count) for state, count in rows}
+        """Jobs per state (for /metrics, the production page and the status line)."""
+        return self._depth.read(self.store)
