@@ -3,9 +3,11 @@
 1. PACE (Generic Mapping, AES-128) in ms of CPU per side on every standardised domain (goal: under 5 ms on
    brainpoolP256r1 and P-256), in-process.
 2. Personalisation through the real stack: pyscard -> pcscd -> vpcd -> the simulator process. One
-   specimen document with a 20 KB DG2 (per profile), every APDU recorded; then the same APDUs sent raw to
-   a card that only answers 90 00 (the transport floor) and the ratio printed (goal for the whole
-   personalisation with read-back: under 2).
+   specimen document with a 20 KB DG2 (per profile), every APDU recorded; right after each round the same
+   APDUs sent raw to a card on the other slot that only answers 90 00 (the transport floor, in the same
+   minutes: this machine's speed drifts) and each round's ratio printed (goal for the whole
+   personalisation with read-back: under 2), with where the best round's time went (the terminal's, the
+   simulated card's and pcscd's CPU from /proc schedstat) and the CPU of both sides in one process.
 3. `mrtd chip read` as a user runs it (a new process: PACE, every file, CA, AA, passive authentication)
    on the personalised mrtd-sim card, wall time (goal: under 300 ms).
 
