@@ -14,25 +14,14 @@ Run: .venv/bin/python benchmarks/bench_numbering.py [--sizes 1000,1000000] [--dr
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
+from pgsite import PG, pg_site
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from mrtd.issuance.inventory import draw_number  # noqa: E402
-from mrtd.issuance.site import init_site  # noqa: E402
-
-SECRETS = {"csca": b"bench csca passphrase", "ds": b"bench ds passphrase", "seal-signer": b"bench seal passphrase"}
-PG = "host=127.0.0.1 port=5432 dbname=test user=postgres"
+from mrtd.issuance.inventory import draw_number
 
 
 def fill(schema: str, n: int) -> float:
@@ -57,14 +46,7 @@ def fill(schema: str, n: int) -> float:
 
 def bench(size: int, draws: int) -> tuple[float, float, float]:
     """(median ms, p90 ms) of one number drawn, and ms counting the table, on records holding `size`."""
-    schema = f"mrtd_bench_numbering_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG, autocommit=True) as c:
-        c.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        url = f"postgresql://postgres@127.0.0.1:5432/test?options={quote(f'-csearch_path={schema}')}"
-        now = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
-        site = init_site(Path(tempfile.mkdtemp(prefix="mrtd-bench-numbering-")) / "site", "UTO", secrets=SECRETS,
-                         clock=now, certificate_country="UT", database_url=url, kdf_log2n=12)
+    with pg_site("numbering") as (schema, site):
         with site.open_records() as store:  # the count kept from the first document on
             app = store.receive_application("first", {"key": "first"})
             draw_number(store, source=site.number_source, policy=site.numbering, application_id=app.id,
@@ -81,9 +63,6 @@ def bench(size: int, draws: int) -> tuple[float, float, float]:
                 times.append(time.perf_counter() - t)
         times.sort()
         return statistics.median(times) * 1e3, times[int(0.9 * (len(times) - 1))] * 1e3, counting * 1e3
-    finally:
-        with psycopg.connect(PG, autocommit=True) as c:
-            c.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def main() -> int:

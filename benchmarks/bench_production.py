@@ -18,27 +18,18 @@ import argparse
 import datetime as dt
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import psycopg
+from pgsite import PG, pg_site
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from mrtd.issuance.production import production_report
+from mrtd.issuance.queue import Queue
+from mrtd.issuance.roles import Role
+from mrtd.issuance.users import add_user
 
-from mrtd.issuance.production import production_report  # noqa: E402
-from mrtd.issuance.queue import Queue  # noqa: E402
-from mrtd.issuance.roles import Role  # noqa: E402
-from mrtd.issuance.site import init_site  # noqa: E402
-from mrtd.issuance.users import add_user  # noqa: E402
-
-SECRETS = {"csca": b"bench csca passphrase", "ds": b"bench ds passphrase", "seal-signer": b"bench seal passphrase"}
-PG = "host=127.0.0.1 port=5432 dbname=test user=postgres"
 STATIONS = 10
 RECENT = 1000  # documents of the last seven days, at every size
 # a document's life, as the records keep it: (from, to), one event each
@@ -85,31 +76,22 @@ def timed(read: Callable[[], Any], reads: int) -> tuple[float, float]:
 
 
 def bench(size: int, reads: int) -> dict[str, tuple[float, float]]:
-    schema = f"mrtd_bench_production_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG, autocommit=True) as c:
-        c.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        url = f"postgresql://postgres@127.0.0.1:5432/test?options={quote(f'-csearch_path={schema}')}"
-        now = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
-        site = init_site(Path(tempfile.mkdtemp(prefix="mrtd-bench-production-")) / "site", "UTO", secrets=SECRETS,
-                         clock=now, certificate_country="UT", database_url=url, kdf_log2n=12)
+    with pg_site("production") as (schema, site):
         with site.open_records() as store:
             for i in range(STATIONS):
                 add_user(store, f"st{i}", Role.STATION, actor="bench")
         fill(schema, size)
         with site.open_records() as store:
             queue = Queue(store)
+            now = dt.datetime.now(dt.UTC)
             first = time.perf_counter()
-            report = production_report(queue, now())  # a process's first read counts the finished jobs once
+            report = production_report(queue, now)  # a process's first read counts the finished jobs once
             first = time.perf_counter() - first
             assert sum(s.done_today for s in report.stations) > 0 or size < 1000
             assert sum(report.queue.values()) == size
-            return {"production report": timed(lambda: production_report(queue, now()), reads),
+            return {"production report": timed(lambda: production_report(queue, dt.datetime.now(dt.UTC)), reads),
                     "queue depth (/metrics)": timed(queue.depth, reads),
                     "a process's first report": (first * 1e3, first * 1e3)}
-    finally:
-        with psycopg.connect(PG, autocommit=True) as c:
-            c.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def main() -> int:

@@ -32,23 +32,20 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from pgsite import PG, ROOT
+from pgsite import SECRETS as KEY_SECRETS
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from mrtd.issuance.roles import Role  # noqa: E402
-from mrtd.issuance.site import init_site, load_site  # noqa: E402
-from mrtd.issuance.users import add_user, issue_token  # noqa: E402
+from mrtd.issuance.roles import Role
+from mrtd.issuance.site import init_site, load_site
+from mrtd.issuance.users import add_user, issue_token
 
 EXAMPLES = ROOT / "examples" / "applications"
-KEY_SECRETS = {"csca": b"bench csca passphrase", "ds": b"bench ds passphrase", "seal-signer": b"bench seal passphrase"}
 SIGNING_SECRETS = {r: KEY_SECRETS[r] for r in ("ds", "seal-signer")}
 PASS = "benchmark-passphrase"
 MRTD = [sys.executable, "-m", "mrtd.cli"]
 DEVICE_SECONDS = 3.0
 RATE = 20.0  # the goal's steady rate of submissions
 LETTERS = "ABCDEFGHIJ"
-PG = "host=127.0.0.1 port=5432 dbname=test user=postgres"  # the benchmark's PostgreSQL, as libpq names it
 
 
 def free_port() -> int:
