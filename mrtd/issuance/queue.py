@@ -110,7 +110,8 @@ class _Depth:
     """Jobs per state, kept between reads so that a read costs what is new, not all history: a job in a
     FINAL state is counted once, and each read counts only the jobs made since the last one (ids above
     `upto`: every job is made inside the records' write lock, so ids are committed in order) and reads
-    again those that were still open. Records restored to fewer jobs are counted afresh."""
+    again those that were still open, all in one snapshot (the records' reads are REPEATABLE READ on
+    PostgreSQL). Records restored to fewer jobs are counted afresh."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
