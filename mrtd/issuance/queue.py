@@ -120,21 +120,28 @@ class _Depth:
         self.open: dict[int, str] = {}
 
     def read(self, store: RecordStore) -> dict[str, int]:
-        with self.lock, store.reading() as s:
-            last = s.execute(select(func.max(JobRow.id))).scalar() or 0
-            if last < self.upto:  # the records were restored to fewer jobs: count them again
-                self.upto, self.final, self.open = 0, Counter(), {}
-            new = (JobRow.id > self.upto, JobRow.id <= last)
-            # the new finished jobs counted by the database, the new open ones and the old open ones read
-            for state, n in s.execute(select(JobRow.state, func.count()).where(*new, JobRow.state.in_(FINAL))
-                                      .group_by(JobRow.state)):
-                self.final[state] += n
-            rows = [(r[0], r[1]) for r in s.execute(
-                select(JobRow.id, JobRow.state).where(*new, JobRow.state.not_in(FINAL)))]
-            ids = sorted(self.open)
-            for i in range(0, len(ids), 500):  # a bounded number of parameters per statement
-                chunk = select(JobRow.id, JobRow.state).where(JobRow.id.in_(ids[i : i + 500]))
-                rows += [(r[0], r[1]) for r in s.execute(chunk)]
+        with self.lock:
+            upto = self.upto
+            final: Counter[str] = Counter()
+            with store.reading() as s:  # nothing is kept until the whole read has succeeded
+                last = s.execute(select(func.max(JobRow.id))).scalar() or 0
+                restored = last < upto  # the records were restored to fewer jobs: count them again
+                if restored:
+                    upto = 0
+                new = (JobRow.id > upto, JobRow.id <= last)
+                # the new finished jobs counted by the database, the new open ones and the old open ones read
+                for state, n in s.execute(select(JobRow.state, func.count()).where(*new, JobRow.state.in_(FINAL))
+                                          .group_by(JobRow.state)):
+                    final[state] += n
+                rows = [(r[0], r[1]) for r in s.execute(
+                    select(JobRow.id, JobRow.state).where(*new, JobRow.state.not_in(FINAL)))]
+                ids = [] if restored else sorted(self.open)
+                for i in range(0, len(ids), 500):  # a bounded number of parameters per statement
+                    chunk = select(JobRow.id, JobRow.state).where(JobRow.id.in_(ids[i : i + 500]))
+                    rows += [(r[0], r[1]) for r in s.execute(chunk)]
+            if restored:
+                self.final = Counter()
+            self.final.update(final)
             self.upto, self.open = last, {}
             for job_id, state in rows:
                 if state in FINAL:

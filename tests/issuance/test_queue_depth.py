@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 from test_records_backends import StepClock
 
 from mrtd.issuance.queue import JobRow, JobState, Queue
-from mrtd.issuance.records import RecordStore
+from mrtd.issuance.records import RecordsError, RecordStore
 
 pytest_plugins = ["test_records_backends"]  # store_url, clock
 
@@ -83,3 +85,37 @@ def test_records_restored_to_fewer_jobs_are_counted_afresh(queue: Queue) -> None
     with queue.store.writing() as w:  # as a restore of an older backup would leave them
         w.session.execute(JobRow.__table__.delete().where(JobRow.id > 1))
     assert queue.depth() == counted(queue.store) == {"queued": 1}
+
+
+def test_a_read_that_fails_half_way_counts_nothing_twice(queue: Queue, monkeypatch: pytest.MonkeyPatch) -> None:
+    def done(n: int) -> None:
+        enqueue(queue, n)
+        for _ in range(n):
+            job = queue.lease("st1", ["TD3"], seconds=30)
+            assert job is not None
+            queue.finish(job.id, "st1", JobState.DONE, outcome="issued", requeue=False)
+
+    done(1)
+    assert queue.depth() == {"done": 1}
+    done(2)  # new jobs, finished: the next read counts them in the database
+    enqueue(queue, 1)
+    real = queue.store.reading
+
+    @contextmanager
+    def lost_after_two_statements() -> Iterator[Any]:
+        with real() as session:
+            calls = iter(range(3))
+
+            class Half:
+                def execute(self, *args: Any, **kwargs: Any) -> Any:
+                    if next(calls, 2) == 2:
+                        raise RecordsError("records: cannot read: the connection was lost (test)")
+                    return session.execute(*args, **kwargs)
+
+            yield Half()
+
+    monkeypatch.setattr(queue.store, "reading", lost_after_two_statements)
+    with pytest.raises(RecordsError):
+        queue.depth()
+    monkeypatch.undo()
+    assert queue.depth() == counted(queue.store) == {"done": 3, "queued": 1}
