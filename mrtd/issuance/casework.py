@@ -8,7 +8,7 @@ its images, the index a supervisor searches people by, and the files a document 
   the document, and a replacement or a reprint needs no file from outside;
 - the person index (`person_index`): names folded (no case, no accents) in every script they were given
   in, and in their MRZ transliteration, so that "Шевченко", "shevchenko" and "SHEVCHENKO" find the same
-  person;
+  person; each of those words is also kept in `person_words`, which a name search looks up by prefix;
 - document files (`document_files`): the signed seal payload and the receipt of each issued document,
   the bytes a reprint is made from (nothing is signed again);
 - the portrait's photo check as intake made it (`photo_checks`), by the image's SHA-256 and the checker
@@ -29,7 +29,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, or_, select
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, and_, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mrtd.errors import Finding, InputError, StateError
@@ -106,6 +106,27 @@ class PersonIndexRow(Base):
     names_mrz: Mapped[str] = mapped_column(Text)
     birth_date: Mapped[str] = mapped_column(String(10), index=True)
     nationality: Mapped[str] = mapped_column(String(3), index=True)
+
+
+class PersonWordRow(Base):
+    """Each word of a person's names, folded and in its MRZ form: a name search looks words up by prefix in
+    this index (a range of the primary key) instead of scanning every person's names."""
+
+    __tablename__ = "person_words"
+    # code-point order on PostgreSQL too (a locale's collation need not keep a prefix's words together)
+    word: Mapped[str] = mapped_column(Text().with_variant(Text(collation="C"), "postgresql"), primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+
+
+def name_words(names_folded: str, names_mrz: str) -> set[str]:
+    """The words a person is found by: those of the folded names and of their MRZ form ('|' separates names)."""
+    return (set(names_folded.split()) | set(names_mrz.split())) - {"|"}
+
+
+def prefix_range(column: Any, prefix: str) -> Any:
+    """`column` starts with `prefix`, as a range an index serves: after folding no word holds U+10FFFF, so
+    every word that starts with `prefix` sorts below prefix + U+10FFFF in code-point order, and no other."""
+    return and_(column >= prefix, column < prefix + "\U0010ffff")
 
 
 class DocumentFileRow(Base):
@@ -238,7 +259,10 @@ class Casework:
                           format=payload["document"]["format"], submitted_by=actor, submitted_at=w.now,
                           findings=json.dumps(warnings, ensure_ascii=False), replaces=replaces)
             s.add(row)
-            s.add(PersonIndexRow(application_id=application_id, **_index_values(payload, names)))
+            values = _index_values(payload, names)
+            s.add(PersonIndexRow(application_id=application_id, **values))
+            s.add_all(PersonWordRow(word=word, application_id=application_id)
+                      for word in name_words(values["names_folded"], values["names_mrz"]))
             w.audit(actor=actor, action="application.submitted", subject=key,
                     detail={"id": application_id, "warnings": len(warnings), "replaces": replaces})
             return Received(record, _case_of(row, key, documents, {}), True)
@@ -320,12 +344,9 @@ class Casework:
         if name:
             for word_folded, word_mrz in _query_words(name, names):
                 # A query word matches from the start of an indexed word, in any script or in the MRZ form.
-                clauses = [PersonIndexRow.names_folded.like(f"{word_folded}%"),
-                           PersonIndexRow.names_folded.like(f"% {word_folded}%")]
-                if word_mrz:
-                    clauses += [PersonIndexRow.names_mrz.like(f"{word_mrz}%"),
-                                PersonIndexRow.names_mrz.like(f"% {word_mrz}%")]
-                query = query.where(or_(*clauses))
+                starts = [prefix_range(PersonWordRow.word, w) for w in (word_folded, word_mrz) if w]
+                query = query.where(CaseRow.application_id.in_(
+                    select(PersonWordRow.application_id).where(or_(*starts))))
         if birth_date:
             query = query.where(PersonIndexRow.birth_date == birth_date)
         if nationality:
@@ -339,8 +360,7 @@ class Casework:
 
 
 def _query_words(name: str, names: NameOptions) -> list[tuple[str, str]]:
-    """Each word of the query folded, with its MRZ form when the query transliterates word for word.
-    (Folding leaves only letters, digits and spaces, so no LIKE wildcard survives into the pattern.)"""
+    """Each word of the query folded, with its MRZ form when the query transliterates word for word."""
     words = fold(name).split()
     if not words:
         raise InputError("name: give at least one letter or digit to search for")

@@ -22,6 +22,7 @@ from mrtd.cli import main
 from mrtd.errors import ConfigurationError, StateError
 from mrtd.issuance import migrations
 from mrtd.issuance.audit import verify_chain
+from mrtd.issuance.casework import name_words
 from mrtd.issuance.records import Base, RecordStore, normalise_url
 
 pytest_plugins = ["test_records_backends"]
@@ -79,11 +80,17 @@ def test_a_frozen_database_is_refused_until_upgraded_and_keeps_every_row(frozen:
             RecordStore.open(frozen)  # not even "create" touches a database it finds at an old revision
         assert RecordStore.upgrade(frozen) == ("0001", migrations.head())
         after = snapshot(engine)
+        with engine.connect() as conn:  # 0005's word index, filled from the person index the records held
+            words = {(w, app) for app, folded, mrz in conn.execute(
+                text("SELECT application_id, names_folded, names_mrz FROM person_index")) for w in name_words(folded, mrz)}
+            indexed = {(w, app) for w, app in conn.execute(text("SELECT word, application_id FROM person_words"))}
     finally:
         engine.dispose()
     assert after["rows"] == before["rows"]
+    assert indexed == words and {w.isupper() for w, _ in words} == {True, False}  # MRZ and folded forms
     added = {t: n for t, n in after["counts"].items() if t not in before["counts"]}
-    assert added == {"lost_numbers": 0, "audit_checkpoints": 0, "issuing_locks": 0, "photo_checks": 0}
+    assert added == {"lost_numbers": 0, "audit_checkpoints": 0, "issuing_locks": 0, "photo_checks": 0,
+                     "person_words": len(words)}
     assert {t: n for t, n in after["counts"].items() if t in before["counts"]} == {
         **before["counts"], "records_meta": before["counts"]["records_meta"] + 1}  # + records_id
     with RecordStore.open(frozen, create=False) as store:

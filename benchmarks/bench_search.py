@@ -1,0 +1,87 @@
+"""Finding people by name as the records grow, on PostgreSQL: `Casework.search` by name alone (the office's
+search page and `GET /v1/search`) on a site whose records hold N people, for a rare name, two words of it,
+and two common prefixes that nobody has together (goal: a rare name no slower at 10^6 people than at 10^3,
+the ratio printed; a prefix costs what it matches: at 10^6 `fam123` starts 5,550 people's words and
+`given45` 22,200, against 1 and 11 at 10^3). Before the word index, every name search read every person's
+names: 153-160 ms at 10^6 for each of the three.
+
+The N people are made by INSERT ... SELECT from generate_series, with the words the site's word index keeps
+(`person_words`): 20,000 surnames and 5,000 given names spread over them, and one ERIKSSON ANNA MARIA.
+Needs PostgreSQL at 127.0.0.1:5432 (database `test`); works in a schema of its own, dropped at the end.
+
+Run: .venv/bin/python benchmarks/bench_search.py [--sizes 1000,1000000] [--reads 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+import psycopg
+from pgsite import PG, pg_site
+
+from mrtd.issuance.casework import Casework
+
+QUERIES = ("eriksson", "anna eriksson", "fam123 given45")
+
+
+def fill(schema: str, n: int) -> None:
+    with psycopg.connect(PG, autocommit=True) as c:
+        c.execute(f'SET search_path TO "{schema}"')
+        c.execute("INSERT INTO applications (key, payload, received_at) "
+                  "SELECT 'bulk-' || g, '{}', now() FROM generate_series(1, %s) g", (n,))
+        c.execute("INSERT INTO application_cases (application_id, state, format, submitted_by, submitted_at, "
+                  "findings) SELECT id, 'issued', 'TD3', 'clerk', now(), '[]' FROM applications")
+        c.execute("INSERT INTO person_index (application_id, names_folded, names_mrz, birth_date, nationality) "
+                  "SELECT id, 'fam' || (id % 20000) || ' | given' || (id % 5000), 'FAM' || (id % 20000) || "
+                  "' GIVEN' || (id % 5000), '1980-01-01', 'UTO' FROM applications")
+        for word in ("'fam' || (id %% 20000)", "'given' || (id %% 5000)", "'FAM' || (id %% 20000)",
+                     "'GIVEN' || (id %% 5000)"):
+            c.execute(f"INSERT INTO person_words (word, application_id) SELECT {word}, id FROM applications "
+                      "WHERE id <> %s", (n // 2,))
+        c.execute("UPDATE person_index SET names_folded = 'eriksson | anna maria', names_mrz = 'ERIKSSON | "
+                  "ANNA MARIA' WHERE application_id = %s", (n // 2,))
+        for word in ("eriksson", "anna", "maria", "ERIKSSON", "ANNA", "MARIA"):
+            c.execute("INSERT INTO person_words (word, application_id) VALUES (%s, %s)", (word, n // 2))
+        for table in ("applications", "application_cases", "person_index", "person_words"):
+            c.execute(f"VACUUM ANALYZE {table}")
+
+
+def bench(size: int, reads: int) -> dict[str, float]:
+    with pg_site("search") as (schema, site):
+        fill(schema, size)
+        with site.open_records() as store:
+            work = Casework(store)
+            out = {}
+            for query in QUERIES:
+                times = []
+                for _ in range(reads):
+                    t = time.perf_counter()
+                    found = work.search(name=query, birth_date=None, number=None, nationality=None,
+                                        names=site.names)
+                    times.append(time.perf_counter() - t)
+                assert len(found) == (0 if query.startswith("fam") else 1), (query, found)
+                out[query] = statistics.median(times) * 1e3
+            return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000,1000000", help="people in the records, comma-separated")
+    ap.add_argument("--reads", type=int, default=9)
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results = {size: bench(size, args.reads) for size in sizes}
+    for size in sizes:
+        for query, ms in results[size].items():
+            print(f"{size:>9,} people: name search {query!r} in {ms:.1f} ms (median of {args.reads})")
+    for query in QUERIES:
+        ratio = results[sizes[-1]][query] / results[sizes[0]][query]
+        print(f"{query!r}: ratio {sizes[-1]:,} / {sizes[0]:,} people {ratio:.2f} (goal: about 1)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
