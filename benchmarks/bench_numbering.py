@@ -18,24 +18,21 @@ import statistics
 import sys
 import time
 
-import psycopg
-from pgsite import PG, pg_site
+from pgsite import bulk, pg_site
 
 from mrtd.issuance.inventory import draw_number
 
 
 def fill(schema: str, n: int) -> float:
     """N applications with a document each, straight into the tables; the seconds counting them takes."""
-    with psycopg.connect(PG, autocommit=True) as c:
-        c.execute(f'SET search_path TO "{schema}"')
+    with bulk(schema, "applications", "documents") as c:
         c.execute("INSERT INTO applications (key, payload, received_at) "
                   "SELECT 'bulk-' || g, '{}', now() FROM generate_series(1, %s) g", (n,))
         c.execute("INSERT INTO documents (number, application_id, sequence_key, sequence, state, created_at, "
                   "state_changed_at) SELECT 'Z' || lpad(a.id::text, 8, '0'), a.id, 'bulk', a.id, 'issued', "
                   "now(), now() FROM applications a WHERE a.key LIKE 'bulk-%%'")
         c.execute("UPDATE records_meta SET value = (SELECT count(*) FROM documents)::text WHERE key = 'documents'")
-        c.execute("VACUUM ANALYZE applications")
-        c.execute("VACUUM ANALYZE documents")
+    with bulk(schema) as c:
         best = float("inf")
         for _ in range(5):
             t = time.perf_counter()

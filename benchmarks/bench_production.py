@@ -22,8 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import psycopg
-from pgsite import PG, pg_site
+from pgsite import bulk, pg_site
 
 from mrtd.issuance.production import production_report
 from mrtd.issuance.queue import Queue
@@ -40,8 +39,7 @@ LIFE = (("", "numbered"), ("numbered", "validated"), ("validated", "approved"), 
 def fill(schema: str, n: int) -> None:
     """N applications, each with an issued document, its done job and its six events: the last RECENT over
     the last seven days, the ones before over the two years before that."""
-    with psycopg.connect(PG, autocommit=True) as c:
-        c.execute(f'SET search_path TO "{schema}"')
+    with bulk(schema, "applications", "documents", "jobs", "events") as c:
         old = max(n - RECENT, 1)
         when = ("CASE WHEN g <= %(old)s AND %(n)s > %(recent)s THEN now() - interval '8 days' - interval '730 days' "
                 "* (1 - g::float8 / %(old)s) ELSE now() - interval '7 days' * (1 - (g - %(n)s + %(recent)s)::float8 "
@@ -61,8 +59,6 @@ def fill(schema: str, n: int) -> None:
             c.execute("INSERT INTO events (document_id, at, from_state, to_state, actor, detail, audit_seq) "
                       "SELECT d.id, d.created_at + %s * interval '1 second', NULLIF(%s, ''), %s, 'bench', '{}', 0 "
                       "FROM documents d WHERE d.sequence_key = 'bulk'", (i, before, after))
-        for table in ("applications", "documents", "jobs", "events"):
-            c.execute(f"VACUUM ANALYZE {table}")
 
 
 def timed(read: Callable[[], Any], reads: int) -> tuple[float, float]:

@@ -19,8 +19,7 @@ import statistics
 import sys
 import time
 
-import psycopg
-from pgsite import PG, pg_site
+from pgsite import bulk, pg_site
 
 from mrtd.issuance.casework import Casework
 
@@ -28,8 +27,7 @@ QUERIES = ("eriksson", "anna eriksson", "fam123 given45")
 
 
 def fill(schema: str, n: int) -> None:
-    with psycopg.connect(PG, autocommit=True) as c:
-        c.execute(f'SET search_path TO "{schema}"')
+    with bulk(schema, "applications", "application_cases", "person_index", "person_words") as c:
         c.execute("INSERT INTO applications (key, payload, received_at) "
                   "SELECT 'bulk-' || g, '{}', now() FROM generate_series(1, %s) g", (n,))
         c.execute("INSERT INTO application_cases (application_id, state, format, submitted_by, submitted_at, "
@@ -45,8 +43,6 @@ def fill(schema: str, n: int) -> None:
                   "ANNA MARIA' WHERE application_id = %s", (n // 2,))
         for word in ("eriksson", "anna", "maria", "ERIKSSON", "ANNA", "MARIA"):
             c.execute("INSERT INTO person_words (word, application_id) VALUES (%s, %s)", (word, n // 2))
-        for table in ("applications", "application_cases", "person_index", "person_words"):
-            c.execute(f"VACUUM ANALYZE {table}")
 
 
 def bench(size: int, reads: int) -> dict[str, float]:

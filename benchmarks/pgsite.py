@@ -38,3 +38,14 @@ def pg_site(name: str) -> Iterator[tuple[str, SiteConfig]]:
     finally:
         with psycopg.connect(PG, autocommit=True) as c:
             c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@contextmanager
+def bulk(schema: str, *analyse: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """An autocommit connection in the site's schema, for INSERT ... SELECT of many rows; the tables named in
+    `analyse` are vacuumed and analysed afterwards, so that the planner knows their new size."""
+    with psycopg.connect(PG, autocommit=True) as c:
+        c.execute(f'SET search_path TO "{schema}"')
+        yield c
+        for table in analyse:
+            c.execute(f"VACUUM ANALYZE {table}")
