@@ -5,7 +5,7 @@ Speed: `cryptography` (OpenSSL) does what it exposes - k*G for the standard gene
 x-coordinate - on the NIST curves, where OpenSSL is fast. A multiple of another base point with both
 coordinates (the PACE mapped generator, H = SK*PK) is not exposed by cryptography; on P-256 and P-521 it
 is still faster from two ECDH x-coordinates (`_two_ecdh`) than from the maintained `fastecdsa` package
-(native code, 0.43 ms per P-256 multiplication), which does it on the other curves (OpenSSL's brainpool
+(native code, 0.31-0.43 ms per P-256 multiplication), which does it on the other curves (OpenSSL's brainpool
 arithmetic is slow) and supplies the curve parameters and the point type. DH is
 GMP's powmod through gmpy2 (C; seven times Python's pow on 2048-bit groups), loaded with the first DH
 group: a reader on an EC chip does not pay for it. Only the Doc 9303-11 App. B point encoding of
@@ -40,8 +40,8 @@ _OPENSSL: dict[str, type[ec.EllipticCurve]] = {
     "secp224r1": ec.SECP224R1, "secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1,
     "secp521r1": ec.SECP521R1,
 }
-# where k*B for any base B is faster by `_two_ecdh` than by fastecdsa (measured, ms: P-256 0.23 against 0.43,
-# P-521 1.5 against 2.4; P-224 0.40 against 0.35 and P-384 1.9 against 1.2 are not)
+# where k*B for any base B is faster by `_two_ecdh` than by fastecdsa (measured, ms: P-256 0.23 against
+# 0.31-0.43, P-521 1.4 against 1.8; not P-224, 0.95 against 0.26, nor P-384, 1.6 against 0.8)
 _TWO_ECDH = frozenset({"secp256r1", "secp521r1"})
 DH_IDS = (0, 1, 2)
 
