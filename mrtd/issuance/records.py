@@ -50,6 +50,7 @@ from sqlalchemy import (
     Dialect,
     Engine,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -219,6 +220,9 @@ class EventRow(Base):
 
 class AuditRow(Base):
     __tablename__ = "audit_log"
+    # an auditor's questions (`Office.audit`): one subject's or one actor's entries newest first, and a time span
+    __table_args__ = (Index("ix_audit_log_subject_seq", "subject", "seq"), Index("ix_audit_log_actor_seq", "actor", "seq"),
+                      Index("ix_audit_log_at", "at"))
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[str] = mapped_column(String(40))  # ISO 8601 text, exactly as hashed
     actor: Mapped[str] = mapped_column(String(128))
