@@ -12,13 +12,11 @@ Run: .venv/bin/python benchmarks/bench_audit_search.py [--sizes 2000,2000000] [-
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import statistics
 import sys
-import time
+from typing import Any
 
-from pgsite import SECRETS, bulk, pg_site
+from pgsite import SECRETS, bulk, growth, pg_site, timed
 
 from mrtd.issuance.office import Office
 from mrtd.issuance.roles import Principal, Role
@@ -41,7 +39,7 @@ def fill(schema: str, n: int) -> None:
                   "FROM generate_series(1, %(n)s) g", {"s": start[0], "n": n, "actors": ACTORS, "per": PER_DOCUMENT})
 
 
-def bench(size: int, reads: int) -> dict[str, float]:
+def bench(size: int, reads: int) -> dict[str, tuple[float, float]]:
     with pg_site("audit_search") as (schema, site):
         fill(schema, size)
         hour = dt.datetime.now(dt.UTC) - dt.timedelta(days=100)
@@ -54,30 +52,16 @@ def bench(size: int, reads: int) -> dict[str, float]:
         with Office(site, clock=lambda: dt.datetime.now(dt.UTC), secrets=SECRETS) as office:
             out = {}
             for what, criteria in questions.items():
-                times = []
-                for _ in range(reads):
-                    t = time.perf_counter()
-                    found = office.audit(AUDITOR, newest_first=True, **criteria)  # type: ignore[arg-type]
-                    times.append(time.perf_counter() - t)
-                assert found or what.startswith("an hour"), what
-                out[what] = statistics.median(times) * 1e3
+                def ask(c: dict[str, Any] = criteria) -> list[Any]:
+                    return office.audit(AUDITOR, newest_first=True, **c)
+
+                assert ask() or what.startswith("an hour"), what
+                out[what] = timed(ask, reads)
             return out
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="2000,2000000", help="audit entries already in the log, comma-separated")
-    ap.add_argument("--reads", type=int, default=9)
-    args = ap.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    results = {size: bench(size, args.reads) for size in sizes}
-    for size in sizes:
-        for what, ms in results[size].items():
-            print(f"{size:>9,} entries: {what} in {ms:.1f} ms (median of {args.reads})")
-    for what in results[sizes[0]]:
-        ratio = results[sizes[-1]][what] / results[sizes[0]][what]
-        print(f"{what}: ratio {sizes[-1]:,} / {sizes[0]:,} entries {ratio:.2f} (goal: about 1)")
-    return 0
+    return growth(bench, sizes="2000,2000000", reads=9, noun="entries")
 
 
 if __name__ == "__main__":

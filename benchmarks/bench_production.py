@@ -14,15 +14,11 @@ Run: .venv/bin/python benchmarks/bench_production.py [--sizes 1000,1000000] [--r
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import statistics
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
 
-from pgsite import bulk, pg_site
+from pgsite import bulk, growth, pg_site, timed
 
 from mrtd.issuance.production import production_report
 from mrtd.issuance.queue import Queue
@@ -61,16 +57,6 @@ def fill(schema: str, n: int) -> None:
                       "FROM documents d WHERE d.sequence_key = 'bulk'", (i, before, after))
 
 
-def timed(read: Callable[[], Any], reads: int) -> tuple[float, float]:
-    times = []
-    for _ in range(reads):
-        t = time.perf_counter()
-        read()
-        times.append(time.perf_counter() - t)
-    times.sort()
-    return statistics.median(times) * 1e3, times[int(0.9 * (len(times) - 1))] * 1e3
-
-
 def bench(size: int, reads: int) -> dict[str, tuple[float, float]]:
     with pg_site("production") as (schema, site):
         with site.open_records() as store:
@@ -91,21 +77,7 @@ def bench(size: int, reads: int) -> dict[str, tuple[float, float]]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="1000,1000000", help="documents already in the records, comma-separated")
-    ap.add_argument("--reads", type=int, default=15)
-    args = ap.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    results: dict[int, dict[str, tuple[float, float]]] = {}
-    for size in sizes:
-        results[size] = bench(size, args.reads)
-        for what, (median, p90) in results[size].items():
-            print(f"{size:>9,} documents: {what} in {median:.1f} ms (median of {args.reads}, p90 {p90:.1f} ms)")
-    for what in results[sizes[0]]:
-        ratio = results[sizes[-1]][what][0] / results[sizes[0]][what][0]
-        print(f"{what}: ratio {sizes[-1]:,} / {sizes[0]:,} documents {ratio:.2f} (goal: about 1, bounded by what "
-              "is recent)")
-    return 0
+    return growth(bench, sizes="1000,1000000", reads=15, noun="documents", goal="about 1, bounded by what is recent")
 
 
 if __name__ == "__main__":

@@ -14,12 +14,10 @@ Run: .venv/bin/python benchmarks/bench_search.py [--sizes 1000,1000000] [--reads
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import sys
-import time
+from typing import Any
 
-from pgsite import bulk, pg_site
+from pgsite import bulk, growth, pg_site, timed
 
 from mrtd.issuance.casework import Casework
 
@@ -45,38 +43,24 @@ def fill(schema: str, n: int) -> None:
             c.execute("INSERT INTO person_words (word, application_id) VALUES (%s, %s)", (word, n // 2))
 
 
-def bench(size: int, reads: int) -> dict[str, float]:
+def bench(size: int, reads: int) -> dict[str, tuple[float, float]]:
     with pg_site("search") as (schema, site):
         fill(schema, size)
         with site.open_records() as store:
             work = Casework(store)
             out = {}
             for query in QUERIES:
-                times = []
-                for _ in range(reads):
-                    t = time.perf_counter()
-                    found = work.search(name=query, birth_date=None, number=None, nationality=None,
-                                        names=site.names)
-                    times.append(time.perf_counter() - t)
+                def search(q: str = query) -> list[Any]:
+                    return work.search(name=q, birth_date=None, number=None, nationality=None, names=site.names)
+
+                found = search()
                 assert len(found) == (0 if query.startswith("fam") else 1), (query, found)
-                out[query] = statistics.median(times) * 1e3
+                out[f"name search {query!r}"] = timed(search, reads)
             return out
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="1000,1000000", help="people in the records, comma-separated")
-    ap.add_argument("--reads", type=int, default=9)
-    args = ap.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    results = {size: bench(size, args.reads) for size in sizes}
-    for size in sizes:
-        for query, ms in results[size].items():
-            print(f"{size:>9,} people: name search {query!r} in {ms:.1f} ms (median of {args.reads})")
-    for query in QUERIES:
-        ratio = results[sizes[-1]][query] / results[sizes[0]][query]
-        print(f"{query!r}: ratio {sizes[-1]:,} / {sizes[0]:,} people {ratio:.2f} (goal: about 1)")
-    return 0
+    return growth(bench, sizes="1000,1000000", reads=9, noun="people")
 
 
 if __name__ == "__main__":
