@@ -7,6 +7,8 @@ before every response MAC, on both sides.
 
 from __future__ import annotations
 
+from cryptography.hazmat.primitives.ciphers import algorithms
+
 from mrtd.asn1.tlv import TlvError, parse_all, tlv
 from mrtd.chip.protocol import ciphers
 from mrtd.chip.protocol.apdu import Command, Response
@@ -28,12 +30,19 @@ class SecureChannel:
         self.ks_mac = ks_mac
         self.ssc = ssc
         self.cipher = cipher
+        self.block = cipher.block
+        # the session's keys, each with its cipher contexts kept for every APDU (ciphers.Cbc says why)
+        self._mac: ciphers.Cmac8 | ciphers.RetailMac
+        self._iv: ciphers.AesBlock | None = None
+        if cipher.is_aes:
+            self._cbc = ciphers.Cbc(algorithms.AES(ks_enc))
+            self._iv = ciphers.AesBlock(ks_enc)
+            self._mac = ciphers.Cmac8(ks_mac)
+        else:
+            self._cbc = ciphers.Cbc(ciphers.des3(ks_enc))
+            self._mac = ciphers.RetailMac(ks_mac)
 
     # -- primitives ------------------------------------------------------------------------------------
-
-    @property
-    def block(self) -> int:
-        return self.cipher.block
 
     def _ssc_bytes(self) -> bytes:
         return self.ssc.to_bytes(self.block, "big")
@@ -41,27 +50,24 @@ class SecureChannel:
     def _bump(self) -> None:
         self.ssc = (self.ssc + 1) % (1 << (8 * self.block))
 
+    def _iv_now(self) -> bytes:
+        """AES: E(KSenc, SSC) [§9.8.6.1]; 3DES: zero [§9.8.6.1]."""
+        return self._iv.encrypt(self._ssc_bytes()) if self._iv is not None else bytes(8)
+
     def mac(self, data: bytes) -> bytes:
         """MAC over SSC || data, padded (method 2)."""
         msg = self._ssc_bytes() + data
         if self.cipher.is_aes:
-            return ciphers.aes_cmac8(self.ks_mac, ciphers.pad(msg, 16))
-        return ciphers.retail_mac(self.ks_mac, msg)  # pads itself
+            return self._mac.mac(ciphers.pad(msg, 16))
+        return self._mac.mac(msg)  # the retail MAC pads itself
 
     def encrypt(self, data: bytes) -> bytes:
-        padded = ciphers.pad(data, self.block)
-        if self.cipher.is_aes:
-            iv = ciphers.aes_ecb_encrypt(self.ks_enc, self._ssc_bytes())
-            return ciphers.aes_cbc_encrypt(self.ks_enc, padded, iv)
-        return ciphers.des3_cbc_encrypt(self.ks_enc, padded)
+        return self._cbc.encrypt(ciphers.pad(data, self.block), self._iv_now())
 
     def decrypt(self, data: bytes) -> bytes:
         if not data or len(data) % self.block:
             raise SmError(f"secure messaging: cryptogram of {len(data)} bytes is not whole blocks [§9.8]")
-        if self.cipher.is_aes:
-            iv = ciphers.aes_ecb_encrypt(self.ks_enc, self._ssc_bytes())
-            return ciphers.unpad(ciphers.aes_cbc_decrypt(self.ks_enc, data, iv))
-        return ciphers.unpad(ciphers.des3_cbc_decrypt(self.ks_enc, data))
+        return ciphers.unpad(self._cbc.decrypt(data, self._iv_now()))
 
     # -- terminal side -----------------------------------------------------------------------------------
 
