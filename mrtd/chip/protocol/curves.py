@@ -199,7 +199,7 @@ class Domain:
         return self.point(x, y)
 
 
-def _powmod(base: int, exponent: int, modulus: int) -> int:
+def powmod(base: int, exponent: int, modulus: int) -> int:
     import gmpy2  # with the first DH group only (its import costs an EC reader 20 ms)
 
     return int(gmpy2.powmod(base, exponent, modulus))
@@ -236,7 +236,7 @@ class DhGroup:
 
     def check(self, y: int) -> int:
         """Public key validation [RFC 2631 §2.1.5]: 1 < y < p-1 and y^q = 1 (no small subgroup)."""
-        if not 1 < y < self.p - 1 or _powmod(y, self.q, self.p) != 1:
+        if not 1 < y < self.p - 1 or powmod(y, self.q, self.p) != 1:
             raise EncodingError("DH public value is not in the prime-order subgroup [Doc 9303-11 §4.4.3.3.1, RFC 2631]")
         return y
 
@@ -250,7 +250,7 @@ class DhGroup:
 
     def mul(self, k: int, base: Element) -> int:
         k %= self.q
-        r = _powmod(self._value(base), k, self.p)
+        r = powmod(self._value(base), k, self.p)
         if k == 0 or r == 1:
             raise EncodingError("DH: the identity element [Doc 9303-11 §4.4]")
         return r
@@ -279,7 +279,7 @@ class DhGroup:
 
     def integrated_mapping(self, rp: int) -> int:
         """f_g(x) = x^((p-1)/q) mod p, which must not be 1 [Doc 9303-11 §4.4.3.3.2]."""
-        r = _powmod(rp, (self.p - 1) // self.q, self.p)
+        r = powmod(rp, (self.p - 1) // self.q, self.p)
         if r == 1:
             raise EncodingError("PACE-IM (DH): the mapped generator is 1 [Doc 9303-11 §4.4.3.3.2]")
         return r
