@@ -200,7 +200,7 @@ class Domain:
 
 
 def powmod(base: int, exponent: int, modulus: int) -> int:
-    import gmpy2  # with the first DH group only (its import costs an EC reader 20 ms)
+    import gmpy2  # at its first use (a DH group, an RSA signature on the simulated card): an EC reader saves 20 ms
 
     return int(gmpy2.powmod(base, exponent, modulus))
 
