@@ -165,9 +165,19 @@ def im_prf(s: bytes, t: bytes, p: int, cipher: Cipher = Cipher.AES128) -> int:
     return int.from_bytes(out, "big") % p
 
 
-def generic_mapping(d: Group, s: bytes, shared: Element) -> Element:
-    """G' = s*G + H (ECDH), g' = g^s * h (DH) [§4.4.3.3.1]."""
-    return d.add(d.mul(int.from_bytes(s, "big"), d.generator), shared)
+def ephemeral_key(d: Group, sk_eph: int, im_generator: Element | None, s: bytes, sk_map: int,
+                  pk_map: Element | None) -> Element:
+    """The ephemeral public key sk_eph * G' on the mapped generator [§4.4.3.3].
+
+    Integrated Mapping gives G' itself. Generic Mapping's G' = s*G + H with H = sk_map*PK_map (the other
+    side's mapping key) is never formed: sk_eph*G' = (sk_eph*s)*G + (sk_eph*sk_map)*PK_map, where
+    multiplying the generator is OpenSSL's fast fixed-base case, so each side multiplies another point
+    once instead of twice. A G' at infinity still fails, as its multiple does."""
+    if im_generator is not None:
+        return d.mul(sk_eph, im_generator)
+    assert pk_map is not None
+    n = d.order
+    return d.add(d.mul(sk_eph * int.from_bytes(s, "big") % n, d.generator), d.mul(sk_eph * sk_map % n, pk_map))
 
 
 def session_keys(cipher: Cipher, k: bytes) -> tuple[bytes, bytes]:
@@ -209,7 +219,7 @@ class PaceTerminal:
         self.s = b""
         self.sk_map = 0
         self.t = b""
-        self.g_mapped: Element | None = None
+        self.g_mapped: Element | None = None  # Integrated Mapping's; Generic Mapping does without it
         self.sk_eph = 0
         self.pk_eph = b""
         self.pk_ic = b""
@@ -241,12 +251,12 @@ class PaceTerminal:
                 self.g_mapped = self.d.integrated_mapping(im_prf(self.s, self.t, self.d.p, self.params.cipher))
             else:
                 self.pk_map_ic = self.d.decode(_dyn(map_answer, 0x82, step))
-                self.g_mapped = generic_mapping(self.d, self.s, self.d.mul(self.sk_map, self.pk_map_ic))
+            self.sk_eph = self.d.scalar(self.random(self.d.scalar_bytes()))
+            self.pk_eph = self.d.encode(ephemeral_key(self.d, self.sk_eph, self.g_mapped, self.s, self.sk_map, self.pk_map_ic))
         except EncodingError as exc:
             raise ChipError(step, str(exc)) from exc
-        self.sk_eph = self.d.scalar(self.random(self.d.scalar_bytes()))
-        self.pk_eph = self.d.encode(self.d.mul(self.sk_eph, self.g_mapped))
         return _ga(tlv(0x83, self.pk_eph), last=False)
+
 
     def token_command(self, ka_answer: bytes) -> Command:
         step = "PACE key agreement"
@@ -306,7 +316,8 @@ class PaceChip:
         self.stage = 0
         self.s = random(params.nonce_length)
         self.sk_map = 0
-        self.g_mapped: Element | None = None
+        self.pk_map_ifd: Element | None = None
+        self.g_mapped: Element | None = None  # Integrated Mapping's; Generic Mapping does without it
         self.sk_eph = 0
         self.pk_eph = b""
         self.pk_ifd = b""
@@ -333,15 +344,13 @@ class PaceChip:
                     return None
                 self.g_mapped = self.d.integrated_mapping(im_prf(self.s, mapping_data, self.d.p, c))
                 return tlv(0x7C, b"")
-            pk_map_ifd = self.d.decode(mapping_data)
+            self.pk_map_ifd = self.d.decode(mapping_data)
             self.sk_map = self.d.scalar(self.random(self.d.scalar_bytes()))
-            self.g_mapped = generic_mapping(self.d, self.s, self.d.mul(self.sk_map, pk_map_ifd))
             return tlv(0x7C, tlv(0x82, self.d.encode(self.d.mul(self.sk_map, self.d.generator))))
         if stage == 2:
-            assert self.g_mapped is not None
             self.pk_ifd = _dyn(dyn, 0x83, "PACE key agreement")
             self.sk_eph = self.d.scalar(self.random(self.d.scalar_bytes()))
-            self.pk_eph = self.d.encode(self.d.mul(self.sk_eph, self.g_mapped))
+            self.pk_eph = self.d.encode(ephemeral_key(self.d, self.sk_eph, self.g_mapped, self.s, self.sk_map, self.pk_map_ifd))
             if self.pk_ifd == self.pk_eph:
                 return None
             shared = self.d.shared_secret(self.sk_eph, self.d.decode(self.pk_ifd))
