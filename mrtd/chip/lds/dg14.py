@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from mrtd.asn1.tlv import only, tlv
 from mrtd.chip.lds.securityinfos import SecurityInfo, SecurityInfos
@@ -28,5 +29,10 @@ class Dg14:
 
     @classmethod
     def decode(cls, data: bytes) -> Dg14:
-        top = only(data, TAG, "DG14", CLAUSE)
-        return cls(SecurityInfos.decode(top.value, "DG14.SecurityInfos"), bytes(data))
+        return _decode(bytes(data))
+
+
+@lru_cache(maxsize=32)  # a personalisation reads DG14 in its plan check, for PACE and for Chip Authentication
+def _decode(data: bytes) -> Dg14:
+    top = only(data, TAG, "DG14", CLAUSE)
+    return Dg14(SecurityInfos.decode(top.value, "DG14.SecurityInfos"), data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from mrtd.asn1.keys import PublicKey, load_spki, spki
 from mrtd.asn1.tlv import Tlv, only, tlv
@@ -29,8 +30,13 @@ class Dg15:
 
     @classmethod
     def decode(cls, data: bytes) -> Dg15:
-        top = only(data, TAG, "DG15", CLAUSE)
-        Tlv.decode(top.value, what="DG15.SubjectPublicKeyInfo")
-        dg = cls(top.value, bytes(data))
-        dg.public_key()  # refuse what is not a usable RSA or EC key
-        return dg
+        return _decode(bytes(data))
+
+
+@lru_cache(maxsize=32)  # a personalisation reads DG15 in its plan check and for Active Authentication
+def _decode(data: bytes) -> Dg15:
+    top = only(data, TAG, "DG15", CLAUSE)
+    Tlv.decode(top.value, what="DG15.SubjectPublicKeyInfo")
+    dg = Dg15(top.value, data)
+    dg.public_key()  # refuse what is not a usable RSA or EC key
+    return dg

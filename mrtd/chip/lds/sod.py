@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from cryptography import x509
 
@@ -168,10 +169,15 @@ class Sod:
 
     @classmethod
     def decode(cls, data: bytes) -> Sod:
-        top = only(data, TAG, "EF.SOD", CLAUSE, rules=BER)
-        sd = cms.SignedData.decode(top.value, "EF.SOD.ContentInfo")
-        if sd.content_type != ID_LDS_SECURITY_OBJECT:
-            raise TlvError(f"EF.SOD: eContentType is {sd.content_type}, not {ID_LDS_SECURITY_OBJECT} [{CLAUSE}]")
-        if len(sd.signer_infos) != 1:
-            raise TlvError(f"EF.SOD: {len(sd.signer_infos)} SignerInfos; exactly one is expected [Table 37]")
-        return cls(sd, LdsSecurityObject.decode(sd.content), bytes(data))
+        return _decode(bytes(data))
+
+
+@lru_cache(maxsize=32)  # one personalisation decodes its EF.SOD in the plan check and again reading it back
+def _decode(data: bytes) -> Sod:
+    top = only(data, TAG, "EF.SOD", CLAUSE, rules=BER)
+    sd = cms.SignedData.decode(top.value, "EF.SOD.ContentInfo")
+    if sd.content_type != ID_LDS_SECURITY_OBJECT:
+        raise TlvError(f"EF.SOD: eContentType is {sd.content_type}, not {ID_LDS_SECURITY_OBJECT} [{CLAUSE}]")
+    if len(sd.signer_infos) != 1:
+        raise TlvError(f"EF.SOD: {len(sd.signer_infos)} SignerInfos; exactly one is expected [Table 37]")
+    return Sod(sd, LdsSecurityObject.decode(sd.content), data)
