@@ -212,14 +212,24 @@ def read_tlv(data: bytes, offset: int = 0, *, what: str = "data object", rules: 
     """The data object at `offset` and the offset just after it. `base` is the absolute offset of `data[0]`."""
     if depth > MAX_DEPTH:
         raise TlvError(f"{what}: nested more than {MAX_DEPTH} levels deep at offset {base + offset}")
-    # most objects have a one-byte tag and a short length: read inline, as this is every parser's inner loop
-    # (what does not fit, and every error, takes the general path below)
-    if offset + 1 < len(data):
-        first, short = data[offset], data[offset + 1]
-        end = offset + 2 + short
-        if short < 0x80 and end <= len(data) and (first & 0x1F != 0x1F or not rules.multi_byte_tags):
-            return Tlv(first, bytes(data[offset + 2 : end]), bytes(data[offset:end]), base + offset, base + offset + 2,
-                       False, rules, depth), end
+    # most objects have a one-byte tag and a length in minimal form of one to three octets: read inline, as
+    # this is every parser's inner loop (anything else, and every error, takes the general path below)
+    n = len(data)
+    if offset + 1 < n:
+        first, head = data[offset], data[offset + 1]
+        if first & 0x1F != 0x1F or not rules.multi_byte_tags:
+            if head < 0x80:
+                start, size = offset + 2, head
+            elif head == 0x81 and offset + 2 < n and data[offset + 2] >= 0x80:
+                start, size = offset + 3, data[offset + 2]
+            elif head == 0x82 and offset + 3 < n and data[offset + 2] and rules.max_length_octets >= 2:
+                start, size = offset + 4, (data[offset + 2] << 8) | data[offset + 3]
+            else:
+                start, size = 0, n
+            end = start + size
+            if start and end <= n:
+                return Tlv(first, bytes(data[start:end]), bytes(data[offset:end]), base + offset, base + start, False,
+                           rules, depth), end
     tag, pos = read_tag(data, offset, what=what, rules=rules, base=base)
     length, pos = read_length(data, pos, what=f"{what}" if rules.multi_byte_tags else f"{what}.tag{tag:#04x}",
                               rules=rules, findings=findings, base=base)

@@ -89,3 +89,24 @@ def test_der_round_trip(tag: int, value: bytes) -> None:
     obj = Tlv.decode(raw, rules=DER)
     assert (obj.tag, obj.value, obj.raw) == (tag, value, raw)
     assert Tlv(tag, value) == obj
+
+
+@pytest.mark.parametrize("size", [0, 1, 0x7F, 0x80, 0xFF, 0x100, 0x1234, 0xFFFF, 0x10000])
+def test_every_length_form_reads_as_pyasn1_encodes_it(size: int) -> None:
+    value = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    encoded = der_encoder.encode(univ.OctetString(value))
+    inner = der_encoder.encode(univ.Null())  # a neighbour after it
+    for rules in (DER, BER, LDS):
+        obj, end = read_tlv(b"\xAA" + encoded + inner, 1, rules=rules, base=10)
+        assert (obj.tag, obj.value, obj.raw, end) == (0x04, value, encoded, 1 + len(encoded))
+        assert (obj.offset, obj.value_offset) == (11, 11 + len(encoded) - size)
+
+
+@pytest.mark.parametrize("encoded", [b"\x04\x81\x05" + bytes(5), b"\x04\x82\x00\x05" + bytes(5),
+                                     b"\x04\x82\x00\x80" + bytes(0x80)])
+def test_a_length_not_in_its_shortest_form_is_refused_by_der_and_noted_by_lds(encoded: bytes) -> None:
+    with pytest.raises(TlvError, match="non-minimal length"):
+        read_tlv(encoded, rules=DER)
+    findings: list[Finding] = []
+    obj, _ = read_tlv(encoded, rules=LDS, findings=findings)
+    assert obj.value == encoded[-len(obj.value):] and [f.rule for f in findings] == ["length-not-minimal"]

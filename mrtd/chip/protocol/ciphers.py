@@ -48,13 +48,6 @@ def des3(key: bytes) -> TripleDES:
     return TripleDES(key)
 
 
-def _xor(*blocks: bytes) -> bytes:
-    acc = 0
-    for b in blocks:
-        acc ^= int.from_bytes(b, "big")
-    return acc.to_bytes(len(blocks[0]), "big")
-
-
 class Cbc:
     """CBC under one key with any IV, its OpenSSL contexts kept from one message to the next.
 
@@ -70,7 +63,7 @@ class Cbc:
         self.block = algorithm.block_size // 8
         self._enc: CipherContext | None = None
         self._dec: CipherContext | None = None
-        self._enc_last = self._dec_last = bytes(self.block)
+        self._enc_last = self._dec_last = 0  # the chaining values, as integers: xor is then one operation
 
     def _whole(self, data: bytes) -> None:
         if not data or len(data) % self.block:
@@ -81,8 +74,9 @@ class Cbc:
         if self._enc is None:
             self._enc = Cipher(self.algorithm, modes.CBC(bytes(self.block))).encryptor()
         b = self.block
-        out = self._enc.update(_xor(data[:b], iv, self._enc_last) + data[b:])
-        self._enc_last = out[-b:]
+        first = int.from_bytes(data[:b], "big") ^ int.from_bytes(iv, "big") ^ self._enc_last
+        out = self._enc.update(first.to_bytes(b, "big") + data[b:])
+        self._enc_last = int.from_bytes(out[-b:], "big")
         return out
 
     def decrypt(self, data: bytes, iv: bytes) -> bytes:
@@ -91,9 +85,9 @@ class Cbc:
             self._dec = Cipher(self.algorithm, modes.CBC(bytes(self.block))).decryptor()
         b = self.block
         out = self._dec.update(data)
-        first = _xor(out[:b], self._dec_last, iv)
-        self._dec_last = data[-b:]
-        return first + out[b:]
+        first = int.from_bytes(out[:b], "big") ^ self._dec_last ^ int.from_bytes(iv, "big")
+        self._dec_last = int.from_bytes(data[-b:], "big")
+        return first.to_bytes(b, "big") + out[b:]
 
     def chain(self, data: bytes) -> bytes:
         """The last block of the encryption under a zero IV (the CBC-MAC chaining value)."""
@@ -111,8 +105,8 @@ class RetailMac:
 
     def mac(self, data: bytes) -> bytes:
         padded = pad(data, 8)
-        state = self._chain.chain(padded[:-8]) if len(padded) > 8 else bytes(8)
-        return self._last.update(_xor(state, padded[-8:]))
+        state = int.from_bytes(self._chain.chain(padded[:-8]), "big") if len(padded) > 8 else 0
+        return self._last.update((state ^ int.from_bytes(padded[-8:], "big")).to_bytes(8, "big"))
 
 
 class Cmac8:
