@@ -180,10 +180,18 @@ def _read(data: bytes, what: str) -> tuple[der.AlgorithmIdentifier, bytes, Tlv]:
 
 def load_verify_key(data: bytes, what: str = "SubjectPublicKeyInfo") -> VerifyKey:
     """Any RSA or EC public key issuers have used, on any curve of `CURVES`, named or explicit."""
-    return _load(bytes(data), what)
+    data = bytes(data)
+    try:
+        return _loaded(data)
+    except EncodingError:
+        return _load(data, what)  # fails again, naming what the caller read
 
 
 @lru_cache(maxsize=64)  # keys are immutable; a chip's keys, with explicit curves, are read several times over
+def _loaded(data: bytes) -> VerifyKey:
+    return _load(data, "SubjectPublicKeyInfo")
+
+
 def _load(data: bytes, what: str) -> VerifyKey:
     alg, key_bytes, top = _read(data, what)
     if alg.oid == ID_EC_PUBLIC_KEY:

@@ -67,6 +67,8 @@ class Tlv:
     `offset` is where the element starts in the input it was read from and `value_offset` where its
     value starts; both count from the start of the outermost input, so nested errors say where they are.
     For an indefinite-length element `value` holds the contents without the closing 00 00.
+    Never changed once made: the type checker refuses any assignment, though at run time the class is not
+    frozen (`_parsed` says why).
     """
 
     tag: int

@@ -24,6 +24,10 @@ class PaddingError(EncodingError):
     """Data that does not end with ISO/IEC 9797-1 padding method 2."""
 
 
+class BlockError(EncodingError):
+    """Data to encrypt or decrypt that is not a whole number of blocks (or is empty)."""
+
+
 def pad(data: bytes, block: int) -> bytes:
     """ISO/IEC 9797-1 padding method 2: 80, then zeros up to a whole block."""
     n = block - (len(data) + 1) % block
@@ -65,12 +69,14 @@ class Cbc:
         self._dec: CipherContext | None = None
         self._enc_last = self._dec_last = 0  # the chaining values, as integers: xor is then one operation
 
-    def _whole(self, data: bytes) -> None:
+    def _whole(self, data: bytes, iv: bytes) -> None:
         if not data or len(data) % self.block:
-            raise ValueError(f"CBC: {len(data)} bytes are not whole {self.block}-byte blocks")
+            raise BlockError(f"CBC: {len(data)} bytes are not whole {self.block}-byte blocks")
+        if len(iv) != self.block:
+            raise ValueError(f"CBC: an IV of {len(iv)} bytes, not {self.block}")
 
     def encrypt(self, data: bytes, iv: bytes) -> bytes:
-        self._whole(data)
+        self._whole(data, iv)
         if self._enc is None:
             self._enc = Cipher(self.algorithm, modes.CBC(bytes(self.block))).encryptor()
         b = self.block
@@ -80,7 +86,7 @@ class Cbc:
         return out
 
     def decrypt(self, data: bytes, iv: bytes) -> bytes:
-        self._whole(data)
+        self._whole(data, iv)
         if self._dec is None:
             self._dec = Cipher(self.algorithm, modes.CBC(bytes(self.block))).decryptor()
         b = self.block
@@ -129,6 +135,8 @@ class AesBlock:
         self._ecb = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
 
     def encrypt(self, block: bytes) -> bytes:
+        if len(block) != 16:  # a kept ECB context would hold back the rest and shift every later block
+            raise ValueError(f"AES: a block of {len(block)} bytes, not 16")
         return self._ecb.update(block)
 
 

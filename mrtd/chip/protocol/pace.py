@@ -237,6 +237,9 @@ class PaceTerminal:
 
     def map_command(self, nonce_answer: bytes) -> Command:
         z = _dyn(nonce_answer, 0x80, "PACE encrypted nonce")
+        if len(z) != self.params.nonce_length:
+            raise ChipError("PACE encrypted nonce", f"{len(z)} bytes; the nonce has {self.params.nonce_length} "
+                            "[Doc 9303-11 §4.4.3.3]")
         self.s = block_decrypt(self.params.cipher, self.k_pi, z)
         if self.params.mapping is Mapping.IM:
             self.t = self.random(self.params.im_nonce_length)
@@ -256,7 +259,6 @@ class PaceTerminal:
         except EncodingError as exc:
             raise ChipError(step, str(exc)) from exc
         return _ga(tlv(0x83, self.pk_eph), last=False)
-
 
     def token_command(self, ka_answer: bytes) -> Command:
         step = "PACE key agreement"

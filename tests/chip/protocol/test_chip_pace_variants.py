@@ -242,3 +242,14 @@ def test_an_ec_public_value_is_validated_before_use(param_id: int) -> None:
     with pytest.raises(EncodingError, match="infinity"):
         d.add(g, minus_g)
     assert d.add(g, g) == d.mul(2, g)
+
+
+@pytest.mark.parametrize("z", [b"", bytes(8), bytes(17), bytes(32)], ids=["empty", "8", "17", "32"])
+def test_an_encrypted_nonce_of_the_wrong_length_is_the_chips_error(z: bytes) -> None:
+    from mrtd.asn1.tlv import tlv
+    from mrtd.errors import ChipError
+
+    term = PaceTerminal(PaceParams(Mapping.GM, Cipher.AES128, 12), mrz_password("T22000129364081251010318"), 1,
+                        os.urandom)
+    with pytest.raises(ChipError, match=rf"PACE encrypted nonce.*{len(z)} bytes; the nonce has 16"):
+        term.map_command(tlv(0x7C, tlv(0x80, z)))

@@ -44,14 +44,20 @@ def test_kept_cbc_matches_a_fresh_context_for_every_message(algorithm, block) ->
         assert kept.decrypt(crypt, iv) == fresh_cbc(algorithm, crypt, iv, decrypt=True), n
 
 
-def test_kept_cbc_refuses_partial_blocks_and_goes_on_right() -> None:
+def test_kept_contexts_refuse_what_is_not_whole_blocks_and_go_on_right() -> None:
     key = algorithms.AES(bytes(16))
-    kept = ciphers.Cbc(key)
-    with pytest.raises(ValueError, match="not whole 16-byte blocks"):
+    kept, block = ciphers.Cbc(key), ciphers.AesBlock(bytes(16))
+    with pytest.raises(ciphers.BlockError, match="not whole 16-byte blocks"):
         kept.encrypt(bytes(17), bytes(16))
-    with pytest.raises(ValueError, match="not whole 16-byte blocks"):
+    with pytest.raises(ciphers.BlockError, match="0 bytes are not whole 16-byte blocks"):
         kept.decrypt(b"", bytes(16))
+    with pytest.raises(ValueError, match="an IV of 8 bytes"):
+        kept.encrypt(bytes(16), bytes(8))
+    with pytest.raises(ValueError, match="a block of 8 bytes"):
+        block.encrypt(bytes(8))
     assert kept.encrypt(bytes(32), bytes(16)) == fresh_cbc(key, bytes(32), bytes(16))
+    assert kept.decrypt(bytes(32), bytes(16)) == fresh_cbc(key, bytes(32), bytes(16), decrypt=True)
+    assert block.encrypt(bytes(16)) == fresh_cbc(key, bytes(16), bytes(16))
 
 
 def test_kept_macs_match_fresh_ones() -> None:
