@@ -2,7 +2,7 @@
 happened to one document or application), by actor (what one person or station did) and by time (an hour),
 newest first as the audit page asks, on a log that already holds N entries (goal: no slower at 2x10^6
 entries than at 2x10^3; the ratio is printed). Then what those indexes cost the writers: a write transaction
-appending one entry, timed with them and again after dropping them.
+appending one entry, timed with them, after dropping them, and with them made again.
 
 The N entries are made by INSERT ... SELECT from generate_series: 20 per document over the past year, by
 200 actors, and one entry in 100,000 by a rare one. Their hash chain is not a real one; nothing here verifies it. Needs PostgreSQL at
@@ -69,11 +69,19 @@ def bench(size: int, reads: int) -> dict[str, tuple[float, float]]:
                     with store.writing() as w:
                         w.audit(actor="a7", action="bench.append", subject="Zbench", detail={})
 
-            out[f"{WRITES} writes of one entry"] = timed(append, reads)
+            # with, without, with again: the log grows as it is timed, and neither order should have it
+            with_ = timed(append, reads)
             with bulk(schema) as c:
                 for index in AUDITOR_INDEXES:
                     c.execute(f"DROP INDEX {index}")
-            out[f"{WRITES} writes of one entry without migration 0006's indexes"] = timed(append, reads)
+            without = timed(append, reads)
+            with bulk(schema, "audit_log") as c:
+                for index, column in zip(AUDITOR_INDEXES, ("subject, seq", "actor, seq", "at"), strict=True):
+                    c.execute(f"CREATE INDEX {index} ON audit_log ({column})")
+            again = timed(append, reads)
+            out[f"{WRITES} writes of one entry, with migration 0006's indexes (mean of before and after)"] = (
+                (with_[0] + again[0]) / 2, max(with_[1], again[1]))
+            out[f"{WRITES} writes of one entry, without them"] = without
         finally:
             store.close()
         return out

@@ -130,7 +130,8 @@ def bench_profile(profile: str, dg2: int, rounds: int, null_slot: int) -> None:
     try:
         for i in range(rounds + 1):
             if i:
-                pcsc.wait_for_removal(READERS[0])
+                if not pcsc.wait_for_removal(READERS[0]):
+                    raise RuntimeError("the feeder did not take the locked booklet out")
                 pcsc.wait_for_card(READERS[0], 10)
                 sp = specimen(profile, dg2_size=dg2)  # each booklet its own document, as at a station
             rec = Recording(pcsc.PcscTransport(READERS[0]))
