@@ -32,7 +32,7 @@ class Dg14:
         return _decode(bytes(data))
 
 
-@lru_cache(maxsize=32)  # a personalisation reads DG14 in its plan check, for PACE and for Chip Authentication
+@lru_cache(maxsize=8)  # a personalisation reads DG14 in its plan check, for PACE and for Chip Authentication
 def _decode(data: bytes) -> Dg14:
     top = only(data, TAG, "DG14", CLAUSE)
     return Dg14(SecurityInfos.decode(top.value, "DG14.SecurityInfos"), data)

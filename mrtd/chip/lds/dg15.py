@@ -33,7 +33,7 @@ class Dg15:
         return _decode(bytes(data))
 
 
-@lru_cache(maxsize=32)  # a personalisation reads DG15 in its plan check and for Active Authentication
+@lru_cache(maxsize=8)  # a personalisation reads DG15 in its plan check and for Active Authentication
 def _decode(data: bytes) -> Dg15:
     top = only(data, TAG, "DG15", CLAUSE)
     Tlv.decode(top.value, what="DG15.SubjectPublicKeyInfo")
