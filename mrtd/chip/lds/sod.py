@@ -172,8 +172,9 @@ class Sod:
         return _decode(bytes(data))
 
 
-@lru_cache(maxsize=8)  # one personalisation decodes its EF.SOD in the plan check and again reading it back;
-# few are kept: a station holds no more of the booklets before than it needs
+# One personalisation decodes its EF.SOD in the plan check and again reading it back; few are kept, as a
+# station holds no more of the booklets before than it needs.
+@lru_cache(maxsize=8)
 def _decode(data: bytes) -> Sod:
     top = only(data, TAG, "EF.SOD", CLAUSE, rules=BER)
     sd = cms.SignedData.decode(top.value, "EF.SOD.ContentInfo")
