@@ -1,15 +1,14 @@
 """The groups of PACE, Chip and Terminal Authentication: the standardised domain parameters of Doc 9303-11
 §9.5.1, elliptic curves (ids 8-18) and the RFC 5114 DH groups (ids 0-2), with their element encodings.
 
-Speed: `cryptography` (OpenSSL) does what it exposes - k*G for the standard generator and the ECDH
-x-coordinate - on the NIST curves, where OpenSSL is fast. A multiple of another base point with both
-coordinates (the PACE mapped generator, H = SK*PK) is not exposed by cryptography; on P-256 and P-521 it
-is still faster from two ECDH x-coordinates (`_two_ecdh`) than from the maintained `fastecdsa` package
-(native code, 0.31-0.43 ms per P-256 multiplication), which does it on the other curves (OpenSSL's brainpool
-arithmetic is slow) and supplies the curve parameters and the point type. DH is
-GMP's powmod through gmpy2 (C; seven times Python's pow on 2048-bit groups), loaded with the first DH
-group: a reader on an EC chip does not pay for it. Only the Doc 9303-11 App. B point encoding of
-Integrated Mapping (a few lines of modular arithmetic no library offers) is written here.
+Speed: each curve's multiplications go where they are fastest (measured: benchmarks/bench_chip.py and the
+table below). OpenSSL's own point arithmetic (`ec_openssl`, the system's libcrypto) on the curves where it
+is fast; `cryptography` (its bundled, newer OpenSSL) for k*G and the ECDH x-coordinate on P-384; the
+maintained `fastecdsa` package (native code) on the rest, and for point addition; fastecdsa also supplies
+the curve parameters and the point type. DH is GMP's powmod through gmpy2 (C; seven times Python's pow on
+2048-bit groups), loaded with the first DH group: a reader on an EC chip does not pay for it. Only the
+Doc 9303-11 App. B point encoding of Integrated Mapping (a few lines of modular arithmetic no library
+offers) is written here.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from typing import TypeAlias
 
@@ -26,6 +25,7 @@ from fastecdsa.rust import Curve as CurveParams
 from fastecdsa.rust import Point
 
 from mrtd.asn1.keys import CURVES, curve_named
+from mrtd.chip.protocol import ec_openssl
 from mrtd.errors import EncodingError, ProfileError
 
 # Standardised domain parameters, Doc 9303-11 §9.5.1 (0.4.0.127.0.7.1.2): curve name -> id.
@@ -35,14 +35,17 @@ _NAMES = {
     "brainpoolP512r1": 17, "secp521r1": 18,
 }
 _BY_ID = {i: n for n, i in _NAMES.items()}
-# the curves on which OpenSSL (through cryptography) is the fastest (measured: benchmarks/bench_chip.py)
-_OPENSSL: dict[str, type[ec.EllipticCurve]] = {
+# where OpenSSL's EC_POINT_mul is the fastest, for k*P, k*G and ECDH alike (measured, us for k*P | k*G:
+# P-224 120|56 against fastecdsa's 367 and cryptography's 105, P-256 80|28 against 318 (two ECDH) and 49,
+# P-521 306|165 against 1413 and 307, brainpoolP384r1 810|778 and brainpoolP512r1 1102|1080 against
+# fastecdsa's 911|888 and 1832|1853; slower on P-192, P-384 and the smaller brainpool curves)
+_NATIVE = frozenset({"secp224r1", "secp256r1", "secp521r1", "brainpoolP384r1", "brainpoolP512r1"})
+# k*G and ECDH through cryptography on the NIST curves where OpenSSL's own arithmetic is not used (P-384: k*G
+# 361 us, against 747 in the system's older OpenSSL) or where the system has no libcrypto
+_CRYPTOGRAPHY: dict[str, type[ec.EllipticCurve]] = {
     "secp224r1": ec.SECP224R1, "secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1,
     "secp521r1": ec.SECP521R1,
 }
-# where k*B for any base B is faster by `_two_ecdh` than by fastecdsa (measured, ms: P-256 0.23 against
-# 0.31-0.43, P-521 1.4 against 1.8; not P-224, 0.95 against 0.26, nor P-384, 1.6 against 0.8)
-_TWO_ECDH = frozenset({"secp256r1", "secp521r1"})
 DH_IDS = (0, 1, 2)
 
 Element: TypeAlias = "Point | int"  # an EC point, or a DH group element
@@ -88,8 +91,14 @@ class Domain:
     def generator(self) -> Point:
         return self.params.G
 
-    def _openssl(self) -> ec.EllipticCurve | None:
-        cls = _OPENSSL.get(self.curve_name)
+    @cached_property
+    def _oid(self) -> str | None:
+        """The curve's object identifier when OpenSSL's own arithmetic does its multiplications."""
+        oid = curve_named(self.curve_name).oid
+        return oid if self.curve_name in _NATIVE and ec_openssl.available(oid) else None
+
+    def _cryptography(self) -> ec.EllipticCurve | None:
+        cls = _CRYPTOGRAPHY.get(self.curve_name)
         return cls() if cls is not None else None
 
     def _point(self, e: Element) -> Point:
@@ -128,40 +137,34 @@ class Domain:
         return r
 
     def mul(self, k: int, pt: Element) -> Point:
-        """k * pt: OpenSSL for the generator of a NIST curve, else fastecdsa."""
+        """k * pt, where it is fastest for the curve (_NATIVE)."""
         base = self._point(pt)
         k %= self.order
         if k == 0:
             raise EncodingError("point at infinity [Doc 9303-11 §4.4]")
-        curve = self._openssl()
+        if self._oid is not None:
+            return self._native_mul(k, base)
+        curve = self._cryptography()
         if curve is not None and self._is_generator(base):
             nums = ec.derive_private_key(k, curve).public_key().public_numbers()
             return Point(nums.x, nums.y, self.params)
-        if curve is not None and self.curve_name in _TWO_ECDH:
-            return self._two_ecdh(curve, k, base)
         return self._finite(k * base)
 
-    def _two_ecdh(self, curve: ec.EllipticCurve, k: int, base: Point) -> Point:
-        """k*B (1 <= k < n) from OpenSSL's ECDH, which gives only x: x(kB) fixes the point up to its sign
-        (OpenSSL decompresses it), and x((k+1)B) = x(kB + B) tells which sign it is."""
-        if k in (1, self.order - 1):  # kB = +-B, where kB + B or (k+1)B is the point at infinity
-            return base if k == 1 else -base
-        peer = ec.EllipticCurvePublicKey.from_encoded_point(curve, self.encode(base))
-        x = ec.derive_private_key(k, curve).exchange(ec.ECDH(), peer)
-        y = ec.EllipticCurvePublicKey.from_encoded_point(curve, b"\x02" + x).public_numbers().y
-        r = Point(int.from_bytes(x, "big"), y, self.params)
-        following = ec.derive_private_key(k + 1, curve).exchange(ec.ECDH(), peer)
-        return r if self.x_bytes(r + base) == following else -r
+    def _native_mul(self, k: int, base: Point) -> Point:
+        assert self._oid is not None
+        out = ec_openssl.mul(self._oid, self.size, k, None if self._is_generator(base) else self.encode(base))
+        if out is None:
+            raise EncodingError("point at infinity [Doc 9303-11 §4.4]")
+        n = self.size
+        return Point(int.from_bytes(out[1 : 1 + n], "big"), int.from_bytes(out[1 + n :], "big"), self.params)
 
     def add(self, a: Element, b: Element) -> Point:
         return self._finite(self._point(a) + self._point(b))
 
     def shared_secret(self, k: int, pt: Element) -> bytes:
-        """The x-coordinate of k * pt (ECDH, Doc 9303-11 §4.4.3.2); OpenSSL where it knows the curve."""
-        curve = self._openssl()
-        if curve is None:
-            return self.x_bytes(self.mul(k, pt))
-        if self._is_generator(self._point(pt)):
+        """The x-coordinate of k * pt (ECDH, Doc 9303-11 §4.4.3.2)."""
+        curve = self._cryptography()
+        if self._oid is not None or curve is None or self._is_generator(self._point(pt)):
             return self.x_bytes(self.mul(k, pt))
         peer = ec.EllipticCurvePublicKey.from_encoded_point(curve, self.encode(pt))
         return ec.derive_private_key(k % self.order, curve).exchange(ec.ECDH(), peer)
@@ -301,6 +304,7 @@ def group(param_id: int) -> Group:
     return domain(param_id)
 
 
+@cache
 def domain(param_id: int) -> Domain:
     """An elliptic-curve domain (ids 8-18)."""
     if param_id not in _BY_ID:

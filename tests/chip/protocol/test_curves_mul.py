@@ -1,5 +1,6 @@
 """k*B on every curve of Doc 9303-11 §9.5.1 agrees with fastecdsa's own scalar multiplication, whichever
-library `Domain.mul` takes it from (OpenSSL's ECDH on P-256 and P-521)."""
+library `Domain.mul` takes it from (OpenSSL's EC_POINT_mul on P-224, P-256, P-521 and the large brainpool
+curves)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,18 @@ def test_the_ecdh_secret_is_the_x_of_the_product(param_id: int) -> None:
     base = d.params.G * 7
     k = int.from_bytes(os.urandom(d.size), "big") % (d.order - 1) + 1
     assert d.shared_secret(k, base) == int((base * k).x).to_bytes(d.size, "big")
+
+
+@pytest.mark.parametrize("param_id", EC_IDS)
+def test_without_openssls_own_arithmetic_the_other_libraries_agree(param_id: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the system has no libcrypto, cryptography and fastecdsa give the same points."""
+    from mrtd.chip.protocol import curves
+
+    monkeypatch.setattr(curves, "_NATIVE", frozenset())
+    d = curves.Domain(param_id, domain(param_id).params)  # a new instance: nothing cached
+    assert d._oid is None
+    base = d.params.G * 11
+    k = int.from_bytes(os.urandom(d.size + 8), "big") % (d.order - 1) + 1
+    assert d.encode(d.mul(k, base)) == d.encode(domain(param_id).mul(k, base)) == d.encode(base * k)
+    assert d.encode(d.mul(k, d.generator)) == d.encode(d.params.G * k)
+    assert d.shared_secret(k, base) == domain(param_id).shared_secret(k, base)
