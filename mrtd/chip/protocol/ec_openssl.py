@@ -12,7 +12,6 @@ then `curves` uses fastecdsa for everything.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache, lru_cache
@@ -41,19 +40,28 @@ _SIGNATURES: tuple[tuple[str, Any, list[Any]], ...] = (
 )
 
 
+def _names() -> Iterator[str]:
+    yield "libcrypto.so.3"
+    import ctypes.util  # only where that soname is missing: it imports subprocess and runs ldconfig
+
+    found = ctypes.util.find_library("crypto")
+    if found is not None:
+        yield found
+
+
 @lru_cache(maxsize=1)
 def _lib() -> Any:
-    name = ctypes.util.find_library("crypto")
-    if name is None:
-        return None
-    try:
-        lib = ctypes.CDLL(name)
-        for fn, result, args in _SIGNATURES:
-            f = getattr(lib, fn)
-            f.restype, f.argtypes = result, args
-    except (OSError, AttributeError):  # no libcrypto, or one without the OpenSSL 1.1/3 names
-        return None
-    return lib
+    # OpenSSL 3's soname first: find_library runs ldconfig in a subprocess, which a reader's start should not
+    for name in _names():
+        try:
+            lib = ctypes.CDLL(name)
+            for fn, result, args in _SIGNATURES:
+                f = getattr(lib, fn)
+                f.restype, f.argtypes = result, args
+        except (OSError, AttributeError):  # not there, or a libcrypto without these OpenSSL 1.1/3 names
+            continue
+        return lib
+    return None
 
 
 @cache
