@@ -14,11 +14,13 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 # ec.ECDSA() imports OpenSSL's backend module on first use, 7 ms inside the chip's first INTERNAL
 # AUTHENTICATE; a chip has its crypto ready at power-on, so the card pays it when it is loaded.
 import cryptography.hazmat.backends.openssl.backend  # noqa: F401
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -129,6 +131,18 @@ class CardState:
 class _Fail(Exception):
     def __init__(self, sw: int) -> None:
         self.sw = sw
+
+
+@lru_cache(maxsize=8)
+def _load_aa_key(pkcs8: bytes) -> aa.AaKey | None:
+    """The Active Authentication private key PUT DATA gave the card, loaded once (as a chip keeps its key
+    ready: personalisation checks it and INTERNAL AUTHENTICATE uses it); None when it is not an RSA or EC
+    key in PKCS#8."""
+    try:
+        key = serialization.load_der_private_key(pkcs8, None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return None
+    return key if isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) else None
 
 
 class VirtualCard:
@@ -481,11 +495,7 @@ class VirtualCard:
     # -- Active Authentication --------------------------------------------------------------------------------
 
     def _aa_key(self) -> aa.AaKey | None:
-        if self.state.aa_pkcs8:
-            key = serialization.load_der_private_key(self.state.aa_pkcs8, None)
-            if isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-                return key
-        return None
+        return _load_aa_key(self.state.aa_pkcs8) if self.state.aa_pkcs8 else None
 
     def _internal_authenticate(self, cmd: Command, protected: bool) -> bytes:
         if not protected:
@@ -593,11 +603,14 @@ class VirtualCard:
         elif p == (0x00, 0x68) and self.profile.terminal_authentication:
             s.current_date = pc.parse_date(cmd.data).isoformat()
         elif p == (0x00, 0x65) and self.profile.can:
-            s.can = pc.parse_simple(cmd.data, 0x65).decode("ascii")
-        elif p == (0x00, 0x66) and self.profile.name == "mrtd-sim":
-            s.aa_pkcs8 = pc.parse_simple(cmd.data, 0x66)
-            if self._aa_key() is None:
-                s.aa_pkcs8 = None
+            can = pc.parse_simple(cmd.data, 0x65)
+            if not can.isascii():
                 raise _Fail(SW_WRONG_DATA)
+            s.can = can.decode("ascii")
+        elif p == (0x00, 0x66) and self.profile.name == "mrtd-sim":
+            pkcs8 = pc.parse_simple(cmd.data, 0x66)
+            if _load_aa_key(pkcs8) is None:
+                raise _Fail(SW_WRONG_DATA)
+            s.aa_pkcs8 = pkcs8
         else:
             raise _Fail(SW_WRONG_P1P2)

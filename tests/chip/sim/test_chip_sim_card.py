@@ -137,3 +137,27 @@ def test_random_commands_of_known_ins_never_crash(ins: int, data: bytes, p1: int
     card = written("mrtd-sim")
     rsp = card.process(Command(0, ins, p1, p2, data, 256).encode())
     assert len(rsp) >= 2  # the card always answers with a status word
+
+
+# every object PUT DATA writes (P1, P2), each in its own tag as perso_commands builds it
+PUT_OBJECTS = [(0x00, 0x60), (0x00, 0x61), (0x00, 0x62), (0x00, 0x63), (0x00, 0x65), (0x00, 0x66), (0x00, 0x67),
+               (0x01, 0x67), (0x00, 0x68)]
+
+
+@pytest.mark.parametrize(("p2", "value"), [(0x65, b"12\xeb456"), (0x66, bytes.fromhex("3003020100")),
+                                           (0x66, b"not a key")])
+def test_a_malformed_can_or_active_authentication_key_is_refused_with_6a80(p2: int, value: bytes) -> None:
+    from mrtd.asn1.tlv import tlv
+
+    card = written("mrtd-sim")
+    assert sw(card, Command(0x00, 0xDA, 0x00, p2, tlv(p2, value))) == 0x6A80
+    assert card.state.can is None and card.state.aa_pkcs8 is None
+
+
+@settings(max_examples=200)
+@given(st.sampled_from(PUT_OBJECTS), st.binary(max_size=200), st.sampled_from(["mrtd-sim", "jmrtd-applet"]))
+def test_put_data_of_any_content_never_crashes(p1p2: tuple[int, int], value: bytes, profile: str) -> None:
+    from mrtd.asn1.tlv import tlv
+
+    card = written(profile)
+    assert len(card.process(Command(0x00, 0xDA, *p1p2, tlv(p1p2[1], value)).encode())) >= 2
