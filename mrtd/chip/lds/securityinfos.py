@@ -71,7 +71,7 @@ class ChipAuthenticationInfo:
             raise TlvError(f"ChipAuthenticationInfo.protocol: {protocol} is not an id-CA OID [Doc 9303-11 §9.2.5]")
         body = der.oid(protocol) + der.integer(version)
         if key_id is not None:
-            body += der.integer(key_id)
+            body += der.integer(_key_id(key_id, "ChipAuthenticationInfo"))
         return cls(protocol, version, key_id, der.seq(body))
 
 
@@ -91,7 +91,7 @@ class ChipAuthenticationPublicKeyInfo:
         info = spki(key)
         body = der.oid(protocol) + info
         if key_id is not None:
-            body += der.integer(key_id)
+            body += der.integer(_key_id(key_id, "ChipAuthenticationPublicKeyInfo"))
         return cls(protocol, info, key_id, der.seq(body))
 
 
@@ -131,6 +131,18 @@ def _optional_int(parts: tuple[Tlv, ...], i: int, what: str) -> int | None:
     return der.read_int(parts[i], what) if len(parts) > i else None
 
 
+def _key_id(key_id: int, what: str) -> int:
+    """A keyId names the chip's private key in MSE:Set AT (DO'84, an unsigned reference) [Doc 9303-11 §9.2.5]."""
+    if key_id < 0:
+        raise TlvError(f"{what}: keyId {key_id} is negative; it names a key in MSE:Set AT [Doc 9303-11 §9.2.5]")
+    return key_id
+
+
+def _optional_key_id(parts: tuple[Tlv, ...], what: str) -> int | None:
+    key_id = _optional_int(parts, 2, f"{what}.keyId")
+    return None if key_id is None else _key_id(key_id, what)
+
+
 def decode_info(obj: Tlv) -> SecurityInfo:
     what = "SecurityInfo"
     parts = der.children(obj, der.SEQUENCE, what, CLAUSE)
@@ -143,11 +155,11 @@ def decode_info(obj: Tlv) -> SecurityInfo:
         return PaceInfo(protocol, der.read_int(parts[1], "PACEInfo.version"), _optional_int(parts, 2, "PACEInfo.parameterId"), obj.raw)
     if protocol.startswith(ID_CA + ".") and len(protocol.split(".")) == 11:
         return ChipAuthenticationInfo(
-            protocol, der.read_int(parts[1], "ChipAuthenticationInfo.version"), _optional_int(parts, 2, "ChipAuthenticationInfo.keyId"), obj.raw
+            protocol, der.read_int(parts[1], "ChipAuthenticationInfo.version"), _optional_key_id(parts, "ChipAuthenticationInfo"), obj.raw
         )
     if protocol in (ID_PK_DH, ID_PK_ECDH):
         expect(parts[1], der.SEQUENCE, "ChipAuthenticationPublicKeyInfo.chipAuthenticationPublicKey", CLAUSE)
-        return ChipAuthenticationPublicKeyInfo(protocol, parts[1].raw, _optional_int(parts, 2, "ChipAuthenticationPublicKeyInfo.keyId"), obj.raw)
+        return ChipAuthenticationPublicKeyInfo(protocol, parts[1].raw, _optional_key_id(parts, "ChipAuthenticationPublicKeyInfo"), obj.raw)
     if protocol == ID_TA:
         return TerminalAuthenticationInfo(protocol, der.read_int(parts[1], "TerminalAuthenticationInfo.version"), obj.raw)
     if protocol == ID_AA:

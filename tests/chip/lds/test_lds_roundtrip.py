@@ -219,3 +219,27 @@ def test_sod(contents: dict[int, bytes], hash_name: HashName, v1: bool) -> None:
     lso = LdsSecurityObject.decode(back.security_object.raw)
     assert lso.version == (1 if v1 else 0) and lso.raw == back.security_object.raw
     back.verify()
+
+
+
+def test_a_negative_key_id_is_refused() -> None:
+    """A keyId names the chip's private key in MSE:Set AT (DO'84, unsigned): DER INTEGER 86 is -122, which a
+    reader could not send (Chip Authentication raised OverflowError instead of an error naming DG14)."""
+    import pytest
+
+    from mrtd.asn1 import der
+    from mrtd.errors import MrtdError
+
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    for info in (si.ChipAuthenticationInfo.create(f"{si.ID_CA}.2.2", 1).raw,
+                 si.ChipAuthenticationPublicKeyInfo.create(key, 1).raw):
+        body = parse_all(info)[0].value
+        assert body.endswith(b"\x02\x01\x01")  # keyId 1, last
+        Dg14.decode(tlv(0x6E, tlv(0x31, info)))  # as made: fine
+        bad = der.seq(body[:-3] + b"\x02\x01\x86")
+        with pytest.raises(MrtdError, match="keyId"):
+            Dg14.decode(tlv(0x6E, tlv(0x31, bad)))
+    with pytest.raises(MrtdError, match="keyId"):
+        si.ChipAuthenticationInfo.create(f"{si.ID_CA}.2.2", -1)
+    with pytest.raises(MrtdError, match="keyId"):
+        si.ChipAuthenticationPublicKeyInfo.create(key, -1)
