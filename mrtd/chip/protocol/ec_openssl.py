@@ -66,7 +66,8 @@ def _lib() -> Any:
 
 @cache
 def _group(oid: str) -> int | None:
-    """The curve's EC_GROUP, kept for the process (read-only, so threads may share it)."""
+    """The curve's EC_GROUP, kept for the process: EC_POINT_mul and EC_POINT_add take it as const, so
+    threads share it (ctypes lets go of the GIL during each call)."""
     lib = _lib()
     if lib is None:
         return None

@@ -68,3 +68,22 @@ def test_the_fast_curves_are_served_by_openssl() -> None:
         if d.curve_name in _NATIVE:
             _oid(param_id)
             assert d._oid is not None, d.curve_name
+
+
+def test_threads_share_a_curve() -> None:
+    """ctypes lets go of the GIL during each call, so threads multiply on one EC_GROUP at once (OpenSSL takes
+    it as const); every product stays right."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    d, oid = domain(12), _oid(12)
+    base = d.params.G * 12345
+    jobs = [(_random_scalar(d.order), i % 2 == 0) for i in range(400)]
+
+    def product(job: tuple[int, bool]) -> bool:
+        k, on_generator = job
+        point = None if on_generator else d.encode(base)
+        want = d.params.G * k if on_generator else base * k
+        return ec_openssl.mul(oid, d.size, k, point) == d.encode(want)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert all(pool.map(product, jobs))
