@@ -6,7 +6,7 @@ These few calls are a binding, not arithmetic: OpenSSL does the mathematics (a c
 fixed window for one scalar, flagged BN_FLG_CONSTTIME as a private key is) and refuses a point that is not
 on the curve (EC_POINT_oct2point). Points cross as the uncompressed octet string 04||x||y; the point at
 infinity comes back as None. `available()` is False when the system's libcrypto cannot be loaded, and
-then `curves` uses fastecdsa for everything.
+then `curves` multiplies with cryptography and fastecdsa, as it does on the curves where they are faster.
 """
 
 from __future__ import annotations
