@@ -25,7 +25,7 @@ COMMANDS = {
     "mrtd seal verify --help": ["seal", "verify", "--help"],
     "mrtd chip read --help": ["chip", "read", "--help"],
 }
-# The `mrtd` console script does what `python -m mrtd.cli` does (import mrtd.cli, call main); -m runs this
+# The `mrtd` console script does what `python -m mrtd.cli` does (import mrtd.cli, call run); -m runs this
 # tree's code whatever the virtual environment's editable install points at.
 MRTD = [sys.executable, "-m", "mrtd.cli"]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

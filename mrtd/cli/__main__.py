@@ -1,5 +1,5 @@
 """`python -m mrtd.cli`: the `mrtd` command (for subprocesses started with the same interpreter)."""
 
-from mrtd.cli import main
+from mrtd.cli import run
 
-main(prog_name="mrtd")
+run()
