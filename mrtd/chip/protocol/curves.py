@@ -155,8 +155,7 @@ class Domain:
         out = ec_openssl.mul(self._oid, self.size, k, None if self._is_generator(base) else self.encode(base))
         if out is None:
             raise EncodingError("point at infinity [Doc 9303-11 §4.4]")
-        n = self.size
-        return Point(int.from_bytes(out[1 : 1 + n], "big"), int.from_bytes(out[1 + n :], "big"), self.params)
+        return self.decode(out)
 
     def add(self, a: Element, b: Element) -> Point:
         return self._finite(self._point(a) + self._point(b))

@@ -1,7 +1,7 @@
-"""Elliptic-curve point arithmetic from OpenSSL's libcrypto (EC_POINT_mul, EC_POINT_add), through ctypes.
+"""Elliptic-curve point multiplication from OpenSSL's libcrypto (EC_POINT_mul), through ctypes.
 
 Written by hand because no maintained package binds it: `cryptography` exposes k*G (a key's public point)
-and the x-coordinate of ECDH only, while PACE Generic Mapping needs k*P with both coordinates and P + Q.
+and the x-coordinate of ECDH only, while PACE Generic Mapping needs k*P with both coordinates.
 These few calls are a binding, not arithmetic: OpenSSL does the mathematics (a constant-time ladder or
 fixed window for one scalar, flagged BN_FLG_CONSTTIME as a private key is) and refuses a point that is not
 on the curve (EC_POINT_oct2point). Points cross as the uncompressed octet string 04||x||y; the point at
@@ -14,7 +14,7 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from mrtd.errors import EncodingError
@@ -31,7 +31,6 @@ _SIGNATURES: tuple[tuple[str, Any, list[Any]], ...] = (
     ("EC_POINT_oct2point", ctypes.c_int, [_P, _P, ctypes.c_char_p, ctypes.c_size_t, _P]),
     ("EC_POINT_point2oct", ctypes.c_size_t, [_P, _P, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, _P]),
     ("EC_POINT_mul", ctypes.c_int, [_P, _P, _P, _P, _P, _P]),
-    ("EC_POINT_add", ctypes.c_int, [_P, _P, _P, _P, _P]),
     ("EC_POINT_is_at_infinity", ctypes.c_int, [_P, _P]),
     ("BN_bin2bn", _P, [ctypes.c_char_p, ctypes.c_int, _P]),
     ("BN_set_flags", None, [_P, ctypes.c_int]),
@@ -49,7 +48,7 @@ def _names() -> Iterator[str]:
         yield found
 
 
-@lru_cache(maxsize=1)
+@cache
 def _lib() -> Any:
     # OpenSSL 3's soname first: find_library runs ldconfig in a subprocess, which a reader's start should not
     for name in _names():
@@ -66,8 +65,8 @@ def _lib() -> Any:
 
 @cache
 def _group(oid: str) -> int | None:
-    """The curve's EC_GROUP, kept for the process: EC_POINT_mul and EC_POINT_add take it as const, so
-    threads share it (ctypes lets go of the GIL during each call)."""
+    """The curve's EC_GROUP, kept for the process: EC_POINT_mul takes it as const, so threads share it
+    (ctypes lets go of the GIL during each call)."""
     lib = _lib()
     if lib is None:
         return None
@@ -151,10 +150,3 @@ def mul(oid: str, size: int, k: int, point: bytes | None) -> bytes | None:
             c.check(c.lib.EC_POINT_mul(c.group, r, None, c.point(point), bn, None), "EC_POINT_mul")
         return c.encoded(r, size)
 
-
-def add(oid: str, size: int, a: bytes, b: bytes) -> bytes | None:
-    """a + b."""
-    with _call(oid) as c:
-        r = c.point()
-        c.check(c.lib.EC_POINT_add(c.group, r, c.point(a), c.point(b), None), "EC_POINT_add")
-        return c.encoded(r, size)
