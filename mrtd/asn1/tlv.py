@@ -133,6 +133,8 @@ def encode_length(n: int, rules: Rules = DER) -> bytes:
 
 
 def tlv(tag: int, value: bytes, rules: Rules = DER) -> bytes:
+    if 0 <= tag <= 0xFF and len(value) < 0x80:  # one tag byte, one length byte: under every rule set
+        return bytes((tag, len(value))) + value
     return encode_tag(tag, rules) + encode_length(len(value), rules) + value
 
 

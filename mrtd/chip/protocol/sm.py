@@ -28,9 +28,13 @@ class SecureChannel:
     def __init__(self, ks_enc: bytes, ks_mac: bytes, ssc: int, cipher: Cipher) -> None:
         self.ks_enc = ks_enc
         self.ks_mac = ks_mac
-        self.ssc = ssc
         self.cipher = cipher
         self.block = cipher.block
+        self._aes = cipher.is_aes
+        self._modulus = 1 << (8 * self.block)
+        self._set_ssc(ssc)
+        # a command header padded to a block: the four header bytes, then 80 00 .. [§9.8.4]
+        self._header_pad = b"\x80" + bytes(self.block - 5)
         # the session's keys, each with its cipher contexts kept for every APDU (ciphers.Cbc says why)
         self._mac: ciphers.Cmac8 | ciphers.RetailMac
         self._iv: ciphers.AesBlock | None = None
@@ -44,22 +48,24 @@ class SecureChannel:
 
     # -- primitives ------------------------------------------------------------------------------------
 
-    def _ssc_bytes(self) -> bytes:
-        return self.ssc.to_bytes(self.block, "big")
+    # the SSC moves by one before every command and every response; its bytes, which every MAC and (AES)
+    # every IV starts from, are kept with it rather than made again for each use
+    def _set_ssc(self, ssc: int) -> None:
+        self.ssc = ssc
+        self._ssc = ssc.to_bytes(self.block, "big")
 
     def _bump(self) -> None:
-        self.ssc = (self.ssc + 1) % (1 << (8 * self.block))
+        self._set_ssc((self.ssc + 1) % self._modulus)
 
     def _iv_now(self) -> bytes:
         """AES: E(KSenc, SSC) [§9.8.6.1]; 3DES: zero [§9.8.6.1]."""
-        return self._iv.encrypt(self._ssc_bytes()) if self._iv is not None else bytes(8)
+        return self._iv.encrypt(self._ssc) if self._iv is not None else bytes(8)
 
     def mac(self, data: bytes) -> bytes:
         """MAC over SSC || data, padded (method 2)."""
-        msg = self._ssc_bytes() + data
-        if self.cipher.is_aes:
-            return self._mac.mac(ciphers.pad(msg, 16))
-        return self._mac.mac(msg)  # the retail MAC pads itself
+        if self._aes:
+            return self._mac.mac(ciphers.pad(self._ssc + data, 16))
+        return self._mac.mac(self._ssc + data)  # the retail MAC pads itself
 
     def encrypt(self, data: bytes) -> bytes:
         return self._cbc.encrypt(ciphers.pad(data, self.block), self._iv_now())
@@ -75,7 +81,7 @@ class SecureChannel:
         """The protected form of `cmd` [§9.8.4]."""
         self._bump()
         cla = (cmd.cla & 0xF0) | 0x0C
-        header = ciphers.pad(bytes((cla, cmd.ins, cmd.p1, cmd.p2)), self.block)
+        header = bytes((cla, cmd.ins, cmd.p1, cmd.p2)) + self._header_pad
         body = b""
         if cmd.data:
             crypt = self.encrypt(cmd.data)
@@ -137,7 +143,7 @@ class SecureChannel:
         objs = parse_all(cmd.data, what="secure messaging command")
         if not objs or objs[-1].tag != 0x8E:
             raise SmError("command lacks DO'8E [§9.8.4]")
-        header = ciphers.pad(bytes((cmd.cla, cmd.ins, cmd.p1, cmd.p2)), self.block)
+        header = bytes((cmd.cla, cmd.ins, cmd.p1, cmd.p2)) + self._header_pad
         covered = b"".join(o.raw for o in objs[:-1])
         if self.mac(header + covered) != objs[-1].value:
             raise SmError("command MAC does not verify [§9.8.4]")
