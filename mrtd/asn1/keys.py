@@ -103,9 +103,14 @@ def _field_bytes(p: int) -> int:
 
 def explicit_parameters(curve: ec.EllipticCurve) -> bytes:
     """ECParameters (RFC 3279 §2.3.5) with the cofactor and an uncompressed base point."""
-    entry = _BY_NAME.get(curve.name)
+    return _explicit_parameters(curve.name)
+
+
+@lru_cache(maxsize=None)  # a handful of curves; every SubjectPublicKeyInfo of a chip's keys carries them
+def _explicit_parameters(name: str) -> bytes:
+    entry = _BY_NAME.get(name)
     if entry is None:
-        raise EncodingError(f"curve {curve.name} has no explicit parameters here")
+        raise EncodingError(f"curve {name} has no explicit parameters here")
     p, a, b, g, q, cofactor = entry.explicit()
     size = _field_bytes(p)
     return der.seq(
