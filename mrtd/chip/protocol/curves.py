@@ -66,23 +66,24 @@ class Domain:
         """cryptography's name of the curve (secp256r1, brainpoolP256r1, ...)."""
         return _BY_ID[self.param_id]
 
-    @property
+    # the curve's numbers as Python ints, kept: every encoding, decoding and multiplication reads them
+    @cached_property
     def p(self) -> int:
         return int(self.params.p)
 
-    @property
+    @cached_property
     def a(self) -> int:
         return int(self.params.a) % self.p
 
-    @property
+    @cached_property
     def b(self) -> int:
         return int(self.params.b)
 
-    @property
+    @cached_property
     def order(self) -> int:
         return int(self.params.q)
 
-    @property
+    @cached_property
     def size(self) -> int:
         """Bytes in one coordinate."""
         return (self.p.bit_length() + 7) // 8

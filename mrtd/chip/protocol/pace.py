@@ -325,6 +325,7 @@ class PaceChip:
         self.pk_ifd = b""
         self.ks_enc = b""
         self.ks_mac = b""
+        self._agreed: Element | None = None  # the terminal's validated key, its shared secret not yet computed
         self.channel: SecureChannel | None = None
 
     def step(self, dyn: bytes) -> bytes | None:
@@ -332,6 +333,19 @@ class PaceChip:
             return self._step(dyn)
         except (ChipError, EncodingError):
             return None
+
+    def settle(self) -> bool:
+        """The session keys of the key agreement, derived once its answer has gone out (the simulator calls
+        this when it is idle, while the terminal derives its own) or at the mutual authentication, whichever
+        comes first. False when there are none (no key agreement yet, or no shared secret)."""
+        if self._agreed is not None:
+            peer, self._agreed = self._agreed, None
+            try:
+                shared = self.d.shared_secret(self.sk_eph, peer)
+            except EncodingError:
+                return False
+            self.ks_enc, self.ks_mac = session_keys(self.params.cipher, shared)
+        return bool(self.ks_mac)
 
     def _step(self, dyn: bytes) -> bytes | None:
         stage = self.stage
@@ -351,14 +365,16 @@ class PaceChip:
             return tlv(0x7C, tlv(0x82, self.d.encode(self.d.mul(self.sk_map, self.d.generator))))
         if stage == 2:
             self.pk_ifd = _dyn(dyn, 0x83, "PACE key agreement")
+            peer = self.d.decode(self.pk_ifd)  # validated now: a key off the curve or the group is refused here
             self.sk_eph = self.d.scalar(self.random(self.d.scalar_bytes()))
             self.pk_eph = self.d.encode(ephemeral_key(self.d, self.sk_eph, self.g_mapped, self.s, self.sk_map, self.pk_map_ifd))
             if self.pk_ifd == self.pk_eph:
                 return None
-            shared = self.d.shared_secret(self.sk_eph, self.d.decode(self.pk_ifd))
-            self.ks_enc, self.ks_mac = session_keys(c, shared)
+            self._agreed = peer
             return tlv(0x7C, tlv(0x84, self.pk_eph))
         if stage == 3:
+            if not self.settle():
+                return None
             t_ifd = _dyn(dyn, 0x85, "PACE mutual authentication")
             tag = self.d.key_tag
             if t_ifd != token_mac(c, self.ks_mac, public_key_do(self.params.oid, self.pk_eph, tag)):

@@ -177,7 +177,8 @@ class VirtualCard:
         self.ef: int | None = None
         self.channel: SecureChannel | None = None
         self.auth: str | None = None  # "BAC" | "PACE"
-        self.pending_channel: SecureChannel | None = None
+        # Chip Authentication's keys: agreed while answering, derived by `idle` once the answer is out
+        self.pending_channel: Callable[[], SecureChannel] | None = None
         self.challenge: bytes | None = None
         self.pace: PaceChip | None = None
         self.ca_cipher: Cipher | None = None
@@ -199,7 +200,22 @@ class VirtualCard:
 
     # -- entry point -----------------------------------------------------------------------------------------
 
+    def idle(self) -> None:
+        """Finish what the last answer left: the session keys that PACE's key agreement and Chip
+        Authentication agreed are derived after that answer has gone out. The vpcd loop calls this while
+        the terminal reads the answer (and derives its own keys on the other CPU); a command that comes
+        first has it done before it is handled."""
+        if self.pending_channel is not None and self.channel is None:
+            derive, self.pending_channel = self.pending_channel, None
+            try:
+                self.channel = derive()
+            except MrtdError:
+                self._drop_session()  # no keys: the next protected command is refused (6987)
+        if self.pace is not None:
+            self.pace.settle()
+
     def process(self, raw: bytes) -> bytes:
+        self.idle()
         self.apdus += 1
         try:
             cmd = Command.decode(raw)
@@ -219,7 +235,7 @@ class VirtualCard:
             rsp = self._dispatch(inner, protected=True)
             out = channel.wrap_response(rsp).encode() if self.channel is channel else rsp.encode()
             if self.pending_channel is not None:
-                self.channel, self.pending_channel = self.pending_channel, None
+                self.channel = None  # the old keys end with this answer; `idle` derives the new ones
             return out
         if self.channel is not None:
             # a plain command inside a secure channel aborts it [Doc 9303-11 §9.8]
@@ -487,8 +503,9 @@ class VirtualCard:
             raise _Fail(SW_CONDITIONS)
         try:
             d = domain(self.state.ca_param_id)
-            self.pending_channel = chip_channel(d, self.state.ca_private, pk_ifd, cipher)
-            self.comp_pk_ifd = d.compress(d.decode(pk_ifd))
+            self.comp_pk_ifd = d.compress(d.decode(pk_ifd))  # validated now; the keys come after the answer
+            private = self.state.ca_private
+            self.pending_channel = lambda: chip_channel(d, private, pk_ifd, cipher)
         except MrtdError:
             raise _Fail(SW_WRONG_DATA) from None
 

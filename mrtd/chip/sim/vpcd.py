@@ -65,6 +65,8 @@ class Card(Protocol):
 
     def process(self, raw: bytes) -> bytes: ...
 
+    def idle(self) -> None: ...
+
 
 class NullCard:
     """Answers every command with 90 00: the cost of the transport alone."""
@@ -74,6 +76,9 @@ class NullCard:
 
     def process(self, raw: bytes) -> bytes:
         return b"\x90\x00"
+
+    def idle(self) -> None:
+        pass
 
 
 def serve(card: Card, sock: socket.socket, die_after: int | None = None, *, swap_when_locked: bool = False) -> bool:
@@ -101,6 +106,7 @@ def serve(card: Card, sock: socket.socket, die_after: int | None = None, *, swap
             os._exit(3)  # the card is gone mid-APDU, as when it is pulled from the field
         rsp = card.process(payload)
         sock.sendall(len(rsp).to_bytes(2, "big") + rsp)
+        card.idle()  # what the answer left to do, while the terminal reads it
 
 
 def main(argv: list[str] | None = None) -> int:

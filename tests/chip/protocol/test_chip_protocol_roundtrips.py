@@ -4,6 +4,7 @@ mappings, Active Authentication both ways, Chip Authentication keys; bad input r
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 
 import pytest
@@ -11,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mrtd.asn1.tlv import parse_all, tlv
 from mrtd.chip.protocol import aa
 from mrtd.chip.protocol.apdu import ApduError, Command, Response, chained, transceive
 from mrtd.chip.protocol.ca import ChipAuthTerminal, chip_channel
@@ -175,3 +177,37 @@ def test_chip_authentication_keys_agree(cipher: Cipher) -> None:
     new = term.new_channel()
     chip = chip_channel(d, sk, term.pk, cipher)
     assert (new.ks_enc, new.ks_mac, new.ssc) == (chip.ks_enc, chip.ks_mac, 0)
+
+
+@pytest.mark.parametrize("param_id", [12, 13, 0])  # P-256, brainpoolP256r1, the 1024-bit DH group
+def test_the_chip_refuses_a_bad_key_agreement_key_at_once_and_derives_its_keys_after_answering(param_id: int) -> None:
+    """The chip validates the terminal's key before it answers the key agreement; the shared secret and
+    session keys come after the answer (`settle`, the simulator's idle moment) or at the mutual
+    authentication, and agree with the terminal's either way."""
+    params = PaceParams(Mapping.GM, Cipher.AES128, param_id)
+    pw = can_password("123456")
+    for settle_early in (True, False):
+        term, chip = PaceTerminal(params, pw, 2, os.urandom), PaceChip(params, pw, os.urandom)
+        a = chip.step(term.get_nonce().data)
+        assert a is not None
+        a = chip.step(term.map_command(a).data)
+        assert a is not None
+        ka = term.key_agreement_command(a)
+        bad = copy.copy(chip)
+        assert bad.step(_spoiled_key(ka.data)) is None  # refused at the key agreement itself
+        a = chip.step(ka.data)
+        assert a is not None and chip.ks_mac == b""  # answered before the keys were derived
+        if settle_early:
+            assert chip.settle() and chip.ks_mac
+        a = chip.step(term.token_command(a).data)
+        assert a is not None and chip.channel is not None
+        term.finish(a)
+        assert (term.ks_enc, term.ks_mac) == (chip.ks_enc, chip.ks_mac)
+
+
+def _spoiled_key(dyn: bytes) -> bytes:
+    """The terminal's key-agreement data with its public key's last byte changed: off the curve, or (DH)
+    a value of the wrong order."""
+    (outer,) = parse_all(dyn)
+    (key,) = outer.children()
+    return tlv(0x7C, tlv(0x83, key.value[:-1] + bytes((key.value[-1] ^ 1,))))

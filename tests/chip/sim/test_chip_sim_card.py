@@ -161,3 +161,39 @@ def test_put_data_of_any_content_never_crashes(p1p2: tuple[int, int], value: byt
 
     card = written(profile)
     assert len(card.process(Command(0x00, 0xDA, *p1p2, tlv(p1p2[1], value)).encode())) >= 2
+
+
+class _IdleAfterAnswer(SimTransport):
+    """The card served as the vpcd loop serves it: `idle` once each answer has gone out."""
+
+    def __init__(self, card: VirtualCard) -> None:
+        super().__init__(card)
+        self.between: list[bool] = []  # after each answer that agreed new keys: the old ones gone before `idle`
+
+    def transmit(self, apdu: bytes) -> bytes:
+        rsp = super().transmit(apdu)
+        if self.card.pending_channel is not None:
+            self.between.append(self.card.channel is None)
+        self.card.idle()
+        return rsp
+
+
+@pytest.mark.parametrize("transport", [SimTransport, _IdleAfterAnswer], ids=["next-command", "idle"])
+def test_pace_and_chip_authentication_keys_derived_after_the_answer(transport: type[SimTransport]) -> None:
+    """The card derives the session keys PACE and Chip Authentication agree after the answer that agreed them,
+    in `idle` or else before the next command: the read-back of a personalisation passes PACE, Chip and
+    Active Authentication either way, and between Chip Authentication's answer and `idle` the old keys are
+    gone."""
+    from mrtd.chip.perso import personalise
+    from mrtd.chip.sim.specimen import specimen
+
+    sp = specimen("mrtd-sim", dg2_size=1500)
+    card = VirtualCard("mrtd-sim")
+    t = transport(card)
+    report = personalise(sp.image, t, "mrtd-sim")
+    assert report.ok and report.read is not None
+    checks = {c.name: c.status for c in report.read.checks}
+    assert checks["chip-authentication"] == checks["active-authentication"] == "pass"
+    assert report.read.access == "PACE"
+    if isinstance(t, _IdleAfterAnswer):
+        assert t.between == [True]  # Chip Authentication's answer, once
