@@ -10,7 +10,7 @@ checked with fastecdsa (a maintained native library; never pure Python).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import fastecdsa.curve as fc
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -101,12 +101,13 @@ def _field_bytes(p: int) -> int:
     return (p.bit_length() + 7) // 8
 
 
-def explicit_parameters(curve: ec.EllipticCurve) -> bytes:
-    """ECParameters (RFC 3279 §2.3.5) with the cofactor and an uncompressed base point."""
-    return _explicit_parameters(curve.name)
+def explicit_parameters(curve: ec.EllipticCurve | str) -> bytes:
+    """ECParameters (RFC 3279 §2.3.5) with the cofactor and an uncompressed base point, of a curve or of
+    the curve of `CURVES` with that name."""
+    return _explicit_parameters(curve if isinstance(curve, str) else curve.name)
 
 
-@lru_cache(maxsize=None)  # a handful of curves; every SubjectPublicKeyInfo of a chip's keys carries them
+@cache  # a handful of curves; every SubjectPublicKeyInfo of a chip's keys carries them
 def _explicit_parameters(name: str) -> bytes:
     entry = _BY_NAME.get(name)
     if entry is None:
@@ -158,9 +159,18 @@ def _curve_from_explicit(params: Tlv, what: str) -> Curve:
     return found
 
 
+@lru_cache(maxsize=1)
+def _by_explicit_encoding() -> dict[bytes, Curve]:
+    """Each curve by the explicit parameters `explicit_parameters` writes, as most chips carry them."""
+    return {_explicit_parameters(c.name): c for c in CURVES}
+
+
 def _curve_of(alg: der.AlgorithmIdentifier, what: str) -> Curve:
     if alg.parameters is None:
         raise TlvError(f"{what}: EC key without domain parameters [RFC 5480 §2.1.1]")
+    known = _by_explicit_encoding().get(alg.parameters)  # the same bytes name the same curve: no parsing
+    if known is not None:
+        return known
     params = Tlv.decode(alg.parameters, what=what, rules=BER)
     if params.tag == der.SEQUENCE:
         return _curve_from_explicit(params, what)
