@@ -6,8 +6,9 @@ longer is a command APDU. vpcd sends length and payload in two writes, so the ca
 and re-arms TCP_QUICKACK after every recv (else Nagle + delayed ACK cost about 45 ms per APDU).
 
 Run as `python -m mrtd.chip.sim.vpcd --port 35963 [--profile mrtd-sim] [--state FILE] [--die-after N]`
-(`--die-after` ends the process abruptly after N command APDUs: fault tests use it; `--null` is a card
-that answers every APDU with 90 00, the transport floor the benchmark compares with).
+(`--die-after` ends the process abruptly after N command APDUs: fault tests use it; `--replay FILE` is a
+card that answers each APDU with the next recorded answer and does no work, the transport floor the
+benchmark compares with; `--null` answers 90 00 to everything).
 """
 
 from __future__ import annotations
@@ -68,14 +69,23 @@ class Card(Protocol):
     def idle(self) -> None: ...
 
 
-class NullCard:
-    """Answers every command with 90 00: the cost of the transport alone."""
+class ReplayCard:
+    """Answers each command with the next answer of a recorded exchange and does nothing else: the transport
+    alone, carrying the same traffic both ways. The answers (one hex line each) are read from `answers` at
+    every reset, so each session starts from the first; after the last, and without a file, 90 00."""
+
+    def __init__(self, answers: Path | None = None) -> None:
+        self.answers = answers
+        self.power_on()
 
     def power_on(self) -> None:
-        pass
+        text = self.answers.read_text() if self.answers is not None and self.answers.exists() else ""
+        self._queue = [bytes.fromhex(line) for line in text.split()]
+        self._next = 0
 
     def process(self, raw: bytes) -> bytes:
-        return b"\x90\x00"
+        i, self._next = self._next, self._next + 1
+        return self._queue[i] if i < len(self._queue) else b"\x90\x00"
 
     def idle(self) -> None:
         pass
@@ -116,15 +126,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", default="mrtd-sim")
     ap.add_argument("--state", type=Path)
     ap.add_argument("--die-after", type=int)
-    ap.add_argument("--null", action="store_true")
+    ap.add_argument("--null", action="store_true", help="answer every command with 90 00")
+    ap.add_argument("--replay", type=Path, metavar="FILE",
+                    help="answer each command with the next line of FILE (hex; read again at every reset)")
     ap.add_argument("--feeder", action="store_true",
                     help="a booklet feeder: once a card is locked and powered off, take it out and put in a blank one")
     args = ap.parse_args(argv)
     if args.feeder:
         return _feed(args.host, args.port, args.profile)
     card: Card
-    if args.null:
-        card = NullCard()
+    if args.null or args.replay:
+        card = ReplayCard(args.replay)
     elif args.state:
         card = VirtualCard.load(args.state, args.profile)
     else:
