@@ -31,12 +31,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from mrtd.chip import pcsc
 from mrtd.chip.perso import personalise, plan
 from mrtd.chip.profiles import load_profile
+from mrtd.chip.protocol.apdu import Command
 from mrtd.chip.protocol.bac import MrzInfo
 from mrtd.chip.reader import ChipSession
 from mrtd.chip.sim.card import VirtualCard
@@ -294,7 +296,11 @@ def bench_pace(runs: int) -> None:
             t_cpu = c_cpu = 0.0
             for _ in range(runs):
                 term, chip = PaceTerminal(params, pw, 1, os.urandom), PaceChip(params, pw, os.urandom)
-                steps = [lambda _a, t=term: t.get_nonce(), term.map_command, term.key_agreement_command, term.token_command]
+                def nonce(_answer: bytes, t: PaceTerminal = term) -> Command:
+                    return t.get_nonce()
+
+                steps: list[Callable[[bytes], Command]] = [
+                    nonce, term.map_command, term.key_agreement_command, term.token_command]
                 answer = b""
                 for step in steps:
                     t0 = time.process_time()
