@@ -14,7 +14,7 @@
 3. `mrtd chip read` as a user runs it (a new process: PACE, every file, CA, AA, passive authentication)
    on the personalised mrtd-sim card, wall time (goal: under 300 ms).
 
-    .venv/bin/python benchmarks/bench_chip.py [--dg2 20000] [--rounds 9]
+    .venv/bin/python benchmarks/bench_chip.py [--dg2 20000] [--rounds 15]
 """
 
 from __future__ import annotations
@@ -383,7 +383,7 @@ def bench_cli_read(dg2: int, rounds: int) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dg2", type=int, default=20_000)
-    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--pace-runs", type=int, default=20)
     args = ap.parse_args()
     bench_pace(args.pace_runs)
