@@ -132,7 +132,7 @@ class Round:
         return self.total / self.floor
 
 
-def bench_profile(profile: str, dg2: int, rounds: int, null_slot: int) -> None:
+def bench_profile(profile: str, dg2: int, rounds: int, floor_slot: int) -> None:
     sp = specimen(profile, dg2_size=dg2)
     n_plan = len(plan(sp.image, load_profile(profile)))
     best_write = read_s = float("inf")
@@ -144,7 +144,7 @@ def bench_profile(profile: str, dg2: int, rounds: int, null_slot: int) -> None:
     # Its card gives the round's recorded answers (22.6 KB for mrtd-sim): 90 00 alone would leave out the
     # cost of carrying them, 0.66-0.70 ms of the 6-8 ms floor here
     answers = Path(tempfile.mkdtemp(prefix="mrtd-bench-")) / "answers.txt"
-    null = start_card(null_slot, "--replay", str(answers))
+    floor_card = start_card(floor_slot, "--replay", str(answers))
     # one simulator process for every round, a blank booklet fed in after each (as at a station): the first
     # card also pays the process's first use of each module and OpenSSL algorithm, reported apart
     proc = start_card(0, "--profile", profile, "--feeder")
@@ -188,14 +188,14 @@ def bench_profile(profile: str, dg2: int, rounds: int, null_slot: int) -> None:
             read_s = min(read_s, time.perf_counter() - t1)
             rec.inner.close()  # the reset takes the locked booklet out
             terminal, card, pcscd = (b - a for a, b in zip(cpu0, cpu1, strict=True))
-            replay(rec.answers, answers, null_slot)
+            replay(rec.answers, answers, floor_slot)
             # one floor run for one personalisation, like for like: the best of several floors against a single
             # personalisation would favour the floor by the noise of this machine
-            done.append(Round(total, terminal, card, pcscd, floor(rec.sent, null_slot)))
-            floor_write = min(floor_write, min(floor(rec.sent[:n_plan], null_slot) for _ in range(5)))
+            done.append(Round(total, terminal, card, pcscd, floor(rec.sent, floor_slot)))
+            floor_write = min(floor_write, min(floor(rec.sent[:n_plan], floor_slot) for _ in range(5)))
     finally:
         stop_card(proc)
-        stop_card(null)
+        stop_card(floor_card)
         shutil.rmtree(answers.parent, ignore_errors=True)
     assert rec is not None
     first, done = done[0], done[1:]

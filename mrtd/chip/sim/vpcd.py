@@ -8,7 +8,7 @@ and re-arms TCP_QUICKACK after every recv (else Nagle + delayed ACK cost about 4
 Run as `python -m mrtd.chip.sim.vpcd --port 35963 [--profile mrtd-sim] [--state FILE] [--die-after N]`
 (`--die-after` ends the process abruptly after N command APDUs: fault tests use it; `--replay FILE` is a
 card that answers each APDU with the next recorded answer and does no work, the transport floor the
-benchmark compares with; `--null` answers 90 00 to everything).
+benchmark compares with).
 """
 
 from __future__ import annotations
@@ -126,7 +126,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", default="mrtd-sim")
     ap.add_argument("--state", type=Path)
     ap.add_argument("--die-after", type=int)
-    ap.add_argument("--null", action="store_true", help="answer every command with 90 00")
     ap.add_argument("--replay", type=Path, metavar="FILE",
                     help="answer each command with the next line of FILE (hex; read again at every reset)")
     ap.add_argument("--feeder", action="store_true",
@@ -135,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.feeder:
         return _feed(args.host, args.port, args.profile)
     card: Card
-    if args.null or args.replay:
+    if args.replay:
         card = ReplayCard(args.replay)
     elif args.state:
         card = VirtualCard.load(args.state, args.profile)
